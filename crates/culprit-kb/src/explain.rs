@@ -1,0 +1,338 @@
+//! Answers to `culprit explain`: a code, a class, a decision tree, the debugging chain.
+//!
+//! Each report is self-contained (it carries the causes, checks and mistakes it refers to), owns its
+//! data, and is the `--json` output as is. The `schema` field names the report type and version;
+//! fields are only ever added (docs/json.md).
+
+use crate::KnowledgeBase;
+use crate::model::{Cause, Chain, Check, CodeDetail, Mistake, RedirectMethod, Tree};
+use crate::vocab::{Layer, Owner, class_of};
+use serde::{Deserialize, Serialize};
+
+pub const CODE_SCHEMA: &str = "culprit.explain.code/1";
+pub const CLASS_SCHEMA: &str = "culprit.explain.class/1";
+pub const TREE_SCHEMA: &str = "culprit.explain.tree/1";
+pub const CHAIN_SCHEMA: &str = "culprit.explain.chain/1";
+
+/// What an input string denotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// A three-digit status code, 100–599 (registered, vendor or unassigned).
+    Code(u16),
+    /// A class written `5xx` or `5XX`.
+    Class(u8),
+    /// A value proxies log in the status column that is not an HTTP code (`009`, `0`, `-1`).
+    LogStatus(String),
+    /// A number that cannot be a status code.
+    NotAStatus(String),
+    /// Anything else: free-text search.
+    Text(String),
+}
+
+impl Query {
+    pub fn parse(input: &str, kb: &KnowledgeBase) -> Query {
+        let s = input.trim();
+        if kb.log_status(s).is_some() {
+            return Query::LogStatus(s.to_string());
+        }
+        let bytes = s.as_bytes();
+        if bytes.len() == 3 && matches!(bytes[0], b'1'..=b'5') && bytes[1..].eq_ignore_ascii_case(b"xx") {
+            return Query::Class(bytes[0] - b'0');
+        }
+        if !s.is_empty() && (s.bytes().all(|b| b.is_ascii_digit()) || (s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) && s.len() > 1)) {
+            return match s.parse::<u16>() {
+                Ok(n) if class_of(n).is_some() && s.len() == 3 => Query::Code(n),
+                _ => Query::NotAStatus(s.to_string()),
+            };
+        }
+        Query::Text(s.to_string())
+    }
+}
+
+/// `explain 502`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeReport {
+    pub schema: String,
+    pub code: u16,
+    pub name: String,
+    pub class: u8,
+    pub class_title: String,
+    /// In the IANA registry.
+    pub registered: bool,
+    /// Neither registered nor a known vendor code: explained through its class's x00 code.
+    pub unassigned: bool,
+    /// For unassigned codes: the code a client must treat it as (RFC 9110 §15).
+    pub treat_as: Option<u16>,
+    pub vendor: Option<String>,
+    pub reference: Option<String>,
+    pub summary: String,
+    pub cacheable: bool,
+    pub redirect: Option<RedirectMethod>,
+    /// Log-only vendor codes: what the client receives (0 = nothing).
+    pub client_sees: Option<u16>,
+    /// Who looks first (from the detail, else the producing causes, else the class).
+    pub owner: Owner,
+    pub detail: Option<CodeDetail>,
+    /// Who can generate this code, layer by layer, outermost first, and the cause at each.
+    pub generated_at: Vec<LayerCauses>,
+    /// Full records of every cause referenced, most likely first.
+    pub causes: Vec<Cause>,
+    /// Full records of the checks to run, in order.
+    pub checks: Vec<Check>,
+    pub mistakes: Vec<Mistake>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerCauses {
+    pub layer: Layer,
+    pub causes: Vec<CauseAtLayer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CauseAtLayer {
+    pub cause: String,
+    pub title: String,
+    pub owner: Owner,
+    pub note: Option<String>,
+}
+
+/// `explain 5xx`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassReport {
+    pub schema: String,
+    pub class: u8,
+    pub title: String,
+    pub meaning: String,
+    pub owner: Owner,
+    pub look_first: String,
+    pub codes: Vec<CodeRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRow {
+    pub code: u16,
+    pub name: String,
+    pub owner: Owner,
+    pub summary: String,
+    pub vendor: Option<String>,
+}
+
+/// `explain --tree 5xx`: the tree with its checks and causes resolved, nodes numbered in the order
+/// a reader meets them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeReport {
+    pub schema: String,
+    pub tree: Tree,
+    /// Node ids in reading order; step N is `order[N-1]`.
+    pub order: Vec<String>,
+    pub checks: Vec<Check>,
+    pub causes: Vec<CauseBrief>,
+}
+
+/// `explain --chain`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainReport {
+    pub schema: String,
+    pub chain: Chain,
+    pub checks: Vec<Check>,
+    pub causes: Vec<CauseBrief>,
+}
+
+/// A cause in one line, for reports that only point at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CauseBrief {
+    pub id: String,
+    pub title: String,
+    pub layer: Layer,
+    pub owner: Owner,
+    pub summary: String,
+}
+
+impl CauseBrief {
+    pub fn of(c: &Cause) -> Self {
+        CauseBrief {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            layer: c.layer,
+            owner: c.owner,
+            summary: c.summary.clone(),
+        }
+    }
+}
+
+impl KnowledgeBase {
+    /// Who looks first for `code`: the detail's owner; else the owners of the causes that produce
+    /// it (`both` when they disagree); else the class default.
+    pub fn owner_of(&self, code: u16) -> Owner {
+        if let Some(d) = self.code(code).and_then(|c| c.detail.as_ref()) {
+            return d.owner;
+        }
+        let mut owners = self.causes_for_code(code).into_iter().map(|c| c.owner);
+        match owners.next() {
+            Some(first) if owners.all(|o| o == first) => first,
+            Some(_) => Owner::Both,
+            None => class_of(code).and_then(|c| self.class(c)).map_or(Owner::None, |c| c.owner),
+        }
+    }
+
+    /// Explain a code in 100–599. Unassigned codes are explained through their class's x00 code,
+    /// as RFC 9110 §15 tells clients to treat them. `None` outside 100–599.
+    pub fn explain_code(&self, code: u16) -> Option<CodeReport> {
+        let class = class_of(code)?;
+        let class_title = self.class(class).map(|c| c.title.clone()).unwrap_or_default();
+        let (entry, treat_as) = match self.code(code) {
+            Some(e) => (e, None),
+            None => (self.code(u16::from(class) * 100)?, Some(u16::from(class) * 100)),
+        };
+        let subject = entry.code;
+        let causes: Vec<Cause> = self.causes_for_code(subject).into_iter().cloned().collect();
+        let mut check_ids: Vec<&str> = Vec::new();
+        let mut mistake_ids: Vec<&str> = Vec::new();
+        if let Some(d) = &entry.detail {
+            check_ids.extend(d.checks.iter().map(String::as_str));
+            mistake_ids.extend(d.mistakes.iter().map(String::as_str));
+        }
+        for c in &causes {
+            check_ids.extend(c.checks.iter().map(String::as_str));
+            mistake_ids.extend(c.mistakes.iter().map(String::as_str));
+        }
+        let report = CodeReport {
+            schema: CODE_SCHEMA.into(),
+            code,
+            name: if treat_as.is_some() { "Unassigned".into() } else { entry.name.clone() },
+            class,
+            class_title,
+            registered: treat_as.is_none() && entry.registered(),
+            unassigned: treat_as.is_some(),
+            treat_as,
+            vendor: if treat_as.is_some() { None } else { entry.vendor.clone() },
+            reference: entry.reference.clone(),
+            summary: entry.summary.clone(),
+            cacheable: entry.cacheable,
+            redirect: entry.redirect,
+            client_sees: entry.client_sees,
+            owner: self.owner_of(subject),
+            detail: entry.detail.clone(),
+            generated_at: self.generated_at(subject, &causes),
+            checks: dedup(check_ids).into_iter().filter_map(|id| self.check(id)).cloned().collect(),
+            mistakes: dedup(mistake_ids).into_iter().filter_map(|id| self.mistake(id)).cloned().collect(),
+            causes,
+        };
+        Some(report)
+    }
+
+    fn generated_at(&self, code: u16, causes: &[Cause]) -> Vec<LayerCauses> {
+        Layer::ALL
+            .iter()
+            .filter_map(|&layer| {
+                let at: Vec<CauseAtLayer> = causes
+                    .iter()
+                    .flat_map(|c| {
+                        c.produces.iter().filter(move |p| p.code == code && p.by == layer).map(move |p| {
+                            CauseAtLayer {
+                                cause: c.id.clone(),
+                                title: c.title.clone(),
+                                owner: c.owner,
+                                note: p.note.clone(),
+                            }
+                        })
+                    })
+                    .collect();
+                (!at.is_empty()).then_some(LayerCauses { layer, causes: at })
+            })
+            .collect()
+    }
+
+    /// Explain a class: its meaning and a row per known code in it (registered first, then vendor).
+    pub fn explain_class(&self, class: u8) -> Option<ClassReport> {
+        let info = self.class(class)?;
+        let mut rows: Vec<CodeRow> = self
+            .codes
+            .iter()
+            .filter(|c| class_of(c.code) == Some(class))
+            .map(|c| CodeRow {
+                code: c.code,
+                name: c.name.clone(),
+                owner: self.owner_of(c.code),
+                summary: c.summary.clone(),
+                vendor: c.vendor.clone(),
+            })
+            .collect();
+        rows.sort_by_key(|r| (r.vendor.is_some(), r.code));
+        Some(ClassReport {
+            schema: CLASS_SCHEMA.into(),
+            class,
+            title: info.title.clone(),
+            meaning: info.meaning.clone(),
+            owner: info.owner,
+            look_first: info.look_first.clone(),
+            codes: rows,
+        })
+    }
+
+    /// A decision tree with nodes in reading order (depth-first from the start, answers in order).
+    pub fn explain_tree(&self, id: &str) -> Option<TreeReport> {
+        let tree = self.tree(id)?;
+        let mut order: Vec<String> = Vec::new();
+        let mut stack = vec![tree.start.as_str()];
+        while let Some(node_id) = stack.pop() {
+            if order.iter().any(|o| o == node_id) {
+                continue;
+            }
+            let Some(node) = tree.node(node_id) else { continue };
+            order.push(node_id.to_string());
+            stack.extend(node.answers.iter().rev().filter_map(|a| a.next.as_deref()));
+        }
+        let checks = order
+            .iter()
+            .filter_map(|n| tree.node(n).and_then(|n| n.check.as_deref()))
+            .collect::<Vec<_>>();
+        let causes = order
+            .iter()
+            .filter_map(|n| tree.node(n))
+            .flat_map(|n| n.answers.iter().flat_map(|a| a.causes.iter().map(String::as_str)))
+            .collect::<Vec<_>>();
+        Some(TreeReport {
+            schema: TREE_SCHEMA.into(),
+            tree: tree.clone(),
+            checks: dedup(checks).into_iter().filter_map(|id| self.check(id)).cloned().collect(),
+            causes: dedup(causes).into_iter().filter_map(|id| self.cause(id)).map(CauseBrief::of).collect(),
+            order,
+        })
+    }
+
+    pub fn explain_chain(&self) -> ChainReport {
+        let checks = self.chain.steps.iter().map(|s| s.check.as_str()).collect::<Vec<_>>();
+        let causes = self
+            .chain
+            .steps
+            .iter()
+            .flat_map(|s| s.outcomes.iter().flat_map(|o| o.causes.iter().map(String::as_str)))
+            .collect::<Vec<_>>();
+        ChainReport {
+            schema: CHAIN_SCHEMA.into(),
+            chain: self.chain.clone(),
+            checks: dedup(checks).into_iter().filter_map(|id| self.check(id)).cloned().collect(),
+            causes: dedup(causes).into_iter().filter_map(|id| self.cause(id)).map(CauseBrief::of).collect(),
+        }
+    }
+}
+
+/// Keep the first occurrence of each id, preserving order.
+fn dedup(ids: Vec<&str>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}

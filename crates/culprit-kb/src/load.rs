@@ -1,0 +1,402 @@
+//! Parsing the embedded TOML files and checking every cross-reference.
+
+use crate::model::{
+    Cause, Chain, Check, LayerInfo, LogStatus, Mistake, Responder, StatusClass, StatusCode, Tree,
+};
+use crate::vocab::Layer;
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+/// The embedded data files, by name (for error messages) and content.
+const SOURCES: &[(&str, &str)] = &[
+    ("codes.toml", include_str!("../data/codes.toml")),
+    ("classes.toml", include_str!("../data/classes.toml")),
+    ("layers.toml", include_str!("../data/layers.toml")),
+    ("checks.toml", include_str!("../data/checks.toml")),
+    ("causes-edge.toml", include_str!("../data/causes-edge.toml")),
+    ("causes-upstream.toml", include_str!("../data/causes-upstream.toml")),
+    ("causes-app.toml", include_str!("../data/causes-app.toml")),
+    ("mistakes.toml", include_str!("../data/mistakes.toml")),
+    ("trees.toml", include_str!("../data/trees.toml")),
+    ("chain.toml", include_str!("../data/chain.toml")),
+    ("responders.toml", include_str!("../data/responders.toml")),
+];
+
+/// Problems found while loading or validating the knowledge base.
+#[derive(Debug)]
+pub enum KbError {
+    /// A data file does not parse or does not fit the model.
+    Parse { file: &'static str, message: String },
+    /// Cross-reference or consistency problems, one line each.
+    Invalid(Vec<String>),
+}
+
+impl fmt::Display for KbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KbError::Parse { file, message } => write!(f, "{file}: {message}"),
+            KbError::Invalid(problems) => {
+                write!(f, "{} problem(s):", problems.len())?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for KbError {}
+
+/// Everything culprit knows, indexed for lookups.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    pub codes: Vec<StatusCode>,
+    pub log_statuses: Vec<LogStatus>,
+    pub classes: Vec<StatusClass>,
+    pub layers: Vec<LayerInfo>,
+    pub checks: Vec<Check>,
+    pub causes: Vec<Cause>,
+    pub mistakes: Vec<Mistake>,
+    pub trees: Vec<Tree>,
+    pub chain: Chain,
+    pub responders: Vec<Responder>,
+    code_index: HashMap<u16, usize>,
+    cause_index: HashMap<String, usize>,
+    check_index: HashMap<String, usize>,
+    mistake_index: HashMap<String, usize>,
+}
+
+/// Each file holds some of these top-level arrays; missing ones are empty.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DataFile {
+    #[serde(default)]
+    code: Vec<StatusCode>,
+    #[serde(default)]
+    log_status: Vec<LogStatus>,
+    #[serde(default)]
+    class: Vec<StatusClass>,
+    #[serde(default)]
+    layer: Vec<LayerInfo>,
+    #[serde(default)]
+    check: Vec<Check>,
+    #[serde(default)]
+    cause: Vec<Cause>,
+    #[serde(default)]
+    mistake: Vec<Mistake>,
+    #[serde(default)]
+    tree: Vec<Tree>,
+    #[serde(default)]
+    responder: Vec<Responder>,
+}
+
+impl KnowledgeBase {
+    /// Parse the embedded data and validate it.
+    pub fn load() -> Result<Self, KbError> {
+        let mut all = DataFile::default();
+        let mut chain = None;
+        for &(file, text) in SOURCES {
+            if file == "chain.toml" {
+                chain = Some(
+                    toml::from_str::<Chain>(text)
+                        .map_err(|e| KbError::Parse { file, message: e.to_string() })?,
+                );
+                continue;
+            }
+            let part: DataFile =
+                toml::from_str(text).map_err(|e| KbError::Parse { file, message: e.to_string() })?;
+            all.code.extend(part.code);
+            all.log_status.extend(part.log_status);
+            all.class.extend(part.class);
+            all.layer.extend(part.layer);
+            all.check.extend(part.check);
+            all.cause.extend(part.cause);
+            all.mistake.extend(part.mistake);
+            all.tree.extend(part.tree);
+            all.responder.extend(part.responder);
+        }
+        let chain = chain.ok_or_else(|| KbError::Parse {
+            file: "chain.toml",
+            message: "missing".into(),
+        })?;
+        let mut codes = all.code;
+        codes.sort_by_key(|c| c.code);
+        let kb = KnowledgeBase {
+            code_index: index(&codes, |c| c.code),
+            cause_index: index(&all.cause, |c| c.id.clone()),
+            check_index: index(&all.check, |c| c.id.clone()),
+            mistake_index: index(&all.mistake, |m| m.id.clone()),
+            codes,
+            log_statuses: all.log_status,
+            classes: all.class,
+            layers: all.layer,
+            checks: all.check,
+            causes: all.cause,
+            mistakes: all.mistake,
+            trees: all.tree,
+            chain,
+            responders: all.responder,
+        };
+        let problems = kb.validate();
+        if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
+    }
+
+    pub fn code(&self, code: u16) -> Option<&StatusCode> {
+        self.code_index.get(&code).map(|&i| &self.codes[i])
+    }
+
+    pub fn cause(&self, id: &str) -> Option<&Cause> {
+        self.cause_index.get(id).map(|&i| &self.causes[i])
+    }
+
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.check_index.get(id).map(|&i| &self.checks[i])
+    }
+
+    pub fn mistake(&self, id: &str) -> Option<&Mistake> {
+        self.mistake_index.get(id).map(|&i| &self.mistakes[i])
+    }
+
+    pub fn class(&self, class: u8) -> Option<&StatusClass> {
+        self.classes.iter().find(|c| c.class == class)
+    }
+
+    pub fn layer(&self, layer: Layer) -> Option<&LayerInfo> {
+        self.layers.iter().find(|l| l.id == layer)
+    }
+
+    pub fn tree(&self, id: &str) -> Option<&Tree> {
+        self.trees.iter().find(|t| t.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn responder(&self, id: &str) -> Option<&Responder> {
+        self.responders.iter().find(|r| r.id == id)
+    }
+
+    pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
+        self.log_statuses.iter().find(|s| s.value == value)
+    }
+
+    /// Causes that can produce `code`, in the order the code's detail lists them (most likely
+    /// first), else in data order.
+    pub fn causes_for_code(&self, code: u16) -> Vec<&Cause> {
+        if let Some(detail) = self.code(code).and_then(|c| c.detail.as_ref()) {
+            return detail.causes.iter().filter_map(|id| self.cause(id)).collect();
+        }
+        self.causes.iter().filter(|c| c.produces_code(code)).collect()
+    }
+
+    /// Every cross-reference and consistency rule; an empty list means the data is sound.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        duplicates(&mut problems, "code", self.codes.iter().map(|c| c.code.to_string()));
+        duplicates(&mut problems, "cause", self.causes.iter().map(|c| c.id.clone()));
+        duplicates(&mut problems, "check", self.checks.iter().map(|c| c.id.clone()));
+        duplicates(&mut problems, "mistake", self.mistakes.iter().map(|m| m.id.clone()));
+        duplicates(&mut problems, "responder", self.responders.iter().map(|r| r.id.clone()));
+        duplicates(&mut problems, "tree", self.trees.iter().map(|t| t.id.clone()));
+        self.validate_codes(&mut problems);
+        self.validate_causes(&mut problems);
+        self.validate_trees(&mut problems);
+        self.validate_chain(&mut problems);
+        for layer in Layer::ALL {
+            if self.layer(layer).is_none() {
+                problems.push(format!("layer {layer} is not described in layers.toml"));
+            }
+        }
+        for l in &self.layers {
+            self.check_refs(&mut problems, &format!("layer {}", l.id), &l.checks);
+        }
+        for class in 1..=5 {
+            if self.class(class).is_none() {
+                problems.push(format!("class {class}xx is not described in classes.toml"));
+            }
+        }
+        for s in &self.log_statuses {
+            if self.cause(&s.cause).is_none() {
+                problems.push(format!("log status {}: unknown cause {}", s.value, s.cause));
+            }
+        }
+        for r in &self.responders {
+            self.cause_refs(&mut problems, &format!("responder {}", r.id), &r.causes);
+            if r.markers.is_empty() {
+                problems.push(format!("responder {} has no markers", r.id));
+            }
+        }
+        for m in &self.mistakes {
+            for &code in &m.codes {
+                if self.code(code).is_none() {
+                    problems.push(format!("mistake {}: unknown code {code}", m.id));
+                }
+            }
+        }
+        problems
+    }
+
+    fn validate_codes(&self, problems: &mut Vec<String>) {
+        for c in &self.codes {
+            let what = format!("code {}", c.code);
+            if !(100..=599).contains(&c.code) {
+                problems.push(format!("{what}: outside 100–599"));
+            }
+            let is_3xx = c.code / 100 == 3 && c.registered();
+            if is_3xx != c.redirect.is_some() {
+                problems.push(format!("{what}: `redirect` must be set exactly on registered 3xx codes"));
+            }
+            let Some(d) = &c.detail else { continue };
+            self.check_refs(problems, &what, &d.checks);
+            self.cause_refs(problems, &what, &d.causes);
+            self.mistake_refs(problems, &what, &d.mistakes);
+            if d.checks.is_empty() {
+                problems.push(format!("{what}: detail has no checks"));
+            }
+            // The detail's cause list must be exactly the causes that declare this code.
+            let listed: BTreeSet<&str> = d.causes.iter().map(String::as_str).collect();
+            let producing: BTreeSet<&str> = self
+                .causes
+                .iter()
+                .filter(|k| k.produces_code(c.code))
+                .map(|k| k.id.as_str())
+                .collect();
+            for missing in producing.difference(&listed) {
+                problems.push(format!("{what}: cause {missing} produces it but is not in detail.causes"));
+            }
+            for extra in listed.difference(&producing) {
+                problems.push(format!("{what}: detail.causes lists {extra}, which does not produce it"));
+            }
+        }
+    }
+
+    fn validate_causes(&self, problems: &mut Vec<String>) {
+        for k in &self.causes {
+            let what = format!("cause {}", k.id);
+            if !is_snake_case(&k.id) {
+                problems.push(format!("{what}: id is not snake_case"));
+            }
+            if k.checks.is_empty() {
+                problems.push(format!("{what}: no checks"));
+            }
+            if k.fix.trim().is_empty() {
+                problems.push(format!("{what}: no fix"));
+            }
+            if k.produces.is_empty() {
+                problems.push(format!("{what}: produces no code"));
+            }
+            if k.evidence.is_empty() {
+                problems.push(format!("{what}: no evidence"));
+            }
+            for p in &k.produces {
+                if self.code(p.code).is_none() {
+                    problems.push(format!("{what}: produces unknown code {}", p.code));
+                }
+            }
+            self.check_refs(problems, &what, &k.checks);
+            self.mistake_refs(problems, &what, &k.mistakes);
+        }
+    }
+
+    fn validate_trees(&self, problems: &mut Vec<String>) {
+        for t in &self.trees {
+            let what = format!("tree {}", t.id);
+            if t.node(&t.start).is_none() {
+                problems.push(format!("{what}: start node {} does not exist", t.start));
+            }
+            duplicates(problems, &format!("{what} node"), t.nodes.iter().map(|n| n.id.clone()));
+            let mut reachable = HashSet::new();
+            let mut stack = vec![t.start.as_str()];
+            while let Some(id) = stack.pop() {
+                if !reachable.insert(id) {
+                    continue;
+                }
+                if let Some(n) = t.node(id) {
+                    stack.extend(n.answers.iter().filter_map(|a| a.next.as_deref()));
+                }
+            }
+            for n in &t.nodes {
+                let at = format!("{what} node {}", n.id);
+                if !reachable.contains(n.id.as_str()) {
+                    problems.push(format!("{at}: unreachable from {}", t.start));
+                }
+                if let Some(check) = &n.check {
+                    self.check_refs(problems, &at, std::slice::from_ref(check));
+                }
+                if n.answers.is_empty() {
+                    problems.push(format!("{at}: no answers"));
+                }
+                for a in &n.answers {
+                    match (&a.next, a.causes.is_empty()) {
+                        (Some(next), true) if t.node(next).is_some() => {}
+                        (Some(next), true) => problems.push(format!("{at}: next {next} does not exist")),
+                        (None, false) => self.cause_refs(problems, &at, &a.causes),
+                        _ => problems.push(format!("{at}: answer '{}' needs exactly one of next / causes", a.when)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn validate_chain(&self, problems: &mut Vec<String>) {
+        if self.chain.steps.len() != 5 {
+            problems.push(format!("chain: expected the five debugging steps, found {}", self.chain.steps.len()));
+        }
+        for (i, s) in self.chain.steps.iter().enumerate() {
+            let at = format!("chain step {}", i + 1);
+            self.check_refs(problems, &at, std::slice::from_ref(&s.check));
+            for o in &s.outcomes {
+                self.cause_refs(problems, &at, &o.causes);
+            }
+        }
+        for h in &self.chain.hops {
+            for &code in &h.generates {
+                if self.code(code).is_none() {
+                    problems.push(format!("chain hop {}: unknown code {code}", h.layer));
+                }
+            }
+        }
+    }
+
+    fn check_refs(&self, problems: &mut Vec<String>, at: &str, ids: &[String]) {
+        for id in ids {
+            if self.check(id).is_none() {
+                problems.push(format!("{at}: unknown check {id}"));
+            }
+        }
+    }
+
+    fn cause_refs(&self, problems: &mut Vec<String>, at: &str, ids: &[String]) {
+        for id in ids {
+            if self.cause(id).is_none() {
+                problems.push(format!("{at}: unknown cause {id}"));
+            }
+        }
+    }
+
+    fn mistake_refs(&self, problems: &mut Vec<String>, at: &str, ids: &[String]) {
+        for id in ids {
+            if self.mistake(id).is_none() {
+                problems.push(format!("{at}: unknown mistake {id}"));
+            }
+        }
+    }
+}
+
+fn index<T, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> HashMap<K, usize> {
+    items.iter().enumerate().map(|(i, t)| (key(t), i)).collect()
+}
+
+fn duplicates(problems: &mut Vec<String>, what: &str, ids: impl Iterator<Item = String>) {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if !seen.insert(id.clone()) {
+            problems.push(format!("{what} {id} is defined twice"));
+        }
+    }
+}
+
+fn is_snake_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

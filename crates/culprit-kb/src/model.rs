@@ -1,0 +1,394 @@
+//! The knowledge base's data model: what the TOML files under `data/` deserialize into.
+//!
+//! Every struct denies unknown fields, so a typo in the data fails the build's tests instead of
+//! being silently ignored. The same types are serialized into `--json` output, so field names here
+//! are part of the documented schema (docs/json.md).
+
+use crate::vocab::{GeneratedBy, Layer, Owner};
+use serde::{Deserialize, Serialize};
+
+/// One status code: registered, vendor-specific, with an optional in-depth view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCode {
+    pub code: u16,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Set for codes outside the IANA registry: who uses them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    pub summary: String,
+    /// Heuristically cacheable (RFC 9110 §15.1).
+    pub cacheable: bool,
+    /// 3xx only: what happens to the method when a client follows the redirect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectMethod>,
+    /// Log-only vendor codes: what the client actually receives (0 = nothing at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_sees: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<CodeDetail>,
+}
+
+impl StatusCode {
+    /// True for codes in the IANA registry.
+    pub fn registered(&self) -> bool {
+        self.vendor.is_none()
+    }
+}
+
+/// What following a 3xx does to the request method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectMethod {
+    /// 307/308: method and body must be kept.
+    Preserved,
+    /// 301/302: clients may (and usually do) turn a POST into a GET.
+    MayChangeToGet,
+    /// 303: the follow-up is a GET.
+    ChangesToGet,
+    /// 300: the client chooses; no automatic redirect.
+    Choice,
+    /// 304: not a redirect at all.
+    NotARedirect,
+    /// 305/306: deprecated or unused.
+    Deprecated,
+}
+
+impl RedirectMethod {
+    pub fn describe(self) -> &'static str {
+        match self {
+            RedirectMethod::Preserved => "method and body preserved",
+            RedirectMethod::MayChangeToGet => "clients may change POST to GET",
+            RedirectMethod::ChangesToGet => "follow-up is a GET",
+            RedirectMethod::Choice => "client chooses; not followed automatically",
+            RedirectMethod::NotARedirect => "not a redirect",
+            RedirectMethod::Deprecated => "deprecated / unused",
+        }
+    }
+}
+
+/// The in-depth view of a code, written for the codes engineers meet in production.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeDetail {
+    /// What it means at the protocol level.
+    pub meaning: String,
+    /// Who looks first in the common case.
+    pub owner: Owner,
+    /// When the owner changes, and to whom.
+    pub owner_when: Vec<OwnerWhen>,
+    pub infra_side: String,
+    pub app_side: String,
+    pub where_to_look: Vec<String>,
+    /// Check ids, in the order to run them.
+    pub checks: Vec<String>,
+    pub fix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_example: Option<String>,
+    /// Cause ids, most likely first. Must list exactly the causes whose `produces` has this code.
+    pub causes: Vec<String>,
+    pub mistakes: Vec<String>,
+    /// Where the seed documents disagree on ownership, when each view applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds_disagree: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerWhen {
+    pub owner: Owner,
+    pub when: String,
+}
+
+/// A value written in a log's status column that is not an HTTP status code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogStatus {
+    pub value: String,
+    pub writers: Vec<String>,
+    pub meaning: String,
+    pub cause: String,
+}
+
+/// A status class (1xx…5xx).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusClass {
+    pub class: u8,
+    pub title: String,
+    pub meaning: String,
+    pub owner: Owner,
+    pub look_first: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerInfo {
+    pub id: Layer,
+    pub title: String,
+    pub description: String,
+    pub components: Vec<String>,
+    pub owner: Owner,
+    pub checks: Vec<String>,
+}
+
+/// Why a status code happened: one fault, where it lives, who looks first, how to confirm and fix it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cause {
+    /// Stable snake_case id.
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    /// Where the fault lives.
+    pub layer: Layer,
+    /// Who writes the status when this cause is at work.
+    pub generated_by: GeneratedBy,
+    /// Who looks first.
+    pub owner: Owner,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_note: Option<String>,
+    pub explanation: String,
+    /// The codes it produces and the layer that emits each.
+    pub produces: Vec<Production>,
+    pub evidence: Vec<Evidence>,
+    /// Check ids, in the order to run them.
+    pub checks: Vec<String>,
+    pub fix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_example: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mistakes: Vec<String>,
+}
+
+impl Cause {
+    /// Whether this cause can produce `code` (at any layer).
+    pub fn produces_code(&self, code: u16) -> bool {
+        self.produces.iter().any(|p| p.code == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Production {
+    pub code: u16,
+    /// The layer that emits the status.
+    pub by: Layer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Something that points to a cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub kind: EvidenceKind,
+    pub text: String,
+}
+
+/// Where a piece of evidence is found. Flags and termination states are matched exactly; the rest
+/// as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// nginx error-log message.
+    NginxError,
+    /// nginx / ingress-nginx access-log fields.
+    NginxAccess,
+    /// ingress-nginx controller log (not the nginx error log).
+    IngressNginx,
+    /// AWS ALB access-log fields.
+    AlbLog,
+    /// Envoy %RESPONSE_FLAGS% short code, matched exactly.
+    EnvoyFlag,
+    /// Envoy %RESPONSE_CODE_DETAILS%.
+    EnvoyDetails,
+    /// Body of an Envoy local reply.
+    EnvoyBody,
+    /// HAProxy termination state (first two characters), matched exactly.
+    HaproxyState,
+    HaproxyLog,
+    TraefikLog,
+    CaddyLog,
+    /// Google Cloud LB `statusDetails`.
+    GcpStatus,
+    /// Azure Application Gateway `error_info`.
+    AzureErrorInfo,
+    /// Kong message or log.
+    Kong,
+    ApacheError,
+    /// A response header.
+    Header,
+    /// Text in a response body (error page).
+    Body,
+    /// A fact about Kubernetes objects.
+    Cluster,
+    /// A timing relationship.
+    Timing,
+    /// Application log content.
+    AppLog,
+    /// A pattern over many requests.
+    Pattern,
+}
+
+impl EvidenceKind {
+    /// How a person would name where to find it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EvidenceKind::NginxError => "nginx error log",
+            EvidenceKind::NginxAccess => "ingress/nginx access log",
+            EvidenceKind::IngressNginx => "ingress-nginx controller log",
+            EvidenceKind::AlbLog => "ALB access log",
+            EvidenceKind::EnvoyFlag => "Envoy response flag",
+            EvidenceKind::EnvoyDetails => "Envoy response code details",
+            EvidenceKind::EnvoyBody => "Envoy reply body",
+            EvidenceKind::HaproxyState => "HAProxy termination state",
+            EvidenceKind::HaproxyLog => "HAProxy log",
+            EvidenceKind::TraefikLog => "Traefik log",
+            EvidenceKind::CaddyLog => "Caddy log",
+            EvidenceKind::GcpStatus => "Google LB statusDetails",
+            EvidenceKind::AzureErrorInfo => "Azure App Gateway error_info",
+            EvidenceKind::Kong => "Kong",
+            EvidenceKind::ApacheError => "Apache error log",
+            EvidenceKind::Header => "response header",
+            EvidenceKind::Body => "response body",
+            EvidenceKind::Cluster => "cluster",
+            EvidenceKind::Timing => "timing",
+            EvidenceKind::AppLog => "application log",
+            EvidenceKind::Pattern => "pattern",
+        }
+    }
+}
+
+/// A command to run, and what its output means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    pub layer: Layer,
+    /// Shell command(s) with `<placeholders>`.
+    pub command: String,
+    pub look_for: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mistake {
+    pub id: String,
+    pub title: String,
+    pub why: String,
+    pub instead: String,
+    pub codes: Vec<u16>,
+}
+
+/// A decision tree: questions whose answers lead to further questions or to causes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tree {
+    pub id: String,
+    pub title: String,
+    pub codes: Vec<u16>,
+    pub start: String,
+    #[serde(rename = "node")]
+    pub nodes: Vec<TreeNode>,
+}
+
+impl Tree {
+    pub fn node(&self, id: &str) -> Option<&TreeNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeNode {
+    pub id: String,
+    pub ask: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    pub answers: Vec<TreeAnswer>,
+}
+
+/// One answer: either go on to another node (`next`) or conclude with causes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeAnswer {
+    pub when: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<String>,
+}
+
+/// The debugging chain: the request path and the steps that bisect it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chain {
+    pub title: String,
+    pub summary: String,
+    #[serde(rename = "hop")]
+    pub hops: Vec<Hop>,
+    #[serde(rename = "step")]
+    pub steps: Vec<ChainStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hop {
+    pub layer: Layer,
+    pub sees: String,
+    pub generates: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainStep {
+    pub title: String,
+    pub check: String,
+    pub outcomes: Vec<ChainOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainOutcome {
+    pub when: String,
+    pub then: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<String>,
+}
+
+/// A component that writes HTTP responses, and how to recognise it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Responder {
+    pub id: String,
+    pub name: String,
+    pub layer: Layer,
+    pub note: String,
+    pub markers: Vec<Marker>,
+    pub causes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marker {
+    pub kind: MarkerKind,
+    /// Header name (lowercase), for header markers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Text the header value or body contains (case-insensitive); empty = the header's presence.
+    pub text: String,
+    /// The marker shows the component was on the path, not that it generated the response.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passthrough: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkerKind {
+    Header,
+    Body,
+}
