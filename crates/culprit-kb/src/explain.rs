@@ -39,7 +39,10 @@ impl Query {
         if bytes.len() == 3 && matches!(bytes[0], b'1'..=b'5') && bytes[1..].eq_ignore_ascii_case(b"xx") {
             return Query::Class(bytes[0] - b'0');
         }
-        if !s.is_empty() && (s.bytes().all(|b| b.is_ascii_digit()) || (s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) && s.len() > 1)) {
+        if !s.is_empty()
+            && (s.bytes().all(|b| b.is_ascii_digit())
+                || (s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) && s.len() > 1))
+        {
             return match s.parse::<u16>() {
                 Ok(n) if class_of(n).is_some() && s.len() == 3 => Query::Code(n),
                 _ => Query::NotAStatus(s.to_string()),
@@ -221,34 +224,12 @@ impl KnowledgeBase {
             client_sees: entry.client_sees,
             owner: self.owner_of(subject),
             detail: entry.detail.clone(),
-            generated_at: self.generated_at(subject, &causes),
+            generated_at: generated_at(subject, &causes),
             checks: dedup(check_ids).into_iter().filter_map(|id| self.check(id)).cloned().collect(),
             mistakes: dedup(mistake_ids).into_iter().filter_map(|id| self.mistake(id)).cloned().collect(),
             causes,
         };
         Some(report)
-    }
-
-    fn generated_at(&self, code: u16, causes: &[Cause]) -> Vec<LayerCauses> {
-        Layer::ALL
-            .iter()
-            .filter_map(|&layer| {
-                let at: Vec<CauseAtLayer> = causes
-                    .iter()
-                    .flat_map(|c| {
-                        c.produces.iter().filter(move |p| p.code == code && p.by == layer).map(move |p| {
-                            CauseAtLayer {
-                                cause: c.id.clone(),
-                                title: c.title.clone(),
-                                owner: c.owner,
-                                note: p.note.clone(),
-                            }
-                        })
-                    })
-                    .collect();
-                (!at.is_empty()).then_some(LayerCauses { layer, causes: at })
-            })
-            .collect()
     }
 
     /// Explain a class: its meaning and a row per known code in it (registered first, then vendor).
@@ -291,10 +272,7 @@ impl KnowledgeBase {
             order.push(node_id.to_string());
             stack.extend(node.answers.iter().rev().filter_map(|a| a.next.as_deref()));
         }
-        let checks = order
-            .iter()
-            .filter_map(|n| tree.node(n).and_then(|n| n.check.as_deref()))
-            .collect::<Vec<_>>();
+        let checks = order.iter().filter_map(|n| tree.node(n).and_then(|n| n.check.as_deref())).collect::<Vec<_>>();
         let causes = order
             .iter()
             .filter_map(|n| tree.node(n))
@@ -324,6 +302,27 @@ impl KnowledgeBase {
             causes: dedup(causes).into_iter().filter_map(|id| self.cause(id)).map(CauseBrief::of).collect(),
         }
     }
+}
+
+/// Who generates `code` at each layer (outermost first), from the causes' `produces` lists.
+fn generated_at(code: u16, causes: &[Cause]) -> Vec<LayerCauses> {
+    Layer::ALL
+        .iter()
+        .filter_map(|&layer| {
+            let at: Vec<CauseAtLayer> = causes
+                .iter()
+                .flat_map(|c| {
+                    c.produces.iter().filter(move |p| p.code == code && p.by == layer).map(move |p| CauseAtLayer {
+                        cause: c.id.clone(),
+                        title: c.title.clone(),
+                        owner: c.owner,
+                        note: p.note.clone(),
+                    })
+                })
+                .collect();
+            (!at.is_empty()).then_some(LayerCauses { layer, causes: at })
+        })
+        .collect()
 }
 
 /// Keep the first occurrence of each id, preserving order.

@@ -20,9 +20,8 @@ pub use vocab::{GeneratedBy, Layer, Owner, class_of};
 
 use std::sync::LazyLock;
 
-static KB: LazyLock<KnowledgeBase> = LazyLock::new(|| {
-    KnowledgeBase::load().unwrap_or_else(|e| panic!("the built-in knowledge base is invalid: {e}"))
-});
+static KB: LazyLock<KnowledgeBase> =
+    LazyLock::new(|| KnowledgeBase::load().unwrap_or_else(|e| panic!("the built-in knowledge base is invalid: {e}")));
 
 /// The built-in knowledge base, parsed on first use.
 ///

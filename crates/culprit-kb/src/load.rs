@@ -1,8 +1,6 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
-use crate::model::{
-    Cause, Chain, Check, LayerInfo, LogStatus, Mistake, Responder, StatusClass, StatusCode, Tree,
-};
+use crate::model::{Cause, Chain, Check, LayerInfo, LogStatus, Mistake, Responder, StatusClass, StatusCode, Tree};
 use crate::vocab::Layer;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -99,14 +97,11 @@ impl KnowledgeBase {
         let mut chain = None;
         for &(file, text) in SOURCES {
             if file == "chain.toml" {
-                chain = Some(
-                    toml::from_str::<Chain>(text)
-                        .map_err(|e| KbError::Parse { file, message: e.to_string() })?,
-                );
+                chain =
+                    Some(toml::from_str::<Chain>(text).map_err(|e| KbError::Parse { file, message: e.to_string() })?);
                 continue;
             }
-            let part: DataFile =
-                toml::from_str(text).map_err(|e| KbError::Parse { file, message: e.to_string() })?;
+            let part: DataFile = toml::from_str(text).map_err(|e| KbError::Parse { file, message: e.to_string() })?;
             all.code.extend(part.code);
             all.log_status.extend(part.log_status);
             all.class.extend(part.class);
@@ -117,10 +112,7 @@ impl KnowledgeBase {
             all.tree.extend(part.tree);
             all.responder.extend(part.responder);
         }
-        let chain = chain.ok_or_else(|| KbError::Parse {
-            file: "chain.toml",
-            message: "missing".into(),
-        })?;
+        let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
         codes.sort_by_key(|c| c.code);
         let kb = KnowledgeBase {
@@ -254,12 +246,8 @@ impl KnowledgeBase {
             }
             // The detail's cause list must be exactly the causes that declare this code.
             let listed: BTreeSet<&str> = d.causes.iter().map(String::as_str).collect();
-            let producing: BTreeSet<&str> = self
-                .causes
-                .iter()
-                .filter(|k| k.produces_code(c.code))
-                .map(|k| k.id.as_str())
-                .collect();
+            let producing: BTreeSet<&str> =
+                self.causes.iter().filter(|k| k.produces_code(c.code)).map(|k| k.id.as_str()).collect();
             for missing in producing.difference(&listed) {
                 problems.push(format!("{what}: cause {missing} produces it but is not in detail.causes"));
             }

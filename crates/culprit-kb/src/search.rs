@@ -12,7 +12,8 @@
 //!
 //! A cause's score is its best match plus a quarter of the others', so causes that match in
 //! several ways rank above one-off matches; status codes named in the query boost the causes that
-//! produce them.
+//! produce them. Hits below 40% of the best one are dropped: a pasted message should not drown in
+//! causes that merely share a word with it.
 
 use crate::KnowledgeBase;
 use crate::model::{Cause, EvidenceKind, MarkerKind, Responder};
@@ -127,7 +128,9 @@ impl KnowledgeBase {
                 hit.score += 15;
             }
         }
-        hits.retain(|h| h.score >= MIN_SCORE);
+        // Keep what is worth reading: above the noise floor and not far below the best match.
+        let best = hits.iter().map(|h| h.score).max().unwrap_or(0);
+        hits.retain(|h| h.score >= MIN_SCORE && h.score * 5 >= best * 2);
         hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         hits.truncate(MAX_HITS);
         SearchReport {
@@ -206,7 +209,7 @@ fn new_hit(c: &Cause) -> CauseHit {
 /// Add a reason and recompute the score: best + a quarter of the rest.
 fn add_reason(hit: &mut CauseHit, reason: MatchReason) {
     hit.why.push(reason);
-    hit.why.sort_by(|a, b| b.score.cmp(&a.score));
+    hit.why.sort_by_key(|r| std::cmp::Reverse(r.score));
     let best = hit.why.first().map_or(0, |r| r.score);
     let rest: u32 = hit.why.iter().skip(1).map(|r| r.score).sum();
     hit.score = best + rest / 4;
@@ -255,10 +258,7 @@ fn termination_state(state: &str, q: &Prepared) -> Option<(MatchHow, u32)> {
             && b[0] != '-'
             && (b.len() == 2 || b[2..].iter().all(|c| c.is_ascii_uppercase() || *c == '-'))
     };
-    q.raw_tokens
-        .iter()
-        .any(|t| is_state(t) && t.starts_with(state))
-        .then_some((MatchHow::Exact, 100))
+    q.raw_tokens.iter().any(|t| is_state(t) && t.starts_with(state)).then_some((MatchHow::Exact, 100))
 }
 
 /// Text evidence: containment either way, else word overlap worth up to `max_words`.
@@ -305,7 +305,9 @@ fn match_markers(r: &Responder, q: &Prepared) -> Option<(String, bool)> {
                     (named || !q.lower.contains(':')) && text.len() >= 4 && q.lower.contains(&text)
                 }
             }
-            MarkerKind::Body => text.len() >= 6 && (q.lower.contains(&text) || (q.lower.len() >= 8 && text.contains(&q.lower))),
+            MarkerKind::Body => {
+                text.len() >= 6 && (q.lower.contains(&text) || (q.lower.len() >= 8 && text.contains(&q.lower)))
+            }
         };
         if hit {
             let shown = match (&m.kind, &m.name) {
@@ -320,8 +322,8 @@ fn match_markers(r: &Responder, q: &Prepared) -> Option<(String, bool)> {
 }
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "while", "and", "or",
-    "is", "it", "its", "be", "was", "this", "that", "there", "no", "not", "my", "our", "we", "i",
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "while", "and", "or", "is", "it",
+    "its", "be", "was", "this", "that", "there", "no", "not", "my", "our", "we", "i",
 ];
 
 /// Significant, lightly stemmed words.

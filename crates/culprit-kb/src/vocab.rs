@@ -131,9 +131,5 @@ impl fmt::Display for GeneratedBy {
 
 /// The class of a status code (its first digit), for codes 100–599.
 pub fn class_of(code: u16) -> Option<u8> {
-    if (100..=599).contains(&code) {
-        u8::try_from(code / 100).ok()
-    } else {
-        None
-    }
+    if (100..=599).contains(&code) { u8::try_from(code / 100).ok() } else { None }
 }

@@ -9,8 +9,8 @@ const IANA: &[u16] = &[
     100, 101, 102, 103, 104, //
     200, 201, 202, 203, 204, 205, 206, 207, 208, 226, //
     300, 301, 302, 303, 304, 305, 306, 307, 308, //
-    400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421,
-    422, 423, 424, 425, 426, 428, 429, 431, 451, //
+    400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424,
+    425, 426, 428, 429, 431, 451, //
     500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
 ];
 
@@ -106,12 +106,32 @@ fn every_cause_has_a_check_and_a_fix_and_design_ids_exist() {
     }
     // The starting set named in DESIGN.md.
     for id in [
-        "ok", "client_closed_request", "body_too_large", "header_too_large", "proxy_rate_limited", "no_route",
-        "redirect_loop", "upstream_connection_refused", "upstream_connect_timeout", "upstream_closed_prematurely",
-        "upstream_connection_reset", "upstream_invalid_response", "upstream_header_too_big", "upstream_tls_failed",
-        "upstream_timeout", "no_live_upstreams", "no_ready_endpoints", "circuit_open", "app_error",
-        "app_not_implemented", "app_bad_gateway", "app_unavailable", "app_gateway_timeout", "app_rate_limited",
-        "app_not_found", "app_client_error",
+        "ok",
+        "client_closed_request",
+        "body_too_large",
+        "header_too_large",
+        "proxy_rate_limited",
+        "no_route",
+        "redirect_loop",
+        "upstream_connection_refused",
+        "upstream_connect_timeout",
+        "upstream_closed_prematurely",
+        "upstream_connection_reset",
+        "upstream_invalid_response",
+        "upstream_header_too_big",
+        "upstream_tls_failed",
+        "upstream_timeout",
+        "no_live_upstreams",
+        "no_ready_endpoints",
+        "circuit_open",
+        "app_error",
+        "app_not_implemented",
+        "app_bad_gateway",
+        "app_unavailable",
+        "app_gateway_timeout",
+        "app_rate_limited",
+        "app_not_found",
+        "app_client_error",
     ] {
         assert!(kb.cause(id).is_some(), "DESIGN.md cause {id} missing");
     }
@@ -163,7 +183,7 @@ fn query_parsing() {
 
 fn top(query: &str) -> String {
     let r = kb().search(query);
-    r.causes.first().map(|h| h.id.clone()).unwrap_or_else(|| panic!("no cause for {query:?}"))
+    r.causes.first().map_or_else(|| panic!("no cause for {query:?}"), |h| h.id.clone())
 }
 
 #[test]
@@ -253,6 +273,29 @@ mod properties {
         #[test]
         fn any_three_digit_code_parses_as_code(n in 100u16..=599) {
             prop_assert_eq!(Query::parse(&n.to_string(), kb()), Query::Code(n));
+        }
+    }
+}
+
+/// Commands and configuration are printed verbatim (wrapping a shell line can break its quoting),
+/// so each line must fit a 100-column report with its indentation.
+#[test]
+fn commands_and_examples_fit_the_report_width() {
+    let kb = kb();
+    let mut texts: Vec<(String, &str)> = kb.checks.iter().map(|c| (format!("check {}", c.id), c.command.as_str())).collect();
+    for c in &kb.causes {
+        if let Some(e) = &c.fix_example {
+            texts.push((format!("cause {}", c.id), e));
+        }
+    }
+    for c in &kb.codes {
+        if let Some(e) = c.detail.as_ref().and_then(|d| d.fix_example.as_deref()) {
+            texts.push((format!("code {}", c.code), e));
+        }
+    }
+    for (what, text) in texts {
+        for line in text.lines() {
+            assert!(line.chars().count() <= 92, "{what}: line too long for a report:\n{line}");
         }
     }
 }

@@ -1,0 +1,91 @@
+//! The command-line interface, defined once; completions are generated from it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "culprit",
+    version,
+    about = "Which layer generated this HTTP status code, why, and which team owns the fix.",
+    long_about = "culprit turns evidence into a diagnosis: a status code or an error message \
+                  (explain), proxy and load-balancer logs (logs), a live request (probe) or the \
+                  cluster (cluster) — answered with the layer that generated the code, the likely \
+                  cause, who looks first and the commands to run next."
+)]
+pub struct Cli {
+    /// When to use colour: auto uses it only on a terminal and honours NO_COLOR.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain a status code, a class, an error message, a flag or a header.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  culprit explain 502                       who generates a 502, why, who looks first, what to run
+  culprit explain 502 --full                the same with every cause's evidence and fix
+  culprit explain 5xx                       the class at a glance
+  culprit explain upstream prematurely closed connection
+  culprit explain UF                        an Envoy response flag
+  culprit explain sH--                      an HAProxy termination state
+  culprit explain 'server: awselb/2.0'      a response header
+  culprit explain --tree 5xx                the 502/503/504 decision tree
+  culprit explain --chain                   the debugging chain, step by step
+
+Exit status: 0 answered; 2 the input is not something culprit can explain.";
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A status code (502), a class (5xx), or free text: an error-log message, an Envoy flag (UF),
+    /// an HAProxy termination state (sH--), a header (server: awselb/2.0). Several words are
+    /// joined with spaces.
+    #[arg(value_name = "QUERY", required_unless_present_any = ["tree", "chain"])]
+    pub query: Vec<String>,
+
+    /// Show everything: meaning in depth, both sides, every cause's evidence, checks and fix.
+    #[arg(long)]
+    pub full: bool,
+
+    /// Print a decision tree (5xx or 4xx) as steps to follow.
+    #[arg(long, value_name = "CLASS", conflicts_with_all = ["query", "chain"])]
+    pub tree: Option<String>,
+
+    /// Print the debugging chain: the request path and the five steps that bisect it.
+    #[arg(long, conflicts_with = "query")]
+    pub chain: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output format flags shared by every command.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the report as JSON (schema in docs/json.md).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+
+    /// Write the report as Markdown, for pasting into an incident channel.
+    #[arg(long)]
+    pub markdown: bool,
+}
