@@ -129,7 +129,8 @@ fn table(out: &mut String, head: &[String], rows: &[Vec<Line>], width: usize, pa
         }
         let hang = " ".repeat(fixed);
         let last_text = row.get(cols - 1).map(line_text).unwrap_or_default();
-        let lines = textwrap::wrap(&last_text, textwrap::Options::new(last).wrap_algorithm(textwrap::WrapAlgorithm::FirstFit));
+        let lines =
+            textwrap::wrap(&last_text, textwrap::Options::new(last).wrap_algorithm(textwrap::WrapAlgorithm::FirstFit));
         if lines.is_empty() {
             out.push_str(lead.trim_end());
             out.push('\n');

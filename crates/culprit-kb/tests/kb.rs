@@ -282,7 +282,8 @@ mod properties {
 #[test]
 fn commands_and_examples_fit_the_report_width() {
     let kb = kb();
-    let mut texts: Vec<(String, &str)> = kb.checks.iter().map(|c| (format!("check {}", c.id), c.command.as_str())).collect();
+    let mut texts: Vec<(String, &str)> =
+        kb.checks.iter().map(|c| (format!("check {}", c.id), c.command.as_str())).collect();
     for c in &kb.causes {
         if let Some(e) = &c.fix_example {
             texts.push((format!("cause {}", c.id), e));
