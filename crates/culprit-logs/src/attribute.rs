@@ -1,0 +1,463 @@
+//! Attribution: an observation's status, upstream attempts and signals → who generated the status,
+//! which cause (a knowledge-base id), and how sure we are. Knows nothing about formats.
+//!
+//! Order of evidence, strongest first:
+//! 1. what the status itself settles (499 = the client left; 009 = a non-HTTP reply);
+//! 2. explicit signals (an nginx error-log message, an Envoy flag, an HAProxy termination state…);
+//! 3. the upstream fields: no upstream contacted ⇒ the proxy answered itself; the same status from
+//!    the upstream with a body ⇒ passed through; a 502/504 with zero upstream bytes ⇒ nginx
+//!    synthesised it after a transport failure; timings against the proxy's timeouts;
+//! 4. with none of that (a format without upstream fields), the knowledge base's most likely cause
+//!    for the code, at low confidence, saying what could not be told apart.
+
+use crate::observation::{Attempt, Observation, Signal, is_dash, last_attempt};
+use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Owner, kb};
+use std::sync::LazyLock;
+
+macro_rules! causes {
+    ($($variant:ident => $id:literal),* $(,)?) => {
+        /// The knowledge-base causes the log engine can attribute (ids checked against the KB by tests).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Cause { $($variant),* }
+        impl Cause {
+            pub const ALL: &'static [Cause] = &[$(Cause::$variant),*];
+            pub fn id(self) -> &'static str {
+                match self { $(Cause::$variant => $id),* }
+            }
+        }
+    };
+}
+
+causes! {
+    Ok => "ok",
+    Redirect => "redirect",
+    ProxyRedirect => "proxy_redirect",
+    ClientClosedRequest => "client_closed_request",
+    ClientRequestTimeout => "client_request_timeout",
+    MalformedRequest => "malformed_request",
+    HeaderTooLarge => "header_too_large",
+    BodyTooLarge => "body_too_large",
+    ProxyRateLimited => "proxy_rate_limited",
+    WafBlocked => "waf_blocked",
+    ProxyAccessDenied => "proxy_access_denied",
+    EdgeAuthRejected => "edge_auth_rejected",
+    AuthServiceFailed => "auth_service_failed",
+    NoRoute => "no_route",
+    ProxyMethodRejected => "proxy_method_rejected",
+    ProtocolVersionMismatch => "protocol_version_mismatch",
+    ForwardedChainTooLong => "forwarded_chain_too_long",
+    UpstreamConnectionRefused => "upstream_connection_refused",
+    UpstreamConnectTimeout => "upstream_connect_timeout",
+    UpstreamClosedPrematurely => "upstream_closed_prematurely",
+    UpstreamConnectionReset => "upstream_connection_reset",
+    UpstreamInvalidResponse => "upstream_invalid_response",
+    UpstreamHeaderTooBig => "upstream_header_too_big",
+    UpstreamTlsFailed => "upstream_tls_failed",
+    UpstreamDnsFailed => "upstream_dns_failed",
+    UpstreamTimeout => "upstream_timeout",
+    UpstreamDiedMidResponse => "upstream_died_mid_response",
+    NoLiveUpstreams => "no_live_upstreams",
+    NoReadyEndpoints => "no_ready_endpoints",
+    InvalidBackendRef => "invalid_backend_ref",
+    CircuitOpen => "circuit_open",
+    ProxyOverloaded => "proxy_overloaded",
+    AppError => "app_error",
+    AppNotImplemented => "app_not_implemented",
+    AppBadGateway => "app_bad_gateway",
+    AppUnavailable => "app_unavailable",
+    AppGatewayTimeout => "app_gateway_timeout",
+    AppRateLimited => "app_rate_limited",
+    AppNotFound => "app_not_found",
+    AppBadRequest => "app_bad_request",
+    AppUnauthenticated => "app_unauthenticated",
+    AppForbidden => "app_forbidden",
+    AppMethodNotAllowed => "app_method_not_allowed",
+    AppConflict => "app_conflict",
+    AppUnsupportedMediaType => "app_unsupported_media_type",
+    AppRequestTimeout => "app_request_timeout",
+    AppClientError => "app_client_error",
+}
+
+static OWNERS: LazyLock<Vec<Owner>> =
+    LazyLock::new(|| Cause::ALL.iter().map(|c| kb().cause(c.id()).map_or(Owner::Both, |k| k.owner)).collect());
+
+impl Cause {
+    /// Who looks first, from the knowledge base.
+    pub fn owner(self) -> Owner {
+        OWNERS[self as usize]
+    }
+
+    pub fn from_id(id: &str) -> Option<Cause> {
+        Cause::ALL.iter().copied().find(|c| c.id() == id)
+    }
+
+    /// The cause an application answering `status` itself stands for.
+    fn app(status: u16) -> Cause {
+        match status {
+            500 => Cause::AppError,
+            501 => Cause::AppNotImplemented,
+            502 => Cause::AppBadGateway,
+            503 => Cause::AppUnavailable,
+            504 => Cause::AppGatewayTimeout,
+            429 => Cause::AppRateLimited,
+            404 => Cause::AppNotFound,
+            400 | 422 => Cause::AppBadRequest,
+            401 => Cause::AppUnauthenticated,
+            403 => Cause::AppForbidden,
+            405 => Cause::AppMethodNotAllowed,
+            409 => Cause::AppConflict,
+            415 => Cause::AppUnsupportedMediaType,
+            408 => Cause::AppRequestTimeout,
+            300..=399 => Cause::Redirect,
+            400..=499 => Cause::AppClientError,
+            505..=599 => Cause::AppError,
+            _ => Cause::Ok,
+        }
+    }
+}
+
+/// Which rule decided: the evidence is rendered from it (only when someone reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Success,
+    /// The status value settles it (499, 009, 0).
+    Status,
+    /// A signal from the format's flags or the joined error log.
+    Signal(Signal),
+    /// The upstream's own status, with a body, was passed through.
+    PassedThrough,
+    /// nginx wrote a 502/504 into `$upstream_status` after a transport failure.
+    Synthesised,
+    /// No upstream was contacted: the proxy answered itself.
+    NoUpstream,
+    /// The ingress default backend answered.
+    DefaultBackend,
+    /// `$upstream_addr` holds an upstream group name: no server was available.
+    NoServerInGroup,
+    /// The proxy's status differs from the upstream's.
+    Replaced,
+    /// Only the status was known.
+    StatusOnly,
+}
+
+/// One request's diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribution {
+    pub cause: Cause,
+    pub generated_by: GeneratedBy,
+    pub confidence: Confidence,
+    pub rule: Rule,
+}
+
+/// What the format can tell: without upstream fields, passed-through and proxy-made codes look alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Context {
+    pub has_upstream_fields: bool,
+    /// The proxy's connect timeout in seconds (ingress-nginx: 5).
+    pub connect_timeout: f64,
+    /// The proxy's read timeout in seconds (ingress-nginx: 60).
+    pub read_timeout: f64,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context { has_upstream_fields: true, connect_timeout: 5.0, read_timeout: 60.0 }
+    }
+}
+
+const fn a(cause: Cause, generated_by: GeneratedBy, confidence: Confidence, rule: Rule) -> Attribution {
+    Attribution { cause, generated_by, confidence, rule }
+}
+
+/// Signals in the order they decide, with the cause each stands for.
+const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
+    (Signal::UpstreamConnectRefused, Cause::UpstreamConnectionRefused),
+    (Signal::UpstreamConnectTimeout, Cause::UpstreamConnectTimeout),
+    (Signal::UpstreamReadTimeout, Cause::UpstreamTimeout),
+    (Signal::UpstreamHeaderTooBig, Cause::UpstreamHeaderTooBig),
+    (Signal::UpstreamInvalidResponse, Cause::UpstreamInvalidResponse),
+    (Signal::UpstreamTlsFailed, Cause::UpstreamTlsFailed),
+    (Signal::UpstreamDnsFailed, Cause::UpstreamDnsFailed),
+    (Signal::UpstreamReset, Cause::UpstreamConnectionReset),
+    (Signal::UpstreamClosedPrematurely, Cause::UpstreamClosedPrematurely),
+    (Signal::NoLiveUpstreams, Cause::NoLiveUpstreams),
+    (Signal::NoEndpoints, Cause::NoReadyEndpoints),
+    (Signal::CircuitOpen, Cause::CircuitOpen),
+    (Signal::Overloaded, Cause::ProxyOverloaded),
+    (Signal::RateLimited, Cause::ProxyRateLimited),
+    (Signal::BodyTooLarge, Cause::BodyTooLarge),
+    (Signal::HeaderTooLarge, Cause::HeaderTooLarge),
+    (Signal::InvalidRequest, Cause::MalformedRequest),
+    (Signal::ClientTimeout, Cause::ClientRequestTimeout),
+    (Signal::AccessDenied, Cause::ProxyAccessDenied),
+    (Signal::AuthFailed, Cause::AuthServiceFailed),
+    (Signal::NoRoute, Cause::NoRoute),
+];
+
+/// Attribute one observation. `None` when the line carries no status at all.
+pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
+    use Confidence::{High, Low, Medium};
+    use GeneratedBy::{Client, Proxy, Upstream};
+    let status = obs.status?;
+    let sig = obs.signals;
+    // 1. What the status settles.
+    match status {
+        499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
+        0 => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
+        9 => return Some(a(Cause::UpstreamInvalidResponse, Proxy, High, Rule::Status)),
+        _ => {}
+    }
+    if sig.has(Signal::ClientAborted) {
+        return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Signal(Signal::ClientAborted)));
+    }
+    let last = last_attempt(&obs.upstream);
+    // 2. Explicit signals.
+    if status < 400 {
+        if sig.has(Signal::UpstreamDiedMidResponse) {
+            let s = Rule::Signal(Signal::UpstreamDiedMidResponse);
+            return Some(a(Cause::UpstreamDiedMidResponse, Upstream, High, s));
+        }
+    } else if let Some(&(signal, cause)) = SIGNAL_CAUSES.iter().find(|(s, _)| sig.has(*s)) {
+        let cause = match (cause, status) {
+            (Cause::AuthServiceFailed, 401 | 403) => Cause::EdgeAuthRejected,
+            (c, _) => c,
+        };
+        return Some(a(cause, Proxy, High, Rule::Signal(signal)));
+    }
+    // 3. The upstream fields.
+    if status < 300 {
+        let by = if last.is_some() || !ctx.has_upstream_fields { Upstream } else { Proxy };
+        return Some(a(Cause::Ok, by, High, Rule::Success));
+    }
+    if !ctx.has_upstream_fields {
+        return Some(status_only(status));
+    }
+    let Some(last) = last else { return Some(no_upstream(obs, status)) };
+    if is_default_backend(obs, &last) && status == 404 {
+        return Some(a(Cause::NoRoute, Proxy, High, Rule::DefaultBackend));
+    }
+    if !looks_like_address(last.addr) && !is_dash(last.addr) && matches!(status, 502 | 503) {
+        return Some(a(Cause::NoLiveUpstreams, Proxy, High, Rule::NoServerInGroup));
+    }
+    if status < 400 {
+        return Some(a(Cause::Redirect, Upstream, High, Rule::PassedThrough));
+    }
+    let bytes = last.length.unwrap_or(0);
+    if last.status == Some(status) && (bytes > 0 || !matches!(status, 502 | 504)) {
+        return Some(a(Cause::app(status), Upstream, if bytes > 0 { High } else { Medium }, Rule::PassedThrough));
+    }
+    if last.status == Some(status) || last.status.is_none() {
+        // nginx synthesised it after a transport failure; timings narrow it down.
+        let t = last.response_time.unwrap_or(0.0);
+        return Some(match status {
+            504 if (t - ctx.connect_timeout).abs() < 0.05 => {
+                a(Cause::UpstreamConnectTimeout, Proxy, Medium, Rule::Synthesised)
+            }
+            504 => a(
+                Cause::UpstreamTimeout,
+                Proxy,
+                if (t - ctx.read_timeout).abs() < 0.5 { High } else { Medium },
+                Rule::Synthesised,
+            ),
+            502 if t <= 0.001 => a(Cause::UpstreamConnectionRefused, Proxy, Low, Rule::Synthesised),
+            502 => a(Cause::UpstreamClosedPrematurely, Proxy, Low, Rule::Synthesised),
+            _ => status_only(status),
+        });
+    }
+    // The proxy answered something other than the upstream's status (custom error pages, limits).
+    Some(Attribution { rule: Rule::Replaced, ..status_only(status) })
+}
+
+/// The proxy answered without contacting any upstream.
+fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
+    use Confidence::{High, Low, Medium};
+    use GeneratedBy::Proxy;
+    let r = Rule::NoUpstream;
+    match status {
+        300..=399 => a(Cause::ProxyRedirect, Proxy, High, r),
+        404 => a(Cause::NoRoute, Proxy, if obs.service.is_empty() || obs.service == b"-" { High } else { Medium }, r),
+        413 => a(Cause::BodyTooLarge, Proxy, High, r),
+        408 => a(Cause::ClientRequestTimeout, Proxy, High, r),
+        429 => a(Cause::ProxyRateLimited, Proxy, High, r),
+        400 if obs.method.is_empty() => a(Cause::MalformedRequest, Proxy, Medium, r),
+        400 => a(Cause::HeaderTooLarge, Proxy, Low, r),
+        401 => a(Cause::EdgeAuthRejected, Proxy, Medium, r),
+        403 => a(Cause::ProxyAccessDenied, Proxy, Medium, r),
+        405 => a(Cause::ProxyMethodRejected, Proxy, Medium, r),
+        500 => a(Cause::AuthServiceFailed, Proxy, Low, r),
+        503 => a(Cause::NoReadyEndpoints, Proxy, Medium, r),
+        504 => a(Cause::UpstreamTimeout, Proxy, Low, r),
+        502 => a(Cause::NoLiveUpstreams, Proxy, Low, r),
+        _ => Attribution { rule: r, ..status_only(status) },
+    }
+}
+
+/// Only the status is known: the knowledge base's most likely cause for it, at low confidence.
+fn status_only(status: u16) -> Attribution {
+    let kb = kb();
+    let cause = kb
+        .causes_for_code(status)
+        .into_iter()
+        .find_map(|c| Cause::from_id(&c.id))
+        .unwrap_or_else(|| Cause::app(status));
+    let generated_by = kb.cause(cause.id()).map_or(GeneratedBy::Upstream, |c| c.generated_by);
+    a(cause, generated_by, Confidence::Low, Rule::StatusOnly)
+}
+
+/// ingress-nginx's default backend: `upstream-default-backend` or the controller's 127.0.0.1:8181.
+fn is_default_backend(obs: &Observation<'_>, last: &Attempt<'_>) -> bool {
+    obs.service == b"upstream-default-backend" || last.addr == b"127.0.0.1:8181"
+}
+
+/// An `ip:port`, `[v6]:port` or `unix:` address, as opposed to an upstream group name.
+fn looks_like_address(addr: &[u8]) -> bool {
+    addr.starts_with(b"unix:")
+        || addr.first() == Some(&b'[')
+        || (addr.contains(&b':') && addr.iter().all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':')))
+}
+
+/// The evidence behind an attribution, rendered from the observation's fields.
+pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let item = |source: &str, value: String| EvidenceItem { source: source.to_string(), value };
+    let mut out = Vec::new();
+    let status = obs.status.unwrap_or(0);
+    let upstream = || {
+        format!(
+            "$upstream_addr={} $upstream_status={} $upstream_response_length={} $upstream_response_time={}",
+            text(or_dash(obs.upstream.addr)),
+            text(or_dash(obs.upstream.status)),
+            text(or_dash(obs.upstream.length)),
+            text(or_dash(obs.upstream.response_time)),
+        )
+    };
+    match att.rule {
+        Rule::Success => out.push(item("status", format!("{status}"))),
+        Rule::Status => out.push(item("status", match status {
+            499 => "499: the client closed the connection before the response".into(),
+            9 => "009: the upstream answered with bytes that are not an HTTP status line".into(),
+            _ => format!("{status}: no response was sent"),
+        })),
+        Rule::Signal(s) => {
+            let what = if obs.detail.is_empty() { format!("{s:?}") } else { text(obs.detail) };
+            out.push(item("signal", what));
+        }
+        Rule::PassedThrough => out.push(item("upstream", format!("the upstream answered {status} with a body; the proxy passed it through ({})", upstream()))),
+        Rule::Synthesised => {
+            out.push(item("upstream", format!("no response from the upstream: the proxy wrote {status} itself ({})", upstream())));
+            if status == 502 {
+                out.push(item("unknown", "refused, reset and closed connections look alike in the access log; the error log (--error-log) tells them apart".into()));
+            }
+        }
+        Rule::NoUpstream => out.push(item("upstream", format!("no upstream contacted (upstream fields '-'): the proxy answered {status} itself"))),
+        Rule::DefaultBackend => out.push(item("upstream", format!("the ingress default backend answered ({})", upstream()))),
+        Rule::NoServerInGroup => out.push(item("upstream", format!("$upstream_addr holds the group name '{}': no server was available", text(obs.upstream.addr)))),
+        Rule::Replaced => out.push(item("upstream", format!("the proxy answered {status} while the upstream said otherwise ({})", upstream()))),
+        Rule::StatusOnly => out.push(item(
+            "unknown",
+            format!("the format has no upstream fields: whether the proxy or the application produced {status} cannot be told; most likely cause shown"),
+        )),
+    }
+    if let Some(t) = obs.request_time {
+        if matches!(att.cause, Cause::UpstreamTimeout | Cause::UpstreamConnectTimeout | Cause::ClientClosedRequest) {
+            out.push(item("request_time", format!("{t:.3} s")));
+        }
+    }
+    out
+}
+
+fn or_dash(b: &[u8]) -> &[u8] {
+    if b.is_empty() { b"-" } else { b }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::nginx::{COMBINED, NginxFormat, UPSTREAMINFO};
+
+    fn attr(format: &str, line: &str) -> Attribution {
+        let f = NginxFormat::compile(format).unwrap();
+        let mut obs = Observation::default();
+        f.parse(line.as_bytes(), &mut obs).unwrap();
+        let ctx = Context { has_upstream_fields: f.has_upstream_status, ..Context::default() };
+        attribute(&obs, &ctx).unwrap()
+    }
+
+    fn line(status: &str, rest: &str) -> String {
+        format!(
+            r#"10.0.0.9 - - [08/Mar/2023:16:02:45 +0000] "GET /api/users/42 HTTP/1.1" {status} 150 "-" "curl/8" 90 {rest}"#
+        )
+    }
+
+    #[test]
+    fn every_cause_exists_in_the_knowledge_base() {
+        for c in Cause::ALL {
+            assert!(kb().cause(c.id()).is_some(), "{} missing from the KB", c.id());
+        }
+    }
+
+    #[test]
+    fn upstreaminfo_rules() {
+        let u = UPSTREAMINFO;
+        let r = attr(
+            u,
+            &line(
+                "504",
+                "14.998 [pc-web-80] [] 10.0.0.1:80, 10.0.0.1:80, 10.0.0.1:80 0, 0, 0 5.000, 5.000, 5.000 504, 504, 504 a",
+            ),
+        );
+        assert_eq!((r.cause, r.generated_by), (Cause::UpstreamConnectTimeout, GeneratedBy::Proxy));
+        let r = attr(u, &line("504", "60.001 [ns-svc-80] [] 10.0.0.1:80 0 60.000 504 a"));
+        assert_eq!((r.cause, r.confidence), (Cause::UpstreamTimeout, Confidence::High));
+        let r = attr(u, &line("502", "0.016 [ns-svc-80] [] 10.0.0.1:80 0 0.000 502 a"));
+        assert_eq!(
+            (r.cause, r.confidence, r.rule),
+            (Cause::UpstreamConnectionRefused, Confidence::Low, Rule::Synthesised)
+        );
+        let r = attr(u, &line("502", "0.016 [ns-svc-80] [] 10.0.0.1:80 0 0.012 502 a"));
+        assert_eq!(r.cause, Cause::UpstreamClosedPrematurely);
+        let r = attr(u, &line("502", "0.016 [ns-svc-80] [] 10.0.0.1:80 74 0.012 502 a"));
+        assert_eq!((r.cause, r.generated_by), (Cause::AppBadGateway, GeneratedBy::Upstream));
+        let r = attr(u, &line("500", "0.016 [ns-svc-80] [] 10.0.0.1:80 35 0.012 500 a"));
+        assert_eq!((r.cause, r.generated_by, r.confidence), (Cause::AppError, GeneratedBy::Upstream, Confidence::High));
+        let r = attr(u, &line("503", "0.000 [ns-svc-80] [] - - - - a"));
+        assert_eq!((r.cause, r.generated_by), (Cause::NoReadyEndpoints, GeneratedBy::Proxy));
+        let r = attr(u, &line("413", "0.000 [ns-svc-80] [] - - - - a"));
+        assert_eq!(r.cause, Cause::BodyTooLarge);
+        let r = attr(u, &line("404", "0.001 [upstream-default-backend] [] 127.0.0.1:8181 146 0.001 404 a"));
+        assert_eq!((r.cause, r.rule), (Cause::NoRoute, Rule::DefaultBackend));
+        let r = attr(u, &line("404", "0.015 [default-search-8080] [] 10.244.0.227:8080 682 0.015 404 a"));
+        assert_eq!(r.cause, Cause::AppNotFound);
+        let r = attr(u, &line("499", "2.702 [svc-8080] [] 172.21.72.106:8080 0 2.702 - a"));
+        assert_eq!((r.cause, r.generated_by), (Cause::ClientClosedRequest, GeneratedBy::Client));
+        let r =
+            attr(u, &line("200", "0.294 [auth-80] [] 172.17.0.10:8080, 172.17.0.11:8080 0, 9 0.001, 0.293 502, 200 a"));
+        assert_eq!(r.cause, Cause::Ok);
+        let r = attr(u, &line("308", "0.000 [labs-80] [] - - - - a"));
+        assert_eq!(r.cause, Cause::ProxyRedirect);
+        let r = attr(u, &line("502", "0.000 [x] [] backend 0 0.000 502 a"));
+        assert_eq!((r.cause, r.rule), (Cause::NoLiveUpstreams, Rule::NoServerInGroup));
+        let r = attr(u, &line("009", "0.002 [a-b-80] [] 10.0.0.1:80 20 0.002 009 a"));
+        assert_eq!(r.cause, Cause::UpstreamInvalidResponse);
+    }
+
+    #[test]
+    fn signals_decide_over_fields() {
+        let f = NginxFormat::compile(UPSTREAMINFO).unwrap();
+        let l = line("502", "0.016 [ns-svc-80] [] 10.0.0.1:80 0 0.012 502 a");
+        let mut obs = Observation::default();
+        f.parse(l.as_bytes(), &mut obs).unwrap();
+        obs.signals.set(Signal::UpstreamReset);
+        let r = attribute(&obs, &Context::default()).unwrap();
+        assert_eq!((r.cause, r.confidence), (Cause::UpstreamConnectionReset, Confidence::High));
+    }
+
+    #[test]
+    fn combined_format_says_what_it_cannot_know() {
+        let r = attr(COMBINED, r#"1.2.3.4 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 502 150 "-" "curl/8""#);
+        assert_eq!((r.confidence, r.rule), (Confidence::Low, Rule::StatusOnly));
+        let obs = Observation { status: Some(502), ..Observation::default() };
+        let ev = evidence(&obs, &r);
+        assert!(ev.iter().any(|e| e.source == "unknown"), "{ev:?}");
+    }
+}

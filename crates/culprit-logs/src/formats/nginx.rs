@@ -1,0 +1,449 @@
+//! nginx access logs in any `log_format`, compiled once into a list of literals and variables.
+//!
+//! One mechanism covers ingress-nginx's `upstreaminfo` (current and older defaults), plain nginx
+//! `combined`, JSON templates written with `escape=json`, and whatever a user passes with
+//! `--nginx-format`. For example the ingress-nginx default
+//!
+//! ```text
+//! $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer"
+//! "$http_user_agent" $request_length $request_time [$proxy_upstream_name]
+//! [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length
+//! $upstream_response_time $upstream_status $req_id
+//! ```
+//!
+//! compiles to `Var(remote_addr) Lit(" - ") Var(remote_user) Lit(" [") Var(time_local) …`.
+//! A variable's value runs to the first byte of the literal after it, except that upstream lists
+//! (`10.0.0.1:80, 10.0.0.2:80 : 10.0.1.1:80`) continue across `", "` and `" : "`, and quoted values
+//! skip JSON-escaped quotes (`\"`).
+
+use crate::observation::{Observation, is_dash, parse_f64, parse_u16, parse_u64};
+use crate::time;
+
+/// The ingress-nginx default `log-format-upstream` since 2019 (canary name added).
+pub const UPSTREAMINFO: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
+/// 2018–2019: `$req_id` present, no canary field.
+pub const UPSTREAMINFO_2018: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
+/// ingress-nginx ≤ 0.25: leading `%v - [$the_real_ip] - `.
+pub const UPSTREAMINFO_LEGACY: &str = r#"$remote_addr - [$the_real_ip] - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
+/// Before `$req_id` was appended (2018).
+pub const UPSTREAMINFO_LEGACY_NO_ID: &str = r#"$remote_addr - [$the_real_ip] - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status"#;
+/// nginx's predefined `combined`.
+pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+
+/// What a variable fills in the observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Client,
+    TimeLocal,
+    TimeIso,
+    TimeMsec,
+    Request,
+    Method,
+    Uri,
+    Host,
+    Status,
+    BodyBytes,
+    RequestTime,
+    Service,
+    Namespace,
+    ServiceName,
+    ServicePort,
+    UpstreamAddr,
+    UpstreamStatus,
+    UpstreamTime,
+    UpstreamLength,
+    RequestId,
+    /// Known list variables we do not use (connect/header times): still parsed as lists.
+    OtherList,
+    Ignore,
+}
+
+impl Field {
+    fn of(var: &str) -> Field {
+        match var {
+            "remote_addr" | "the_real_ip" | "proxy_protocol_addr" | "realip_remote_addr" | "http_x_forwarded_for" => {
+                Field::Client
+            }
+            "time_local" => Field::TimeLocal,
+            "time_iso8601" => Field::TimeIso,
+            "msec" => Field::TimeMsec,
+            "request" => Field::Request,
+            "request_method" => Field::Method,
+            "request_uri" | "uri" => Field::Uri,
+            "host" | "http_host" | "server_name" => Field::Host,
+            "status" => Field::Status,
+            "body_bytes_sent" | "bytes_sent" => Field::BodyBytes,
+            "request_time" => Field::RequestTime,
+            "proxy_upstream_name" => Field::Service,
+            "namespace" => Field::Namespace,
+            "service_name" => Field::ServiceName,
+            "service_port" => Field::ServicePort,
+            "upstream_addr" => Field::UpstreamAddr,
+            "upstream_status" => Field::UpstreamStatus,
+            "upstream_response_time" => Field::UpstreamTime,
+            "upstream_response_length" | "upstream_bytes_received" => Field::UpstreamLength,
+            "req_id" | "request_id" | "http_x_request_id" => Field::RequestId,
+            "upstream_connect_time"
+            | "upstream_header_time"
+            | "upstream_bytes_sent"
+            | "upstream_queue_time"
+            | "upstream_cache_status" => Field::OtherList,
+            _ => Field::Ignore,
+        }
+    }
+
+    fn is_list(self) -> bool {
+        matches!(
+            self,
+            Field::UpstreamAddr
+                | Field::UpstreamStatus
+                | Field::UpstreamTime
+                | Field::UpstreamLength
+                | Field::OtherList
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Lit(Vec<u8>),
+    Var(Field),
+}
+
+/// A compiled `log_format`.
+#[derive(Debug, Clone)]
+pub struct NginxFormat {
+    tokens: Vec<Token>,
+    /// Variables that decide attribution and were present in the format string.
+    pub has_upstream_status: bool,
+}
+
+/// Why a format string could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatError(pub String);
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a line did not match the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineError {
+    /// A literal part of the format was not where it should be.
+    Literal,
+    /// The status field is not a number.
+    Status,
+    /// Bytes left over after the last field.
+    Trailing,
+}
+
+impl NginxFormat {
+    /// Compile a `log_format` string: `$name` or `${name}` variables, everything else literal.
+    /// Quotes as used in nginx.conf (`'…' '…'` concatenation) are accepted and removed.
+    pub fn compile(format: &str) -> Result<NginxFormat, FormatError> {
+        let format = strip_conf_quoting(format);
+        let bytes = format.as_bytes();
+        let mut tokens = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'$' {
+                let (name, next) = if bytes.get(i + 1) == Some(&b'{') {
+                    let end = bytes[i + 2..]
+                        .iter()
+                        .position(|&b| b == b'}')
+                        .ok_or_else(|| FormatError(format!("unclosed ${{ at byte {i}")))?;
+                    (&format[i + 2..i + 2 + end], i + 3 + end)
+                } else {
+                    let len = bytes[i + 1..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+                    (&format[i + 1..i + 1 + len], i + 1 + len)
+                };
+                if name.is_empty() {
+                    lit.push(b'$');
+                    i += 1;
+                    continue;
+                }
+                if !lit.is_empty() {
+                    tokens.push(Token::Lit(std::mem::take(&mut lit)));
+                }
+                if matches!(tokens.last(), Some(Token::Var(_))) {
+                    return Err(FormatError(format!(
+                        "${name} directly follows another variable: nothing separates them"
+                    )));
+                }
+                tokens.push(Token::Var(Field::of(name)));
+                i = next;
+            } else {
+                lit.push(bytes[i]);
+                i += 1;
+            }
+        }
+        if !lit.is_empty() {
+            tokens.push(Token::Lit(lit));
+        }
+        if !tokens.iter().any(|t| *t == Token::Var(Field::Status)) {
+            return Err(FormatError("the format has no $status: culprit needs the status code".into()));
+        }
+        let has_upstream_status = tokens.iter().any(|t| *t == Token::Var(Field::UpstreamStatus));
+        Ok(NginxFormat { tokens, has_upstream_status })
+    }
+
+    /// Parse one line (without its newline) into `obs`.
+    pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
+        let mut pos = 0;
+        let (mut ns, mut svc, mut port): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
+        for (i, token) in self.tokens.iter().enumerate() {
+            match token {
+                Token::Lit(l) => {
+                    if !line[pos..].starts_with(l) {
+                        return Err(LineError::Literal);
+                    }
+                    pos += l.len();
+                }
+                Token::Var(field) => {
+                    let next = match self.tokens.get(i + 1) {
+                        Some(Token::Lit(l)) => Some(l.as_slice()),
+                        _ => None,
+                    };
+                    let end = value_end(line, pos, next, field.is_list());
+                    let value = &line[pos..end];
+                    pos = end;
+                    match field {
+                        Field::Client => obs.client = value,
+                        Field::TimeLocal => obs.time_ms = time::parse_clf(value),
+                        Field::TimeIso => obs.time_ms = time::parse_iso(value),
+                        Field::TimeMsec => obs.time_ms = time::parse_epoch(value),
+                        Field::Request => split_request(value, obs),
+                        Field::Method => obs.method = value,
+                        Field::Uri => obs.target = value,
+                        Field::Host => obs.host = value,
+                        Field::Status => {
+                            obs.status = parse_u16(value);
+                            if obs.status.is_none() && !is_dash(value) {
+                                return Err(LineError::Status);
+                            }
+                        }
+                        Field::BodyBytes => obs.bytes_sent = parse_u64(value),
+                        Field::RequestTime => obs.request_time = parse_f64(value),
+                        Field::Service => obs.service = value,
+                        Field::Namespace => ns = value,
+                        Field::ServiceName => svc = value,
+                        Field::ServicePort => port = value,
+                        Field::UpstreamAddr => obs.upstream.addr = value,
+                        Field::UpstreamStatus => obs.upstream.status = value,
+                        Field::UpstreamTime => obs.upstream.response_time = value,
+                        Field::UpstreamLength => obs.upstream.length = value,
+                        Field::RequestId => obs.request_id = value,
+                        Field::OtherList | Field::Ignore => {}
+                    }
+                }
+            }
+        }
+        if !line[pos..].trim_ascii().is_empty() {
+            return Err(LineError::Trailing);
+        }
+        if obs.service.is_empty() && !svc.is_empty() {
+            // Without $proxy_upstream_name, $service_name is the best service label we have; the
+            // namespace and port only qualify it.
+            let _ = (ns, port);
+            obs.service = svc;
+        }
+        Ok(())
+    }
+}
+
+/// Where the value starting at `pos` ends.
+fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool) -> usize {
+    let Some(next) = next else { return line.len() };
+    let stop = next[0];
+    if list {
+        // Items never contain spaces or commas; continue across ", " and " : ".
+        let mut p = pos;
+        loop {
+            let item_end =
+                line[p..].iter().position(|&b| b == b',' || b == b' ' || b == stop).map_or(line.len(), |i| p + i);
+            let rest = &line[item_end..];
+            if rest.starts_with(b", ") {
+                p = item_end + 2;
+            } else if rest.starts_with(b" : ") {
+                p = item_end + 3;
+            } else if rest.starts_with(b",") {
+                p = item_end + 1;
+            } else {
+                return item_end;
+            }
+        }
+    }
+    let mut from = pos;
+    loop {
+        match memchr::memchr(stop, &line[from..]) {
+            None => return line.len(),
+            Some(i) => {
+                let at = from + i;
+                // JSON-escaped formats write a quote inside a value as \" — not the end.
+                if stop == b'"' && is_escaped(line, pos, at) {
+                    from = at + 1;
+                    continue;
+                }
+                // The value ends where the whole literal follows, not just its first byte.
+                if line[at..].starts_with(next) || at + next.len() > line.len() && next.starts_with(&line[at..]) {
+                    return at;
+                }
+                from = at + 1;
+            }
+        }
+    }
+}
+
+/// Whether the byte at `at` is preceded by an odd number of backslashes (within the value).
+fn is_escaped(line: &[u8], start: usize, at: usize) -> bool {
+    line[start..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+/// `GET /path?q=1 HTTP/1.1` into method and target; anything else (e.g. a TLS handshake logged as
+/// `\x16\x03\x01…`) leaves them empty.
+fn split_request<'a>(value: &'a [u8], obs: &mut Observation<'a>) {
+    let Some(sp) = memchr::memchr(b' ', value) else { return };
+    obs.method = &value[..sp];
+    let rest = &value[sp + 1..];
+    obs.target = match memchr::memrchr(b' ', rest) {
+        Some(end) if rest[end + 1..].starts_with(b"HTTP/") => &rest[..end],
+        _ => rest,
+    };
+}
+
+/// nginx.conf quoting: `'$a - $b ' '"$c"'` → `$a - $b "$c"`. A string without leading quote is
+/// taken as is.
+fn strip_conf_quoting(format: &str) -> String {
+    let t = format.trim();
+    let t = t.strip_prefix("log_format").map_or(t, |rest| {
+        // `log_format name [escape=…] '…'`: drop the directive, name and escape parameter.
+        let rest = rest.trim_start();
+        let after_name = rest.find(char::is_whitespace).map_or("", |i| &rest[i..]).trim_start();
+        after_name.strip_prefix("escape=").map_or(after_name, |e| e.find(char::is_whitespace).map_or("", |i| &e[i..]))
+    });
+    let t = t.trim().trim_end_matches(';').trim();
+    if !t.starts_with('\'') {
+        return t.to_string();
+    }
+    let mut out = String::new();
+    let mut in_quote = false;
+    for c in t.chars() {
+        match c {
+            '\'' => in_quote = !in_quote,
+            c if in_quote => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::{attempts, last_attempt};
+
+    fn parse<'a>(format: &str, line: &'a str) -> Result<Observation<'a>, LineError> {
+        let f = NginxFormat::compile(format).unwrap();
+        let mut obs = Observation::default();
+        f.parse(line.as_bytes(), &mut obs).map(|()| obs)
+    }
+
+    #[test]
+    fn ingress_nginx_504_after_three_connect_timeouts() {
+        // kubernetes/ingress-nginx issue #9443
+        let line = r#"108.162.227.25 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 504 562 "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36" 1100 14.998 [pc-dev-example-web-service-80] [] 192.168.215.1:80, 192.168.215.1:80, 192.168.215.1:80 0, 0, 0 5.000, 5.000, 5.000 504, 504, 504 a7c98d98ac870f64981a997cd2f373a1"#;
+        let o = parse(UPSTREAMINFO, line).unwrap();
+        assert_eq!(o.status, Some(504));
+        assert_eq!(o.service, b"pc-dev-example-web-service-80");
+        assert_eq!(o.request_id, b"a7c98d98ac870f64981a997cd2f373a1");
+        assert_eq!(o.request_time, Some(14.998));
+        assert_eq!(o.method, b"GET");
+        assert_eq!(o.target, b"/");
+        assert_eq!(o.time_ms, Some(1_678_291_365_000));
+        let a: Vec<_> = attempts(&o.upstream).collect();
+        assert_eq!(a.len(), 3);
+        assert!(a.iter().all(|a| a.status == Some(504) && a.length == Some(0) && a.response_time == Some(5.0)));
+        assert_eq!(a[0].addr, b"192.168.215.1:80");
+    }
+
+    #[test]
+    fn retried_502_then_200() {
+        let line = r#"192.168.64.1 - - [05/Jan/2021:19:22:13 +0000] "POST /auth/login HTTP/1.1" 200 9 "-" "PostmanRuntime/7.26.5" 379 0.294 [default-backend-auth-service-80] [] 172.17.0.10:8080, 172.17.0.11:8080 0, 9 0.001, 0.293 502, 200 006cc2f6e7e6c96f4be2ec611848d00b"#;
+        let o = parse(UPSTREAMINFO, line).unwrap();
+        let a: Vec<_> = attempts(&o.upstream).collect();
+        assert_eq!(a[0].status, Some(502));
+        assert_eq!(a[1].status, Some(200));
+        assert_eq!(last_attempt(&o.upstream).unwrap().addr, b"172.17.0.11:8080");
+    }
+
+    #[test]
+    fn no_upstream_and_499() {
+        let line = r#"192.198.123.115 - - [23/Jun/2022:15:14:50 +0000] "GET /bpi/weatherforecast HTTP/1.1" 308 164 "-" "Thunder Client (https://www.thunderclient.com)" 196 0.000 [labs-registrations-clusterip-80] [] - - - - fad39893c39b03d026ce9eed6d0f5b1a"#;
+        let o = parse(UPSTREAMINFO, line).unwrap();
+        assert!(o.upstream.is_empty());
+        let line = r#"172.21.0.224 - user [29/Apr/2024:13:21:41 +0000] "POST /execute HTTP/1.1" 499 0 "-" "Apache-HttpClient/4.5.12 (Java/1.8.0_382)" 409 2.702 [service-8080] [] 172.21.72.106:8080 0 2.702 - da6c85d6276498086c97ccb1380ed096"#;
+        let o = parse(UPSTREAMINFO, line).unwrap();
+        assert_eq!(o.status, Some(499));
+        assert_eq!(last_attempt(&o.upstream).unwrap().status, None);
+    }
+
+    #[test]
+    fn legacy_formats() {
+        let line = r#"223.65.108.109 - [223.65.108.109] - - [29/Dec/2018:16:02:02 +0000] "GET /actuator/health HTTP/1.1" 502 157 "-" "PostmanRuntime/7.4.0" 240 0.002 [dop-gateway-server-14523] 10.36.0.1:8888, 10.36.0.1:8888, 10.36.0.1:8888 0, 0, 0 0.000, 0.001, 0.000 502, 502, 502 d22a768555620d053d72cfc24178e3b4"#;
+        let o = parse(UPSTREAMINFO_LEGACY, line).unwrap();
+        assert_eq!(o.status, Some(502));
+        assert_eq!(o.service, b"dop-gateway-server-14523");
+        assert!(parse(UPSTREAMINFO, line).is_err());
+    }
+
+    #[test]
+    fn internal_redirect_groups() {
+        let line = r#"1.2.3.4 - - [08/Mar/2023:16:02:45 +0000] "GET /x HTTP/1.1" 404 10 "-" "curl/8" 90 0.010 [ns-app-80] [] 10.0.0.1:80 : 127.0.0.1:8181 0 : 10 0.004 : 0.001 404 : 404 abc"#;
+        let o = parse(UPSTREAMINFO, line).unwrap();
+        let a: Vec<_> = attempts(&o.upstream).collect();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[1].addr, b"127.0.0.1:8181");
+    }
+
+    #[test]
+    fn combined_and_custom_json() {
+        let o =
+            parse(COMBINED, r#"10.0.0.1 - - [08/Mar/2023:16:02:45 +0000] "GET /a?b=1 HTTP/2.0" 200 5 "-" "curl/8""#)
+                .unwrap();
+        assert_eq!(o.target, b"/a?b=1");
+        let json = r#"{"time": "$time_iso8601", "status": $status, "uri": "$request_uri", "ua": "$http_user_agent", "upstream": "$upstream_addr", "us": "$upstream_status", "id": "$req_id"}"#;
+        let line = r#"{"time": "2023-03-08T16:02:45+00:00", "status": 502, "uri": "/q", "ua": "say \"hi\"", "upstream": "10.0.0.1:80, 10.0.0.2:80", "us": "502, 502", "id": "r1"}"#;
+        let o = parse(json, line).unwrap();
+        assert_eq!(o.status, Some(502));
+        assert_eq!(o.request_id, b"r1");
+        assert_eq!(attempts(&o.upstream).count(), 2);
+    }
+
+    #[test]
+    fn conf_quoting_and_errors() {
+        let f = NginxFormat::compile(
+            "log_format main escape=json '$remote_addr [$time_local] '\n  '\"$request\" $status';",
+        )
+        .unwrap();
+        let mut o = Observation::default();
+        f.parse(br#"1.1.1.1 [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 204"#, &mut o).unwrap();
+        assert_eq!(o.status, Some(204));
+        assert!(NginxFormat::compile("$remote_addr $request").is_err(), "no $status");
+        assert!(NginxFormat::compile("$status$body_bytes_sent").is_err(), "adjacent variables");
+        assert_eq!(parse(COMBINED, "garbage").unwrap_err(), LineError::Literal);
+    }
+
+    #[test]
+    fn non_http_request_line_and_status_009() {
+        let line =
+            r#"1.2.3.4 - - [08/Mar/2023:16:02:45 +0000] "\x16\x03\x01\x00" 400 150 "-" "-" 0 0.001 [] [] - - - - 1a"#;
+        let o = parse(UPSTREAMINFO, line).unwrap();
+        assert_eq!(o.status, Some(400));
+        assert!(o.method.is_empty());
+        let line = r#"1.2.3.4 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 009 20 "-" "-" 70 0.002 [a-b-80] [] 10.0.0.1:80 20 0.002 009 2b"#;
+        assert_eq!(parse(UPSTREAMINFO, line).unwrap().status, Some(9));
+    }
+}

@@ -1,0 +1,197 @@
+//! The normalized view of one log line, borrowed from the line's bytes (no allocation per line).
+//!
+//! Parsers fill what their format offers and leave the rest empty; attribution reads only this type,
+//! so it knows nothing about formats.
+
+/// What one log line says about one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Observation<'a> {
+    /// Unix time in milliseconds (UTC).
+    pub time_ms: Option<i64>,
+    pub method: &'a [u8],
+    /// Request target as logged (path and query).
+    pub target: &'a [u8],
+    pub host: &'a [u8],
+    /// The status the client received, as logged; `None` when the field was `-` or unparsable.
+    /// Pseudo-statuses are kept as numbers: nginx 009 is 9, Caddy 0 is 0, HAProxy -1 becomes 0.
+    pub status: Option<u16>,
+    /// Service / backend name: ingress-nginx `$proxy_upstream_name`, ALB target group, Envoy cluster.
+    pub service: &'a [u8],
+    pub request_id: &'a [u8],
+    pub client: &'a [u8],
+    /// Seconds the proxy spent on the request.
+    pub request_time: Option<f64>,
+    /// Bytes sent to the client (body), if logged.
+    pub bytes_sent: Option<u64>,
+    /// Upstream attempts as raw nginx-style lists (`a, b : c`); see [`attempts`].
+    pub upstream: UpstreamLists<'a>,
+    /// Facts translated from the format's own flags and messages.
+    pub signals: Signals,
+    /// The format's own decisive field, kept for evidence (Envoy flags, HAProxy termination state,
+    /// ALB error_reason, GCP statusDetails…).
+    pub detail: &'a [u8],
+}
+
+/// The per-attempt upstream fields, each a list separated by `", "` (retries) or `" : "` (internal
+/// redirect to another upstream group).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpstreamLists<'a> {
+    pub addr: &'a [u8],
+    pub status: &'a [u8],
+    pub response_time: &'a [u8],
+    pub length: &'a [u8],
+}
+
+impl UpstreamLists<'_> {
+    /// True when no upstream was contacted (every field empty or `-`).
+    pub fn is_empty(&self) -> bool {
+        [self.addr, self.status, self.response_time, self.length].iter().all(|f| is_dash(f))
+    }
+}
+
+/// One attempt to reach an upstream.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attempt<'a> {
+    pub addr: &'a [u8],
+    pub status: Option<u16>,
+    pub response_time: Option<f64>,
+    pub length: Option<u64>,
+}
+
+/// The attempts in order, the last one being what the client got.
+pub fn attempts<'a>(u: &UpstreamLists<'a>) -> impl Iterator<Item = Attempt<'a>> {
+    let mut addr = list_items(u.addr);
+    let mut status = list_items(u.status);
+    let mut time = list_items(u.response_time);
+    let mut length = list_items(u.length);
+    std::iter::from_fn(move || {
+        let (a, s, t, l) = (addr.next(), status.next(), time.next(), length.next());
+        if a.is_none() && s.is_none() && t.is_none() && l.is_none() {
+            return None;
+        }
+        Some(Attempt {
+            addr: a.unwrap_or(b"-"),
+            status: s.and_then(parse_u16),
+            response_time: t.and_then(parse_f64),
+            length: l.and_then(parse_u64),
+        })
+    })
+}
+
+/// The last attempt (what the client saw), if any upstream was contacted.
+pub fn last_attempt<'a>(u: &UpstreamLists<'a>) -> Option<Attempt<'a>> {
+    if u.is_empty() { None } else { attempts(u).last() }
+}
+
+/// Items of an nginx upstream list: separated by `,` or ` : `, blanks trimmed.
+fn list_items(field: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let field = if is_dash(field) { &b""[..] } else { field };
+    // `,` separates retries; ` : ` separates groups (a lone ':' is part of ip:port).
+    field.split(|&b| b == b',').flat_map(split_group)
+}
+
+fn split_group(part: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(part);
+    std::iter::from_fn(move || {
+        let p = rest?;
+        match memchr::memmem::find(p, b" : ") {
+            Some(i) => {
+                rest = Some(&p[i + 3..]);
+                Some(trim(&p[..i]))
+            }
+            None => {
+                rest = None;
+                Some(trim(p))
+            }
+        }
+    })
+    .filter(|s| !s.is_empty())
+}
+
+/// `-` (or empty) means "no value" in nginx-style logs.
+pub fn is_dash(f: &[u8]) -> bool {
+    f.is_empty() || f == b"-"
+}
+
+pub fn trim(s: &[u8]) -> &[u8] {
+    s.trim_ascii()
+}
+
+pub fn parse_u16(s: &[u8]) -> Option<u16> {
+    if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0u32, |n, &d| Some(n * 10 + u32::from(d - b'0'))).and_then(|n| u16::try_from(n).ok())
+}
+
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
+}
+
+/// Decimal seconds such as `0.016` or `60.001`; `-` and garbage give `None`.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s == b"-" {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Facts that decide attribution, translated from each format's vocabulary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Signals(u32);
+
+/// One signal. The numeric values are bit positions in [`Signals`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Signal {
+    UpstreamConnectRefused,
+    UpstreamConnectTimeout,
+    UpstreamReadTimeout,
+    UpstreamClosedPrematurely,
+    UpstreamReset,
+    UpstreamInvalidResponse,
+    UpstreamHeaderTooBig,
+    UpstreamTlsFailed,
+    UpstreamDnsFailed,
+    NoLiveUpstreams,
+    NoEndpoints,
+    CircuitOpen,
+    Overloaded,
+    ClientAborted,
+    ClientTimeout,
+    RateLimited,
+    BodyTooLarge,
+    HeaderTooLarge,
+    InvalidRequest,
+    AccessDenied,
+    AuthFailed,
+    NoRoute,
+    /// The upstream died after the response started (status kept, body truncated).
+    UpstreamDiedMidResponse,
+}
+
+impl Signals {
+    pub fn set(&mut self, s: Signal) {
+        self.0 |= 1 << s as u8;
+    }
+    pub fn has(self, s: Signal) -> bool {
+        self.0 & (1 << s as u8) != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn union(self, other: Signals) -> Signals {
+        Signals(self.0 | other.0)
+    }
+}
+
+impl From<Signal> for Signals {
+    fn from(s: Signal) -> Self {
+        let mut out = Signals::default();
+        out.set(s);
+        out
+    }
+}
