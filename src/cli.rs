@@ -33,6 +33,10 @@ pub enum Command {
     /// Explain a status code, a class, an error message, a flag or a header.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
+    /// Attribute every error in proxy and load-balancer logs to a layer, cause and owner; find the
+    /// incidents.
+    #[command(after_help = LOGS_EXAMPLES)]
+    Logs(LogsArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -53,6 +57,63 @@ Examples:
   culprit explain --chain                   the debugging chain, step by step
 
 Exit status: 0 answered; 2 the input is not something culprit can explain.";
+
+const LOGS_EXAMPLES: &str = "\
+Examples:
+  culprit logs access.log                          sniff the format, report incidents
+  culprit logs /var/log/ingress/ --since '2026-03-08 14:00'
+  kubectl logs -n ingress-nginx deploy/ingress-nginx-controller --since=1h | culprit logs -
+  culprit logs access.log.gz --service checkout --status 5xx --markdown
+  culprit logs access.log --per-request > requests.ndjson
+  culprit logs app.log --nginx-format '$remote_addr [$time_local] \"$request\" $status $upstream_status'
+
+Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs.";
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files, directories (read recursively; .gz and rotated files included) or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx), combined.
+    #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
+    pub format: Option<String>,
+
+    /// Parse with this nginx log_format string (variables such as $status, $upstream_status).
+    #[arg(long, value_name = "LOG_FORMAT")]
+    pub nginx_format: Option<String>,
+
+    /// Only requests at or after this time (UTC): 2026-03-08T14:00:00Z, '2026-03-08 14:00', epoch.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only requests before this time (UTC), same forms as --since.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only services whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub service: Option<String>,
+
+    /// Only these statuses: 502, 5xx, 4xx,5xx, 500-504.
+    #[arg(long, value_name = "LIST")]
+    pub status: Option<String>,
+
+    /// Write one JSON object per request (NDJSON) instead of the report.
+    #[arg(long, conflicts_with_all = ["json", "markdown"])]
+    pub per_request: bool,
+
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Longest line read, in bytes; longer lines are counted and skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_line: usize,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {

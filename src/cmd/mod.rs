@@ -1,6 +1,7 @@
 //! One module per subcommand: arguments → library call → report → output.
 
 mod explain;
+mod logs;
 
 use crate::cli::{Command, OutputArgs};
 use crate::output::Format;
@@ -27,6 +28,7 @@ impl From<Status> for std::process::ExitCode {
 pub fn run(command: Command) -> Result<Status> {
     match command {
         Command::Explain(args) => explain::run(&args),
+        Command::Logs(args) => logs::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut crate::cli::Cli::command(), "culprit", &mut std::io::stdout());
             Ok(Status::Success)

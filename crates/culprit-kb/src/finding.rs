@@ -23,7 +23,7 @@ pub struct Finding {
 }
 
 /// How sure a diagnosis is, given the evidence the source could offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// A guess from the status alone; the source lacks the fields that would decide.

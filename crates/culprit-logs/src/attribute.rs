@@ -94,7 +94,6 @@ impl Cause {
     /// The cause an application answering `status` itself stands for.
     fn app(status: u16) -> Cause {
         match status {
-            500 => Cause::AppError,
             501 => Cause::AppNotImplemented,
             502 => Cause::AppBadGateway,
             503 => Cause::AppUnavailable,
@@ -110,7 +109,7 @@ impl Cause {
             408 => Cause::AppRequestTimeout,
             300..=399 => Cause::Redirect,
             400..=499 => Cause::AppClientError,
-            505..=599 => Cause::AppError,
+            500 | 505..=599 => Cause::AppError,
             _ => Cause::Ok,
         }
     }

@@ -9,8 +9,15 @@
 //! - `incidents` compares each service's error rate per cause with its own baseline.
 
 pub mod attribute;
+pub mod engine;
 pub mod formats;
+pub mod incidents;
+pub mod input;
 pub mod observation;
+pub mod paths;
+pub mod report;
+pub mod stats;
 pub mod time;
+pub mod wrapper;
 
 pub use observation::{Attempt, Observation, Signal, Signals, UpstreamLists, attempts, last_attempt};

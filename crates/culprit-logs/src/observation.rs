@@ -94,15 +94,12 @@ fn split_group(part: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(part);
     std::iter::from_fn(move || {
         let p = rest?;
-        match memchr::memmem::find(p, b" : ") {
-            Some(i) => {
-                rest = Some(&p[i + 3..]);
-                Some(trim(&p[..i]))
-            }
-            None => {
-                rest = None;
-                Some(trim(p))
-            }
+        if let Some(i) = memchr::memmem::find(p, b" : ") {
+            rest = Some(&p[i + 3..]);
+            Some(trim(&p[..i]))
+        } else {
+            rest = None;
+            Some(trim(p))
         }
     })
     .filter(|s| !s.is_empty())
@@ -183,6 +180,7 @@ impl Signals {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    #[must_use]
     pub fn union(self, other: Signals) -> Signals {
         Signals(self.0 | other.0)
     }

@@ -26,7 +26,8 @@ fn month(s: &[u8]) -> Option<u32> {
     NAMES.iter().position(|n| *n == s).and_then(|i| u32::try_from(i + 1).ok())
 }
 
-fn to_ms(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32, frac_ms: u32, offset_s: i64) -> Option<i64> {
+/// `(year, month, day)` and `(hour, minute, second)` to Unix milliseconds.
+fn to_ms((y, mo, d): (u32, u32, u32), (h, mi, s): (u32, u32, u32), frac_ms: u32, offset_s: i64) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
@@ -81,7 +82,7 @@ pub fn parse_clf(s: &[u8]) -> Option<i64> {
         [] => 0,
         z => tz_offset(z)?,
     };
-    to_ms(y, mo, d, h, mi, sec, frac, offset)
+    to_ms((y, mo, d), (h, mi, sec), frac, offset)
 }
 
 /// ISO 8601 / RFC 3339: `2023-03-08T16:02:45+00:00`, `2018-07-02T22:23:00.186641Z`, and the nginx
@@ -104,7 +105,7 @@ pub fn parse_iso(s: &[u8]) -> Option<i64> {
         rest = &rest[end..];
     }
     let offset = if rest.is_empty() { 0 } else { tz_offset(rest)? };
-    to_ms(y, mo, d, h, mi, sec, frac, offset)
+    to_ms((y, mo, d), (h, mi, sec), frac, offset)
 }
 
 /// Epoch seconds with an optional fraction: nginx `$msec` `1646861401.524`, Caddy `ts`.

@@ -1,3 +1,128 @@
-//! Log formats: each turns one line into an [`Observation`](crate::Observation).
+//! Log formats: each turns one line into an [`Observation`](crate::Observation). A file's format is
+//! sniffed from its first lines, then locked.
 
 pub mod nginx;
+pub mod nginx_error;
+
+use crate::attribute::Context;
+use crate::observation::Observation;
+use nginx::NginxFormat;
+
+/// A locked format for one input.
+#[derive(Debug, Clone)]
+pub struct Format {
+    pub name: String,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Nginx(NginxFormat),
+}
+
+/// Why a line was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BadLine {
+    /// It does not match the file's format.
+    Mismatch,
+    /// Longer than the line-length cap.
+    TooLong,
+    /// The status field is not a number.
+    BadStatus,
+}
+
+impl BadLine {
+    pub fn describe(self) -> &'static str {
+        match self {
+            BadLine::Mismatch => "does not match the format",
+            BadLine::TooLong => "longer than the line-length cap",
+            BadLine::BadStatus => "status is not a number",
+        }
+    }
+}
+
+impl Format {
+    /// A user-supplied nginx `log_format`.
+    pub fn nginx_custom(format: &str) -> Result<Format, nginx::FormatError> {
+        Ok(Format { name: "nginx (custom log_format)".into(), kind: Kind::Nginx(NginxFormat::compile(format)?) })
+    }
+
+    /// The formats sniffing tries, most specific first.
+    pub fn candidates() -> Vec<Format> {
+        let nginx = |name: &str, f: &str| Format {
+            name: name.into(),
+            kind: Kind::Nginx(NginxFormat::compile(f).expect("built-in formats compile")),
+        };
+        vec![
+            nginx("ingress-nginx upstreaminfo", nginx::UPSTREAMINFO),
+            nginx("ingress-nginx upstreaminfo (2018)", nginx::UPSTREAMINFO_2018),
+            nginx("ingress-nginx upstreaminfo (legacy the_real_ip)", nginx::UPSTREAMINFO_LEGACY),
+            nginx("ingress-nginx upstreaminfo (legacy, no req_id)", nginx::UPSTREAMINFO_LEGACY_NO_ID),
+            nginx("nginx combined", nginx::COMBINED),
+        ]
+    }
+
+    /// Pick a name given on the command line (`--format upstreaminfo`).
+    pub fn by_name(name: &str) -> Option<Format> {
+        let want = name.to_ascii_lowercase();
+        let key = match want.as_str() {
+            "upstreaminfo" | "ingress-nginx" => "ingress-nginx upstreaminfo",
+            "combined" | "nginx" => "nginx combined",
+            other => other,
+        };
+        Format::candidates().into_iter().find(|f| f.name == key)
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        vec!["upstreaminfo", "combined"]
+    }
+
+    pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
+        match &self.kind {
+            Kind::Nginx(f) => f.parse(line, obs).map_err(|e| match e {
+                nginx::LineError::Status => BadLine::BadStatus,
+                nginx::LineError::Literal | nginx::LineError::Trailing => BadLine::Mismatch,
+            }),
+        }
+    }
+
+    /// What attribution may rely on for this format.
+    pub fn context(&self) -> Context {
+        match &self.kind {
+            Kind::Nginx(f) => Context { has_upstream_fields: f.has_upstream_status, ..Context::default() },
+        }
+    }
+
+    /// The candidate that parses the most of `sample`, if any parses at least one line.
+    pub fn sniff(sample: &[&[u8]]) -> Option<Format> {
+        let mut best: Option<(usize, Format)> = None;
+        for f in Format::candidates() {
+            let ok = sample
+                .iter()
+                .filter(|l| {
+                    let mut o = Observation::default();
+                    f.parse(l, &mut o).is_ok()
+                })
+                .count();
+            if ok > 0 && best.as_ref().is_none_or(|(n, _)| ok > *n) {
+                best = Some((ok, f));
+            }
+        }
+        best.map(|(_, f)| f)
+    }
+}
+
+/// Lines that are not access-log lines but are expected in the same stream (`kubectl logs` of an
+/// ingress controller interleaves the nginx error log and the controller's own klog lines).
+pub fn is_known_other(line: &[u8]) -> bool {
+    nginx_error::is_error_line(line) || is_klog(line)
+}
+
+/// klog: `I0308 16:02:45.123456       7 controller.go:190] "…"`.
+fn is_klog(line: &[u8]) -> bool {
+    line.len() > 22
+        && matches!(line[0], b'I' | b'W' | b'E' | b'F')
+        && line[1..5].iter().all(u8::is_ascii_digit)
+        && line[5] == b' '
+        && line[8] == b':'
+}

@@ -183,10 +183,10 @@ impl NginxFormat {
         if !lit.is_empty() {
             tokens.push(Token::Lit(lit));
         }
-        if !tokens.iter().any(|t| *t == Token::Var(Field::Status)) {
+        if !tokens.contains(&Token::Var(Field::Status)) {
             return Err(FormatError("the format has no $status: culprit needs the status code".into()));
         }
-        let has_upstream_status = tokens.iter().any(|t| *t == Token::Var(Field::UpstreamStatus));
+        let has_upstream_status = tokens.contains(&Token::Var(Field::UpstreamStatus));
         Ok(NginxFormat { tokens, has_upstream_status })
     }
 

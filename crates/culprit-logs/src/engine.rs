@@ -1,0 +1,507 @@
+//! The pipeline: readers cut inputs into chunks, workers parse, attribute and aggregate each chunk
+//! into their own `Stats`, and the results are merged. Bounded channels keep memory constant: at
+//! most a few chunks are in flight whatever the input size.
+
+use crate::attribute::{self, Attribution, Context};
+use crate::formats::{BadLine, Format, is_known_other};
+use crate::input::{Chunker, Source, open};
+use crate::observation::{Observation, last_attempt};
+use crate::stats::{LineRef, Sample, Stats, is_error};
+use crate::wrapper::{self, Wrapper};
+use crate::{paths, time};
+use crossbeam_channel::{bounded, unbounded};
+use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Owner};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Default cap on one line's length.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+/// Lines sniffed to pick a file's format.
+const SNIFF_LINES: usize = 200;
+
+/// What to read and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Force a format instead of sniffing each input.
+    pub format: Option<Format>,
+    pub threads: usize,
+    pub max_line: usize,
+    pub filter: Filter,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: None,
+            threads: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            max_line: DEFAULT_MAX_LINE,
+            filter: Filter::default(),
+        }
+    }
+}
+
+/// Which requests count. Lines outside the filter are read but not aggregated.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Substring of the service name.
+    pub service: Option<String>,
+    /// Status ranges, inclusive (`5xx` = 500..=599).
+    pub statuses: Vec<(u16, u16)>,
+}
+
+impl Filter {
+    fn admits(&self, obs: &Observation<'_>) -> bool {
+        if let Some(t) = obs.time_ms {
+            if self.since_ms.is_some_and(|s| t < s) || self.until_ms.is_some_and(|u| t >= u) {
+                return false;
+            }
+        } else if self.since_ms.is_some() || self.until_ms.is_some() {
+            return false;
+        }
+        if let Some(s) = &self.service {
+            if memchr::memmem::find(obs.service, s.as_bytes()).is_none() {
+                return false;
+            }
+        }
+        if !self.statuses.is_empty() {
+            let st = obs.status.unwrap_or(0);
+            if !self.statuses.iter().any(|(lo, hi)| (*lo..=*hi).contains(&st)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// What happened to one input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSummary {
+    pub path: String,
+    /// The format used (sniffed or forced); `None` when none fitted.
+    pub format: Option<String>,
+    pub wrapper: Option<String>,
+    pub gzip: bool,
+    pub lines: u64,
+    /// A problem reading it (unreadable, truncated archive, unknown format); the rest still counts.
+    pub error: Option<String>,
+}
+
+/// One request as `--per-request` writes it (NDJSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRecord {
+    pub file: String,
+    pub line: u64,
+    pub time: Option<String>,
+    pub request_id: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: u16,
+    pub service: Option<String>,
+    pub upstream: Option<String>,
+    pub generated_by: GeneratedBy,
+    pub cause: String,
+    pub owner: Owner,
+    pub confidence: Confidence,
+    pub evidence: Vec<EvidenceItem>,
+}
+
+/// The merged result of a run.
+#[derive(Debug)]
+pub struct Analysis {
+    pub stats: Stats,
+    pub inputs: Vec<InputSummary>,
+    /// Per input, the number of lines in each chunk, to turn a `LineRef` into a line number.
+    chunk_lines: Vec<Vec<u32>>,
+}
+
+impl Analysis {
+    /// The 1-based line number of a line reference.
+    pub fn line_number(&self, at: LineRef) -> u64 {
+        let chunks = &self.chunk_lines[at.input as usize];
+        let before: u64 = chunks.iter().take(at.chunk as usize).map(|&n| u64::from(n)).sum();
+        before + u64::from(at.line)
+    }
+
+    pub fn file(&self, at: LineRef) -> &str {
+        &self.inputs[at.input as usize].path
+    }
+}
+
+struct Plan {
+    format: Format,
+    wrapper: Wrapper,
+    context: Context,
+}
+
+struct Chunk {
+    input: u32,
+    seq: u32,
+    plan: Arc<Plan>,
+    data: Vec<u8>,
+}
+
+struct Done {
+    input: u32,
+    seq: u32,
+    lines: u32,
+    records: Vec<(u32, RequestRecord)>,
+}
+
+/// Read every source and aggregate. `per_request`, when given, receives every admitted request in
+/// input order (and inputs are then read one at a time to keep that order in constant memory).
+/// `progress` receives bytes read from the sources (compressed bytes for archives).
+pub fn analyze(
+    sources: &[Source],
+    opts: &Options,
+    mut per_request: Option<&mut dyn FnMut(RequestRecord)>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Analysis {
+    let threads = opts.threads.max(1);
+    let want_records = per_request.is_some();
+    let readers = if want_records { 1 } else { threads.min(sources.len()).max(1) };
+    let (chunk_tx, chunk_rx) = bounded::<Chunk>(threads * 2);
+    let (done_tx, done_rx) = unbounded::<Done>();
+    let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4);
+    let next_input = AtomicUsize::new(0);
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let mut summaries: Vec<InputSummary> =
+        sources.iter().map(|s| InputSummary { path: s.display(), ..InputSummary::default() }).collect();
+    let mut chunk_lines: Vec<Vec<u32>> = vec![Vec::new(); sources.len()];
+    let names: Vec<String> = summaries.iter().map(|s| s.path.clone()).collect();
+
+    let (stats, reader_results) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = chunk_rx.clone();
+                let done = done_tx.clone();
+                let free = free_tx.clone();
+                let names = &names;
+                let filter = &opts.filter;
+                scope.spawn(move || {
+                    let mut stats = Stats::new();
+                    for chunk in rx {
+                        let mut records = Vec::new();
+                        let lines =
+                            process_chunk(&chunk, filter, &mut stats, want_records.then_some((&mut records, names)));
+                        let _ = done.send(Done { input: chunk.input, seq: chunk.seq, lines, records });
+                        let _ = free.try_send(chunk.data);
+                    }
+                    stats
+                })
+            })
+            .collect();
+        drop(done_tx);
+        let reader_handles: Vec<_> = (0..readers)
+            .map(|_| {
+                let tx = chunk_tx.clone();
+                let free = free_rx.clone();
+                let next = &next_input;
+                let counter = bytes_read.clone();
+                scope.spawn(move || {
+                    let mut results = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= sources.len() {
+                            break;
+                        }
+                        results.push((i, read_input(i, &sources[i], opts, &tx, &free, counter.clone())));
+                    }
+                    results
+                })
+            })
+            .collect();
+        drop(chunk_tx);
+        // Collect chunk results as they come: line counts, and per-request records in order.
+        let mut pending: std::collections::BTreeMap<(u32, u32), Done> = std::collections::BTreeMap::new();
+        let mut cursor = (0u32, 0u32);
+        let mut last_progress = 0;
+        let mut emitted_lines: Vec<u64> = vec![0; sources.len()];
+        for done in done_rx {
+            if let Some(p) = progress {
+                let now = bytes_read.load(Ordering::Relaxed);
+                p(now - last_progress);
+                last_progress = now;
+            }
+            let lines_vec = &mut chunk_lines[done.input as usize];
+            if lines_vec.len() <= done.seq as usize {
+                lines_vec.resize(done.seq as usize + 1, 0);
+            }
+            lines_vec[done.seq as usize] = done.lines;
+            if let Some(sink) = per_request.as_deref_mut() {
+                pending.insert((done.input, done.seq), done);
+                // Emit chunks in (input, seq) order; a reader marks the end of an input with an
+                // empty sentinel chunk so the cursor can move to the next input.
+                while let Some(d) = pending.remove(&cursor) {
+                    let base = emitted_lines[cursor.0 as usize];
+                    for (rel, mut rec) in d.records {
+                        rec.line = base + u64::from(rel);
+                        sink(rec);
+                    }
+                    emitted_lines[cursor.0 as usize] += u64::from(d.lines);
+                    cursor = if d.lines == u32::MAX { (cursor.0 + 1, 0) } else { (cursor.0, cursor.1 + 1) };
+                }
+            }
+        }
+        if let Some(p) = progress {
+            p(bytes_read.load(Ordering::Relaxed) - last_progress);
+        }
+        let mut stats = Stats::new();
+        for w in workers {
+            stats.merge(w.join().expect("worker panicked"));
+        }
+        let results: Vec<_> = reader_handles.into_iter().flat_map(|h| h.join().expect("reader panicked")).collect();
+        (stats, results)
+    });
+    let mut stats = stats;
+    for (i, r) in reader_results {
+        let s = &mut summaries[i];
+        s.format = r.format;
+        s.wrapper = r.wrapper;
+        s.gzip = r.gzip;
+        s.error = r.error;
+        // Sentinel chunks count u32::MAX lines: drop them from the line table.
+        if let Some(last) = chunk_lines[i].last() {
+            if *last == u32::MAX {
+                chunk_lines[i].pop();
+            }
+        }
+        s.lines = chunk_lines[i].iter().map(|&n| u64::from(n)).sum::<u64>() + r.too_long;
+        if r.too_long > 0 {
+            *stats.bad.entry(BadLine::TooLong).or_default() += r.too_long;
+            stats.lines += r.too_long;
+        }
+        if let Some(sample) = r.too_long_sample {
+            if stats.bad_samples.len() < crate::stats::MAX_BAD_SAMPLES {
+                let at = LineRef { input: u32::try_from(i).unwrap_or(u32::MAX), chunk: 0, line: 0 };
+                stats.bad_samples.push(crate::stats::BadSample {
+                    at,
+                    reason: BadLine::TooLong,
+                    text: String::from_utf8_lossy(&sample).into_owned(),
+                });
+            }
+        }
+    }
+    Analysis { stats, inputs: summaries, chunk_lines }
+}
+
+#[derive(Default)]
+struct ReadResult {
+    format: Option<String>,
+    wrapper: Option<String>,
+    gzip: bool,
+    error: Option<String>,
+    too_long: u64,
+    too_long_sample: Option<Vec<u8>>,
+}
+
+fn read_input(
+    index: usize,
+    source: &Source,
+    opts: &Options,
+    tx: &crossbeam_channel::Sender<Chunk>,
+    free: &crossbeam_channel::Receiver<Vec<u8>>,
+    counter: Arc<AtomicU64>,
+) -> ReadResult {
+    let input = u32::try_from(index).unwrap_or(u32::MAX);
+    let mut result = ReadResult::default();
+    let mut seq = 0u32;
+    let sentinel = |seq: u32| {
+        // Tells the collector this input is finished (lines = u32::MAX is the marker).
+        let plan = Arc::new(Plan {
+            format: Format::candidates().remove(0),
+            wrapper: Wrapper::None,
+            context: Context::default(),
+        });
+        let _ = tx.send(Chunk { input, seq, plan, data: Vec::new() });
+    };
+    let (reader, gzip) = match open(source, counter) {
+        Ok(r) => r,
+        Err(e) => {
+            result.error = Some(format!("cannot read: {e}"));
+            sentinel(seq);
+            return result;
+        }
+    };
+    result.gzip = gzip;
+    let mut chunker = Chunker::new(reader, opts.max_line);
+    let mut buf = Vec::with_capacity(crate::input::CHUNK);
+    let mut plan: Option<Arc<Plan>> = None;
+    loop {
+        let more = match chunker.next_chunk(&mut buf) {
+            Ok(m) => m,
+            Err(e) => {
+                result.error =
+                    Some(if gzip { format!("truncated or corrupt gzip: {e}") } else { format!("read error: {e}") });
+                !buf.is_empty()
+            }
+        };
+        if !more {
+            break;
+        }
+        if plan.is_none() {
+            if let Some(p) = make_plan(&buf, opts) {
+                result.format = Some(p.format.name.clone());
+                result.wrapper = match p.wrapper {
+                    Wrapper::None => None,
+                    Wrapper::Cri => Some("cri".into()),
+                    Wrapper::Docker => Some("docker".into()),
+                };
+                plan = Some(Arc::new(p));
+            } else {
+                let first = buf.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty()).unwrap_or_default();
+                let first = String::from_utf8_lossy(&first[..first.len().min(160)]).into_owned();
+                result.error = Some(format!("unrecognised log format; first line: {first}"));
+                break;
+            }
+        }
+        let data =
+            std::mem::replace(&mut buf, free.try_recv().unwrap_or_else(|_| Vec::with_capacity(crate::input::CHUNK)));
+        let p = plan.clone().expect("plan set above");
+        if tx.send(Chunk { input, seq, plan: p, data }).is_err() {
+            break;
+        }
+        seq += 1;
+        if result.error.is_some() {
+            break;
+        }
+    }
+    result.too_long = chunker.too_long;
+    result.too_long_sample = chunker.too_long_sample.take();
+    sentinel(seq);
+    result
+}
+
+/// Sniff the wrapper and the format from the first lines of a chunk.
+fn make_plan(data: &[u8], opts: &Options) -> Option<Plan> {
+    let lines: Vec<&[u8]> = data
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(SNIFF_LINES)
+        .collect();
+    let wrapper = lines.first().map_or(Wrapper::None, |l| wrapper::detect(l));
+    let unwrapped: Vec<std::borrow::Cow<'_, [u8]>> = lines
+        .iter()
+        .map(|l| match wrapper {
+            Wrapper::None => std::borrow::Cow::Borrowed(*l),
+            Wrapper::Cri => std::borrow::Cow::Borrowed(wrapper::cri(l).unwrap_or(l)),
+            Wrapper::Docker => wrapper::docker(l).unwrap_or(std::borrow::Cow::Borrowed(*l)),
+        })
+        .collect();
+    let sample: Vec<&[u8]> = unwrapped.iter().map(AsRef::as_ref).collect();
+    let format = match &opts.format {
+        Some(f) => f.clone(),
+        None => Format::sniff(&sample)?,
+    };
+    let context = format.context();
+    Some(Plan { format, wrapper, context })
+}
+
+/// Where a worker puts per-request records (line in chunk, record), and the inputs' names.
+type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a Vec<String>);
+
+/// Parse, attribute and aggregate one chunk; returns its line count (u32::MAX for the end marker).
+fn process_chunk(chunk: &Chunk, filter: &Filter, stats: &mut Stats, mut records: Option<RecordSink<'_>>) -> u32 {
+    if chunk.data.is_empty() {
+        return u32::MAX;
+    }
+    let plan = &chunk.plan;
+    let mut data = &chunk.data[..];
+    if data.last() == Some(&b'\n') {
+        data = &data[..data.len() - 1];
+    }
+    let mut rel = 0u32;
+    for raw in data.split(|&b| b == b'\n') {
+        rel += 1;
+        stats.lines += 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.trim_ascii().is_empty() {
+            stats.other += 1;
+            continue;
+        }
+        let unwrapped;
+        let line: &[u8] = match plan.wrapper {
+            Wrapper::None => raw,
+            Wrapper::Cri => wrapper::cri(raw).unwrap_or(raw),
+            Wrapper::Docker => {
+                unwrapped = wrapper::docker(raw);
+                unwrapped.as_deref().unwrap_or(raw)
+            }
+        };
+        let at = LineRef { input: chunk.input, chunk: chunk.seq, line: rel };
+        let mut obs = Observation::default();
+        if let Err(reason) = plan.format.parse(line, &mut obs) {
+            if is_known_other(line) {
+                stats.other += 1;
+            } else {
+                stats.bad_line(at, reason, line);
+            }
+            continue;
+        }
+        let Some(att) = attribute::attribute(&obs, &plan.context) else {
+            stats.no_status += 1;
+            continue;
+        };
+        if !filter.admits(&obs) {
+            continue;
+        }
+        stats.record(
+            &obs,
+            &att,
+            at,
+            || sample(&obs, att, at),
+            || {
+                let mut t = Vec::with_capacity(obs.target.len());
+                paths::template_into(obs.target, &mut t);
+                t
+            },
+        );
+        if let Some((out, names)) = records.as_mut() {
+            out.push((rel, record(&obs, att, &names[chunk.input as usize])));
+        }
+    }
+    rel
+}
+
+fn lossy(b: &[u8]) -> Option<String> {
+    (!b.is_empty() && b != b"-").then(|| String::from_utf8_lossy(b).into_owned())
+}
+
+fn sample(obs: &Observation<'_>, att: Attribution, at: LineRef) -> Sample {
+    Sample {
+        at,
+        time_ms: obs.time_ms,
+        request_id: lossy(obs.request_id).unwrap_or_default(),
+        request: format!("{} {}", String::from_utf8_lossy(obs.method), String::from_utf8_lossy(obs.target)),
+        upstream: last_attempt(&obs.upstream).and_then(|a| lossy(a.addr)).unwrap_or_default(),
+        evidence: attribute::evidence(obs, &att),
+    }
+}
+
+fn record(obs: &Observation<'_>, att: Attribution, file: &str) -> RequestRecord {
+    RequestRecord {
+        file: file.to_string(),
+        line: 0,
+        time: obs.time_ms.map(|t| time::format_utc(t).replace(' ', "T") + "Z"),
+        request_id: lossy(obs.request_id),
+        method: lossy(obs.method),
+        path: lossy(obs.target),
+        status: obs.status.unwrap_or(0),
+        service: lossy(obs.service),
+        upstream: last_attempt(&obs.upstream).and_then(|a| lossy(a.addr)),
+        generated_by: att.generated_by,
+        cause: att.cause.id().to_string(),
+        owner: att.cause.owner(),
+        confidence: att.confidence,
+        evidence: if is_error(att.cause) || att.confidence != Confidence::High {
+            attribute::evidence(obs, &att)
+        } else {
+            Vec::new()
+        },
+    }
+}

@@ -1,0 +1,379 @@
+//! Incident detection: for each service and error kind (status, cause), compare every time bucket's
+//! error rate with the service's own baseline for that kind, flag buckets that rise significantly,
+//! merge them into windows, and group overlapping windows of one service into an incident.
+//!
+//! - Baseline: the pooled rate over the buckets not significantly above it, found by iterating from
+//!   the overall rate, so a spike does not raise its own baseline and steady noise is not a spike.
+//! - A bucket is significant when it has at least `MIN_BUCKET_ERRORS` errors, at least twice the
+//!   baseline rate (and 0.5 points above it), and an exact Poisson upper-tail probability below
+//!   `FALSE_ALARM` divided by the number of buckets tested.
+//! - Kinds present in most buckets but never spiking are *chronic*: reported apart from incidents.
+//! - Each service is analysed at its own resolution: aggregate buckets are merged until they hold
+//!   about `TARGET_REQUESTS_PER_BUCKET` requests (a quiet service at 10-second buckets would show
+//!   rates of 0% or 100%), while keeping at least `MIN_DETECTION_BUCKETS` over the span.
+//! - With too few buckets for a baseline (a short excerpt taken during the outage), a kind with a
+//!   high overall rate is reported as an incident whose baseline is unknown.
+
+use crate::stats::{Kind, Stats};
+
+const MIN_BUCKET_ERRORS: u64 = 3;
+const MIN_WINDOW_ERRORS: u64 = 5;
+/// Family-wise false-alarm rate per (service, kind): each bucket is tested at this divided by the
+/// number of buckets (Bonferroni), so long logs with many buckets do not alarm on noise.
+const FALSE_ALARM: f64 = 0.001;
+/// Flagged buckets this far apart still belong to one window.
+const MAX_GAP: i64 = 2;
+/// Fewer buckets with traffic than this and no baseline can be estimated.
+const MIN_BUCKETS_FOR_BASELINE: usize = 4;
+const HIGH_RATE_WITHOUT_BASELINE: f64 = 0.05;
+/// Detection buckets should hold about this many requests, so one bucket's rate means something.
+const TARGET_REQUESTS_PER_BUCKET: u64 = 100;
+/// …but the span should still be cut into at least this many buckets.
+const MIN_DETECTION_BUCKETS: i64 = 12;
+/// Share of traffic-carrying buckets a kind must appear in to be chronic.
+const CHRONIC_PRESENCE: f64 = 0.5;
+
+/// One kind's rise on one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rise {
+    pub kind: Kind,
+    /// `None` when there were too few buckets to estimate one.
+    pub baseline: Option<f64>,
+    pub start: i64,
+    /// Inclusive bucket index.
+    pub end: i64,
+    pub errors: u64,
+    pub requests: u64,
+    pub peak_rate: f64,
+    pub peak_bucket: i64,
+    /// Errors above what the baseline predicts for the window.
+    pub excess: f64,
+}
+
+/// Rises of one service that overlap in time, biggest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub service: usize,
+    pub start: i64,
+    pub end: i64,
+    pub rises: Vec<Rise>,
+}
+
+impl Group {
+    pub fn excess(&self) -> f64 {
+        self.rises.iter().map(|r| r.excess).sum()
+    }
+}
+
+/// A kind present most of the time without spiking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChronicKind {
+    pub service: usize,
+    pub kind: Kind,
+    pub errors: u64,
+    pub requests: u64,
+    pub presence: f64,
+}
+
+#[derive(Debug)]
+pub struct Detection {
+    pub incidents: Vec<Group>,
+    pub chronic: Vec<ChronicKind>,
+}
+
+pub fn detect(stats: &Stats) -> Detection {
+    let mut incidents = Vec::new();
+    let mut chronic = Vec::new();
+    for (si, svc) in stats.services.iter().enumerate() {
+        let factor = detection_factor(svc);
+        let mut merged: std::collections::BTreeMap<i64, crate::stats::Bucket> = std::collections::BTreeMap::new();
+        for (i, b) in &svc.buckets {
+            merged.entry(i.div_euclid(factor)).or_default().merge(b);
+        }
+        let buckets: Vec<(i64, &crate::stats::Bucket)> = merged.iter().map(|(k, b)| (*k, b)).collect();
+        let with_traffic = buckets.iter().filter(|(_, b)| b.total > 0).count();
+        let mut rises = Vec::new();
+        let mut kinds: Vec<(&Kind, u64)> = svc.kinds.iter().map(|(k, s)| (k, s.count)).collect();
+        kinds.sort();
+        for (&kind, count) in kinds {
+            if count < MIN_WINDOW_ERRORS {
+                continue;
+            }
+            let series: Vec<(i64, u64, u64)> = buckets.iter().map(|(i, b)| (*i, b.errors_of(kind), b.total)).collect();
+            let found = if with_traffic < MIN_BUCKETS_FOR_BASELINE {
+                whole_span_rise(kind, &series)
+            } else {
+                rises_of(kind, &series)
+            };
+            let in_rises: u64 = found.iter().map(|r| r.errors).sum();
+            let presence = series.iter().filter(|(_, e, _)| *e > 0).count() as f64 / with_traffic.max(1) as f64;
+            if presence >= CHRONIC_PRESENCE && in_rises * 2 < count {
+                chronic.push(ChronicKind { service: si, kind, errors: count, requests: svc.requests, presence });
+            }
+            // Back to aggregate-resolution bucket indices.
+            rises.extend(found.into_iter().map(|mut r| {
+                r.start *= factor;
+                r.end = r.end * factor + factor - 1;
+                r.peak_bucket *= factor;
+                r
+            }));
+        }
+        incidents.extend(group(si, rises));
+    }
+    incidents.sort_by(|a, b| b.excess().total_cmp(&a.excess()).then(a.start.cmp(&b.start)));
+    chronic.sort_by_key(|c| std::cmp::Reverse(c.errors));
+    Detection { incidents, chronic }
+}
+
+/// How many aggregate buckets one detection bucket spans for this service.
+fn detection_factor(svc: &crate::stats::ServiceStats) -> i64 {
+    let (Some(first), Some(last)) = (svc.buckets.keys().min(), svc.buckets.keys().max()) else { return 1 };
+    let span = last - first + 1;
+    let per_bucket = svc.requests as f64 / span as f64;
+    #[allow(clippy::cast_possible_truncation)]
+    let want = (TARGET_REQUESTS_PER_BUCKET as f64 / per_bucket.max(1e-9)).ceil() as i64;
+    want.clamp(1, (span / MIN_DETECTION_BUCKETS).max(1))
+}
+
+fn rises_of(kind: Kind, series: &[(i64, u64, u64)]) -> Vec<Rise> {
+    let total_requests: u64 = series.iter().map(|s| s.2).sum();
+    let floor = 0.5 / total_requests.max(1) as f64;
+    let alpha = FALSE_ALARM / series.len().max(1) as f64;
+    let significant = |p: f64, errors: u64, total: u64| {
+        let r = rate(errors, total);
+        errors >= MIN_BUCKET_ERRORS && r >= 2.0 * p && r >= p + 0.005 && poisson_tail(errors, total as f64 * p) < alpha
+    };
+    // Baseline: the pooled rate over the buckets that are not significantly above it. Start low —
+    // the pooled rate of the quieter half of the traffic, which a spike cannot inflate — and iterate:
+    // noise buckets wrongly excluded at first come back as the estimate rises to the steady rate.
+    let mut by_rate: Vec<&(i64, u64, u64)> = series.iter().filter(|s| s.2 > 0).collect();
+    by_rate.sort_by(|a, b| rate(a.1, a.2).total_cmp(&rate(b.1, b.2)));
+    let (mut e, mut t) = (0u64, 0u64);
+    for s in by_rate {
+        if t * 2 >= total_requests {
+            break;
+        }
+        e += s.1;
+        t += s.2;
+    }
+    let mut baseline = rate(e, t);
+    for _ in 0..8 {
+        let p = baseline.max(floor).min(0.999);
+        let (e, t) =
+            series.iter().filter(|s| !significant(p, s.1, s.2)).fold((0u64, 0u64), |(e, t), s| (e + s.1, t + s.2));
+        let next = rate(e, t);
+        if (next - baseline).abs() < 1e-12 {
+            break;
+        }
+        baseline = next;
+    }
+    let p = baseline.max(floor).min(0.999);
+    let flagged: Vec<&(i64, u64, u64)> = series.iter().filter(|s| significant(p, s.1, s.2)).collect();
+    let mut out: Vec<Rise> = Vec::new();
+    for &&(i, errors, total) in &flagged {
+        let r = rate(errors, total);
+        match out.last_mut() {
+            Some(w) if i - w.end <= MAX_GAP + 1 => {
+                // Include the gap buckets' counts too.
+                for &(gi, ge, gt) in series.iter().filter(|s| s.0 > w.end && s.0 < i) {
+                    let _ = gi;
+                    w.errors += ge;
+                    w.requests += gt;
+                }
+                w.end = i;
+                w.errors += errors;
+                w.requests += total;
+                if r > w.peak_rate {
+                    w.peak_rate = r;
+                    w.peak_bucket = i;
+                }
+            }
+            _ => out.push(Rise {
+                kind,
+                baseline: Some(baseline),
+                start: i,
+                end: i,
+                errors,
+                requests: total,
+                peak_rate: r,
+                peak_bucket: i,
+                excess: 0.0,
+            }),
+        }
+    }
+    out.retain(|w| w.errors >= MIN_WINDOW_ERRORS);
+    for w in &mut out {
+        w.excess = (w.errors as f64 - w.requests as f64 * baseline).max(0.0);
+    }
+    out
+}
+
+/// Too few buckets for a baseline: a high overall rate is reported as one rise over the whole span.
+fn whole_span_rise(kind: Kind, series: &[(i64, u64, u64)]) -> Vec<Rise> {
+    let errors: u64 = series.iter().map(|s| s.1).sum();
+    let requests: u64 = series.iter().map(|s| s.2).sum();
+    if errors < MIN_WINDOW_ERRORS || rate(errors, requests) < HIGH_RATE_WITHOUT_BASELINE {
+        return Vec::new();
+    }
+    let peak = series.iter().max_by(|a, b| rate(a.1, a.2).total_cmp(&rate(b.1, b.2))).copied().unwrap_or((0, 0, 0));
+    vec![Rise {
+        kind,
+        baseline: None,
+        start: series.first().map_or(0, |s| s.0),
+        end: series.last().map_or(0, |s| s.0),
+        errors,
+        requests,
+        peak_rate: rate(peak.1, peak.2),
+        peak_bucket: peak.0,
+        excess: errors as f64,
+    }]
+}
+
+/// Merge one service's rises that overlap (with one bucket of slack) into groups.
+fn group(service: usize, mut rises: Vec<Rise>) -> Vec<Group> {
+    rises.sort_by_key(|r| r.start);
+    let mut groups: Vec<Group> = Vec::new();
+    for r in rises {
+        match groups.last_mut() {
+            Some(g) if r.start <= g.end + MAX_GAP + 1 => {
+                g.end = g.end.max(r.end);
+                // Two windows of the same kind in one incident are one rise with a lull.
+                match g.rises.iter_mut().find(|x| x.kind == r.kind) {
+                    Some(x) => {
+                        x.end = x.end.max(r.end);
+                        x.errors += r.errors;
+                        x.requests += r.requests;
+                        x.excess += r.excess;
+                        if r.peak_rate > x.peak_rate {
+                            x.peak_rate = r.peak_rate;
+                            x.peak_bucket = r.peak_bucket;
+                        }
+                    }
+                    None => g.rises.push(r),
+                }
+            }
+            _ => groups.push(Group { service, start: r.start, end: r.end, rises: vec![r] }),
+        }
+    }
+    for g in &mut groups {
+        g.rises.sort_by(|a, b| b.excess.total_cmp(&a.excess));
+    }
+    groups
+}
+
+/// P(X ≥ k) for X ~ Poisson(λ): the chance of seeing at least `k` errors when `λ` are expected.
+pub fn poisson_tail(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    let k_f = k as f64;
+    if lambda > 200.0 {
+        // Normal approximation with continuity correction.
+        let z = (k_f - 0.5 - lambda) / lambda.sqrt();
+        return 0.5 * erfc(z / std::f64::consts::SQRT_2);
+    }
+    // Sum the pmf upward from k, in log space: ln p(j) = -λ + j ln λ - ln j!.
+    let ln_fact_k: f64 = (1..=k).map(|j| (j as f64).ln()).sum();
+    let mut ln_p = -lambda + k_f * lambda.ln() - ln_fact_k;
+    let mut total = 0.0;
+    let mut j = k_f;
+    for _ in 0..2000 {
+        let term = ln_p.exp();
+        total += term;
+        if term < total * 1e-15 {
+            break;
+        }
+        j += 1.0;
+        ln_p += lambda.ln() - j.ln();
+    }
+    total.min(1.0)
+}
+
+/// Complementary error function (Numerical Recipes' erfcc, relative error < 1.2e-7).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+pub fn rate(errors: u64, total: u64) -> f64 {
+    if total == 0 { 0.0 } else { errors as f64 / total as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::Cause;
+
+    fn series(base: u64, errs: &[(usize, u64)]) -> Vec<(i64, u64, u64)> {
+        (0..60)
+            .map(|i| {
+                let e = errs.iter().find(|(b, _)| *b == i).map_or(u64::from(i % 17 == 0), |x| x.1);
+                (i64::try_from(i).unwrap_or(0), e, base)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_a_spike_and_its_window() {
+        let s = series(1000, &[(30, 150), (31, 160), (32, 155), (34, 140)]);
+        let r = rises_of((502, Cause::UpstreamConnectionRefused), &s);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!((r[0].start, r[0].end), (30, 34));
+        assert!(r[0].baseline.unwrap() < 0.001);
+        assert!((r[0].peak_rate - 0.16).abs() < 1e-9);
+    }
+
+    #[test]
+    fn steady_errors_are_not_a_spike() {
+        let s: Vec<_> = (0..60i64).map(|i| (i, 20 + i.unsigned_abs() % 3, 1000)).collect();
+        assert!(rises_of((500, Cause::AppError), &s).is_empty());
+    }
+
+    #[test]
+    fn poisson_tail_values() {
+        assert!((poisson_tail(1, 1.0) - (1.0 - (-1.0f64).exp())).abs() < 1e-12);
+        assert!((poisson_tail(3, 2.0) - 0.323_323_58).abs() < 1e-6);
+        assert!(poisson_tail(10, 1.8) < 1e-4);
+        assert!((poisson_tail(1000, 1000.0) - 0.5).abs() < 0.02);
+        assert!((poisson_tail(0, 5.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn steady_noise_over_many_buckets_is_not_an_incident() {
+        // 1.8% errors, Poisson-like noise from a fixed sequence, 400 buckets of 100 requests.
+        let mut x: u64 = 12345;
+        let s: Vec<_> = (0..400)
+            .map(|i| {
+                let mut e = 0;
+                for _ in 0..100 {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    e += u64::from((x >> 33) % 1000 < 18);
+                }
+                (i, e, 100)
+            })
+            .collect();
+        assert!(rises_of((404, Cause::AppNotFound), &s).is_empty());
+    }
+
+    #[test]
+    fn short_excerpt_without_baseline() {
+        let s = vec![(0, 40, 100), (1, 50, 100)];
+        let r = whole_span_rise((503, Cause::NoReadyEndpoints), &s);
+        assert_eq!(r[0].baseline, None);
+        assert_eq!(r[0].errors, 90);
+    }
+}

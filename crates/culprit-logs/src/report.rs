@@ -1,0 +1,467 @@
+//! The report of a `culprit logs` run: incidents first (what, where, since when, which layer, cause
+//! and evidence, who looks first, what to run), then chronic errors, services, the timeline and what
+//! could not be read. Serializable as is: this is the `--json` schema (docs/json.md).
+
+use crate::attribute::Cause;
+use crate::engine::{Analysis, InputSummary};
+use crate::incidents::{Detection, Group, rate};
+use crate::stats::{KindStats, NO_SERVICE, ServiceStats, Stats};
+use crate::time::format_utc;
+use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Layer, Owner, kb};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+pub const SCHEMA: &str = "culprit.logs.report/1";
+const TOP: usize = 5;
+const TIMELINE_ROWS: i64 = 40;
+/// Round durations for timeline rows, in seconds.
+const NICE_S: [i64; 16] =
+    [10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 604_800];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogReport {
+    pub schema: String,
+    pub inputs: Vec<InputSummary>,
+    pub lines: u64,
+    pub requests: u64,
+    pub errors: u64,
+    /// First and last request time seen (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// Resolution of the aggregates, in seconds.
+    pub bucket_seconds: u64,
+    /// Most impactful first.
+    pub incidents: Vec<Incident>,
+    /// Errors present most of the time without a spike.
+    pub chronic: Vec<Chronic>,
+    pub services: Vec<ServiceRow>,
+    pub timeline: Vec<TimelineRow>,
+    pub unparsed: Unparsed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    pub rank: u32,
+    /// One sentence for the incident channel.
+    pub headline: String,
+    pub service: String,
+    pub start: String,
+    pub end: String,
+    /// Error rate of the primary kind before the rise (`None`: too little data to tell).
+    pub baseline_rate: Option<f64>,
+    pub peak_rate: f64,
+    /// Requests and errors (all kinds in this incident) inside the window.
+    pub requests: u64,
+    pub errors: u64,
+    pub causes: Vec<IncidentCause>,
+    /// Where the primary kind's errors went, most first.
+    pub upstreams: Vec<Share>,
+    pub paths: Vec<Share>,
+    /// Commands from the knowledge base, placeholders filled where the logs tell.
+    pub next_steps: Vec<NextStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentCause {
+    pub status: u16,
+    pub cause: String,
+    pub title: String,
+    /// Where the fault lives (from the knowledge base).
+    pub layer: Layer,
+    pub generated_by: GeneratedBy,
+    pub owner: Owner,
+    pub confidence: Confidence,
+    pub errors: u64,
+    pub baseline_rate: Option<f64>,
+    pub peak_rate: f64,
+    pub evidence: Vec<EvidenceItem>,
+    pub example: Option<Example>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub file: String,
+    pub line: u64,
+    pub time: Option<String>,
+    pub request_id: Option<String>,
+    pub request: String,
+    pub upstream: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Share {
+    pub key: String,
+    pub count: u64,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextStep {
+    pub check: String,
+    pub title: String,
+    pub command: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chronic {
+    pub service: String,
+    pub status: u16,
+    pub cause: String,
+    pub title: String,
+    pub generated_by: GeneratedBy,
+    pub owner: Owner,
+    pub confidence: Confidence,
+    pub errors: u64,
+    pub rate: f64,
+    /// Share of time buckets with traffic in which it appears.
+    pub presence: f64,
+    pub evidence: Vec<EvidenceItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRow {
+    pub service: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    /// Top error kinds: `{status} {cause}` with counts.
+    pub top_errors: Vec<Share>,
+    /// Upstreams with the most errors.
+    pub top_upstreams: Vec<Share>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineRow {
+    pub start: String,
+    pub requests: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    /// Client hang-ups and non-HTTP statuses (499, 0, 009).
+    pub other_errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unparsed {
+    pub count: u64,
+    /// Known non-access lines skipped (error log, controller log, blank lines).
+    pub other_lines: u64,
+    pub lines_without_status: u64,
+    pub by_reason: Vec<Share>,
+    pub samples: Vec<BadLineSample>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadLineSample {
+    pub file: String,
+    /// 0 when unknown (a line dropped for its length).
+    pub line: u64,
+    pub reason: String,
+    pub text: String,
+}
+
+fn iso(ms: i64) -> String {
+    format_utc(ms).replace(' ', "T") + "Z"
+}
+
+fn hhmm(ms: i64) -> String {
+    format_utc(ms)[11..16].to_string()
+}
+
+fn pct(r: f64) -> String {
+    let p = r * 100.0;
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 0.1 {
+        format!("{p:.2}%")
+    } else if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+fn majority<K: Copy + Ord>(map: &rustc_hash::FxHashMap<K, u64>, default: K) -> K {
+    map.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map_or(default, |(k, _)| *k)
+}
+
+fn shares(map: &rustc_hash::FxHashMap<Box<[u8]>, u64>, total: u64) -> Vec<Share> {
+    let mut v: Vec<(&Box<[u8]>, &u64)> = map.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.into_iter()
+        .take(TOP)
+        .map(|(k, c)| Share { key: String::from_utf8_lossy(k).into_owned(), count: *c, share: rate(*c, total) })
+        .collect()
+}
+
+pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
+    let stats = &analysis.stats;
+    let res = stats.resolution_ms;
+    let incidents: Vec<Incident> = detection
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), res))
+        .collect();
+    let chronic = detection
+        .chronic
+        .iter()
+        .map(|c| {
+            let svc = &stats.services[c.service];
+            let ks = &svc.kinds[&c.kind];
+            let cause = c.kind.1;
+            Chronic {
+                service: svc.name.clone(),
+                status: c.kind.0,
+                cause: cause.id().into(),
+                title: title(cause),
+                generated_by: majority(&ks.generated_by, GeneratedBy::Proxy),
+                owner: cause.owner(),
+                confidence: majority(&ks.confidence, Confidence::Low),
+                errors: c.errors,
+                rate: rate(c.errors, c.requests),
+                presence: c.presence,
+                evidence: ks.sample.as_ref().map(|s| s.evidence.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut services: Vec<ServiceRow> = stats.services.iter().map(service_row).collect();
+    services.sort_by(|a, b| b.errors.cmp(&a.errors).then(b.requests.cmp(&a.requests)));
+    let requests = stats.services.iter().map(|s| s.requests).sum();
+    let errors = stats.services.iter().map(|s| s.errors).sum();
+    LogReport {
+        schema: SCHEMA.into(),
+        inputs: analysis.inputs.clone(),
+        lines: stats.lines,
+        requests,
+        errors,
+        start: stats.first_ms.map(iso),
+        end: stats.last_ms.map(iso),
+        bucket_seconds: u64::try_from(res / 1000).unwrap_or(0),
+        incidents,
+        chronic,
+        services,
+        timeline: timeline(stats),
+        unparsed: unparsed(analysis),
+    }
+}
+
+fn title(cause: Cause) -> String {
+    kb().cause(cause.id()).map_or_else(|| cause.id().to_string(), |c| c.title.clone())
+}
+
+fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
+    let stats = &analysis.stats;
+    let svc = &stats.services[g.service];
+    let start_ms = g.start * res;
+    let end_ms = (g.end + 1) * res;
+    let requests: u64 = svc.buckets.iter().filter(|(i, _)| (g.start..=g.end).contains(*i)).map(|(_, b)| b.total).sum();
+    let causes: Vec<IncidentCause> = g
+        .rises
+        .iter()
+        .map(|r| {
+            let ks: &KindStats = &svc.kinds[&r.kind];
+            let cause = r.kind.1;
+            let k = kb().cause(cause.id());
+            IncidentCause {
+                status: r.kind.0,
+                cause: cause.id().into(),
+                title: title(cause),
+                layer: k.map_or(Layer::App, |k| k.layer),
+                generated_by: majority(&ks.generated_by, GeneratedBy::Proxy),
+                owner: cause.owner(),
+                confidence: majority(&ks.confidence, Confidence::Low),
+                errors: r.errors,
+                baseline_rate: r.baseline,
+                peak_rate: r.peak_rate,
+                evidence: ks.sample.as_ref().map(|s| s.evidence.clone()).unwrap_or_default(),
+                example: ks.sample.as_ref().map(|s| Example {
+                    file: analysis.file(s.at).to_string(),
+                    line: analysis.line_number(s.at),
+                    time: s.time_ms.map(iso),
+                    request_id: (!s.request_id.is_empty()).then(|| s.request_id.clone()),
+                    request: s.request.clone(),
+                    upstream: (!s.upstream.is_empty()).then(|| s.upstream.clone()),
+                }),
+            }
+        })
+        .collect();
+    let errors = causes.iter().map(|c| c.errors).sum();
+    let primary = &g.rises[0];
+    let ks = &svc.kinds[&primary.kind];
+    let upstreams = shares(&ks.upstreams, ks.count);
+    let paths = shares(&ks.paths, ks.count);
+    let next_steps = next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5));
+    let headline = headline(svc, &causes[0], start_ms, end_ms, upstreams.first());
+    Incident {
+        rank,
+        headline,
+        service: svc.name.clone(),
+        start: iso(start_ms),
+        end: iso(end_ms),
+        baseline_rate: primary.baseline,
+        peak_rate: primary.peak_rate,
+        requests,
+        errors,
+        causes,
+        upstreams,
+        paths,
+        next_steps,
+    }
+}
+
+fn headline(svc: &ServiceStats, c: &IncidentCause, start_ms: i64, end_ms: i64, top: Option<&Share>) -> String {
+    let service = if svc.name == NO_SERVICE { "all traffic".to_string() } else { svc.name.clone() };
+    let rise = match c.baseline_rate {
+        Some(b) => format!("rose from {} to {} at {}", pct(b), pct(c.peak_rate), hhmm(start_ms)),
+        None => format!("reached {} (no earlier baseline in these logs)", pct(c.peak_rate)),
+    };
+    let who = match c.generated_by {
+        GeneratedBy::Client => "the client hung up".to_string(),
+        GeneratedBy::Upstream => "passed through from the application".to_string(),
+        GeneratedBy::Proxy => "generated by the proxy".to_string(),
+        GeneratedBy::LoadBalancer => "generated by the load balancer".to_string(),
+        GeneratedBy::Cdn => "generated by the CDN".to_string(),
+    };
+    let mut s = format!(
+        "{}s on {service} {rise} ({}–{} UTC), {who}: {} ({} confidence).",
+        c.status,
+        hhmm(start_ms),
+        hhmm(end_ms),
+        c.title,
+        match c.confidence {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    );
+    if let Some(t) = top.filter(|t| t.share >= 0.5 && t.key != "(other)") {
+        let _ = write!(s, " {} of them went to {}.", pct(t.share), t.key);
+    }
+    let _ = write!(s, " {} looks first.", c.owner.label());
+    s
+}
+
+/// The cause's checks from the knowledge base, with placeholders the logs can fill.
+fn next_steps(cause: Cause, status: u16, top: Option<&Share>) -> Vec<NextStep> {
+    let kb = kb();
+    let Some(k) = kb.cause(cause.id()) else { return Vec::new() };
+    k.checks
+        .iter()
+        .filter_map(|id| kb.check(id))
+        .take(3)
+        .map(|c| {
+            let mut command = c.command.replace("<status>", &status.to_string());
+            if let Some((ip, port)) = top.and_then(|t| t.key.rsplit_once(':')) {
+                command = command.replace("<pod-ip>", ip).replace("<container-port>", port);
+            }
+            NextStep { check: c.id.clone(), title: c.title.clone(), command }
+        })
+        .collect()
+}
+
+fn service_row(svc: &ServiceStats) -> ServiceRow {
+    let mut kinds: Vec<(&crate::stats::Kind, &KindStats)> = svc.kinds.iter().collect();
+    kinds.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    let top_errors = kinds
+        .iter()
+        .take(TOP)
+        .map(|(k, s)| Share { key: format!("{} {}", k.0, k.1.id()), count: s.count, share: rate(s.count, svc.errors) })
+        .collect();
+    // (address, errors, requests), most errors first.
+    let mut ups: Vec<(String, u64, u64)> = svc
+        .upstreams
+        .iter()
+        .filter(|(_, v)| v.1 > 0)
+        .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.1, v.0))
+        .collect();
+    ups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let top_upstreams = ups
+        .into_iter()
+        .take(TOP)
+        .map(|(key, errors, requests)| Share { key, count: errors, share: rate(errors, requests) })
+        .collect();
+    ServiceRow {
+        service: svc.name.clone(),
+        requests: svc.requests,
+        errors: svc.errors,
+        error_rate: rate(svc.errors, svc.requests),
+        top_errors,
+        top_upstreams,
+    }
+}
+
+/// The status mix over time, in at most `TIMELINE_ROWS` rows.
+fn timeline(stats: &Stats) -> Vec<TimelineRow> {
+    let (Some(first), Some(last)) = (stats.first_ms, stats.last_ms) else { return Vec::new() };
+    let res = stats.resolution_ms;
+    // Rows of a round duration (1 min, 5 min, 1 h…), a multiple of the aggregate resolution.
+    let span_ms = last - first + 1;
+    let row_ms = NICE_S
+        .iter()
+        .map(|s| s * 1000)
+        .find(|&ms| ms % res == 0 && span_ms / ms < TIMELINE_ROWS)
+        .unwrap_or_else(|| res * ((span_ms / res + TIMELINE_ROWS - 1) / TIMELINE_ROWS).max(1));
+    let per_row = (row_ms / res).max(1);
+    let b0 = first.div_euclid(row_ms) * per_row;
+    let b1 = last.div_euclid(res);
+    let rows = (b1 - b0 + 1 + per_row - 1) / per_row;
+    let mut out: Vec<TimelineRow> = (0..rows)
+        .map(|r| TimelineRow {
+            start: iso((b0 + r * per_row) * res),
+            requests: 0,
+            client_errors: 0,
+            server_errors: 0,
+            other_errors: 0,
+        })
+        .collect();
+    for svc in &stats.services {
+        for (&i, b) in &svc.buckets {
+            let Some(row) = usize::try_from((i - b0) / per_row).ok().and_then(|r| out.get_mut(r)) else { continue };
+            row.requests += b.total;
+            for &((status, _), n) in &b.errors {
+                match status {
+                    500..=599 => row.server_errors += n,
+                    400..=498 => row.client_errors += n,
+                    _ => row.other_errors += n,
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unparsed(analysis: &Analysis) -> Unparsed {
+    let stats = &analysis.stats;
+    let bad = stats.bad_total();
+    Unparsed {
+        count: bad,
+        other_lines: stats.other,
+        lines_without_status: stats.no_status,
+        by_reason: stats
+            .bad
+            .iter()
+            .map(|(r, n)| Share { key: r.describe().into(), count: *n, share: rate(*n, bad) })
+            .collect(),
+        samples: stats
+            .bad_samples
+            .iter()
+            .map(|s| BadLineSample {
+                file: analysis.file(s.at).to_string(),
+                line: if s.at.line == 0 { 0 } else { analysis.line_number(s.at) },
+                reason: s.reason.describe().into(),
+                text: s.text.clone(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,313 @@
+//! Mergeable aggregates: per service, per time bucket, per (status, cause), per upstream and path
+//! template. Each worker fills its own `Stats`; `merge` combines them (and, at scale, results from
+//! other machines), so the order in which chunks are processed does not matter.
+//!
+//! Memory is bounded whatever the input size: time buckets coarsen (10 s, 20 s, 40 s…) to keep at
+//! most `MAX_BUCKETS` over the span seen, and per-kind upstream and path tables are capped.
+
+use crate::attribute::{Attribution, Cause};
+use crate::formats::BadLine;
+use crate::observation::Observation;
+use culprit_kb::{Confidence, EvidenceItem, GeneratedBy};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+pub const BASE_RESOLUTION_MS: i64 = 10_000;
+/// Buckets over the whole span before the resolution doubles.
+pub const MAX_BUCKETS: i64 = 2048;
+/// Distinct upstreams or paths remembered per error kind; the rest are counted under "(other)".
+pub const MAX_KEYS: usize = 512;
+/// Bad lines kept as samples.
+pub const MAX_BAD_SAMPLES: usize = 10;
+
+/// An error kind: the status the client got and the attributed cause.
+pub type Kind = (u16, Cause);
+
+/// Where a line is: input index, chunk sequence number in that input, line number in the chunk
+/// (1-based). Absolute line numbers are resolved once all chunks' line counts are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineRef {
+    pub input: u32,
+    pub chunk: u32,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadSample {
+    pub at: LineRef,
+    pub reason: BadLine,
+    pub text: String,
+}
+
+/// One request kept as an example of an error kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub at: LineRef,
+    pub time_ms: Option<i64>,
+    pub request_id: String,
+    pub request: String,
+    pub upstream: String,
+    pub evidence: Vec<EvidenceItem>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub lines: u64,
+    pub parsed: u64,
+    /// Known non-access lines in the same stream (error log, controller log).
+    pub other: u64,
+    pub no_status: u64,
+    pub bad: BTreeMap<BadLine, u64>,
+    pub bad_samples: Vec<BadSample>,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    pub resolution_ms: i64,
+    pub services: Vec<ServiceStats>,
+    index: FxHashMap<Box<[u8]>, u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceStats {
+    pub name: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub by_status: FxHashMap<u16, u64>,
+    pub kinds: FxHashMap<Kind, KindStats>,
+    /// Bucket index (time / resolution) → counts.
+    pub buckets: FxHashMap<i64, Bucket>,
+    /// Upstream address → requests and errors.
+    pub upstreams: FxHashMap<Box<[u8]>, (u64, u64)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct KindStats {
+    pub count: u64,
+    pub generated_by: FxHashMap<GeneratedBy, u64>,
+    pub confidence: FxHashMap<Confidence, u64>,
+    pub upstreams: FxHashMap<Box<[u8]>, u64>,
+    pub paths: FxHashMap<Box<[u8]>, u64>,
+    pub sample: Option<Sample>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bucket {
+    pub total: u64,
+    pub errors: Vec<(Kind, u64)>,
+}
+
+impl Bucket {
+    fn add(&mut self, kind: Kind, n: u64) {
+        match self.errors.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, c)) => *c += n,
+            None => self.errors.push((kind, n)),
+        }
+    }
+
+    pub fn errors_of(&self, kind: Kind) -> u64 {
+        self.errors.iter().find(|(k, _)| *k == kind).map_or(0, |(_, c)| *c)
+    }
+
+    pub fn merge(&mut self, other: &Bucket) {
+        self.total += other.total;
+        for &(k, n) in &other.errors {
+            self.add(k, n);
+        }
+    }
+}
+
+/// Whether a cause counts as an error (anything but success and redirects).
+pub fn is_error(cause: Cause) -> bool {
+    !matches!(cause, Cause::Ok | Cause::Redirect | Cause::ProxyRedirect)
+}
+
+/// Service label when the format names none.
+pub const NO_SERVICE: &str = "(none)";
+
+impl Stats {
+    pub fn new() -> Self {
+        Stats { resolution_ms: BASE_RESOLUTION_MS, ..Stats::default() }
+    }
+
+    pub fn bad_line(&mut self, at: LineRef, reason: BadLine, line: &[u8]) {
+        *self.bad.entry(reason).or_default() += 1;
+        if self.bad_samples.len() < MAX_BAD_SAMPLES {
+            let text: String = String::from_utf8_lossy(&line[..line.len().min(300)]).into_owned();
+            self.bad_samples.push(BadSample { at, reason, text });
+        }
+    }
+
+    pub fn bad_total(&self) -> u64 {
+        self.bad.values().sum()
+    }
+
+    fn service(&mut self, name: &[u8]) -> usize {
+        let name = if name.is_empty() || name == b"-" { NO_SERVICE.as_bytes() } else { name };
+        if let Some(&i) = self.index.get(name) {
+            return i as usize;
+        }
+        let i = self.services.len();
+        self.services
+            .push(ServiceStats { name: String::from_utf8_lossy(name).into_owned(), ..ServiceStats::default() });
+        self.index.insert(name.into(), u32::try_from(i).unwrap_or(u32::MAX));
+        i
+    }
+
+    /// Count one attributed request. `path_template` is filled only for errors (it costs a scan).
+    pub fn record(
+        &mut self,
+        obs: &Observation<'_>,
+        att: &Attribution,
+        at: LineRef,
+        sample: impl FnOnce() -> Sample,
+        template: impl FnOnce() -> Vec<u8>,
+    ) {
+        self.parsed += 1;
+        let status = obs.status.unwrap_or(0);
+        if let Some(t) = obs.time_ms {
+            self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
+            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+            self.fit_resolution();
+        }
+        let bucket = obs.time_ms.map(|t| t.div_euclid(self.resolution_ms));
+        let s = self.service(obs.service);
+        let svc = &mut self.services[s];
+        svc.requests += 1;
+        *svc.by_status.entry(status).or_default() += 1;
+        let error = is_error(att.cause);
+        let upstream =
+            crate::observation::last_attempt(&obs.upstream).map(|a| a.addr).filter(|a| !a.is_empty() && *a != b"-");
+        if let Some(addr) = upstream {
+            let entry = match svc.upstreams.get_mut(addr) {
+                Some(e) => e,
+                None => svc.upstreams.entry(addr.into()).or_default(),
+            };
+            entry.0 += 1;
+            entry.1 += u64::from(error);
+        }
+        let kind = (status, att.cause);
+        if let Some(b) = bucket {
+            let bucket = svc.buckets.entry(b).or_default();
+            bucket.total += 1;
+            if error {
+                bucket.add(kind, 1);
+            }
+        }
+        if !error {
+            return;
+        }
+        svc.errors += 1;
+        let k = svc.kinds.entry(kind).or_default();
+        k.count += 1;
+        *k.generated_by.entry(att.generated_by).or_default() += 1;
+        *k.confidence.entry(att.confidence).or_default() += 1;
+        if let Some(addr) = upstream {
+            bump_capped(&mut k.upstreams, addr);
+        }
+        bump_capped(&mut k.paths, &template());
+        if k.sample.as_ref().is_none_or(|s| at < s.at) {
+            k.sample = Some(sample());
+        }
+    }
+
+    /// Keep the bucket count over the span seen under `MAX_BUCKETS` by doubling the resolution.
+    fn fit_resolution(&mut self) {
+        if let (Some(f), Some(l)) = (self.first_ms, self.last_ms) {
+            let mut res = self.resolution_ms;
+            while (l - f) / res > MAX_BUCKETS {
+                res *= 2;
+            }
+            if res != self.resolution_ms {
+                self.coarsen(res);
+            }
+        }
+    }
+
+    fn coarsen(&mut self, res: i64) {
+        let factor = res / self.resolution_ms;
+        for svc in &mut self.services {
+            let old = std::mem::take(&mut svc.buckets);
+            for (i, b) in old {
+                svc.buckets.entry(i.div_euclid(factor)).or_default().merge(&b);
+            }
+        }
+        self.resolution_ms = res;
+    }
+
+    /// Combine another worker's (or file's) statistics into these.
+    pub fn merge(&mut self, mut other: Stats) {
+        if other.resolution_ms > self.resolution_ms {
+            self.coarsen(other.resolution_ms);
+        } else if other.resolution_ms < self.resolution_ms {
+            other.coarsen(self.resolution_ms);
+        }
+        self.lines += other.lines;
+        self.parsed += other.parsed;
+        self.other += other.other;
+        self.no_status += other.no_status;
+        for (k, v) in other.bad {
+            *self.bad.entry(k).or_default() += v;
+        }
+        self.bad_samples.extend(other.bad_samples);
+        self.bad_samples.sort_by_key(|s| s.at);
+        self.bad_samples.truncate(MAX_BAD_SAMPLES);
+        self.first_ms = min_opt(self.first_ms, other.first_ms);
+        self.last_ms = other.last_ms.max(self.last_ms);
+        for svc in other.services {
+            let i = self.service(svc.name.as_bytes());
+            let mine = &mut self.services[i];
+            mine.requests += svc.requests;
+            mine.errors += svc.errors;
+            for (k, v) in svc.by_status {
+                *mine.by_status.entry(k).or_default() += v;
+            }
+            for (k, b) in svc.buckets {
+                mine.buckets.entry(k).or_default().merge(&b);
+            }
+            for (k, (r, e)) in svc.upstreams {
+                let m = mine.upstreams.entry(k).or_default();
+                m.0 += r;
+                m.1 += e;
+            }
+            for (kind, ks) in svc.kinds {
+                let m = mine.kinds.entry(kind).or_default();
+                m.count += ks.count;
+                for (k, v) in ks.generated_by {
+                    *m.generated_by.entry(k).or_default() += v;
+                }
+                for (k, v) in ks.confidence {
+                    *m.confidence.entry(k).or_default() += v;
+                }
+                for (k, v) in ks.upstreams {
+                    *m.upstreams.entry(k).or_default() += v;
+                }
+                for (k, v) in ks.paths {
+                    *m.paths.entry(k).or_default() += v;
+                }
+                if let Some(s) = ks.sample {
+                    if m.sample.as_ref().is_none_or(|cur| s.at < cur.at) {
+                        m.sample = Some(s);
+                    }
+                }
+            }
+        }
+        self.fit_resolution();
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn bump_capped(map: &mut FxHashMap<Box<[u8]>, u64>, key: &[u8]) {
+    if let Some(v) = map.get_mut(key) {
+        *v += 1;
+    } else if map.len() < MAX_KEYS {
+        map.insert(key.into(), 1);
+    } else {
+        *map.entry((*b"(other)").into()).or_default() += 1;
+    }
+}
