@@ -83,6 +83,12 @@ pub struct LogsArgs {
     #[arg(long, value_name = "LOG_FORMAT")]
     pub nginx_format: Option<String>,
 
+    /// An nginx error log to join to the access logs, so each 502/504 gets the message that
+    /// explains it (error lines interleaved in the inputs, as `kubectl logs` shows them, are
+    /// joined without this). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub error_log: Vec<std::path::PathBuf>,
+
     /// Only requests at or after this time (UTC): 2026-03-08T14:00:00Z, '2026-03-08 14:00', epoch.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,

@@ -32,7 +32,11 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         Ok(f) => f,
         Err(msg) => return unusable(&msg),
     };
-    let mut opts = Options { format, max_line: args.max_line, filter, ..Options::default() };
+    let error_logs = match input::expand(&args.error_log) {
+        Ok(s) => s,
+        Err(e) => return unusable(&format!("--error-log: {e}")),
+    };
+    let mut opts = Options { format, max_line: args.max_line, filter, error_logs, ..Options::default() };
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }

@@ -339,7 +339,10 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         })),
         Rule::Signal(s) => {
             let what = if obs.detail.is_empty() { format!("{s:?}") } else { text(obs.detail) };
-            out.push(item("signal", what));
+            out.push(item(if obs.detail_source.is_empty() { "signal" } else { obs.detail_source }, what));
+            if !obs.upstream.is_empty() {
+                out.push(item("upstream", upstream()));
+            }
         }
         Rule::PassedThrough => out.push(item("upstream", format!("the upstream answered {status} with a body; the proxy passed it through ({})", upstream()))),
         Rule::Synthesised => {

@@ -28,6 +28,9 @@ pub struct Options {
     pub threads: usize,
     pub max_line: usize,
     pub filter: Filter,
+    /// Separate nginx error logs to join to the access logs (interleaved error lines are found
+    /// in the inputs themselves).
+    pub error_logs: Vec<Source>,
 }
 
 impl Default for Options {
@@ -37,6 +40,7 @@ impl Default for Options {
             threads: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             max_line: DEFAULT_MAX_LINE,
             filter: Filter::default(),
+            error_logs: Vec::new(),
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct InputSummary {
     pub lines: u64,
     /// A problem reading it (unreadable, truncated archive, unknown format); the rest still counts.
     pub error: Option<String>,
+    /// nginx error-log lines found in it and indexed for the join.
+    pub error_log_lines: u64,
 }
 
 /// One request as `--per-request` writes it (NDJSON).
@@ -115,6 +121,9 @@ pub struct RequestRecord {
 pub struct Analysis {
     pub stats: Stats,
     pub inputs: Vec<InputSummary>,
+    /// Error-log entries indexed, and access lines they explained.
+    pub error_log_entries: u64,
+    pub joined: u64,
     /// Per input, the number of lines in each chunk, to turn a `LineRef` into a line number.
     chunk_lines: Vec<Vec<u32>>,
 }
@@ -158,6 +167,40 @@ struct Done {
 pub fn analyze(
     sources: &[Source],
     opts: &Options,
+    per_request: Option<&mut dyn FnMut(RequestRecord)>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Analysis {
+    // stdin is read twice when it carries error-log lines: keep a copy on disk, not in memory.
+    let mut spooled = None;
+    let readable: Vec<Source> = sources
+        .iter()
+        .map(|s| match s {
+            Source::Stdin => match crate::input::spool_stdin() {
+                Ok(file) => {
+                    let path = file.path().to_path_buf();
+                    spooled = Some(file);
+                    Source::File(path)
+                }
+                Err(_) => Source::Stdin,
+            },
+            Source::File(p) => Source::File(p.clone()),
+        })
+        .collect();
+    let (index, found) = crate::join::build(&readable, &opts.error_logs, opts.max_line);
+    let mut analysis = run(&readable, opts, index.as_ref(), per_request, progress);
+    for (summary, (original, n)) in analysis.inputs.iter_mut().zip(sources.iter().zip(found)) {
+        summary.path = original.display();
+        summary.error_log_lines = n;
+    }
+    analysis.error_log_entries = index.as_ref().map_or(0, |i| i.indexed);
+    drop(spooled);
+    analysis
+}
+
+fn run(
+    sources: &[Source],
+    opts: &Options,
+    index: Option<&crate::join::ErrorIndex>,
     mut per_request: Option<&mut dyn FnMut(RequestRecord)>,
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Analysis {
@@ -186,8 +229,13 @@ pub fn analyze(
                     let mut stats = Stats::new();
                     for chunk in rx {
                         let mut records = Vec::new();
-                        let lines =
-                            process_chunk(&chunk, filter, &mut stats, want_records.then_some((&mut records, names)));
+                        let lines = process_chunk(
+                            &chunk,
+                            filter,
+                            index,
+                            &mut stats,
+                            want_records.then_some((&mut records, names)),
+                        );
                         let _ = done.send(Done { input: chunk.input, seq: chunk.seq, lines, records });
                         let _ = free.try_send(chunk.data);
                     }
@@ -286,7 +334,8 @@ pub fn analyze(
             }
         }
     }
-    Analysis { stats, inputs: summaries, chunk_lines }
+    let joined = stats.joined;
+    Analysis { stats, inputs: summaries, error_log_entries: 0, joined, chunk_lines }
 }
 
 #[derive(Default)]
@@ -406,7 +455,13 @@ fn make_plan(data: &[u8], opts: &Options) -> Option<Plan> {
 type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a Vec<String>);
 
 /// Parse, attribute and aggregate one chunk; returns its line count (u32::MAX for the end marker).
-fn process_chunk(chunk: &Chunk, filter: &Filter, stats: &mut Stats, mut records: Option<RecordSink<'_>>) -> u32 {
+fn process_chunk(
+    chunk: &Chunk,
+    filter: &Filter,
+    index: Option<&crate::join::ErrorIndex>,
+    stats: &mut Stats,
+    mut records: Option<RecordSink<'_>>,
+) -> u32 {
     if chunk.data.is_empty() {
         return u32::MAX;
     }
@@ -442,6 +497,11 @@ fn process_chunk(chunk: &Chunk, filter: &Filter, stats: &mut Stats, mut records:
                 stats.bad_line(at, reason, line);
             }
             continue;
+        }
+        if let Some(idx) = index {
+            if idx.annotate(&mut obs) {
+                stats.joined += 1;
+            }
         }
         let Some(att) = attribute::attribute(&obs, &plan.context) else {
             stats.no_status += 1;

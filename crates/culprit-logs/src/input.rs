@@ -97,6 +97,13 @@ fn walk(dir: &Path, out: &mut Vec<Source>) -> io::Result<()> {
     Ok(())
 }
 
+/// Copy stdin to a temporary file, so that it can be read twice in constant memory.
+pub fn spool_stdin() -> io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    io::copy(&mut io::stdin().lock(), file.as_file_mut())?;
+    Ok(file)
+}
+
 /// Counts bytes read from the underlying source (compressed bytes for archives), for progress.
 struct Counting<R> {
     inner: R,

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod formats;
 pub mod incidents;
 pub mod input;
+pub mod join;
 pub mod observation;
 pub mod paths;
 pub mod report;

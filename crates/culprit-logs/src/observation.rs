@@ -28,8 +28,10 @@ pub struct Observation<'a> {
     /// Facts translated from the format's own flags and messages.
     pub signals: Signals,
     /// The format's own decisive field, kept for evidence (Envoy flags, HAProxy termination state,
-    /// ALB error_reason, GCP statusDetails…).
+    /// ALB error_reason, GCP statusDetails, a joined error-log message…).
     pub detail: &'a [u8],
+    /// Where `detail` comes from, as a person would name it.
+    pub detail_source: &'static str,
 }
 
 /// The per-attempt upstream fields, each a list separated by `", "` (retries) or `" : "` (internal

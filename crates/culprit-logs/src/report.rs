@@ -352,17 +352,34 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, start_ms: i64, end_ms: i64, t
     s
 }
 
-/// The cause's checks from the knowledge base, with placeholders the logs can fill.
+/// Checks culprit has already done by reading the logs: not worth sending the reader to.
+const DONE_BY_READING_LOGS: [&str; 2] = ["ingress_logs", "ingress_error_log"];
+/// Checks that look at one pod, first when the errors concentrate on one upstream address.
+const ONE_POD: [&str; 2] = ["pod_by_ip", "pod_last_state"];
+
+/// The cause's checks from the knowledge base, with placeholders the logs can fill. When most errors
+/// went to one upstream address, one pod is failing rather than the Service's configuration, so the
+/// pod's checks come first.
 fn next_steps(cause: Cause, status: u16, top: Option<&Share>) -> Vec<NextStep> {
     let kb = kb();
     let Some(k) = kb.cause(cause.id()) else { return Vec::new() };
-    k.checks
-        .iter()
+    let concentrated =
+        top.and_then(|t| t.key.rsplit_once(':')).filter(|(ip, _)| ip.parse::<std::net::IpAddr>().is_ok());
+    let mut ids: Vec<&str> = Vec::new();
+    if concentrated.is_some() {
+        ids.extend(ONE_POD);
+    }
+    for id in k.checks.iter().map(String::as_str) {
+        if !DONE_BY_READING_LOGS.contains(&id) && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids.into_iter()
         .filter_map(|id| kb.check(id))
         .take(3)
         .map(|c| {
             let mut command = c.command.replace("<status>", &status.to_string());
-            if let Some((ip, port)) = top.and_then(|t| t.key.rsplit_once(':')) {
+            if let Some((ip, port)) = concentrated {
                 command = command.replace("<pod-ip>", ip).replace("<container-port>", port);
             }
             NextStep { check: c.id.clone(), title: c.title.clone(), command }

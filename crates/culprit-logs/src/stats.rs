@@ -57,6 +57,8 @@ pub struct Stats {
     /// Known non-access lines in the same stream (error log, controller log).
     pub other: u64,
     pub no_status: u64,
+    /// Access lines explained by a joined error-log entry.
+    pub joined: u64,
     pub bad: BTreeMap<BadLine, u64>,
     pub bad_samples: Vec<BadSample>,
     pub first_ms: Option<i64>,
@@ -244,6 +246,7 @@ impl Stats {
         self.parsed += other.parsed;
         self.other += other.other;
         self.no_status += other.no_status;
+        self.joined += other.joined;
         for (k, v) in other.bad {
             *self.bad.entry(k).or_default() += v;
         }

@@ -1,0 +1,249 @@
+//! `culprit logs` through the binary: the shipped example's diagnosis, every read path (file,
+//! directory, gzip, stdin, container wrappers), bad input, filters, and the JSON contracts.
+
+use culprit_logs::engine::RequestRecord;
+use culprit_logs::report::LogReport;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const EXAMPLE: &str = "examples/incident-502/ingress-nginx.log.gz";
+
+fn culprit(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run culprit");
+    if let Some(data) = stdin {
+        child.stdin.take().unwrap().write_all(data).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn report(args: &[&str], stdin: Option<&[u8]>) -> LogReport {
+    let mut all = vec!["logs", "--json"];
+    all.extend_from_slice(args);
+    let out = culprit(&all, stdin);
+    assert!(out.status.success(), "{:?}: {}", all, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("report matches the schema")
+}
+
+fn example_lines() -> Vec<u8> {
+    let mut d = flate2::read::GzDecoder::new(
+        std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/", "examples/incident-502/ingress-nginx.log.gz"))
+            .unwrap(),
+    );
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut d, &mut out).unwrap();
+    out
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn the_example_incident_is_diagnosed() {
+    let r = report(&[EXAMPLE], None);
+    assert_eq!(r.incidents.len(), 1, "{:#?}", r.incidents.iter().map(|i| &i.headline).collect::<Vec<_>>());
+    let inc = &r.incidents[0];
+    assert_eq!(inc.service, "default-checkout-8080");
+    let top = &inc.causes[0];
+    assert_eq!((top.status, top.cause.as_str()), (502, "upstream_connection_refused"));
+    assert_eq!(top.generated_by, culprit_kb::GeneratedBy::Proxy);
+    assert_eq!(top.confidence, culprit_kb::Confidence::High, "the interleaved error log decides");
+    assert_eq!(top.owner, culprit_kb::Owner::Devops);
+    assert!(inc.causes.iter().any(|c| c.cause == "upstream_closed_prematurely"));
+    assert_eq!(inc.upstreams[0].key, "10.244.1.5:8080");
+    assert!(inc.upstreams[0].share > 0.8);
+    assert!(inc.start.as_str() >= "2026-03-08T13:49" && inc.start.as_str() <= "2026-03-08T13:52", "{}", inc.start);
+    assert!(inc.end.as_str() >= "2026-03-08T14:08" && inc.end.as_str() <= "2026-03-08T14:12", "{}", inc.end);
+    assert!(inc.headline.starts_with("502s on default-checkout-8080 rose from"), "{}", inc.headline);
+    assert!(inc.next_steps.iter().any(|s| s.command.contains("kubectl")));
+    let chronic: Vec<(&str, &str)> = r.chronic.iter().map(|c| (c.service.as_str(), c.cause.as_str())).collect();
+    assert!(chronic.contains(&("upstream-default-backend", "no_route")), "{chronic:?}");
+    assert_eq!(r.requests, 12_000);
+    assert_eq!(r.unparsed.count, 0);
+    assert!(r.unparsed.other_lines > 0, "error-log lines are recognised, not bad");
+}
+
+#[test]
+fn terminal_and_markdown_lead_with_the_headline() {
+    let out = culprit(&["logs", EXAMPLE], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first_incident = text.lines().position(|l| l.starts_with("Incident 1")).expect("an incident section");
+    assert!(text.lines().nth(first_incident + 1).unwrap().starts_with("502s on default-checkout-8080"));
+    assert!(!text.contains('\x1b'));
+    for line in text.lines() {
+        assert!(textwrap::core::display_width(line) <= 100, "{line}");
+    }
+    let md = String::from_utf8(culprit(&["logs", EXAMPLE, "--markdown"], None).stdout).unwrap();
+    assert!(md.contains("**Incident 1 — default-checkout-8080**"), "{md}");
+}
+
+#[test]
+fn stdin_plain_and_gzip_give_the_same_answer() {
+    let plain = example_lines();
+    let from_stdin = report(&["-"], Some(&plain));
+    let from_file = report(&[EXAMPLE], None);
+    assert_eq!(from_stdin.requests, from_file.requests);
+    let causes =
+        |r: &LogReport| r.incidents[0].causes.iter().map(|c| (c.status, c.cause.clone(), c.errors)).collect::<Vec<_>>();
+    assert_eq!(causes(&from_stdin), causes(&from_file));
+    let example = from_stdin.incidents[0].causes[0].example.as_ref().unwrap();
+    assert_eq!(example.file, "-");
+    assert_eq!(example.line, from_file.incidents[0].causes[0].example.as_ref().unwrap().line);
+    assert_eq!(from_stdin.inputs[0].path, "-");
+}
+
+#[test]
+fn directories_rotated_multi_member_gzip_and_wrappers() {
+    let lines = example_lines();
+    let text = String::from_utf8(lines.clone()).unwrap();
+    let all: Vec<&str> = text.lines().collect();
+    let (a, b) = all.split_at(all.len() / 2);
+    let dir = tmp();
+    // Rotated pair: the older half as a two-member gzip, the newer half plain.
+    let mut gz = Vec::new();
+    for part in a.chunks(a.len() / 2 + 1) {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all((part.join("\n") + "\n").as_bytes()).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    std::fs::create_dir(dir.path().join("rotated")).unwrap();
+    std::fs::write(dir.path().join("rotated/access.log.1.gz"), gz).unwrap();
+    std::fs::write(dir.path().join("rotated/access.log"), b.join("\n") + "\n").unwrap();
+    let r = report(&[dir.path().to_str().unwrap()], None);
+    assert_eq!(r.inputs.len(), 2);
+    assert!(r.inputs.iter().any(|i| i.gzip));
+    assert_eq!(r.requests, 12_000);
+    assert_eq!(r.incidents[0].causes[0].cause, "upstream_connection_refused");
+
+    // CRI (containerd) and Docker json-file wrappers, as copied from a node.
+    let cri = all.iter().fold(String::new(), |mut out, l| {
+        let _ = writeln!(out, "2026-03-08T13:30:00.000000000Z stdout F {l}");
+        out
+    });
+    let r = report(&["-"], Some(cri.as_bytes()));
+    assert_eq!(r.inputs[0].wrapper.as_deref(), Some("cri"));
+    assert_eq!(r.requests, 12_000);
+    assert_eq!(r.incidents[0].causes[0].confidence, culprit_kb::Confidence::High);
+    let docker: String = all
+        .iter()
+        .take(3000)
+        .map(|l| {
+            serde_json::json!({"log": format!("{l}\n"), "stream": "stdout", "time": "2026-03-08T13:30:00.1Z"})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    let r = report(&["-"], Some(docker.as_bytes()));
+    assert_eq!(r.inputs[0].wrapper.as_deref(), Some("docker"));
+    assert!(r.requests > 2900);
+}
+
+#[test]
+fn bad_lines_are_counted_sampled_and_never_stop_the_run() {
+    let mut data = example_lines();
+    data.extend_from_slice(b"this is not a log line\r\n");
+    data.extend_from_slice(&[0xff, 0xfe, 0x00, 0x01, b'\n']);
+    data.extend_from_slice(
+        b"1.2.3.4 - - [08/Mar/2026:14:29:59 +0000] \"GET / HTTP/1.1\" abc 0 \"-\" \"-\" 1 0.001 [x] [] - - - - id\n",
+    );
+    data.extend(std::iter::repeat_n(b'y', 3 << 20));
+    data.extend_from_slice(b"\n");
+    let r = report(&["--max-line", "1048576", "-"], Some(&data));
+    assert_eq!(r.requests, 12_000, "every good line still counted");
+    assert_eq!(r.unparsed.count, 4, "{:?}", r.unparsed);
+    assert!(r.unparsed.samples.iter().any(|s| s.text.contains("not a log line") && s.line > 12_000));
+    assert!(r.unparsed.by_reason.iter().any(|s| s.key.contains("longer than")));
+}
+
+#[test]
+fn truncated_gzip_keeps_what_was_read_and_names_the_file() {
+    let dir = tmp();
+    let gz = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/incident-502/ingress-nginx.log.gz")).unwrap();
+    let cut = dir.path().join("cut.log.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let out = culprit(&["logs", "--json", cut.to_str().unwrap()], None);
+    assert!(out.status.success());
+    let r: LogReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r.requests > 3000 && r.requests < 12_000, "{}", r.requests);
+    assert!(r.inputs[0].error.as_deref().unwrap_or_default().contains("gzip"), "{:?}", r.inputs[0].error);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut.log.gz"));
+}
+
+#[test]
+fn unusable_inputs_name_themselves() {
+    let dir = tmp();
+    let out = culprit(&["logs", dir.path().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no files"));
+    let out = culprit(&["logs", "/no/such/file.log"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.log"));
+    let junk = dir.path().join("junk.txt");
+    std::fs::write(&junk, "hello\nworld\n").unwrap();
+    let out = culprit(&["logs", junk.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "nothing could be read");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.txt") && err.contains("unrecognised log format"), "{err}");
+    let out = culprit(&["logs", "--format", "klingon", EXAMPLE], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = culprit(&["logs", "--status", "5yy", EXAMPLE], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn filters() {
+    let r = report(&["--status", "5xx", EXAMPLE], None);
+    assert!(r.requests > 100 && r.requests < 400, "{}", r.requests);
+    let r = report(&["--service", "payments", EXAMPLE], None);
+    assert!(r.services.iter().all(|s| s.service.contains("payments")));
+    let r = report(&["--since", "2026-03-08 14:00", "--until", "2026-03-08T14:05:00Z", EXAMPLE], None);
+    assert!(
+        r.start.as_deref().unwrap() >= "2026-03-08T14:00:00Z" && r.end.as_deref().unwrap() < "2026-03-08T14:05:00Z"
+    );
+}
+
+#[test]
+fn per_request_ndjson_has_every_request_with_its_line() {
+    let out = culprit(&["logs", "--per-request", EXAMPLE], None);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<RequestRecord> = text.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    assert_eq!(records.len(), 12_000);
+    assert!(records.windows(2).all(|w| w[0].line < w[1].line), "input order");
+    let source = String::from_utf8(example_lines()).unwrap();
+    let source_lines: Vec<&str> = source.lines().collect();
+    for r in records.iter().step_by(997) {
+        let line = source_lines[usize::try_from(r.line).unwrap() - 1];
+        assert!(line.contains(r.request_id.as_deref().unwrap()), "line {} is the request's own", r.line);
+    }
+    let refused: Vec<&RequestRecord> = records.iter().filter(|r| r.cause == "upstream_connection_refused").collect();
+    assert!(refused.len() > 50);
+    assert!(refused.iter().all(|r| r.status == 502 && r.service.as_deref() == Some("default-checkout-8080")));
+    assert!(
+        refused[0]
+            .evidence
+            .iter()
+            .any(|e| e.source == "nginx error log" && e.value.contains("111: Connection refused"))
+    );
+}
+
+#[test]
+fn custom_nginx_format() {
+    let data = "10.0.0.1 [08/Mar/2026:14:00:00 +0000] \"GET /a HTTP/1.1\" 502 502 10.244.0.9:8080\n".repeat(20);
+    let r = report(
+        &["--nginx-format", "$remote_addr [$time_local] \"$request\" $status $upstream_status $upstream_addr", "-"],
+        Some(data.as_bytes()),
+    );
+    assert_eq!(r.requests, 20);
+    assert_eq!(r.inputs[0].format.as_deref(), Some("nginx (custom log_format)"));
+    let out = culprit(&["logs", "--nginx-format", "$remote_addr $request", "-"], Some(b""));
+    assert_eq!(out.status.code(), Some(2), "a format without $status is unusable");
+}
