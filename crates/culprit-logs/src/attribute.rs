@@ -195,6 +195,11 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
 
 /// Attribute one observation. `None` when the line carries no status at all.
 pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
+    attribute_with(obs, last_attempt(&obs.upstream), ctx)
+}
+
+/// [`attribute`] with the last upstream attempt already computed (the engine needs it too).
+pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     use Confidence::{High, Low, Medium};
     use GeneratedBy::{Client, Proxy, Upstream};
     let status = obs.status?;
@@ -209,7 +214,6 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
     if sig.has(Signal::ClientAborted) {
         return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Signal(Signal::ClientAborted)));
     }
-    let last = last_attempt(&obs.upstream);
     // 2. Explicit signals.
     if status < 400 {
         if sig.has(Signal::UpstreamDiedMidResponse) {

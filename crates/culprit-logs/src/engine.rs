@@ -451,6 +451,21 @@ fn make_plan(data: &[u8], opts: &Options) -> Option<Plan> {
     Some(Plan { format, wrapper, context })
 }
 
+/// Lines of a chunk, found with memchr (a closure-based `split` tests every byte).
+fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(data);
+    std::iter::from_fn(move || {
+        let d = rest?;
+        if let Some(i) = memchr::memchr(b'\n', d) {
+            rest = Some(&d[i + 1..]);
+            Some(&d[..i])
+        } else {
+            rest = None;
+            Some(d)
+        }
+    })
+}
+
 /// Where a worker puts per-request records (line in chunk, record), and the inputs' names.
 type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a Vec<String>);
 
@@ -471,7 +486,7 @@ fn process_chunk(
         data = &data[..data.len() - 1];
     }
     let mut rel = 0u32;
-    for raw in data.split(|&b| b == b'\n') {
+    for raw in lines(data) {
         rel += 1;
         stats.lines += 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -503,7 +518,8 @@ fn process_chunk(
                 stats.joined += 1;
             }
         }
-        let Some(att) = attribute::attribute(&obs, &plan.context) else {
+        let last = last_attempt(&obs.upstream);
+        let Some(att) = attribute::attribute_with(&obs, last, &plan.context) else {
             stats.no_status += 1;
             continue;
         };
@@ -512,6 +528,7 @@ fn process_chunk(
         }
         stats.record(
             &obs,
+            last.map(|a| a.addr),
             &att,
             at,
             || sample(&obs, att, at),

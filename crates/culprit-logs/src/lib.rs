@@ -11,6 +11,8 @@
 pub mod attribute;
 pub mod engine;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod incidents;
 pub mod input;
 pub mod join;

@@ -7,8 +7,12 @@ pub fn template_into(target: &[u8], out: &mut Vec<u8>) {
         Some(i) => &target[..i],
         None => target,
     };
-    if path.is_empty() || path[0] != b'/' {
-        out.extend_from_slice(if path.is_empty() { b"-" } else { b"{non-path}" });
+    if path.is_empty() || path == b"-" {
+        out.push(b'-');
+        return;
+    }
+    if path[0] != b'/' {
+        out.extend_from_slice(b"{non-path}");
         return;
     }
     for (i, seg) in path.split(|&b| b == b'/').enumerate() {

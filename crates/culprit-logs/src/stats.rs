@@ -158,6 +158,7 @@ impl Stats {
     pub fn record(
         &mut self,
         obs: &Observation<'_>,
+        upstream: Option<&[u8]>,
         att: &Attribution,
         at: LineRef,
         sample: impl FnOnce() -> Sample,
@@ -176,8 +177,7 @@ impl Stats {
         svc.requests += 1;
         *svc.by_status.entry(status).or_default() += 1;
         let error = is_error(att.cause);
-        let upstream =
-            crate::observation::last_attempt(&obs.upstream).map(|a| a.addr).filter(|a| !a.is_empty() && *a != b"-");
+        let upstream = upstream.filter(|a| !a.is_empty() && *a != b"-");
         if let Some(addr) = upstream {
             let entry = match svc.upstreams.get_mut(addr) {
                 Some(e) => e,

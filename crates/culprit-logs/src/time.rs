@@ -60,6 +60,26 @@ fn tz_offset(s: &[u8]) -> Option<i64> {
     }
 }
 
+thread_local! {
+    /// The last `$time_local` parsed on this thread: consecutive lines usually share the second.
+    static LAST_CLF: std::cell::RefCell<(Vec<u8>, Option<i64>)> = const { std::cell::RefCell::new((Vec::new(), None)) };
+}
+
+/// [`parse_clf`] with a one-entry cache per thread.
+pub fn parse_clf_cached(s: &[u8]) -> Option<i64> {
+    LAST_CLF.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 == s {
+            return c.1;
+        }
+        let v = parse_clf(s);
+        c.0.clear();
+        c.0.extend_from_slice(s);
+        c.1 = v;
+        v
+    })
+}
+
 /// nginx `$time_local`: `08/Mar/2023:16:02:45 +0000`; HAProxy `06/Feb/2009:12:14:14.655` (no zone: UTC).
 pub fn parse_clf(s: &[u8]) -> Option<i64> {
     if s.len() < 20 || s[2] != b'/' || s[6] != b'/' || s[11] != b':' {

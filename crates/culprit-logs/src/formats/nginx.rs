@@ -110,10 +110,23 @@ enum Token {
     Var(Field),
 }
 
+/// One step of the compiled parser: a literal to match, or a variable with its terminator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Lit(Vec<u8>),
+    Var {
+        field: Field,
+        /// The literal that follows (`None`: the value runs to the end of the line).
+        next: Option<Vec<u8>>,
+        /// Quoted values (request, user agent, referer) are long: search them with SIMD memchr.
+        long: bool,
+    },
+}
+
 /// A compiled `log_format`.
 #[derive(Debug, Clone)]
 pub struct NginxFormat {
-    tokens: Vec<Token>,
+    steps: Vec<Step>,
     /// Variables that decide attribution and were present in the format string.
     pub has_upstream_status: bool,
 }
@@ -187,32 +200,43 @@ impl NginxFormat {
             return Err(FormatError("the format has no $status: culprit needs the status code".into()));
         }
         let has_upstream_status = tokens.contains(&Token::Var(Field::UpstreamStatus));
-        Ok(NginxFormat { tokens, has_upstream_status })
+        let steps = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match t {
+                Token::Lit(l) => Step::Lit(l.clone()),
+                Token::Var(field) => {
+                    let next = match tokens.get(i + 1) {
+                        Some(Token::Lit(l)) => Some(l.clone()),
+                        _ => None,
+                    };
+                    let long = next.as_ref().is_some_and(|n| n[0] == b'"');
+                    Step::Var { field: *field, next, long }
+                }
+            })
+            .collect();
+        Ok(NginxFormat { steps, has_upstream_status })
     }
 
     /// Parse one line (without its newline) into `obs`.
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
         let mut pos = 0;
         let (mut ns, mut svc, mut port): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
-        for (i, token) in self.tokens.iter().enumerate() {
-            match token {
-                Token::Lit(l) => {
-                    if !line[pos..].starts_with(l) {
+        for step in &self.steps {
+            match step {
+                Step::Lit(l) => {
+                    if !starts_with(&line[pos..], l) {
                         return Err(LineError::Literal);
                     }
                     pos += l.len();
                 }
-                Token::Var(field) => {
-                    let next = match self.tokens.get(i + 1) {
-                        Some(Token::Lit(l)) => Some(l.as_slice()),
-                        _ => None,
-                    };
-                    let end = value_end(line, pos, next, field.is_list());
+                Step::Var { field, next, long } => {
+                    let end = value_end(line, pos, next.as_deref(), field.is_list(), *long);
                     let value = &line[pos..end];
                     pos = end;
                     match field {
                         Field::Client => obs.client = value,
-                        Field::TimeLocal => obs.time_ms = time::parse_clf(value),
+                        Field::TimeLocal => obs.time_ms = time::parse_clf_cached(value),
                         Field::TimeIso => obs.time_ms = time::parse_iso(value),
                         Field::TimeMsec => obs.time_ms = time::parse_epoch(value),
                         Field::Request => split_request(value, obs),
@@ -255,7 +279,7 @@ impl NginxFormat {
 }
 
 /// Where the value starting at `pos` ends.
-fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool) -> usize {
+fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool, long: bool) -> usize {
     let Some(next) = next else { return line.len() };
     let stop = next[0];
     if list {
@@ -278,7 +302,8 @@ fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool) -> usize 
     }
     let mut from = pos;
     loop {
-        match memchr::memchr(stop, &line[from..]) {
+        let found = if long { memchr::memchr(stop, &line[from..]) } else { find_byte(stop, &line[from..]) };
+        match found {
             None => return line.len(),
             Some(i) => {
                 let at = from + i;
@@ -288,13 +313,30 @@ fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool) -> usize 
                     continue;
                 }
                 // The value ends where the whole literal follows, not just its first byte.
-                if line[at..].starts_with(next) || at + next.len() > line.len() && next.starts_with(&line[at..]) {
+                if starts_with(&line[at..], next) || at + next.len() > line.len() && next.starts_with(&line[at..]) {
                     return at;
                 }
                 from = at + 1;
             }
         }
     }
+}
+
+/// Most values are a few bytes long: a plain loop finds their end sooner than a call into memchr,
+/// which takes over for long values (user agents, URLs).
+#[inline]
+fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    let head = hay.len().min(16);
+    if let Some(i) = hay[..head].iter().position(|&b| b == needle) {
+        return Some(i);
+    }
+    memchr::memchr(needle, &hay[head..]).map(|i| i + head)
+}
+
+/// `starts_with` for the short literals of a format, without a call into memcmp.
+#[inline]
+fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
+    hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
 }
 
 /// Whether the byte at `at` is preceded by an odd number of backslashes (within the value).

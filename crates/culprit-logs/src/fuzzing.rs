@@ -1,0 +1,71 @@
+//! Entry points shared by the fuzz targets (`fuzz/`) and the property tests: each feeds arbitrary
+//! bytes to one parser and checks the invariants that must hold for any input.
+
+use crate::formats::{Format, nginx_error};
+use crate::observation::{Observation, attempts, last_attempt};
+use crate::{attribute, input, join, paths, time, wrapper};
+
+/// Every built-in access format on arbitrary bytes: no panic, and what parses can be attributed.
+pub fn access_line(data: &[u8]) {
+    for f in Format::candidates() {
+        let mut obs = Observation::default();
+        if f.parse(data, &mut obs).is_ok() {
+            let last = last_attempt(&obs.upstream);
+            assert_eq!(
+                last.map(|a| a.status),
+                attempts(&obs.upstream).last().map(|a| a.status).filter(|_| last.is_some())
+            );
+            if let Some(a) = attribute::attribute(&obs, &f.context()) {
+                let _ = attribute::evidence(&obs, &a);
+            }
+            let _ = paths::template(obs.target);
+        }
+    }
+}
+
+/// A user-supplied `log_format` (first line of the input) applied to the rest.
+pub fn custom_format(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (fmt, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    if let Ok(f) = Format::nginx_custom(fmt) {
+        for line in rest.lines() {
+            let mut obs = Observation::default();
+            let _ = f.parse(line.as_bytes(), &mut obs);
+        }
+    }
+}
+
+/// The nginx error log and the join index.
+pub fn error_line(data: &[u8]) {
+    if let Some(e) = nginx_error::parse(data) {
+        let _ = nginx_error::signal(e.message);
+    }
+    let mut idx = join::ErrorIndex::default();
+    idx.add_line(data);
+}
+
+/// Container wrappers, timestamps and path templates.
+pub fn small_parsers(data: &[u8]) {
+    let _ = wrapper::detect(data);
+    let _ = wrapper::cri(data);
+    let _ = wrapper::docker(data);
+    let _ = time::parse_any(data);
+    let t = paths::template(data);
+    assert!(t.len() <= 3 * 210, "templates are capped");
+    if data.is_ascii() {
+        assert_eq!(paths::template(t.as_bytes()), t, "templates are stable");
+    }
+}
+
+/// The chunker over arbitrary bytes: whole lines out, nothing lost but overlong lines.
+pub fn chunker(data: &[u8]) {
+    let mut c = input::Chunker::new(data, 4096);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    while let Ok(true) = c.next_chunk(&mut buf) {
+        out.extend_from_slice(&buf);
+    }
+    if c.too_long == 0 {
+        assert_eq!(out, data);
+    }
+}
