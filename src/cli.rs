@@ -75,13 +75,18 @@ pub struct LogsArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<std::path::PathBuf>,
 
-    /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx), combined.
+    /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx), combined, envoy,
+    /// istio.
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
     /// Parse with this nginx log_format string (variables such as $status, $upstream_status).
-    #[arg(long, value_name = "LOG_FORMAT")]
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with = "envoy_format")]
     pub nginx_format: Option<String>,
+
+    /// Parse with this Envoy access-log format (%START_TIME%, %RESPONSE_CODE%, %RESPONSE_FLAGS%…).
+    #[arg(long, value_name = "FORMAT", conflicts_with = "format")]
+    pub envoy_format: Option<String>,
 
     /// An nginx error log to join to the access logs, so each 502/504 gets the message that
     /// explains it (error lines interleaved in the inputs, as `kubectl logs` shows them, are

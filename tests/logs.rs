@@ -247,3 +247,48 @@ fn custom_nginx_format() {
     let out = culprit(&["logs", "--nginx-format", "$remote_addr $request", "-"], Some(b""));
     assert_eq!(out.status.code(), Some(2), "a format without $status is unusable");
 }
+
+#[test]
+fn each_format_is_sniffed_and_attributed() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "haproxy httplog",
+            r#"haproxy[18989]: 10.0.0.1:34552 [15/Oct/2003:15:26:31.462] px-http px-http/srv1 3183/-1/-1/-1/11215 503 0 - - SC-- 205/202/202/115/3 0/0 "HEAD / HTTP/1.0""#,
+            "upstream_connection_refused",
+            "proxy",
+        ),
+        (
+            "istio",
+            r#"[2022-07-20T12:35:56.198Z] "GET /reviews/0 HTTP/1.1" 504 UT upstream_response_timeout - "-" 0 24 500 - "-" "Mozilla/5.0" "7d15bcc7-284f-965c-9306-9ae81c27c8cb" "reviews:9080" "10.0.2.12:9080" outbound|9080|v2|reviews.default.svc.cluster.local 10.0.2.10:45648 10.4.11.161:9080 10.0.2.10:37026 - -"#,
+            "upstream_timeout",
+            "proxy",
+        ),
+        (
+            "envoy",
+            r#"[2024-07-20T07:09:48.470Z] "GET /x HTTP/1.1" 503 UH 0 19 0 - "-" "curl/8.4.0" "44898dba-8d8e-48f4-93f7-23e4b4c592c0" "localhost:8000" "-""#,
+            "no_live_upstreams",
+            "proxy",
+        ),
+        (
+            "aws alb",
+            r#"h2 2023-01-07T09:22:52.872365Z app/k8s-apidev-95472999b0/x 202.102.17.226:24502 10.0.2.61:1325 -1 -1 -1 504 - 49 202 "GET https://example-api.cn:443/api/ HTTP/2.0" "curl/7.79.1" ECDHE-RSA-XXXX-GCM-SHA256 TLSv1.2 arn:aws-cn:elasticloadbalancing:cn-northwest-1:1:targetgroup/k8s-dev-api/081f "Root=1-63b939e2-312611fa7a64f07e63d24099" "example-api.cn" "-" 1 2023-01-07T09:22:42.870000Z "forward" "-" "-" "10.0.2.61:1325" "-" "-" "-""#,
+            "upstream_timeout",
+            "load_balancer",
+        ),
+    ];
+    for (format, line, cause, by) in cases {
+        let data = format!("{line}\n").repeat(3);
+        let out = culprit(&["logs", "--per-request", "-"], Some(data.as_bytes()));
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let first: RequestRecord =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+        assert_eq!(
+            (first.cause.as_str(), serde_json::to_value(first.generated_by).unwrap().as_str().unwrap()),
+            (*cause, *by),
+            "{format}"
+        );
+        assert_eq!(first.file, "-", "stdin is named -, not its spool file");
+        let r = report(&["-"], Some(data.as_bytes()));
+        assert_eq!(r.inputs[0].format.as_deref(), Some(*format));
+    }
+}

@@ -152,6 +152,11 @@ pub struct Attribution {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Context {
     pub has_upstream_fields: bool,
+    /// nginx writes a 502/504 into `$upstream_status` after a transport failure; other proxies log an
+    /// upstream status only when the upstream answered.
+    pub synthesises_upstream_status: bool,
+    /// Who "the proxy" writing this log is: an ingress/proxy, or a cloud load balancer.
+    pub writer: GeneratedBy,
     /// The proxy's connect timeout in seconds (ingress-nginx: 5).
     pub connect_timeout: f64,
     /// The proxy's read timeout in seconds (ingress-nginx: 60).
@@ -160,7 +165,13 @@ pub struct Context {
 
 impl Default for Context {
     fn default() -> Self {
-        Context { has_upstream_fields: true, connect_timeout: 5.0, read_timeout: 60.0 }
+        Context {
+            has_upstream_fields: true,
+            synthesises_upstream_status: true,
+            writer: GeneratedBy::Proxy,
+            connect_timeout: 5.0,
+            read_timeout: 60.0,
+        }
     }
 }
 
@@ -191,6 +202,8 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::AccessDenied, Cause::ProxyAccessDenied),
     (Signal::AuthFailed, Cause::AuthServiceFailed),
     (Signal::NoRoute, Cause::NoRoute),
+    (Signal::NoCluster, Cause::InvalidBackendRef),
+    (Signal::WafBlocked, Cause::WafBlocked),
 ];
 
 /// Attribute one observation. `None` when the line carries no status at all.
@@ -200,6 +213,14 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
 
 /// [`attribute`] with the last upstream attempt already computed (the engine needs it too).
 pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
+    let mut att = decide(obs, last, ctx)?;
+    if att.generated_by == GeneratedBy::Proxy {
+        att.generated_by = ctx.writer;
+    }
+    Some(att)
+}
+
+fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     use Confidence::{High, Low, Medium};
     use GeneratedBy::{Client, Proxy, Upstream};
     let status = obs.status?;
@@ -232,6 +253,9 @@ pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Co
         let by = if last.is_some() || !ctx.has_upstream_fields { Upstream } else { Proxy };
         return Some(a(Cause::Ok, by, High, Rule::Success));
     }
+    if obs.upstream_answered && status >= 300 {
+        return Some(a(Cause::app(status), Upstream, High, Rule::PassedThrough));
+    }
     if !ctx.has_upstream_fields {
         return Some(status_only(status));
     }
@@ -246,8 +270,9 @@ pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Co
         return Some(a(Cause::Redirect, Upstream, High, Rule::PassedThrough));
     }
     let bytes = last.length.unwrap_or(0);
-    if last.status == Some(status) && (bytes > 0 || !matches!(status, 502 | 504)) {
-        return Some(a(Cause::app(status), Upstream, if bytes > 0 { High } else { Medium }, Rule::PassedThrough));
+    if last.status == Some(status) && (bytes > 0 || !ctx.synthesises_upstream_status || !matches!(status, 502 | 504)) {
+        let sure = bytes > 0 || !ctx.synthesises_upstream_status;
+        return Some(a(Cause::app(status), Upstream, if sure { High } else { Medium }, Rule::PassedThrough));
     }
     if last.status == Some(status) || last.status.is_none() {
         // nginx synthesised it after a transport failure; timings narrow it down.
@@ -325,9 +350,10 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
     let item = |source: &str, value: String| EvidenceItem { source: source.to_string(), value };
     let mut out = Vec::new();
     let status = obs.status.unwrap_or(0);
+    // Format-neutral wording: nginx's $upstream_* lists, Envoy's upstream host, ALB's target.
     let upstream = || {
         format!(
-            "$upstream_addr={} $upstream_status={} $upstream_response_length={} $upstream_response_time={}",
+            "upstream {} status {} bytes {} time {}",
             text(or_dash(obs.upstream.addr)),
             text(or_dash(obs.upstream.status)),
             text(or_dash(obs.upstream.length)),

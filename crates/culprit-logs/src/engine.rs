@@ -187,7 +187,8 @@ pub fn analyze(
         })
         .collect();
     let (index, found) = crate::join::build(&readable, &opts.error_logs, opts.max_line);
-    let mut analysis = run(&readable, opts, index.as_ref(), per_request, progress);
+    let names: Vec<String> = sources.iter().map(Source::display).collect();
+    let mut analysis = run(&readable, &names, opts, index.as_ref(), per_request, progress);
     for (summary, (original, n)) in analysis.inputs.iter_mut().zip(sources.iter().zip(found)) {
         summary.path = original.display();
         summary.error_log_lines = n;
@@ -199,6 +200,7 @@ pub fn analyze(
 
 fn run(
     sources: &[Source],
+    names: &[String],
     opts: &Options,
     index: Option<&crate::join::ErrorIndex>,
     mut per_request: Option<&mut dyn FnMut(RequestRecord)>,
@@ -215,7 +217,6 @@ fn run(
     let mut summaries: Vec<InputSummary> =
         sources.iter().map(|s| InputSummary { path: s.display(), ..InputSummary::default() }).collect();
     let mut chunk_lines: Vec<Vec<u32>> = vec![Vec::new(); sources.len()];
-    let names: Vec<String> = summaries.iter().map(|s| s.path.clone()).collect();
 
     let (stats, reader_results) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -223,7 +224,6 @@ fn run(
                 let rx = chunk_rx.clone();
                 let done = done_tx.clone();
                 let free = free_tx.clone();
-                let names = &names;
                 let filter = &opts.filter;
                 scope.spawn(move || {
                     let mut stats = Stats::new();
@@ -467,7 +467,7 @@ fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Where a worker puts per-request records (line in chunk, record), and the inputs' names.
-type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a Vec<String>);
+type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a [String]);
 
 /// Parse, attribute and aggregate one chunk; returns its line count (u32::MAX for the end marker).
 fn process_chunk(

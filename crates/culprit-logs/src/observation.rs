@@ -32,6 +32,9 @@ pub struct Observation<'a> {
     pub detail: &'a [u8],
     /// Where `detail` comes from, as a person would name it.
     pub detail_source: &'static str,
+    /// The format says the upstream produced the status (Envoy `via_upstream`, an HAProxy server
+    /// that sent response headers, an ALB target status), even without upstream fields.
+    pub upstream_answered: bool,
 }
 
 /// The per-attempt upstream fields, each a list separated by `", "` (retries) or `" : "` (internal
@@ -234,6 +237,10 @@ pub enum Signal {
     AccessDenied,
     AuthFailed,
     NoRoute,
+    /// The route names a backend (cluster) that does not exist.
+    NoCluster,
+    /// A web application firewall blocked the request.
+    WafBlocked,
     /// The upstream died after the response started (status kept, body truncated).
     UpstreamDiedMidResponse,
 }

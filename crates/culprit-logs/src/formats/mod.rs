@@ -1,6 +1,9 @@
 //! Log formats: each turns one line into an [`Observation`](crate::Observation). A file's format is
 //! sniffed from its first lines, then locked.
 
+pub mod alb;
+pub mod envoy;
+pub mod haproxy;
 pub mod nginx;
 pub mod nginx_error;
 
@@ -18,6 +21,10 @@ pub struct Format {
 #[derive(Debug, Clone)]
 enum Kind {
     Nginx(NginxFormat),
+    /// Envoy/Istio templates (same machinery, Envoy syntax and semantics).
+    Envoy(NginxFormat),
+    Haproxy,
+    Alb,
 }
 
 /// Why a line was not read.
@@ -47,17 +54,30 @@ impl Format {
         Ok(Format { name: "nginx (custom log_format)".into(), kind: Kind::Nginx(NginxFormat::compile(format)?) })
     }
 
+    /// A user-supplied Envoy access-log format.
+    pub fn envoy_custom(format: &str) -> Result<Format, nginx::FormatError> {
+        Ok(Format { name: "envoy (custom format)".into(), kind: Kind::Envoy(NginxFormat::compile_envoy(format)?) })
+    }
+
     /// The formats sniffing tries, most specific first.
     pub fn candidates() -> Vec<Format> {
         let nginx = |name: &str, f: &str| Format {
             name: name.into(),
             kind: Kind::Nginx(NginxFormat::compile(f).expect("built-in formats compile")),
         };
+        let envoy = |name: &str, f: &str| Format {
+            name: name.into(),
+            kind: Kind::Envoy(NginxFormat::compile_envoy(f).expect("built-in formats compile")),
+        };
         vec![
             nginx("ingress-nginx upstreaminfo", nginx::UPSTREAMINFO),
+            envoy("istio", envoy::ISTIO_DEFAULT),
+            envoy("envoy", envoy::ENVOY_DEFAULT),
             nginx("ingress-nginx upstreaminfo (2018)", nginx::UPSTREAMINFO_2018),
             nginx("ingress-nginx upstreaminfo (legacy the_real_ip)", nginx::UPSTREAMINFO_LEGACY),
             nginx("ingress-nginx upstreaminfo (legacy, no req_id)", nginx::UPSTREAMINFO_LEGACY_NO_ID),
+            Format { name: "haproxy httplog".into(), kind: Kind::Haproxy },
+            Format { name: "aws alb".into(), kind: Kind::Alb },
             nginx("nginx combined", nginx::COMBINED),
         ]
     }
@@ -68,21 +88,27 @@ impl Format {
         let key = match want.as_str() {
             "upstreaminfo" | "ingress-nginx" => "ingress-nginx upstreaminfo",
             "combined" | "nginx" => "nginx combined",
+            "istio" => "istio",
+            "envoy" => "envoy",
+            "haproxy" | "httplog" => "haproxy httplog",
+            "alb" | "aws-alb" | "elb" => "aws alb",
             other => other,
         };
         Format::candidates().into_iter().find(|f| f.name == key)
     }
 
     pub fn names() -> Vec<&'static str> {
-        vec!["upstreaminfo", "combined"]
+        vec!["upstreaminfo", "combined", "envoy", "istio", "haproxy", "alb"]
     }
 
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
         match &self.kind {
-            Kind::Nginx(f) => f.parse(line, obs).map_err(|e| match e {
+            Kind::Nginx(f) | Kind::Envoy(f) => f.parse(line, obs).map_err(|e| match e {
                 nginx::LineError::Status => BadLine::BadStatus,
                 nginx::LineError::Literal | nginx::LineError::Trailing => BadLine::Mismatch,
             }),
+            Kind::Haproxy => haproxy::parse(line, obs).map_err(|_| BadLine::Mismatch),
+            Kind::Alb => alb::parse(line, obs).map_err(|_| BadLine::Mismatch),
         }
     }
 
@@ -90,6 +116,15 @@ impl Format {
     pub fn context(&self) -> Context {
         match &self.kind {
             Kind::Nginx(f) => Context { has_upstream_fields: f.has_upstream_status, ..Context::default() },
+            // Envoy's defaults: 15 s route timeout; connect timeout set per cluster.
+            Kind::Envoy(_) => Context { synthesises_upstream_status: false, read_timeout: 15.0, ..Context::default() },
+            Kind::Haproxy => Context { synthesises_upstream_status: false, ..Context::default() },
+            Kind::Alb => Context {
+                synthesises_upstream_status: false,
+                writer: culprit_kb::GeneratedBy::LoadBalancer,
+                connect_timeout: 10.0,
+                ..Context::default()
+            },
         }
     }
 
@@ -115,7 +150,7 @@ impl Format {
 /// Lines that are not access-log lines but are expected in the same stream (`kubectl logs` of an
 /// ingress controller interleaves the nginx error log and the controller's own klog lines).
 pub fn is_known_other(line: &[u8]) -> bool {
-    nginx_error::is_error_line(line) || is_klog(line)
+    nginx_error::is_error_line(line) || is_klog(line) || haproxy::is_message(line)
 }
 
 /// klog: `I0308 16:02:45.123456       7 controller.go:190] "…"`.

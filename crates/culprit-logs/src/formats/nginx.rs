@@ -55,6 +55,16 @@ enum Field {
     RequestId,
     /// Known list variables we do not use (connect/header times): still parsed as lists.
     OtherList,
+    /// Envoy `%RESPONSE_FLAGS%`.
+    EnvoyFlags,
+    /// Envoy `%RESPONSE_CODE_DETAILS%`.
+    EnvoyDetails,
+    /// Envoy `%UPSTREAM_TRANSPORT_FAILURE_REASON%`.
+    EnvoyTransportFailure,
+    /// Envoy `%DURATION%`, milliseconds.
+    DurationMs,
+    /// Envoy `%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%`: present only when the next hop answered.
+    UpstreamServiceTime,
     Ignore,
 }
 
@@ -92,6 +102,42 @@ impl Field {
         }
     }
 
+    /// An Envoy command operator (`START_TIME`, `REQ(:METHOD)`, `RESPONSE_FLAGS`…).
+    fn of_envoy(op: &str) -> Field {
+        // `%REQ(X)%` and `%REQUEST_HEADER(X)%` are the same; an optional `:len` suffix is dropped.
+        let op = op.split_once(':').filter(|(a, _)| !a.contains('(')).map_or(op, |(a, _)| a);
+        let header = op
+            .strip_prefix("REQ(")
+            .or_else(|| op.strip_prefix("REQUEST_HEADER("))
+            .and_then(|h| h.strip_suffix(')'))
+            .map(str::to_ascii_uppercase);
+        if let Some(h) = header {
+            return match h.as_str() {
+                ":METHOD" => Field::Method,
+                ":AUTHORITY" | "HOST" => Field::Host,
+                "X-REQUEST-ID" => Field::RequestId,
+                h if h.ends_with(":PATH") || h == ":PATH" => Field::Uri,
+                _ => Field::Ignore,
+            };
+        }
+        match op {
+            "START_TIME" => Field::TimeIso,
+            "RESPONSE_CODE" => Field::Status,
+            "RESPONSE_FLAGS" => Field::EnvoyFlags,
+            "RESPONSE_CODE_DETAILS" => Field::EnvoyDetails,
+            "UPSTREAM_TRANSPORT_FAILURE_REASON" => Field::EnvoyTransportFailure,
+            "BYTES_SENT" => Field::BodyBytes,
+            "DURATION" => Field::DurationMs,
+            "RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)" | "RESPONSE_HEADER(X-ENVOY-UPSTREAM-SERVICE-TIME)" => {
+                Field::UpstreamServiceTime
+            }
+            "UPSTREAM_HOST" => Field::UpstreamAddr,
+            "UPSTREAM_CLUSTER" | "UPSTREAM_CLUSTER_RAW" => Field::Service,
+            "DOWNSTREAM_REMOTE_ADDRESS" | "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT" => Field::Client,
+            _ => Field::Ignore,
+        }
+    }
+
     fn is_list(self) -> bool {
         matches!(
             self,
@@ -108,6 +154,14 @@ impl Field {
 enum Token {
     Lit(Vec<u8>),
     Var(Field),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// `$variable` / `${variable}`.
+    Nginx,
+    /// `%OPERATOR%`.
+    Envoy,
 }
 
 /// One step of the compiled parser: a literal to match, or a variable with its terminator.
@@ -127,6 +181,8 @@ enum Step {
 #[derive(Debug, Clone)]
 pub struct NginxFormat {
     steps: Vec<Step>,
+    /// Envoy syntax: flags and details become signals after the line is read.
+    envoy: bool,
     /// Variables that decide attribution and were present in the format string.
     pub has_upstream_status: bool,
 }
@@ -157,12 +213,41 @@ impl NginxFormat {
     /// Quotes as used in nginx.conf (`'…' '…'` concatenation) are accepted and removed.
     pub fn compile(format: &str) -> Result<NginxFormat, FormatError> {
         let format = strip_conf_quoting(format);
+        Self::compile_tokens(&format, Syntax::Nginx)
+    }
+
+    /// Compile an Envoy access-log format (`[%START_TIME%] "%REQ(:METHOD)% …"`).
+    pub fn compile_envoy(format: &str) -> Result<NginxFormat, FormatError> {
+        Self::compile_tokens(format.trim_end_matches('\n'), Syntax::Envoy)
+    }
+
+    fn compile_tokens(format: &str, syntax: Syntax) -> Result<NginxFormat, FormatError> {
         let bytes = format.as_bytes();
         let mut tokens = Vec::new();
         let mut lit = Vec::new();
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i] == b'$' {
+            if syntax == Syntax::Envoy && bytes[i] == b'%' {
+                let Some(len) = bytes[i + 1..].iter().position(|&b| b == b'%') else {
+                    return Err(FormatError(format!("unclosed % at byte {i}")));
+                };
+                if len == 0 {
+                    lit.push(b'%');
+                    i += 2;
+                    continue;
+                }
+                if !lit.is_empty() {
+                    tokens.push(Token::Lit(std::mem::take(&mut lit)));
+                }
+                let op = &format[i + 1..i + 1 + len];
+                if matches!(tokens.last(), Some(Token::Var(_))) {
+                    return Err(FormatError(format!(
+                        "%{op}% directly follows another operator: nothing separates them"
+                    )));
+                }
+                tokens.push(Token::Var(Field::of_envoy(op)));
+                i += len + 2;
+            } else if syntax == Syntax::Nginx && bytes[i] == b'$' {
                 let (name, next) = if bytes.get(i + 1) == Some(&b'{') {
                     let end = bytes[i + 2..]
                         .iter()
@@ -215,13 +300,15 @@ impl NginxFormat {
                 }
             })
             .collect();
-        Ok(NginxFormat { steps, has_upstream_status })
+        let has_upstream_status = has_upstream_status || syntax == Syntax::Envoy;
+        Ok(NginxFormat { steps, envoy: syntax == Syntax::Envoy, has_upstream_status })
     }
 
     /// Parse one line (without its newline) into `obs`.
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
         let mut pos = 0;
         let (mut ns, mut svc, mut port): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
+        let mut envoy = super::envoy::Fields::default();
         for step in &self.steps {
             match step {
                 Step::Lit(l) => {
@@ -260,6 +347,11 @@ impl NginxFormat {
                         Field::UpstreamTime => obs.upstream.response_time = value,
                         Field::UpstreamLength => obs.upstream.length = value,
                         Field::RequestId => obs.request_id = value,
+                        Field::EnvoyFlags => envoy.flags = value,
+                        Field::EnvoyDetails => envoy.details = value,
+                        Field::EnvoyTransportFailure => envoy.transport = value,
+                        Field::UpstreamServiceTime => envoy.upstream_time = Some(value),
+                        Field::DurationMs => obs.request_time = parse_u64(value).map(|ms| ms as f64 / 1000.0),
                         Field::OtherList | Field::Ignore => {}
                     }
                 }
@@ -267,6 +359,9 @@ impl NginxFormat {
         }
         if !line[pos..].trim_ascii().is_empty() {
             return Err(LineError::Trailing);
+        }
+        if self.envoy {
+            envoy.apply(obs);
         }
         if obs.service.is_empty() && !svc.is_empty() {
             // Without $proxy_upstream_name, $service_name is the best service label we have; the
