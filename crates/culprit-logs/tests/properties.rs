@@ -86,3 +86,25 @@ proptest! {
         fuzzing::chunker(data.as_bytes());
     }
 }
+
+/// Inputs the fuzzers found (fuzz/), kept so the fixes stay fixed: file names start with the target.
+#[test]
+fn fuzz_regressions() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz-regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        match name.split('-').next().unwrap() {
+            "access_line" => fuzzing::access_line(&data),
+            "small_parsers" => fuzzing::small_parsers(&data),
+            "error_line" => fuzzing::error_line(&data),
+            "custom_format" => fuzzing::custom_format(&data),
+            "chunker" => fuzzing::chunker(&data),
+            other => panic!("unknown target {other} for {name}"),
+        }
+        seen += 1;
+    }
+    assert!(seen >= 6);
+}
