@@ -292,3 +292,12 @@ fn each_format_is_sniffed_and_attributed() {
         assert_eq!(r.inputs[0].format.as_deref(), Some(*format));
     }
 }
+
+#[test]
+fn bucket_option() {
+    let r = report(&["--bucket", "5m", EXAMPLE], None);
+    assert_eq!(r.bucket_seconds, 300);
+    assert_eq!(r.timeline.len(), 12);
+    assert_eq!(r.incidents.len(), 1);
+    assert_eq!(culprit(&["logs", "--bucket", "3s", EXAMPLE], None).status.code(), Some(2));
+}

@@ -42,7 +42,12 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         Ok(s) => s,
         Err(e) => return unusable(&format!("--error-log: {e}")),
     };
-    let mut opts = Options { format, max_line: args.max_line, filter, error_logs, ..Options::default() };
+    let bucket_ms = match args.bucket.as_deref().map(parse_duration_ms) {
+        None => None,
+        Some(Some(ms)) => Some(ms),
+        Some(None) => return unusable("--bucket: use a duration such as 30s, 1m, 5m or 1h (at least 10s)"),
+    };
+    let mut opts = Options { format, max_line: args.max_line, filter, error_logs, bucket_ms, ..Options::default() };
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }
@@ -127,6 +132,21 @@ fn filter(args: &LogsArgs) -> Result<Filter, String> {
         service: args.service.clone(),
         statuses,
     })
+}
+
+/// `30s`, `1m`, `5m`, `1h`, `1d` → milliseconds (at least 10 s, the base resolution).
+fn parse_duration_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let n: i64 = s[..split].parse().ok()?;
+    let unit = match &s[split..] {
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    Some(n * unit).filter(|ms| *ms >= 10_000 && ms % 10_000 == 0)
 }
 
 fn parse_time(s: &str) -> Option<i64> {

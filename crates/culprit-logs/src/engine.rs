@@ -28,6 +28,8 @@ pub struct Options {
     pub threads: usize,
     pub max_line: usize,
     pub filter: Filter,
+    /// Aggregation resolution in milliseconds (`--bucket`); `None` = automatic.
+    pub bucket_ms: Option<i64>,
     /// Separate nginx error logs to join to the access logs (interleaved error lines are found
     /// in the inputs themselves).
     pub error_logs: Vec<Source>,
@@ -40,6 +42,7 @@ impl Default for Options {
             threads: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             max_line: DEFAULT_MAX_LINE,
             filter: Filter::default(),
+            bucket_ms: None,
             error_logs: Vec::new(),
         }
     }
@@ -225,8 +228,9 @@ fn run(
                 let done = done_tx.clone();
                 let free = free_tx.clone();
                 let filter = &opts.filter;
+                let bucket = opts.bucket_ms;
                 scope.spawn(move || {
-                    let mut stats = Stats::new();
+                    let mut stats = bucket.map_or_else(Stats::new, Stats::with_resolution);
                     for chunk in rx {
                         let mut records = Vec::new();
                         let lines = process_chunk(
@@ -298,7 +302,7 @@ fn run(
         if let Some(p) = progress {
             p(bytes_read.load(Ordering::Relaxed) - last_progress);
         }
-        let mut stats = Stats::new();
+        let mut stats = opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution);
         for w in workers {
             stats.merge(w.join().expect("worker panicked"));
         }

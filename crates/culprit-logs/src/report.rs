@@ -424,9 +424,8 @@ fn timeline(stats: &Stats) -> Vec<TimelineRow> {
     let res = stats.resolution_ms;
     // Rows of a round duration (1 min, 5 min, 1 h…), a multiple of the aggregate resolution.
     let span_ms = last - first + 1;
-    let row_ms = NICE_S
-        .iter()
-        .map(|s| s * 1000)
+    let row_ms = std::iter::once(res)
+        .chain(NICE_S.iter().map(|s| s * 1000))
         .find(|&ms| ms % res == 0 && span_ms / ms < TIMELINE_ROWS)
         .unwrap_or_else(|| res * ((span_ms / res + TIMELINE_ROWS - 1) / TIMELINE_ROWS).max(1));
     let per_row = (row_ms / res).max(1);

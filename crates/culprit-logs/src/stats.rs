@@ -127,7 +127,14 @@ pub const NO_SERVICE: &str = "(none)";
 
 impl Stats {
     pub fn new() -> Self {
-        Stats { resolution_ms: BASE_RESOLUTION_MS, ..Stats::default() }
+        Stats::with_resolution(BASE_RESOLUTION_MS)
+    }
+
+    /// Aggregate at `resolution_ms` (rounded to a multiple of the base resolution); it still doubles
+    /// if the span seen would need more than `MAX_BUCKETS` buckets.
+    pub fn with_resolution(resolution_ms: i64) -> Self {
+        let r = (resolution_ms.max(BASE_RESOLUTION_MS) / BASE_RESOLUTION_MS) * BASE_RESOLUTION_MS;
+        Stats { resolution_ms: r, ..Stats::default() }
     }
 
     pub fn bad_line(&mut self, at: LineRef, reason: BadLine, line: &[u8]) {
@@ -237,6 +244,8 @@ impl Stats {
 
     /// Combine another worker's (or file's) statistics into these.
     pub fn merge(&mut self, mut other: Stats) {
+        // Resolutions are base × 2^k (or one user-chosen multiple of it, doubled): the larger is a
+        // multiple of the smaller.
         if other.resolution_ms > self.resolution_ms {
             self.coarsen(other.resolution_ms);
         } else if other.resolution_ms < self.resolution_ms {
