@@ -36,7 +36,7 @@ pub enum Command {
     /// Attribute every error in proxy and load-balancer logs to a layer, cause and owner; find the
     /// incidents.
     #[command(after_help = LOGS_EXAMPLES)]
-    Logs(LogsArgs),
+    Logs(Box<LogsArgs>),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
