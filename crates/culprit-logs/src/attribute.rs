@@ -353,7 +353,7 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
     // Format-neutral wording: nginx's $upstream_* lists, Envoy's upstream host, ALB's target.
     let upstream = || {
         format!(
-            "upstream {} status {} bytes {} time {}",
+            "{}: status {}, {} bytes, {} s",
             text(or_dash(obs.upstream.addr)),
             text(or_dash(obs.upstream.status)),
             text(or_dash(obs.upstream.length)),
