@@ -9,7 +9,7 @@ use culprit_logs::engine::{self, Filter, Options, RequestRecord};
 use culprit_logs::formats::Format;
 use culprit_logs::incidents;
 use culprit_logs::input;
-use culprit_logs::report::{self, Incident, LogReport, Share};
+use culprit_logs::report::{self, Incident, LogReport, Share, pct};
 use std::io::{IsTerminal, Write};
 
 pub fn run(args: &LogsArgs) -> Result<Status> {
@@ -179,19 +179,6 @@ fn num(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-fn pct(r: f64) -> String {
-    let p = r * 100.0;
-    if p == 0.0 {
-        "0%".into()
-    } else if p < 0.1 {
-        format!("{p:.2}%")
-    } else if p < 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.0}%")
-    }
 }
 
 fn shares_line(label: &str, shares: &[Share]) -> Line {

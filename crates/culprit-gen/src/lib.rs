@@ -41,6 +41,18 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// An item chosen with probability proportional to its weight.
+    pub fn weighted<'a, T>(&mut self, items: &'a [T], weight: impl Fn(&T) -> u64) -> &'a T {
+        let mut w = self.below(items.iter().map(&weight).sum());
+        for item in items {
+            if w < weight(item) {
+                return item;
+            }
+            w -= weight(item);
+        }
+        &items[0]
+    }
+
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
     }
@@ -214,7 +226,6 @@ fn expand(template: &str, rng: &mut Rng) -> String {
 /// request they explain, as nginx writes them.
 pub fn generate(cfg: &Config, out: &mut impl Write) -> io::Result<()> {
     let mut rng = Rng::new(cfg.seed);
-    let total_weight: u64 = SERVICES.iter().map(|s| s.weight).sum();
     let incident = (cfg.start + cfg.span * 35 / 100, cfg.start + cfg.span * 65 / 100);
     let mut line = String::with_capacity(512);
     let mut conn: u64 = 1000;
@@ -222,32 +233,8 @@ pub fn generate(cfg: &Config, out: &mut impl Write) -> io::Result<()> {
         line.clear();
         #[allow(clippy::cast_possible_wrap)]
         let t = cfg.start + (i as i64 * cfg.span) / cfg.lines.max(1) as i64;
-        let mut w = rng.below(total_weight);
-        let svc = SERVICES
-            .iter()
-            .find(|s| {
-                if w < s.weight {
-                    true
-                } else {
-                    w -= s.weight;
-                    false
-                }
-            })
-            .unwrap_or(&SERVICES[0]);
-        let route_total: u64 = svc.routes.iter().map(|r| r.weight).sum();
-        let mut rw = rng.below(route_total);
-        let route = svc
-            .routes
-            .iter()
-            .find(|r| {
-                if rw < r.weight {
-                    true
-                } else {
-                    rw -= r.weight;
-                    false
-                }
-            })
-            .unwrap_or(&svc.routes[0]);
+        let svc = rng.weighted(SERVICES, |s| s.weight);
+        let route = rng.weighted(svc.routes, |r| r.weight);
         let path = expand(route.path, &mut rng);
         let client = format!("{}.{}.{}.{}", 10 + rng.below(200), rng.below(256), rng.below(256), 1 + rng.below(254));
         let agent = rng.pick(AGENTS);

@@ -178,7 +178,8 @@ fn hhmm(ms: i64) -> String {
     format_utc(ms)[11..16].to_string()
 }
 
-fn pct(r: f64) -> String {
+/// A rate as a person reads it: `0.01%`, `4.5%`, `15%`.
+pub fn pct(r: f64) -> String {
     let p = r * 100.0;
     if p == 0.0 {
         "0%".into()

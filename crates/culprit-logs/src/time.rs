@@ -45,6 +45,18 @@ fn fraction_ms(s: &[u8]) -> u32 {
     ms
 }
 
+/// An optional `.123` (or `alt`, e.g. `,123`) fraction at the start of `rest`: its milliseconds and
+/// what follows it.
+fn fraction(rest: &[u8], alt: u8) -> (u32, &[u8]) {
+    match rest.first() {
+        Some(&b) if b == b'.' || b == alt => {
+            let end = rest[1..].iter().position(|b| !b.is_ascii_digit()).map_or(rest.len(), |p| p + 1);
+            (fraction_ms(&rest[1..end]), &rest[end..])
+        }
+        _ => (0, rest),
+    }
+}
+
 /// `+0000`, `-0700`, `+05:30`, `Z`.
 fn tz_offset(s: &[u8]) -> Option<i64> {
     match s.first()? {
@@ -91,13 +103,7 @@ pub fn parse_clf(s: &[u8]) -> Option<i64> {
     let h = digits(&s[12..14])?;
     let mi = digits(&s[15..17])?;
     let sec = digits(&s[18..20])?;
-    let mut rest = &s[20..];
-    let mut frac = 0;
-    if rest.first() == Some(&b'.') {
-        let end = rest[1..].iter().position(|b| !b.is_ascii_digit()).map_or(rest.len(), |p| p + 1);
-        frac = fraction_ms(&rest[1..end]);
-        rest = &rest[end..];
-    }
+    let (frac, rest) = fraction(&s[20..], b'.');
     let offset = match rest.trim_ascii_start() {
         [] => 0,
         z => tz_offset(z)?,
@@ -117,13 +123,7 @@ pub fn parse_iso(s: &[u8]) -> Option<i64> {
     let h = digits(&s[11..13])?;
     let mi = digits(&s[14..16])?;
     let sec = digits(&s[17..19])?;
-    let mut rest = &s[19..];
-    let mut frac = 0;
-    if rest.first() == Some(&b'.') || rest.first() == Some(&b',') {
-        let end = rest[1..].iter().position(|b| !b.is_ascii_digit()).map_or(rest.len(), |p| p + 1);
-        frac = fraction_ms(&rest[1..end]);
-        rest = &rest[end..];
-    }
+    let (frac, rest) = fraction(&s[19..], b',');
     let offset = if rest.is_empty() { 0 } else { tz_offset(rest)? };
     to_ms((y, mo, d), (h, mi, sec), frac, offset)
 }
