@@ -275,6 +275,24 @@ fn each_format_is_sniffed_and_attributed() {
             "upstream_timeout",
             "load_balancer",
         ),
+        (
+            "traefik json",
+            r#"{"ClientHost":"10.0.0.1","DownstreamStatus":504,"OriginStatus":504,"OriginContentSize":15,"RequestMethod":"GET","RequestPath":"/slow","ServiceName":"app@kubernetes","ServiceAddr":"10.42.0.5:8080","StartUTC":"2026-03-08T14:00:00.1Z","Duration":30000000000}"#,
+            "upstream_timeout",
+            "proxy",
+        ),
+        (
+            "traefik common",
+            r#"192.168.0.1 - - [08/Mar/2026:14:00:00 +0000] "GET /api HTTP/1.1" 404 19 "-" "curl/8.5.0" 12 "-" "-" 0ms"#,
+            "no_route",
+            "proxy",
+        ),
+        (
+            "google cloud lb json",
+            r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://shop.example.com/api/cart/1","status":502,"remoteIp":"203.0.113.9","latency":"0.004s"},"jsonPayload":{"statusDetails":"failed_to_pick_backend"},"resource":{"type":"http_load_balancer","labels":{"backend_service_name":"k8s1-shop-cart-80"}},"timestamp":"2026-03-08T14:00:00.123456Z"}"#,
+            "no_live_upstreams",
+            "load_balancer",
+        ),
     ];
     for (format, line, cause, by) in cases {
         let data = format!("{line}\n").repeat(3);

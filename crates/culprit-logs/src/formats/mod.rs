@@ -4,6 +4,7 @@
 pub mod alb;
 pub mod envoy;
 pub mod haproxy;
+pub mod json;
 pub mod nginx;
 pub mod nginx_error;
 
@@ -25,6 +26,8 @@ enum Kind {
     Envoy(NginxFormat),
     Haproxy,
     Alb,
+    Traefik,
+    Gcp,
 }
 
 /// Why a line was not read.
@@ -78,6 +81,9 @@ impl Format {
             nginx("ingress-nginx upstreaminfo (legacy, no req_id)", nginx::UPSTREAMINFO_LEGACY_NO_ID),
             Format { name: "haproxy httplog".into(), kind: Kind::Haproxy },
             Format { name: "aws alb".into(), kind: Kind::Alb },
+            Format { name: "traefik json".into(), kind: Kind::Traefik },
+            Format { name: "google cloud lb json".into(), kind: Kind::Gcp },
+            nginx("traefik common", nginx::TRAEFIK_COMMON),
             nginx("nginx combined", nginx::COMBINED),
         ]
     }
@@ -92,13 +98,16 @@ impl Format {
             "envoy" => "envoy",
             "haproxy" | "httplog" => "haproxy httplog",
             "alb" | "aws-alb" | "elb" => "aws alb",
+            "traefik" | "traefik-json" => "traefik json",
+            "traefik-common" | "traefik-clf" => "traefik common",
+            "gcp" | "gclb" | "google" => "google cloud lb json",
             other => other,
         };
         Format::candidates().into_iter().find(|f| f.name == key)
     }
 
     pub fn names() -> Vec<&'static str> {
-        vec!["upstreaminfo", "combined", "envoy", "istio", "haproxy", "alb"]
+        vec!["upstreaminfo", "combined", "envoy", "istio", "haproxy", "alb", "traefik", "traefik-common", "gcp"]
     }
 
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
@@ -109,6 +118,8 @@ impl Format {
             }),
             Kind::Haproxy => haproxy::parse(line, obs).map_err(|_| BadLine::Mismatch),
             Kind::Alb => alb::parse(line, obs).map_err(|_| BadLine::Mismatch),
+            Kind::Traefik => json::traefik(line, obs).map_err(|_| BadLine::Mismatch),
+            Kind::Gcp => json::gcp(line, obs).map_err(|_| BadLine::Mismatch),
         }
     }
 
@@ -118,7 +129,13 @@ impl Format {
             Kind::Nginx(f) => Context { has_upstream_fields: f.has_upstream_status, ..Context::default() },
             // Envoy's defaults: 15 s route timeout; connect timeout set per cluster.
             Kind::Envoy(_) => Context { synthesises_upstream_status: false, read_timeout: 15.0, ..Context::default() },
-            Kind::Haproxy => Context { synthesises_upstream_status: false, ..Context::default() },
+            Kind::Haproxy | Kind::Traefik => Context { synthesises_upstream_status: false, ..Context::default() },
+            Kind::Gcp => Context {
+                synthesises_upstream_status: false,
+                writer: culprit_kb::GeneratedBy::LoadBalancer,
+                read_timeout: 30.0,
+                ..Context::default()
+            },
             Kind::Alb => Context {
                 synthesises_upstream_status: false,
                 writer: culprit_kb::GeneratedBy::LoadBalancer,

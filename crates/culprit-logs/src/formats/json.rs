@@ -1,0 +1,264 @@
+//! JSON-per-line formats (Traefik, Google Cloud Load Balancing). Strings are taken as raw JSON
+//! slices of the line (quotes stripped, escapes left as written) so that the observation can borrow
+//! them without allocating; the fields culprit reads (paths, addresses, names) rarely carry escapes,
+//! and where they do (`\u0026` in a query string) templates and keys are unaffected.
+
+use crate::observation::{Observation, Signal};
+use crate::time;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotThisFormat;
+
+fn raw(v: Option<&RawValue>) -> &[u8] {
+    let Some(v) = v else { return b"" };
+    let s = v.get().as_bytes();
+    s.strip_prefix(b"\"").and_then(|s| s.strip_suffix(b"\"")).unwrap_or(s)
+}
+
+/// `https://host:443/path?q` → (host, path).
+fn split_url(url: &[u8]) -> (&[u8], &[u8]) {
+    let after = memchr::memmem::find(url, b"://").map_or(url, |i| &url[i + 3..]);
+    let slash = memchr::memchr(b'/', after).unwrap_or(after.len());
+    (&after[..slash], if slash < after.len() { &after[slash..] } else { b"/" })
+}
+
+// ─────────────────────────── Traefik ───────────────────────────
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct TraefikLine<'a> {
+    #[serde(borrow)]
+    StartUTC: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ClientHost: Option<&'a RawValue>,
+    #[serde(borrow)]
+    RequestMethod: Option<&'a RawValue>,
+    #[serde(borrow)]
+    RequestPath: Option<&'a RawValue>,
+    #[serde(borrow)]
+    RequestHost: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ServiceName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    RouterName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ServiceAddr: Option<&'a RawValue>,
+    DownstreamStatus: Option<u16>,
+    OriginStatus: Option<u16>,
+    DownstreamContentSize: Option<u64>,
+    OriginContentSize: Option<u64>,
+    /// Nanoseconds.
+    Duration: Option<u64>,
+    RetryAttempts: Option<u32>,
+    #[serde(borrow, rename = "request_X-Request-Id")]
+    request_id: Option<&'a RawValue>,
+}
+
+/// Traefik's JSON access log. `OriginStatus` is 0 when no service was reached (Traefik answered:
+/// router 404, redirect, middleware); Traefik's proxy errors copy their own 502/504 into
+/// `OriginStatus` too, so equal statuses with a tiny origin body are Traefik's (`Bad Gateway` is
+/// 11 bytes), others the service's.
+pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
+    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"DownstreamStatus\"").is_none() {
+        return Err(NotThisFormat);
+    }
+    let t: TraefikLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
+    let status = t.DownstreamStatus.ok_or(NotThisFormat)?;
+    obs.status = Some(status);
+    obs.time_ms = time::parse_iso(raw(t.StartUTC));
+    obs.client = raw(t.ClientHost);
+    obs.method = raw(t.RequestMethod);
+    obs.target = raw(t.RequestPath);
+    obs.host = raw(t.RequestHost);
+    obs.service = if t.ServiceName.is_some() { raw(t.ServiceName) } else { raw(t.RouterName) };
+    obs.request_id = raw(t.request_id);
+    obs.bytes_sent = t.DownstreamContentSize;
+    obs.request_time = t.Duration.map(|ns| ns as f64 / 1e9);
+    obs.upstream.addr = raw(t.ServiceAddr);
+    let origin = t.OriginStatus.unwrap_or(0);
+    let origin_size = t.OriginContentSize.unwrap_or(0);
+    if origin == 0 {
+        // Nothing reached a service: Traefik answered (or the client left: Traefik logs 499).
+        obs.upstream.addr = b"-";
+        if status == 499 {
+            obs.signals.set(Signal::ClientAborted);
+        }
+    } else if matches!(status, 502 | 504) && origin == status && origin_size <= 16 {
+        // Traefik's proxy error handler: body is the status text.
+        obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectRefused });
+        obs.detail = b"OriginStatus = DownstreamStatus with Traefik's own short error body";
+        obs.detail_source = "Traefik access log";
+    } else if origin == 499 {
+        obs.signals.set(Signal::ClientAborted);
+    } else {
+        obs.upstream_answered = true;
+    }
+    let _ = t.RetryAttempts;
+    Ok(())
+}
+
+// ─────────────────────── Google Cloud Load Balancing ───────────────────────
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct GcpLine<'a> {
+    #[serde(borrow)]
+    httpRequest: Option<GcpHttp<'a>>,
+    #[serde(borrow)]
+    jsonPayload: Option<GcpPayload<'a>>,
+    #[serde(borrow)]
+    resource: Option<GcpResource<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    trace: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct GcpHttp<'a> {
+    #[serde(borrow)]
+    requestMethod: Option<&'a RawValue>,
+    #[serde(borrow)]
+    requestUrl: Option<&'a RawValue>,
+    status: Option<u16>,
+    #[serde(borrow)]
+    remoteIp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    serverIp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    latency: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct GcpPayload<'a> {
+    #[serde(borrow)]
+    statusDetails: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct GcpResource<'a> {
+    #[serde(borrow)]
+    labels: Option<GcpLabels<'a>>,
+}
+
+#[derive(Deserialize)]
+struct GcpLabels<'a> {
+    #[serde(borrow)]
+    backend_service_name: Option<&'a RawValue>,
+}
+
+/// Google Cloud external Application Load Balancer logs exported as JSON (one `LogEntry` per line).
+/// `jsonPayload.statusDetails` says who produced the status.
+pub fn gcp<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
+    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"httpRequest\"").is_none() {
+        return Err(NotThisFormat);
+    }
+    let g: GcpLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
+    let http = g.httpRequest.ok_or(NotThisFormat)?;
+    obs.status = Some(http.status.unwrap_or(0));
+    obs.time_ms = time::parse_iso(raw(g.timestamp));
+    obs.method = raw(http.requestMethod);
+    let (host, path) = split_url(raw(http.requestUrl));
+    obs.host = host;
+    obs.target = path;
+    obs.client = raw(http.remoteIp);
+    obs.upstream.addr = raw(http.serverIp);
+    obs.request_id = raw(g.trace);
+    obs.service = g.resource.and_then(|r| r.labels).map(|l| raw(l.backend_service_name)).unwrap_or_default();
+    obs.request_time =
+        std::str::from_utf8(raw(http.latency)).ok().and_then(|l| l.strip_suffix('s')).and_then(|l| l.parse().ok());
+    let details = g.jsonPayload.map(|p| raw(p.statusDetails)).unwrap_or_default();
+    if !details.is_empty() {
+        obs.detail = details;
+        obs.detail_source = "Google LB statusDetails";
+    }
+    let has = |n: &[u8]| memchr::memmem::find(details, n).is_some();
+    let signal = if has(b"response_sent_by_backend") || has(b"response_from_cache") {
+        obs.upstream_answered = true;
+        None
+    } else if has(b"client_disconnected") {
+        Some(Signal::ClientAborted)
+    } else if has(b"failed_to_connect_to_backend") {
+        Some(Signal::UpstreamConnectRefused)
+    } else if has(b"failed_to_pick_backend") {
+        Some(Signal::NoLiveUpstreams)
+    } else if has(b"backend_timeout") {
+        Some(Signal::UpstreamReadTimeout)
+    } else if has(b"backend_connection_closed_after_partial_response_sent") {
+        Some(Signal::UpstreamDiedMidResponse)
+    } else if has(b"backend_connection_closed_before_data_sent_to_client") || has(b"backend_early_response") {
+        Some(Signal::UpstreamClosedPrematurely)
+    } else if has(b"denied_by_security_policy") {
+        Some(Signal::WafBlocked)
+    } else if has(b"headers_too_long") {
+        Some(Signal::HeaderTooLarge)
+    } else if has(b"request_body_too_large") {
+        Some(Signal::BodyTooLarge)
+    } else if has(b"ssl_certificate") {
+        Some(Signal::UpstreamTlsFailed)
+    } else {
+        None
+    };
+    if let Some(s) = signal {
+        obs.signals.set(s);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::{Cause, Context, attribute};
+    use culprit_kb::GeneratedBy;
+
+    type Parser = for<'a> fn(&'a [u8], &mut Observation<'a>) -> Result<(), NotThisFormat>;
+
+    fn attr(f: Parser, writer: GeneratedBy, line: &str) -> (Cause, GeneratedBy) {
+        let mut obs = Observation::default();
+        f(line.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{line}"));
+        let ctx = Context { synthesises_upstream_status: false, writer, ..Context::default() };
+        let a = attribute(&obs, &ctx).unwrap();
+        (a.cause, a.generated_by)
+    }
+
+    #[test]
+    fn traefik_json() {
+        let p = GeneratedBy::Proxy;
+        let app = r#"{"ClientHost":"10.0.0.1","DownstreamStatus":500,"OriginStatus":500,"OriginContentSize":120,"DownstreamContentSize":120,"Duration":1200000,"RequestMethod":"GET","RequestPath":"/api/x?a=1\u0026b=2","ServiceName":"app@kubernetes","ServiceAddr":"10.42.0.5:8080","StartUTC":"2026-03-08T14:00:00.1Z"}"#;
+        assert_eq!(attr(traefik, p, app), (Cause::AppError, GeneratedBy::Upstream));
+        let bad_gw = r#"{"DownstreamStatus":502,"OriginStatus":502,"OriginContentSize":11,"RequestMethod":"GET","RequestPath":"/","ServiceName":"app@kubernetes","ServiceAddr":"10.42.0.5:8080","StartUTC":"2026-03-08T14:00:00Z"}"#;
+        assert_eq!(attr(traefik, p, bad_gw), (Cause::UpstreamConnectionRefused, GeneratedBy::Proxy));
+        let no_router = r#"{"DownstreamStatus":404,"OriginStatus":0,"RequestMethod":"GET","RequestPath":"/nope","StartUTC":"2026-03-08T14:00:00Z"}"#;
+        assert_eq!(attr(traefik, p, no_router).0, Cause::NoRoute);
+        let gone = r#"{"DownstreamStatus":499,"OriginStatus":499,"RequestMethod":"GET","RequestPath":"/","StartUTC":"2026-03-08T14:00:00Z"}"#;
+        assert_eq!(attr(traefik, p, gone).0, Cause::ClientClosedRequest);
+    }
+
+    #[test]
+    fn gcp_json() {
+        let lb = GeneratedBy::LoadBalancer;
+        let line = |status: u16, details: &str| {
+            format!(
+                r#"{{"httpRequest":{{"requestMethod":"GET","requestUrl":"https://shop.example.com/api/cart/1","status":{status},"remoteIp":"203.0.113.9","serverIp":"10.8.0.12","latency":"0.004s"}},"jsonPayload":{{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","statusDetails":"{details}"}},"resource":{{"type":"http_load_balancer","labels":{{"backend_service_name":"k8s1-shop-cart-80"}}}},"timestamp":"2026-03-08T14:00:00.123456Z"}}"#
+            )
+        };
+        assert_eq!(
+            attr(gcp, lb, &line(502, "failed_to_pick_backend")),
+            (Cause::NoLiveUpstreams, GeneratedBy::LoadBalancer)
+        );
+        assert_eq!(attr(gcp, lb, &line(504, "backend_timeout")).0, Cause::UpstreamTimeout);
+        assert_eq!(
+            attr(gcp, lb, &line(502, "backend_connection_closed_before_data_sent_to_client")).0,
+            Cause::UpstreamClosedPrematurely
+        );
+        assert_eq!(
+            attr(gcp, lb, &line(503, "response_sent_by_backend")),
+            (Cause::AppUnavailable, GeneratedBy::Upstream)
+        );
+        assert_eq!(attr(gcp, lb, &line(403, "denied_by_security_policy")).0, Cause::WafBlocked);
+    }
+}
