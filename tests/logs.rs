@@ -319,3 +319,40 @@ fn bucket_option() {
     assert_eq!(r.incidents.len(), 1);
     assert_eq!(culprit(&["logs", "--bucket", "3s", EXAMPLE], None).status.code(), Some(2));
 }
+
+#[test]
+fn caddy_access_joined_with_its_error_log() {
+    let access = |port: u32, uri: &str, status: u16, size: u32| {
+        format!(
+            r#"{{"level":"info","ts":1772978400.{port},"logger":"http.log.access","msg":"handled request","request":{{"remote_ip":"10.0.0.{port}","remote_port":"4{port}","proto":"HTTP/1.1","method":"GET","host":"shop.local","uri":"{uri}"}},"duration":0.004,"size":{size},"status":{status}}}"#
+        )
+    };
+    let error = |port: u32, uri: &str, msg: &str| {
+        format!(
+            r#"{{"level":"error","ts":1772978400.{port},"logger":"http.log.error","msg":"{msg}","request":{{"remote_ip":"10.0.0.{port}","remote_port":"4{port}","method":"GET","host":"shop.local","uri":"{uri}"}},"duration":0.003,"status":502,"err_id":"x","err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"}}"#
+        )
+    };
+    let mut lines = Vec::new();
+    for p in 10..15 {
+        lines.push(error(p, "/down", "dial tcp 127.0.0.1:9: connect: connection refused"));
+        lines.push(access(p, "/down", 502, 0));
+    }
+    for p in 20..23 {
+        lines.push(access(p, "/app-says-502", 502, 31));
+    }
+    lines.push(access(30, "/left", 0, 0));
+    let data = lines.join("\n") + "\n";
+    let out = culprit(&["logs", "--per-request", "-"], Some(data.as_bytes()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records: Vec<RequestRecord> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 9, "error entries are not requests");
+    let of = |path: &str| {
+        records.iter().filter(|r| r.path.as_deref() == Some(path)).map(|r| r.cause.as_str()).collect::<Vec<_>>()
+    };
+    assert_eq!(of("/down"), vec!["upstream_connection_refused"; 5]);
+    assert_eq!(of("/app-says-502"), vec!["app_bad_gateway"; 3], "no Caddy error entry: the upstream said 502");
+    assert_eq!(of("/left"), vec!["client_closed_request"]);
+    let refused = records.iter().find(|r| r.path.as_deref() == Some("/down")).unwrap();
+    assert!(refused.evidence.iter().any(|e| e.source == "Caddy error log"), "{:?}", refused.evidence);
+}

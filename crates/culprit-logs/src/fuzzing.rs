@@ -44,6 +44,7 @@ pub fn error_line(data: &[u8]) {
     }
     let mut idx = join::ErrorIndex::default();
     idx.add_line(data);
+    idx.add_caddy_line(data);
 }
 
 /// Container wrappers, timestamps and path templates.

@@ -26,6 +26,8 @@ struct Entry {
     time_ms: i64,
     signal: Signal,
     message: u32,
+    /// From Caddy's error log rather than nginx's.
+    caddy: bool,
 }
 
 /// Error-log entries indexed for the join.
@@ -38,6 +40,8 @@ pub struct ErrorIndex {
     pub lines: u64,
     pub indexed: u64,
     pub dropped: u64,
+    /// Caddy error entries were indexed (so an unmatched Caddy 5xx is the upstream's).
+    pub caddy: bool,
 }
 
 fn key(client: &[u8], method: &[u8], target: &[u8], peer: &[u8]) -> u64 {
@@ -72,6 +76,26 @@ impl ErrorIndex {
         self.add(&e);
     }
 
+    /// Index a Caddy `http.log.error` entry (keyed without an upstream: Caddy's access log has none).
+    pub fn add_caddy_line(&mut self, line: &[u8]) {
+        let Some(e) = crate::formats::json::caddy_error(line) else { return };
+        self.lines += 1;
+        let (Some(signal), Some(time_ms)) = (crate::formats::json::caddy_signal(e.message), e.time_ms) else { return };
+        if self.indexed >= MAX_ENTRIES {
+            self.dropped += 1;
+            return;
+        }
+        let message = self.intern(e.message);
+        self.map.entry(key(e.client, e.method, e.uri, b"")).or_default().push(Entry {
+            time_ms,
+            signal,
+            message,
+            caddy: true,
+        });
+        self.indexed += 1;
+        self.caddy = true;
+    }
+
     pub fn add(&mut self, e: &ErrorEntry<'_>) {
         let (Some(signal), Some(time_ms)) = (nginx_error::signal(e.message), e.time_ms) else { return };
         if self.indexed >= MAX_ENTRIES {
@@ -80,7 +104,12 @@ impl ErrorIndex {
         }
         let message = self.intern(e.message);
         let (method, target) = split_request(e.request);
-        self.map.entry(key(e.client, method, target, e.upstream)).or_default().push(Entry { time_ms, signal, message });
+        self.map.entry(key(e.client, method, target, e.upstream)).or_default().push(Entry {
+            time_ms,
+            signal,
+            message,
+            caddy: false,
+        });
         self.indexed += 1;
     }
 
@@ -103,6 +132,7 @@ impl ErrorIndex {
     pub fn merge(&mut self, other: ErrorIndex) {
         self.lines += other.lines;
         self.dropped += other.dropped;
+        self.caddy |= other.caddy;
         for (k, entries) in other.map {
             for mut e in entries {
                 if e.message != u32::MAX {
@@ -142,7 +172,7 @@ impl ErrorIndex {
         let best = best.or_else(|| closest(b""));
         let Some(e) = best else { return false };
         obs.signals.set(e.signal);
-        obs.detail_source = "nginx error log";
+        obs.detail_source = if e.caddy { "Caddy error log" } else { "nginx error log" };
         obs.detail = self.messages.get(e.message as usize).map_or(b"(message not kept)", |m| m.as_bytes());
         true
     }
@@ -221,7 +251,8 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> usize {
 }
 
 fn has_error_line(data: &[u8]) -> bool {
-    data.split(|&b| b == b'\n').any(|l| nginx_error::is_error_line(unwrap(l)))
+    memchr::memmem::find(data, b"\"http.log.error").is_some()
+        || data.split(|&b| b == b'\n').any(|l| nginx_error::is_error_line(unwrap(l)))
 }
 
 fn unwrap(line: &[u8]) -> &[u8] {
@@ -244,6 +275,8 @@ fn scan(source: &Source, max_line: usize, idx: &mut ErrorIndex) {
                 let l = unwrap(line);
                 if nginx_error::is_error_line(l) {
                     idx.add_line(l);
+                } else if l.starts_with(b"{") {
+                    idx.add_caddy_line(l);
                 }
             }
         }

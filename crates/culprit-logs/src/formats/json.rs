@@ -262,3 +262,143 @@ mod tests {
         assert_eq!(attr(gcp, lb, &line(403, "denied_by_security_policy")).0, Cause::WafBlocked);
     }
 }
+
+// ─────────────────────────── Caddy ───────────────────────────
+
+#[derive(Deserialize)]
+struct CaddyLine<'a> {
+    #[serde(borrow)]
+    logger: Option<&'a RawValue>,
+    #[serde(borrow)]
+    msg: Option<&'a RawValue>,
+    ts: Option<f64>,
+    #[serde(borrow)]
+    request: Option<CaddyRequest<'a>>,
+    duration: Option<f64>,
+    size: Option<u64>,
+    status: Option<u16>,
+}
+
+#[derive(Deserialize)]
+struct CaddyRequest<'a> {
+    #[serde(borrow)]
+    remote_ip: Option<&'a RawValue>,
+    /// Caddy before 2.5: `ip:port`.
+    #[serde(borrow)]
+    remote_addr: Option<&'a RawValue>,
+    #[serde(borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow)]
+    host: Option<&'a RawValue>,
+    #[serde(borrow)]
+    uri: Option<&'a RawValue>,
+}
+
+/// The client address of a Caddy request object, without port.
+fn caddy_client<'a>(r: &CaddyRequest<'a>) -> &'a [u8] {
+    if r.remote_ip.is_some() {
+        return raw(r.remote_ip);
+    }
+    let addr = raw(r.remote_addr);
+    memchr::memrchr(b':', addr).map_or(addr, |i| &addr[..i])
+}
+
+/// Caddy's JSON access log (`"msg":"handled request"`). Status 0 means the client left before a
+/// response. Whether a 5xx is Caddy's own is told by its error log (`http.log.error`), joined like
+/// nginx's (see `join.rs`).
+pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
+    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"handled request\"").is_none() {
+        return Err(NotThisFormat);
+    }
+    let c: CaddyLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
+    let req = c.request.ok_or(NotThisFormat)?;
+    obs.status = Some(c.status.ok_or(NotThisFormat)?);
+    #[allow(clippy::cast_possible_truncation)]
+    {
+        obs.time_ms = c.ts.map(|t| (t * 1000.0) as i64);
+    }
+    obs.client = caddy_client(&req);
+    obs.method = raw(req.method);
+    obs.host = raw(req.host);
+    obs.target = raw(req.uri);
+    obs.service = raw(req.host);
+    obs.request_time = c.duration;
+    obs.bytes_sent = c.size;
+    let _ = (c.logger, c.msg);
+    Ok(())
+}
+
+/// A Caddy error-log entry (`"logger":"http.log.error"`): client, method, uri, time and message.
+#[derive(Debug)]
+pub struct CaddyError<'a> {
+    pub time_ms: Option<i64>,
+    pub client: &'a [u8],
+    pub method: &'a [u8],
+    pub uri: &'a [u8],
+    pub message: &'a [u8],
+}
+
+pub fn caddy_error(line: &[u8]) -> Option<CaddyError<'_>> {
+    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"http.log.error").is_none() {
+        return None;
+    }
+    let c: CaddyLine<'_> = serde_json::from_slice(line).ok()?;
+    let req = c.request?;
+    #[allow(clippy::cast_possible_truncation)]
+    Some(CaddyError {
+        time_ms: c.ts.map(|t| (t * 1000.0) as i64),
+        client: caddy_client(&req),
+        method: raw(req.method),
+        uri: raw(req.uri),
+        message: raw(c.msg),
+    })
+}
+
+/// The signal a Caddy (Go) proxy error stands for.
+pub fn caddy_signal(message: &[u8]) -> Option<Signal> {
+    let has = |n: &[u8]| memchr::memmem::find(message, n).is_some();
+    Some(if has(b"connection refused") {
+        Signal::UpstreamConnectRefused
+    } else if has(b"no upstreams available") {
+        Signal::NoLiveUpstreams
+    } else if has(b"dial tcp") && (has(b"i/o timeout") || has(b"timeout")) {
+        Signal::UpstreamConnectTimeout
+    } else if has(b"deadline exceeded") || has(b"timeout awaiting response headers") || has(b"i/o timeout") {
+        Signal::UpstreamReadTimeout
+    } else if has(b"reset by peer") {
+        Signal::UpstreamReset
+    } else if has(b"request body too large") {
+        Signal::BodyTooLarge
+    } else if has(b"tls:") || has(b"x509:") {
+        Signal::UpstreamTlsFailed
+    } else if has(b"no such host") {
+        Signal::UpstreamDnsFailed
+    } else if has(b"malformed HTTP") {
+        Signal::UpstreamInvalidResponse
+    } else if has(b"context canceled") {
+        Signal::ClientAborted
+    } else if has(b"EOF") {
+        Signal::UpstreamClosedPrematurely
+    } else {
+        return None;
+    })
+}
+
+#[cfg(test)]
+mod caddy_tests {
+    use super::*;
+
+    #[test]
+    fn caddy_lines() {
+        let access = br#"{"level":"info","ts":1646861401.5241024,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"41342","client_ip":"127.0.0.1","proto":"HTTP/2.0","method":"GET","host":"localhost","uri":"/","headers":{"User-Agent":["curl/7.82.0"]}},"bytes_read": 0,"user_id":"","duration":0.000929675,"size":10900,"status":200,"resp_headers":{"Server":["Caddy"]}}"#;
+        let mut o = Observation::default();
+        caddy(access, &mut o).unwrap();
+        assert_eq!((o.status, o.client, o.target), (Some(200), &b"127.0.0.1"[..], &b"/"[..]));
+        assert_eq!(o.time_ms, Some(1_646_861_401_524));
+        let err = br#"{"level":"error","ts":1615135306.509363,"logger":"http.log.error","msg":"dial tcp 127.0.0.1:9070: connect: connection refused","request":{"remote_addr":"172.17.0.1:51436","proto":"HTTP/2.0","method":"GET","host":"localhost:9090","uri":"/healthy"},"duration":0.000472143,"status":502,"err_id":"x41mreg93","err_trace":"reverseproxy.statusError (reverseproxy.go:783)"}"#;
+        let e = caddy_error(err).unwrap();
+        assert_eq!((e.client, e.uri), (&b"172.17.0.1"[..], &b"/healthy"[..]));
+        assert_eq!(caddy_signal(e.message), Some(Signal::UpstreamConnectRefused));
+        assert!(caddy(err, &mut Observation::default()).is_err());
+    }
+}

@@ -28,6 +28,7 @@ enum Kind {
     Alb,
     Traefik,
     Gcp,
+    Caddy,
 }
 
 /// Why a line was not read.
@@ -83,6 +84,7 @@ impl Format {
             Format { name: "aws alb".into(), kind: Kind::Alb },
             Format { name: "traefik json".into(), kind: Kind::Traefik },
             Format { name: "google cloud lb json".into(), kind: Kind::Gcp },
+            Format { name: "caddy json".into(), kind: Kind::Caddy },
             nginx("traefik common", nginx::TRAEFIK_COMMON),
             nginx("nginx combined", nginx::COMBINED),
         ]
@@ -101,13 +103,25 @@ impl Format {
             "traefik" | "traefik-json" => "traefik json",
             "traefik-common" | "traefik-clf" => "traefik common",
             "gcp" | "gclb" | "google" => "google cloud lb json",
+            "caddy" => "caddy json",
             other => other,
         };
         Format::candidates().into_iter().find(|f| f.name == key)
     }
 
     pub fn names() -> Vec<&'static str> {
-        vec!["upstreaminfo", "combined", "envoy", "istio", "haproxy", "alb", "traefik", "traefik-common", "gcp"]
+        vec![
+            "upstreaminfo",
+            "combined",
+            "envoy",
+            "istio",
+            "haproxy",
+            "alb",
+            "traefik",
+            "traefik-common",
+            "gcp",
+            "caddy",
+        ]
     }
 
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
@@ -120,7 +134,14 @@ impl Format {
             Kind::Alb => alb::parse(line, obs).map_err(|_| BadLine::Mismatch),
             Kind::Traefik => json::traefik(line, obs).map_err(|_| BadLine::Mismatch),
             Kind::Gcp => json::gcp(line, obs).map_err(|_| BadLine::Mismatch),
+            Kind::Caddy => json::caddy(line, obs).map_err(|_| BadLine::Mismatch),
         }
+    }
+
+    /// Caddy: a 5xx with no matching error-log entry was produced by the upstream (Caddy logs an
+    /// error entry for every response it generates itself).
+    pub fn errors_are_logged_separately(&self) -> bool {
+        matches!(self.kind, Kind::Caddy)
     }
 
     /// What attribution may rely on for this format.
@@ -130,6 +151,9 @@ impl Format {
             // Envoy's defaults: 15 s route timeout; connect timeout set per cluster.
             Kind::Envoy(_) => Context { synthesises_upstream_status: false, read_timeout: 15.0, ..Context::default() },
             Kind::Haproxy | Kind::Traefik => Context { synthesises_upstream_status: false, ..Context::default() },
+            Kind::Caddy => {
+                Context { synthesises_upstream_status: false, has_upstream_fields: false, ..Context::default() }
+            }
             Kind::Gcp => Context {
                 synthesises_upstream_status: false,
                 writer: culprit_kb::GeneratedBy::LoadBalancer,
@@ -167,7 +191,10 @@ impl Format {
 /// Lines that are not access-log lines but are expected in the same stream (`kubectl logs` of an
 /// ingress controller interleaves the nginx error log and the controller's own klog lines).
 pub fn is_known_other(line: &[u8]) -> bool {
-    nginx_error::is_error_line(line) || is_klog(line) || haproxy::is_message(line)
+    nginx_error::is_error_line(line)
+        || is_klog(line)
+        || haproxy::is_message(line)
+        || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
 }
 
 /// klog: `I0308 16:02:45.123456       7 controller.go:190] "…"`.
