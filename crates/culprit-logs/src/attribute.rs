@@ -320,15 +320,25 @@ fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
     }
 }
 
+/// Per status code: the knowledge base's most likely cause and who generates it (computed once).
+static MOST_LIKELY: LazyLock<Vec<(Cause, GeneratedBy)>> = LazyLock::new(|| {
+    let kb = kb();
+    (0..600u16)
+        .map(|status| {
+            let cause = kb
+                .causes_for_code(status)
+                .into_iter()
+                .find_map(|c| Cause::from_id(&c.id))
+                .unwrap_or_else(|| Cause::app(status));
+            (cause, kb.cause(cause.id()).map_or(GeneratedBy::Upstream, |c| c.generated_by))
+        })
+        .collect()
+});
+
 /// Only the status is known: the knowledge base's most likely cause for it, at low confidence.
 fn status_only(status: u16) -> Attribution {
-    let kb = kb();
-    let cause = kb
-        .causes_for_code(status)
-        .into_iter()
-        .find_map(|c| Cause::from_id(&c.id))
-        .unwrap_or_else(|| Cause::app(status));
-    let generated_by = kb.cause(cause.id()).map_or(GeneratedBy::Upstream, |c| c.generated_by);
+    let (cause, generated_by) =
+        MOST_LIKELY.get(usize::from(status)).copied().unwrap_or((Cause::app(status), GeneratedBy::Upstream));
     a(cause, generated_by, Confidence::Low, Rule::StatusOnly)
 }
 
