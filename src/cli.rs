@@ -65,7 +65,7 @@ Examples:
   kubectl logs -n ingress-nginx deploy/ingress-nginx-controller --since=1h | culprit logs -
   culprit logs access.log.gz --service checkout --status 5xx --markdown
   culprit logs access.log --per-request > requests.ndjson
-  culprit logs app.log --nginx-format '$remote_addr [$time_local] \"$request\" $status $upstream_status'
+  culprit logs app.log --nginx-format '$remote_addr \"$request\" $status $upstream_status'
 
 Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs.";
 
@@ -76,7 +76,7 @@ pub struct LogsArgs {
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx), combined, envoy,
-    /// istio.
+    /// istio, haproxy, alb, traefik, traefik-common, gcp, caddy.
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
