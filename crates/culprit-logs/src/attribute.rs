@@ -269,14 +269,14 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     if status < 400 {
         return Some(a(Cause::Redirect, Upstream, High, Rule::PassedThrough));
     }
-    let bytes = last.length.unwrap_or(0);
+    let bytes = last.length().unwrap_or(0);
     if last.status == Some(status) && (bytes > 0 || !ctx.synthesises_upstream_status || !matches!(status, 502 | 504)) {
         let sure = bytes > 0 || !ctx.synthesises_upstream_status;
         return Some(a(Cause::app(status), Upstream, if sure { High } else { Medium }, Rule::PassedThrough));
     }
     if last.status == Some(status) || last.status.is_none() {
         // nginx synthesised it after a transport failure; timings narrow it down.
-        let t = last.response_time.unwrap_or(0.0);
+        let t = last.response_time().unwrap_or(0.0);
         return Some(match status {
             504 if (t - ctx.connect_timeout).abs() < 0.05 => {
                 a(Cause::UpstreamConnectTimeout, Proxy, Medium, Rule::Synthesised)

@@ -59,13 +59,27 @@ impl UpstreamLists<'_> {
     }
 }
 
-/// One attempt to reach an upstream.
+/// One attempt to reach an upstream. Its time and length are parsed only when asked for: every
+/// line needs the address and status, few need the rest.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attempt<'a> {
     pub addr: &'a [u8],
     pub status: Option<u16>,
-    pub response_time: Option<f64>,
-    pub length: Option<u64>,
+    /// The attempt's response-time and length items, or the whole lists when `whole_lists` (the
+    /// last item is then taken on demand).
+    time: &'a [u8],
+    length: &'a [u8],
+    whole_lists: bool,
+}
+
+impl Attempt<'_> {
+    pub fn response_time(&self) -> Option<f64> {
+        parse_f64(if self.whole_lists { last_item(self.time) } else { self.time })
+    }
+
+    pub fn length(&self) -> Option<u64> {
+        parse_u64(if self.whole_lists { last_item(self.length) } else { self.length })
+    }
 }
 
 /// The attempts in order, the last one being what the client got.
@@ -82,8 +96,9 @@ pub fn attempts<'a>(u: &UpstreamLists<'a>) -> impl Iterator<Item = Attempt<'a>> 
         Some(Attempt {
             addr: a.unwrap_or(b"-"),
             status: s.and_then(parse_u16),
-            response_time: t.and_then(parse_f64),
-            length: l.and_then(parse_u64),
+            time: t.unwrap_or_default(),
+            length: l.unwrap_or_default(),
+            whole_lists: false,
         })
     })
 }
@@ -95,15 +110,17 @@ pub fn last_attempt<'a>(u: &UpstreamLists<'a>) -> Option<Attempt<'a>> {
         return None;
     }
     let addr = last_item(u.addr);
-    let (status, time, length) = (last_item(u.status), last_item(u.response_time), last_item(u.length));
-    if [addr, status, time, length].iter().all(|f| f.is_empty() || *f == b"-") {
+    let status = last_item(u.status);
+    let blank = |f: &[u8]| f.is_empty() || f == b"-";
+    if blank(addr) && blank(status) && blank(last_item(u.response_time)) && blank(last_item(u.length)) {
         return None; // only separators: no attempt
     }
     Some(Attempt {
         addr: if addr.is_empty() { b"-" } else { addr },
         status: parse_u16(status),
-        response_time: parse_f64(time),
-        length: parse_u64(length),
+        time: u.response_time,
+        length: u.length,
+        whole_lists: true,
     })
 }
 

@@ -53,7 +53,7 @@ proptest! {
         prop_assert_eq!(a.len(), tries.len());
         for (got, want) in a.iter().zip(&tries) {
             prop_assert_eq!(got.status, Some(want.2));
-            prop_assert_eq!(got.length, Some(u64::from(want.3)));
+            prop_assert_eq!(got.length(), Some(u64::from(want.3)));
         }
         let last = last_attempt(&o.upstream).unwrap();
         prop_assert_eq!(last.addr, a.last().unwrap().addr);

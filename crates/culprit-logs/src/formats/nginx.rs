@@ -508,7 +508,7 @@ mod tests {
         assert_eq!(o.time_ms, Some(1_678_291_365_000));
         let a: Vec<_> = attempts(&o.upstream).collect();
         assert_eq!(a.len(), 3);
-        assert!(a.iter().all(|a| a.status == Some(504) && a.length == Some(0) && a.response_time == Some(5.0)));
+        assert!(a.iter().all(|a| a.status == Some(504) && a.length() == Some(0) && a.response_time() == Some(5.0)));
         assert_eq!(a[0].addr, b"192.168.215.1:80");
     }
 
