@@ -1,26 +1,8 @@
-//! The one diagnosis type every source of evidence produces: logs, probes and cluster checks all
-//! end in `Finding`s, rendered by the same reporting layer.
+//! Shared pieces of a diagnosis: how sure it is and the evidence behind it. Every source of
+//! evidence (logs now; probe and cluster next) reports with these. A common `Finding` type will be
+//! introduced with the second source, shaped by what both need.
 
-use crate::vocab::{GeneratedBy, Layer, Owner};
 use serde::{Deserialize, Serialize};
-
-/// A diagnosis: which status codes, generated where, by which cause, owned by whom, and why we
-/// believe it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Finding {
-    /// Status codes the finding explains.
-    pub codes: Vec<u16>,
-    /// Cause id from the knowledge base.
-    pub cause: String,
-    /// The layer where the fault lives.
-    pub layer: Layer,
-    pub generated_by: GeneratedBy,
-    pub owner: Owner,
-    pub confidence: Confidence,
-    /// What produced the finding, most decisive first.
-    pub evidence: Vec<EvidenceItem>,
-}
 
 /// How sure a diagnosis is, given the evidence the source could offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

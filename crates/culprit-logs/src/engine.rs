@@ -153,7 +153,8 @@ struct Plan {
 struct Chunk {
     input: u32,
     seq: u32,
-    plan: Arc<Plan>,
+    /// `None` marks the end of an input (so ordered per-request output can move on).
+    plan: Option<Arc<Plan>>,
     data: Vec<u8>,
 }
 
@@ -189,7 +190,7 @@ pub fn analyze(
             Source::File(p) => Source::File(p.clone()),
         })
         .collect();
-    let (index, found) = crate::join::build(&readable, &opts.error_logs, opts.max_line);
+    let (index, found) = crate::join::build(&readable, &opts.error_logs, opts.max_line, opts.threads);
     let names: Vec<String> = sources.iter().map(Source::display).collect();
     let mut analysis = run(&readable, &names, opts, index.as_ref(), per_request, progress);
     for (summary, (original, n)) in analysis.inputs.iter_mut().zip(sources.iter().zip(found)) {
@@ -363,14 +364,9 @@ fn read_input(
     let input = u32::try_from(index).unwrap_or(u32::MAX);
     let mut result = ReadResult::default();
     let mut seq = 0u32;
+    // Tells the collector this input is finished (its result counts u32::MAX lines).
     let sentinel = |seq: u32| {
-        // Tells the collector this input is finished (lines = u32::MAX is the marker).
-        let plan = Arc::new(Plan {
-            format: Format::candidates().remove(0),
-            wrapper: Wrapper::None,
-            context: Context::default(),
-        });
-        let _ = tx.send(Chunk { input, seq, plan, data: Vec::new() });
+        let _ = tx.send(Chunk { input, seq, plan: None, data: Vec::new() });
     };
     let (reader, gzip) = match open(source, counter) {
         Ok(r) => r,
@@ -414,8 +410,7 @@ fn read_input(
         }
         let data =
             std::mem::replace(&mut buf, free.try_recv().unwrap_or_else(|_| Vec::with_capacity(crate::input::CHUNK)));
-        let p = plan.clone().expect("plan set above");
-        if tx.send(Chunk { input, seq, plan: p, data }).is_err() {
+        if tx.send(Chunk { input, seq, plan: plan.clone(), data }).is_err() {
             break;
         }
         seq += 1;
@@ -481,10 +476,7 @@ fn process_chunk(
     stats: &mut Stats,
     mut records: Option<RecordSink<'_>>,
 ) -> u32 {
-    if chunk.data.is_empty() {
-        return u32::MAX;
-    }
-    let plan = &chunk.plan;
+    let Some(plan) = &chunk.plan else { return u32::MAX };
     let mut data = &chunk.data[..];
     if data.last() == Some(&b'\n') {
         data = &data[..data.len() - 1];

@@ -185,26 +185,35 @@ const PROBE_BYTES: usize = 64 * 1024;
 /// Build the error-log index: every `extra` source (a separate error log) and every input that
 /// holds error-log lines. Returns the index (`None` when there is nothing to join) and, per input,
 /// the number of error-log lines found in it.
-pub fn build(inputs: &[Source], extra: &[Source], max_line: usize) -> (Option<ErrorIndex>, Vec<u64>) {
+pub fn build(inputs: &[Source], extra: &[Source], max_line: usize, threads: usize) -> (Option<ErrorIndex>, Vec<u64>) {
+    // Inputs first, then the separate error logs (always scanned), at most `threads` at a time.
+    let jobs: Vec<(&Source, bool)> = inputs.iter().map(|s| (s, false)).chain(extra.iter().map(|s| (s, true))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, ErrorIndex)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.clamp(1, jobs.len().max(1)))
+            .map(|_| {
+                let (jobs, next) = (&jobs, &next);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(source, always)) = jobs.get(i) else { break };
+                        let mut idx = ErrorIndex::default();
+                        if always || holds_error_lines(source) {
+                            scan(source, max_line, &mut idx);
+                        }
+                        done.push((i, idx));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
     let mut index = ErrorIndex::default();
     let mut found = Vec::with_capacity(inputs.len());
-    let scan_one = |s: &Source, always: bool| -> ErrorIndex {
-        let mut idx = ErrorIndex::default();
-        if always || holds_error_lines(s) {
-            scan(s, max_line, &mut idx);
-        }
-        idx
-    };
-    let results: Vec<ErrorIndex> = std::thread::scope(|scope| {
-        let handles: Vec<_> = inputs
-            .iter()
-            .map(|s| (s, false))
-            .chain(extra.iter().map(|s| (s, true)))
-            .map(|(s, always)| scope.spawn(move || scan_one(s, always)))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    for (i, idx) in results.into_iter().enumerate() {
+    for (i, idx) in results {
         if i < inputs.len() {
             found.push(idx.lines);
         }

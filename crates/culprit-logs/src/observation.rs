@@ -291,16 +291,4 @@ impl Signals {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
-    #[must_use]
-    pub fn union(self, other: Signals) -> Signals {
-        Signals(self.0 | other.0)
-    }
-}
-
-impl From<Signal> for Signals {
-    fn from(s: Signal) -> Self {
-        let mut out = Signals::default();
-        out.set(s);
-        out
-    }
 }
