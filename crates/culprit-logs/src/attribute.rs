@@ -229,7 +229,8 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     match status {
         499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
         0 => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
-        9 => return Some(a(Cause::UpstreamInvalidResponse, Proxy, High, Rule::Status)),
+        // nginx relayed the upstream's non-HTTP bytes as an HTTP/0.9 answer: the upstream's doing.
+        9 => return Some(a(Cause::UpstreamInvalidResponse, Upstream, High, Rule::Status)),
         _ => {}
     }
     if sig.has(Signal::ClientAborted) {
@@ -250,11 +251,14 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     }
     // 3. The upstream fields.
     if status < 300 {
-        let by = if last.is_some() || !ctx.has_upstream_fields { Upstream } else { Proxy };
+        let by = if obs.proxy_answered || (last.is_none() && ctx.has_upstream_fields) { Proxy } else { Upstream };
         return Some(a(Cause::Ok, by, High, Rule::Success));
     }
     if obs.upstream_answered && status >= 300 {
         return Some(a(Cause::app(status), Upstream, High, Rule::PassedThrough));
+    }
+    if obs.proxy_answered {
+        return Some(no_upstream(obs, status));
     }
     if !ctx.has_upstream_fields {
         return Some(status_only(status));
@@ -307,7 +311,7 @@ fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
         413 => a(Cause::BodyTooLarge, Proxy, High, r),
         408 => a(Cause::ClientRequestTimeout, Proxy, High, r),
         429 => a(Cause::ProxyRateLimited, Proxy, High, r),
-        400 if obs.method.is_empty() => a(Cause::MalformedRequest, Proxy, Medium, r),
+        400 if !is_http_method(obs.method) => a(Cause::MalformedRequest, Proxy, High, r),
         400 => a(Cause::HeaderTooLarge, Proxy, Low, r),
         401 => a(Cause::EdgeAuthRejected, Proxy, Medium, r),
         403 => a(Cause::ProxyAccessDenied, Proxy, Medium, r),
@@ -340,6 +344,12 @@ fn status_only(status: u16) -> Attribution {
     let (cause, generated_by) =
         MOST_LIKELY.get(usize::from(status)).copied().unwrap_or((Cause::app(status), GeneratedBy::Upstream));
     a(cause, generated_by, Confidence::Low, Rule::StatusOnly)
+}
+
+/// A request method nginx would accept: upper-case letters, `_` and `-` (nginx logs what it read
+/// of a broken request line, e.g. `"G@T /x HTTP/1.1"` or `"\x16\x03\x01…"`).
+fn is_http_method(method: &[u8]) -> bool {
+    !method.is_empty() && method.iter().all(|b| b.is_ascii_uppercase() || matches!(b, b'_' | b'-'))
 }
 
 /// ingress-nginx's default backend: `upstream-default-backend` or the controller's 127.0.0.1:8181.

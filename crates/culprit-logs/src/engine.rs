@@ -512,7 +512,11 @@ fn process_chunk(
         if let Some(idx) = index {
             if idx.annotate(&mut obs) {
                 stats.joined += 1;
-            } else if idx.caddy && plan.format.errors_are_logged_separately() && obs.status.is_some_and(|s| s >= 500) {
+            } else if idx.caddy
+                && plan.format.errors_are_logged_separately()
+                && !obs.proxy_answered
+                && obs.status.is_some_and(|s| s >= 500)
+            {
                 obs.upstream_answered = true;
             }
         }

@@ -35,6 +35,9 @@ pub struct Observation<'a> {
     /// The format says the upstream produced the status (Envoy `via_upstream`, an HAProxy server
     /// that sent response headers, an ALB target status), even without upstream fields.
     pub upstream_answered: bool,
+    /// The format says the proxy answered by itself, without an upstream (a Caddy response whose
+    /// logged headers carry no upstream `Date`).
+    pub proxy_answered: bool,
 }
 
 /// The per-attempt upstream fields, each a list separated by `", "` (retries) or `" : "` (internal

@@ -174,8 +174,10 @@ fn iso(ms: i64) -> String {
     format_utc(ms).replace(' ', "T") + "Z"
 }
 
-fn hhmm(ms: i64) -> String {
-    format_utc(ms)[11..16].to_string()
+/// A clock time for a headline: `14:03`, or `14:03:27` when buckets are finer than a minute.
+fn clock(ms: i64, resolution_ms: i64) -> String {
+    let end = if resolution_ms < 60_000 { 19 } else { 16 };
+    format_utc(ms)[11..end].to_string()
 }
 
 /// A rate as a person reads it: `0.01%`, `4.5%`, `15%`.
@@ -303,7 +305,7 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
     let upstreams = shares(&ks.upstreams, ks.count);
     let paths = shares(&ks.paths, ks.count);
     let next_steps = next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5));
-    let headline = headline(svc, &causes[0], start_ms, end_ms, upstreams.first());
+    let headline = headline(svc, &causes[0], (start_ms, end_ms, res), upstreams.first());
     Incident {
         rank,
         headline,
@@ -321,10 +323,12 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
     }
 }
 
-fn headline(svc: &ServiceStats, c: &IncidentCause, start_ms: i64, end_ms: i64, top: Option<&Share>) -> String {
+/// `window`: start and end of the incident and the bucket resolution, all in ms.
+fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64, i64), top: Option<&Share>) -> String {
+    let (start_ms, end_ms, res) = window;
     let service = if svc.name == NO_SERVICE { "all traffic".to_string() } else { svc.name.clone() };
     let rise = match c.baseline_rate {
-        Some(b) => format!("rose from {} to {} at {}", pct(b), pct(c.peak_rate), hhmm(start_ms)),
+        Some(b) => format!("rose from {} to {} at {}", pct(b), pct(c.peak_rate), clock(start_ms, res)),
         None => format!("reached {} (no earlier baseline in these logs)", pct(c.peak_rate)),
     };
     let who = match c.generated_by {
@@ -337,8 +341,8 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, start_ms: i64, end_ms: i64, t
     let mut s = format!(
         "{}s on {service} {rise} ({}–{} UTC), {who}: {} ({} confidence).",
         c.status,
-        hhmm(start_ms),
-        hhmm(end_ms),
+        clock(start_ms, res),
+        clock(end_ms, res),
         c.title,
         match c.confidence {
             Confidence::High => "high",

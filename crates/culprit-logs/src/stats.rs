@@ -2,7 +2,7 @@
 //! template. Each worker fills its own `Stats`; `merge` combines them (and, at scale, results from
 //! other machines), so the order in which chunks are processed does not matter.
 //!
-//! Memory is bounded whatever the input size: time buckets coarsen (10 s, 20 s, 40 s…) to keep at
+//! Memory is bounded whatever the input size: time buckets coarsen (1 s, 2 s, 4 s…) to keep at
 //! most `MAX_BUCKETS` over the span seen, and per-kind upstream and path tables are capped.
 
 use crate::attribute::{Attribution, Cause};
@@ -12,7 +12,8 @@ use culprit_kb::{Confidence, EvidenceItem, GeneratedBy};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
-pub const BASE_RESOLUTION_MS: i64 = 10_000;
+/// The finest bucket: one second, so a 20-second excerpt still has a baseline to compare with.
+pub const BASE_RESOLUTION_MS: i64 = 1_000;
 /// Buckets over the whole span before the resolution doubles.
 pub const MAX_BUCKETS: i64 = 2048;
 /// Distinct upstreams or paths remembered per error kind; the rest are counted under "(other)".

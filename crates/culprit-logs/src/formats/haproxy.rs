@@ -48,7 +48,7 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotHtt
     }
     let date = next_token(&mut rest).ok_or(NotHttplog)?;
     let date = date.strip_prefix(b"[").and_then(|d| d.strip_suffix(b"]")).ok_or(NotHttplog)?;
-    let _frontend = next_token(&mut rest).ok_or(NotHttplog)?;
+    let frontend = next_token(&mut rest).ok_or(NotHttplog)?;
     let backend_server = next_token(&mut rest).ok_or(NotHttplog)?;
     let slash = memchr::memchr(b'/', backend_server).ok_or(NotHttplog)?;
     let timers = next_token(&mut rest).ok_or(NotHttplog)?;
@@ -70,10 +70,11 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotHtt
         return Err(NotHttplog);
     }
     // Optional captured headers, then the quoted request (always last).
-    let request = match memchr::memchr(b'"', rest) {
-        Some(q) => rest[q + 1..].strip_suffix(b"\"").unwrap_or(&rest[q + 1..]),
-        None => b"",
+    let (captures, request) = match memchr::memchr(b'"', rest) {
+        Some(q) => (&rest[..q], rest[q + 1..].strip_suffix(b"\"").unwrap_or(&rest[q + 1..])),
+        None => (rest, &b""[..]),
     };
+    obs.request_id = captured_request_id(captures);
     obs.client = client;
     obs.time_ms = time::parse_clf(date);
     obs.service = &backend_server[..slash];
@@ -90,7 +91,9 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotHtt
     }
     obs.detail = state;
     obs.detail_source = "HAProxy termination state";
-    signals(state, obs.status.unwrap_or(0), server == b"<NOSRV>", obs);
+    // `frontend frontend/<NOSRV>`: no use_backend rule matched and there is no default_backend.
+    let unrouted = server == b"<NOSRV>" && &backend_server[..slash] == frontend;
+    signals(state, obs.status.unwrap_or(0), server == b"<NOSRV>", unrouted, obs);
     // Tr >= 0: the server sent response headers, so the status is the server's (unless HAProxy
     // blocked the response, state P…).
     let tr = t[3].unwrap_or(-1);
@@ -98,9 +101,26 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotHtt
     Ok(())
 }
 
-fn signals(state: &[u8], status: u16, nosrv: bool, obs: &mut Observation<'_>) {
+/// The request id among the captured request headers (`capture request header X-Request-ID`):
+/// the first `{…}` block holds the request captures, `|`-separated, in configuration order; the
+/// id is the first value shaped like one (16+ characters of letters, digits, `-`, `_`, with a digit).
+fn captured_request_id(captures: &[u8]) -> &[u8] {
+    let Some(open) = memchr::memchr(b'{', captures) else { return b"" };
+    let Some(len) = memchr::memchr(b'}', &captures[open..]) else { return b"" };
+    captures[open + 1..open + len]
+        .split(|&b| b == b'|')
+        .find(|v| {
+            v.len() >= 16
+                && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                && v.iter().any(u8::is_ascii_digit)
+        })
+        .unwrap_or(b"")
+}
+
+fn signals(state: &[u8], status: u16, nosrv: bool, unrouted: bool, obs: &mut Observation<'_>) {
     let (who, phase) = (state[0], state[1]);
     let s = match (who, phase) {
+        _ if unrouted && status == 503 => Some(Signal::NoRoute),
         (b'C', _) => Some(Signal::ClientAborted),
         (b'c', _) => Some(Signal::ClientTimeout),
         (b'S', b'C') => Some(Signal::UpstreamConnectRefused),
@@ -110,7 +130,12 @@ fn signals(state: &[u8], status: u16, nosrv: bool, obs: &mut Observation<'_>) {
         (b's', b'H') => Some(Signal::UpstreamReadTimeout),
         (b's', b'Q') | (b'R' | b'P', b'C') => Some(Signal::Overloaded),
         (b'P', b'H' | b'D') => Some(Signal::UpstreamInvalidResponse),
+        // HAProxy writes `<BADREQ>` with 400 PR-- both for a broken request line and for headers
+        // over tune.bufsize: the log cannot tell the two apart (lab/README.md).
         (b'P', b'R') if status == 400 => Some(Signal::InvalidRequest),
+        // `http-request deny deny_status N`: the status says which limit refused.
+        (b'P', b'R') if status == 429 => Some(Signal::RateLimited),
+        (b'P', b'R') if status == 413 => Some(Signal::BodyTooLarge),
         (b'P', b'R' | b'T') => Some(Signal::AccessDenied),
         (b'D', _) => Some(Signal::NoLiveUpstreams),
         _ if nosrv && status == 503 => Some(Signal::NoLiveUpstreams),

@@ -3,7 +3,7 @@
 //! them without allocating; the fields culprit reads (paths, addresses, names) rarely carry escapes,
 //! and where they do (`\u0026` in a query string) templates and keys are unaffected.
 
-use crate::observation::{Observation, Signal};
+use crate::observation::{Observation, Signal, parse_u64};
 use crate::time;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -277,6 +277,26 @@ struct CaddyLine<'a> {
     duration: Option<f64>,
     size: Option<u64>,
     status: Option<u16>,
+    #[serde(borrow)]
+    resp_headers: Option<CaddyResponseHeaders<'a>>,
+}
+
+/// The response headers of a Caddy access-log entry that tell who answered. Go's net/http writes
+/// `Date` outside the header map, so the map holds a `Date` only when an upstream's answer was
+/// copied into it (checked against Caddy 2.6 in lab/README.md).
+#[derive(Deserialize)]
+struct CaddyResponseHeaders<'a> {
+    #[serde(rename = "Date", borrow)]
+    date: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Content-Length", borrow)]
+    content_length: Option<Vec<&'a RawValue>>,
+}
+
+/// The request headers of a Caddy log entry that culprit reads (Go canonicalises the names).
+#[derive(Deserialize)]
+struct CaddyRequestHeaders<'a> {
+    #[serde(rename = "X-Request-Id", borrow)]
+    request_id: Option<Vec<&'a RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +312,8 @@ struct CaddyRequest<'a> {
     host: Option<&'a RawValue>,
     #[serde(borrow)]
     uri: Option<&'a RawValue>,
+    #[serde(borrow)]
+    headers: Option<CaddyRequestHeaders<'a>>,
 }
 
 /// The client address of a Caddy request object, without port.
@@ -324,6 +346,26 @@ pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThi
     obs.service = raw(req.host);
     obs.request_time = c.duration;
     obs.bytes_sent = c.size;
+    obs.request_id =
+        req.headers.and_then(|h| h.request_id).and_then(|v| v.first().copied()).map_or(&b""[..], |v| raw(Some(v)));
+    if let Some(headers) = c.resp_headers {
+        obs.upstream_answered = headers.date.is_some();
+        obs.proxy_answered = headers.date.is_none();
+        // A relayed answer shorter than the Content-Length it announced: the upstream died mid-body
+        // (Caddy's `aborting with incomplete response` error carries no request to join on).
+        let declared = headers.content_length.and_then(|v| v.first().copied()).and_then(|v| parse_u64(raw(Some(v))));
+        let status = c.status.unwrap_or(0);
+        if obs.upstream_answered
+            && (200..400).contains(&status)
+            && !matches!(status, 204 | 304)
+            && obs.method != b"HEAD"
+            && declared.is_some_and(|d| c.size.is_some_and(|s| s < d))
+        {
+            obs.signals.set(Signal::UpstreamDiedMidResponse);
+            obs.detail = b"response shorter than its Content-Length";
+            obs.detail_source = "Caddy access log";
+        }
+    }
     let _ = (c.logger, c.msg);
     Ok(())
 }

@@ -83,10 +83,15 @@ pub fn signal(message: &[u8]) -> Option<Signal> {
         Signal::UpstreamConnectRefused
     } else if has(b"while connecting to upstream") && (has(b"(110: ") || has(b"timed out")) {
         Signal::UpstreamConnectTimeout
+    } else if has(b"while reading upstream")
+        && (has(b"prematurely closed") || has(b"(104: ") || has(b"reset by peer") || has(b"timed out"))
+    {
+        // "while reading upstream" (not "… response header from upstream"): the status line and
+        // headers were already relayed, so the body was cut short. nginx 1.22 writes a reset here
+        // as `readv() failed (104: Connection reset by peer) while reading upstream`.
+        Signal::UpstreamDiedMidResponse
     } else if has(b"upstream timed out") {
         Signal::UpstreamReadTimeout
-    } else if has(b"prematurely closed connection while reading upstream") {
-        Signal::UpstreamDiedMidResponse
     } else if has(b"client prematurely closed") || has(b"client closed") {
         Signal::ClientAborted
     } else if has(b"upstream prematurely closed") {
@@ -154,6 +159,11 @@ mod tests {
             (b"limiting requests, excess: 5.000 by zone \"z\"", Signal::RateLimited),
             (b"client intended to send too large body: 2097152 bytes", Signal::BodyTooLarge),
             (b"epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", Signal::ClientAborted),
+            // Written by nginx 1.22 in the lab (lab/README.md).
+            (b"readv() failed (104: Connection reset by peer) while reading upstream", Signal::UpstreamDiedMidResponse),
+            (b"client sent invalid method while reading client request line", Signal::InvalidRequest),
+            (b"client sent too long header line: \"Cookie: session=ccc...\" while reading client request headers", Signal::HeaderTooLarge),
+            (b"epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream", Signal::ClientAborted),
         ];
         for (m, s) in cases {
             assert_eq!(signal(m), Some(*s), "{}", String::from_utf8_lossy(m));
