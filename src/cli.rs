@@ -102,7 +102,7 @@ pub struct LogsArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Aggregation bucket: 30s, 1m, 5m, 1h (default: automatic, from 10 s up as the span grows).
+    /// Aggregation bucket: 30s, 1m, 5m, 1h (default: automatic, from 1 s up as the span grows).
     #[arg(long, value_name = "DURATION")]
     pub bucket: Option<String>,
 

@@ -489,8 +489,17 @@ mod tests {
         assert_eq!(r.cause, Cause::ProxyRedirect);
         let r = attr(u, &line("502", "0.000 [x] [] backend 0 0.000 502 a"));
         assert_eq!((r.cause, r.rule), (Cause::NoLiveUpstreams, Rule::NoServerInGroup));
-        let r = attr(u, &line("009", "0.002 [a-b-80] [] 10.0.0.1:80 20 0.002 009 a"));
-        assert_eq!(r.cause, Cause::UpstreamInvalidResponse);
+        // nginx relays the upstream's non-HTTP bytes: the upstream's doing (lab/README.md).
+        let r = attr(u, &line("009", "0.002 [a-b-80] [] 10.0.0.1:80 52 0.000 200 a"));
+        assert_eq!((r.cause, r.generated_by), (Cause::UpstreamInvalidResponse, GeneratedBy::Upstream));
+        // A broken request line is visible in $request even when the error log says nothing.
+        let r = attr(
+            u,
+            r#"127.0.0.1 - - [22/Nov/2026:06:30:34 +0000] "G@T /shop/malformed/1 HTTP/1.1" 400 157 "-" "-" 0 0.000 [] [] - - - - 76ce7eb7"#,
+        );
+        assert_eq!((r.cause, r.confidence), (Cause::MalformedRequest, Confidence::High));
+        let r = attr(u, &line("400", "0.000 [] [] - - - - a"));
+        assert_eq!((r.cause, r.confidence), (Cause::HeaderTooLarge, Confidence::Low));
     }
 
     #[test]

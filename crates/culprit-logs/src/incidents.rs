@@ -9,7 +9,7 @@
 //!   `FALSE_ALARM` divided by the number of buckets tested.
 //! - Kinds present in most buckets but never spiking are *chronic*: reported apart from incidents.
 //! - Each service is analysed at its own resolution: aggregate buckets are merged until they hold
-//!   about `TARGET_REQUESTS_PER_BUCKET` requests (a quiet service at 10-second buckets would show
+//!   about `TARGET_REQUESTS_PER_BUCKET` requests (a quiet service at 1-second buckets would show
 //!   rates of 0% or 100%), while keeping at least `MIN_DETECTION_BUCKETS` over the span.
 //! - With too few buckets for a baseline (a short excerpt taken during the outage), a kind with a
 //!   high overall rate is reported as an incident whose baseline is unknown.

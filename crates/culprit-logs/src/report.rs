@@ -174,9 +174,9 @@ fn iso(ms: i64) -> String {
     format_utc(ms).replace(' ', "T") + "Z"
 }
 
-/// A clock time for a headline: `14:03`, or `14:03:27` when buckets are finer than a minute.
-fn clock(ms: i64, resolution_ms: i64) -> String {
-    let end = if resolution_ms < 60_000 { 19 } else { 16 };
+/// A clock time for a headline: `14:03`, or `14:03:27` when the window does not fall on minutes.
+fn clock(ms: i64, seconds: bool) -> String {
+    let end = if seconds { 19 } else { 16 };
     format_utc(ms)[11..end].to_string()
 }
 
@@ -305,7 +305,7 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
     let upstreams = shares(&ks.upstreams, ks.count);
     let paths = shares(&ks.paths, ks.count);
     let next_steps = next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5));
-    let headline = headline(svc, &causes[0], (start_ms, end_ms, res), upstreams.first());
+    let headline = headline(svc, &causes[0], (start_ms, end_ms), upstreams.first());
     Incident {
         rank,
         headline,
@@ -323,12 +323,13 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
     }
 }
 
-/// `window`: start and end of the incident and the bucket resolution, all in ms.
-fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64, i64), top: Option<&Share>) -> String {
-    let (start_ms, end_ms, res) = window;
+/// `window`: start and end of the incident, in ms.
+fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Option<&Share>) -> String {
+    let (start_ms, end_ms) = window;
+    let seconds = start_ms % 60_000 != 0 || end_ms % 60_000 != 0;
     let service = if svc.name == NO_SERVICE { "all traffic".to_string() } else { svc.name.clone() };
     let rise = match c.baseline_rate {
-        Some(b) => format!("rose from {} to {} at {}", pct(b), pct(c.peak_rate), clock(start_ms, res)),
+        Some(b) => format!("rose from {} to {} at {}", pct(b), pct(c.peak_rate), clock(start_ms, seconds)),
         None => format!("reached {} (no earlier baseline in these logs)", pct(c.peak_rate)),
     };
     let who = match c.generated_by {
@@ -341,8 +342,8 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64, i64), top:
     let mut s = format!(
         "{}s on {service} {rise} ({}–{} UTC), {who}: {} ({} confidence).",
         c.status,
-        clock(start_ms, res),
-        clock(end_ms, res),
+        clock(start_ms, seconds),
+        clock(end_ms, seconds),
         c.title,
         match c.confidence {
             Confidence::High => "high",

@@ -198,4 +198,54 @@ mod tests {
         let mut o = Observation::default();
         assert!(parse(b"hello world", &mut o).is_err());
     }
+
+    /// Lines HAProxy 2.6.12 wrote in the lab (lab/README.md).
+    #[test]
+    fn lab_lines() {
+        let line = |l: &'static str| {
+            let mut obs = Observation::default();
+            parse(l.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{l}"));
+            obs
+        };
+        let ok = line(
+            r#"127.0.0.1:58812 [22/Nov/2026:06:30:54.764] lab lab-shop-8080/shop-1 0/0/0/0/0 200 165 - - ---- 1/1/0/0/0 0/0 {0000000200019488420deab51d164184} "GET /shop/items/516 HTTP/1.1""#,
+        );
+        assert_eq!(ok.request_id, b"0000000200019488420deab51d164184");
+        assert_eq!((ok.service, ok.upstream.addr), (&b"lab-shop-8080"[..], &b"shop-1"[..]));
+        // A captured Host is not an id; the id is found among several captures.
+        assert_eq!(captured_request_id(b"{1wt.eu} {}"), b"");
+        assert_eq!(
+            captured_request_id(b"{shop.example.com|6f1c2a9e-55e1-4c1b-9a77-0f3c2d1e4b5a} {}"),
+            b"6f1c2a9e-55e1-4c1b-9a77-0f3c2d1e4b5a"
+        );
+        let cases = [
+            (
+                r#"127.0.0.1:59062 [22/Nov/2026:06:30:55.089] lab lab/<NOSRV> -1/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 {00000002000cb3265e703615fe7a4aef} "GET /old-app/page/4701 HTTP/1.1""#,
+                Cause::NoRoute,
+            ),
+            (
+                r#"127.0.0.1:35834 [22/Nov/2026:06:16:32.325] lab lab/<NOSRV> 0/-1/-1/-1/0 429 225 - - PR-- 1/1/0/0/0 0/0 {00000002000f0e7d03266b51d76b3920} "GET /api/v1/things/1585 HTTP/1.1""#,
+                Cause::ProxyRateLimited,
+            ),
+            (
+                r#"127.0.0.1:35578 [22/Nov/2026:06:31:01.727] lab lab/<NOSRV> 0/-1/-1/-1/0 413 214 - - PR-- 4/4/0/0/0 0/0 {000000020005e4225a7e3ae227a10c07} "POST /shop/upload HTTP/1.1""#,
+                Cause::BodyTooLarge,
+            ),
+            (
+                r#"127.0.0.1:36518 [22/Nov/2026:06:16:33.325] lab lab/<NOSRV> -1/-1/-1/-1/0 400 0 - - PR-- 5/5/0/0/0 0/0 "<BADREQ>""#,
+                Cause::MalformedRequest,
+            ),
+            (
+                r#"127.0.0.1:36274 [22/Nov/2026:06:31:02.789] lab lab-checkout-8080/checkout-1 0/2000/-1/-1/2000 503 217 - - SC-- 48/48/45/0/2 0/0 {00000002000f0dd4f3ee9589402ef2ee} "GET /checkout/cart/3819 HTTP/1.1""#,
+                Cause::UpstreamConnectionRefused,
+            ),
+            (
+                r#"127.0.0.1:58800 [22/Nov/2026:06:30:54.739] lab lab-legacy-8080/legacy-1 0/0/0/0/20 200 1123 - - SD-- 1/1/0/0/0 0/0 {000000020006e75b40992aed8663100f} "GET /legacy/midbody HTTP/1.1""#,
+                Cause::UpstreamDiedMidResponse,
+            ),
+        ];
+        for (l, cause) in cases {
+            assert_eq!(attr(l).0, cause, "{l}");
+        }
+    }
 }

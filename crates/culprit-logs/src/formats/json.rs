@@ -443,4 +443,35 @@ mod caddy_tests {
         assert_eq!(caddy_signal(e.message), Some(Signal::UpstreamConnectRefused));
         assert!(caddy(err, &mut Observation::default()).is_err());
     }
+
+    /// Entries Caddy 2.6.2 wrote in the lab (lab/README.md).
+    #[test]
+    fn lab_entries() {
+        use crate::attribute::{Cause, attribute};
+        use culprit_kb::GeneratedBy;
+        let ctx = crate::formats::Format::by_name("caddy").unwrap().context();
+        let judge = |l: &[u8]| {
+            let mut o = Observation::default();
+            caddy(l, &mut o).unwrap();
+            let a = attribute(&o, &ctx).unwrap();
+            (o.request_id.to_vec(), a.cause, a.generated_by)
+        };
+        let passed = br#"{"level":"error","ts":1795329077.469731,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"46942","proto":"HTTP/1.1","method":"GET","host":"shop.lab.test","uri":"/shop/status/404","headers":{"User-Agent":["culprit-lab/1"],"Connection":["close"],"X-Request-Id":["00000003000f3ee4510ddce4f501a0b3"]}},"user_id":"","duration":0.000219933,"size":35,"status":404,"resp_headers":{"Server":["Caddy","lab-backend"],"Date":["Sun, 22 Nov 2026 06:31:17 GMT"],"Content-Type":["application/json"],"Content-Length":["35"]}}"#;
+        assert_eq!(
+            judge(passed),
+            (b"00000003000f3ee4510ddce4f501a0b3".to_vec(), Cause::AppNotFound, GeneratedBy::Upstream)
+        );
+        let own = br#"{"level":"error","ts":1795329077.2195318,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"46776","proto":"HTTP/1.1","method":"GET","host":"shop.lab.test","uri":"/old-app/page/4701","headers":{"X-Request-Id":["00000003000cb3265e703615fe7a4aef"]}},"user_id":"","duration":0.000035106,"size":8,"status":404,"resp_headers":{"Content-Type":["text/plain; charset=utf-8"],"Server":["Caddy"]}}"#;
+        assert_eq!(judge(own).1, Cause::NoRoute);
+        let cut = br#"{"level":"info","ts":1795329076.8901477,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"46512","proto":"HTTP/1.1","method":"GET","host":"shop.lab.test","uri":"/legacy/midbody","headers":{"X-Request-Id":["000000030006e75b40992aed8663100f"]}},"user_id":"","duration":0.020622583,"size":1000,"status":200,"resp_headers":{"Server":["Caddy"],"Date":["Sun, 22 Nov 2026 06:31:16 GMT"],"Content-Type":["application/octet-stream"],"Content-Length":["100000"]}}"#;
+        assert_eq!(judge(cut).1, Cause::UpstreamDiedMidResponse);
+        let big_body = b"readfrom tcp 127.0.0.1:59092->127.0.0.1:41393: {id=8ghpdqgjs} requestbody.errorWrapper.Read (requestbody.go:63): HTTP 413: http: request body too large";
+        assert_eq!(caddy_signal(big_body), Some(Signal::BodyTooLarge));
+        assert_eq!(caddy_signal(b"net/http: timeout awaiting response headers"), Some(Signal::UpstreamReadTimeout));
+        assert_eq!(
+            caddy_signal(br#"net/http: HTTP/1.x transport connection broken: malformed HTTP status code "Debian-2""#),
+            Some(Signal::UpstreamInvalidResponse)
+        );
+        assert_eq!(caddy_signal(b"EOF"), Some(Signal::UpstreamClosedPrematurely));
+    }
 }
