@@ -37,6 +37,10 @@ pub enum Command {
     /// incidents.
     #[command(after_help = LOGS_EXAMPLES)]
     Logs(Box<LogsArgs>),
+    /// Send one request like `curl -v` and say what the answer means: phase timings, the redirect
+    /// chain, which layer answered, rate limits, API hygiene; bisect along the path with --via.
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(Box<ProbeArgs>),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -68,6 +72,100 @@ Examples:
   culprit logs app.log --nginx-format '$remote_addr \"$request\" $status $upstream_status'
 
 Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs.";
+
+const PROBE_EXAMPLES: &str = "\
+Examples:
+  culprit probe https://shop.example.com/api/cart         who answered, how long each phase took
+  culprit probe -X POST --json-data '{\"id\":1}' https://api.example.com/orders
+  culprit probe https://api.example.com/ --resolve api.example.com:443:10.0.0.7
+  culprit probe https://shop.example.com/api/cart --via ingress=http://127.0.0.1:8443 \\
+      --via pod=http://127.0.0.1:8080                     where along the path it goes wrong
+  culprit probe http://shop.example.com/ --check-status   exit 3/4/5 by the final status class
+
+--json writes the report (schema culprit.probe.report/1 in docs/json.md); to send a JSON body use
+--json-data. Authorization and cookies are redacted in every output.
+
+Exit status: 0 answered (any status, unless --check-status); 1 no answer (DNS, connect, TLS,
+timeout, reset); 2 unusable arguments; with --check-status 3, 4 or 5 for a final 3xx, 4xx or 5xx.";
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The URL (http:// is assumed when no scheme is given).
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Request method.
+    #[arg(short = 'X', long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// A request header, "Name: value" (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Request body; @FILE reads it from a file, @- from stdin. Implies POST unless -X is given.
+    #[arg(short = 'd', long, value_name = "DATA", conflicts_with = "json_data")]
+    pub data: Option<String>,
+
+    /// A JSON request body (or @FILE), with Content-Type and Accept set to application/json.
+    #[arg(long, value_name = "DATA")]
+    pub json_data: Option<String>,
+
+    /// Connect to ADDR for HOST:PORT instead of resolving it (curl's --resolve HOST:PORT:ADDR).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+
+    /// Connect to ADDR:PORT2 for HOST:PORT (curl's --connect-to, host and port given).
+    #[arg(long, value_name = "HOST:PORT:ADDR:PORT2")]
+    pub connect_to: Vec<String>,
+
+    /// Total time allowed per request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Time allowed for the TCP connection, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Use HTTP/1.1 only.
+    #[arg(long = "http1.1", conflicts_with = "http2")]
+    pub http1: bool,
+
+    /// Use HTTP/2 (ALPN on https://, prior knowledge on http://).
+    #[arg(long)]
+    pub http2: bool,
+
+    /// Do not check the server's certificate (said loudly in the output).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// Trust the CA certificates in this PEM file too.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
+
+    /// Follow at most this many redirects.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_redirects: usize,
+
+    /// Do not follow redirects.
+    #[arg(long)]
+    pub no_follow: bool,
+
+    /// Response body bytes kept (and shown) per response.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_body: usize,
+
+    /// Bisect: send the same request (same Host) to each entry point, outermost first:
+    /// --via lb=https://… --via ingress=http://127.0.0.1:8443 --via pod=http://127.0.0.1:8080.
+    #[arg(long, value_name = "NAME=URL")]
+    pub via: Vec<String>,
+
+    /// Exit 3, 4 or 5 when the final status is 3xx, 4xx or 5xx.
+    #[arg(long)]
+    pub check_status: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {

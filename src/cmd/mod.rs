@@ -2,6 +2,7 @@
 
 mod explain;
 mod logs;
+mod probe;
 
 use crate::cli::{Command, OutputArgs};
 use crate::output::Format;
@@ -17,6 +18,10 @@ pub enum Status {
     Failure = 1,
     /// The input is not something culprit can use.
     Unusable = 2,
+    /// `probe --check-status`: the final status was 3xx, 4xx or 5xx.
+    Redirection = 3,
+    ClientError = 4,
+    ServerError = 5,
 }
 
 impl From<Status> for std::process::ExitCode {
@@ -29,6 +34,7 @@ pub fn run(command: Command) -> Result<Status> {
     match command {
         Command::Explain(args) => explain::run(&args),
         Command::Logs(args) => logs::run(&args),
+        Command::Probe(args) => probe::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut crate::cli::Cli::command(), "culprit", &mut std::io::stdout());
             Ok(Status::Success)

@@ -35,6 +35,8 @@ pub enum Behaviour {
     Status(u16),
     /// 301 to the same URL with the scheme flipped from `X-Forwarded-Proto`: half of a redirect loop.
     RedirectFlip,
+    /// 302 from `…/loop-a` to `…/loop-b` and back: a redirect loop on one scheme.
+    RedirectLoop,
     /// Read the request, then reset the connection (RST) before any response byte.
     Reset,
     /// Read the request, then close the connection cleanly without answering.
@@ -66,6 +68,7 @@ impl Behaviour {
         }
         match last {
             "redirect-flip" => Behaviour::RedirectFlip,
+            "loop-a" | "loop-b" => Behaviour::RedirectLoop,
             "reset" => Behaviour::Reset,
             "close" => Behaviour::Close,
             "garbage" => Behaviour::Garbage,
@@ -321,6 +324,12 @@ fn respond(stream: &mut TcpStream, request: &Request, behaviour: Behaviour) -> i
             let to = if request.forwarded_proto.as_deref() == Some("https") { "http" } else { "https" };
             let location = format!("Location: {to}://{}{}\r\n", request.host, request.path);
             answer(stream, request, 301, &[location.as_str()])
+        }
+        Behaviour::RedirectLoop => {
+            let path = request.path.split('?').next().unwrap_or("");
+            let to = if path.ends_with("loop-a") { "loop-b" } else { "loop-a" };
+            let location = format!("Location: {}{to}\r\n", &path[..path.len() - 6]);
+            answer(stream, request, 302, &[location.as_str()])
         }
         Behaviour::Reset => {
             reset(stream);

@@ -35,36 +35,52 @@ pub const INCIDENT_SERVICE: &str = "lab-checkout-8080";
 /// hold up the plan (the plan's phases are wall-clock times).
 const DRIVER_THREADS: usize = 48;
 
+/// The backends and one proxy in front of them, running. Dropping it stops everything.
+#[derive(Debug)]
+pub struct Lab {
+    pub records: Records,
+    pub proxy: Proxy,
+    /// The backends by name (`shop`, `cart`, `reports`, `legacy`, `api`, `default-backend`).
+    pub backends: Vec<Backend>,
+    /// The backend the incident crashes.
+    pub checkout: Mutex<Backend>,
+}
+
+impl Lab {
+    /// Starts the backends and `kind` in front of them, with every file in `dir`.
+    pub fn start(kind: ProxyKind, dir: &Path) -> anyhow::Result<Lab> {
+        let records = Records::default();
+        let backend = |name: &str| Backend::start(name, &records).with_context(|| format!("starting backend {name}"));
+        let mut backends = Vec::new();
+        for name in ["shop", "cart", "reports", "legacy", "api"] {
+            backends.push(backend(name)?);
+        }
+        backends.push(Backend::start_fixed("default-backend", &records, Some(Behaviour::Status(404)))?);
+        let checkout = backend("checkout")?;
+        let mut vars: BTreeMap<&str, String> = BTreeMap::new();
+        for (var, b) in ["SHOP", "CART", "REPORTS", "LEGACY", "API", "DEFAULT"].into_iter().zip(&backends) {
+            vars.insert(var, b.addr().port().to_string());
+        }
+        vars.insert("CHECKOUT", checkout.addr().port().to_string());
+        // Ports nothing listens on: pods that are gone, a targetPort nobody serves.
+        for name in ["DEAD1", "DEAD2", "DEAD3", "DEAD4"] {
+            vars.insert(name, free_port()?.to_string());
+        }
+        let proxy = Proxy::start(kind, dir, &vars)?;
+        Ok(Lab { records, proxy, backends, checkout: Mutex::new(checkout) })
+    }
+
+    /// A backend by name.
+    pub fn backend(&self, name: &str) -> Option<&Backend> {
+        self.backends.iter().find(|b| b.name() == name)
+    }
+}
+
 /// Runs the lab once for `kind`, with every file in `dir`.
 pub fn run(kind: ProxyKind, plan: &Plan, dir: &Path) -> anyhow::Result<LabRun> {
-    let records = Records::default();
-    let backend = |name: &str| Backend::start(name, &records).with_context(|| format!("starting backend {name}"));
-    let shop = backend("shop")?;
-    let checkout = Mutex::new(backend("checkout")?);
-    let cart = backend("cart")?;
-    let reports = backend("reports")?;
-    let legacy = backend("legacy")?;
-    let api = backend("api")?;
-    let default_backend = Backend::start_fixed("default-backend", &records, Some(Behaviour::Status(404)))?;
-
-    let mut vars: BTreeMap<&str, String> = BTreeMap::new();
-    for (name, b) in [
-        ("SHOP", &shop),
-        ("CART", &cart),
-        ("REPORTS", &reports),
-        ("LEGACY", &legacy),
-        ("API", &api),
-        ("DEFAULT", &default_backend),
-    ] {
-        vars.insert(name, b.addr().port().to_string());
-    }
-    vars.insert("CHECKOUT", checkout.lock().expect("lock").addr().port().to_string());
-    // Ports nothing listens on: pods that are gone, a targetPort nobody serves.
-    for name in ["DEAD1", "DEAD2", "DEAD3", "DEAD4"] {
-        vars.insert(name, free_port()?.to_string());
-    }
-
-    let mut proxy = Proxy::start(kind, dir, &vars)?;
+    let lab = Lab::start(kind, dir)?;
+    // The backends must outlive the traffic: keep them bound to the end of the run.
+    let Lab { records, checkout, mut proxy, backends: _backends } = lab;
     let tag = match kind {
         ProxyKind::Nginx => 1,
         ProxyKind::Haproxy => 2,

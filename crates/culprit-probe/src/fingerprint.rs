@@ -1,0 +1,115 @@
+//! Which layer wrote a response: the knowledge base's responder markers (headers, body text)
+//! matched against it. A proxy's `Server` header is on every response it relays, so it only says
+//! the proxy was on the path; its error-page text, or a header only it writes, says it answered.
+
+use culprit_kb::{Confidence, Layer, MarkerKind, kb};
+
+use crate::exchange::Response;
+
+/// Who answered, with the evidence.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Responder {
+    /// Knowledge-base responder id; `application` when no component's own markers matched.
+    pub id: String,
+    pub name: String,
+    pub layer: Layer,
+    pub confidence: Confidence,
+    pub evidence: Vec<String>,
+    /// Components seen on the path that did not write the response (`Server: nginx` on a relayed
+    /// answer, `via: 1.1 google`).
+    pub on_path: Vec<String>,
+}
+
+/// A pass-through answer from the application never carries a proxy's error page, so a body
+/// marker (or a header only that component writes when it answers itself) decides.
+pub fn identify(response: &Response) -> Responder {
+    let body = String::from_utf8_lossy(&response.body[..response.body.len().min(64 * 1024)]).to_lowercase();
+    let mut best: Option<(u32, &culprit_kb::Responder, Vec<String>)> = None;
+    let mut on_path = Vec::new();
+    for r in &kb().responders {
+        let mut score = 0u32;
+        let mut evidence = Vec::new();
+        let mut path_only = false;
+        for m in &r.markers {
+            let needle = m.text.to_lowercase();
+            let hit = match m.kind {
+                MarkerKind::Header => {
+                    let name = m.name.as_deref().unwrap_or("");
+                    response.headers_named(name).find(|v| needle.is_empty() || v.to_lowercase().contains(&needle)).map(
+                        |v| {
+                            let weight = if name == "server" || m.passthrough { 1 } else { 3 };
+                            (weight, format!("header {name}: {v}"))
+                        },
+                    )
+                }
+                MarkerKind::Body => body.contains(&needle).then(|| (4, format!("body contains \"{}\"", m.text))),
+            };
+            if let Some((weight, text)) = hit {
+                if m.passthrough || (m.kind == MarkerKind::Header && weight == 1) {
+                    path_only = true;
+                    evidence.push(text);
+                } else {
+                    score += weight;
+                    evidence.push(text);
+                }
+            }
+        }
+        if score == 0 && path_only {
+            on_path.push(format!("{} ({})", r.name, evidence.join("; ")));
+            // A Server header alone: the proxy answered only when the body is not the app's.
+            if response.status >= 500 && !looks_like_app_body(response) && response.body_bytes < 1024 {
+                score = 1;
+            }
+        }
+        if score > 0 && best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+            best = Some((score, r, evidence));
+        }
+    }
+    if let Some((score, r, evidence)) = best {
+        let confidence = match score {
+            s if s >= 4 => Confidence::High,
+            2..=3 => Confidence::Medium,
+            _ => Confidence::Low,
+        };
+        on_path.retain(|p| !p.starts_with(&r.name));
+        Responder { id: r.id.clone(), name: r.name.clone(), layer: r.layer, confidence, evidence, on_path }
+    } else {
+        let mut evidence = vec!["no proxy, load balancer or CDN error page or header matched".to_owned()];
+        if let Some(server) = response.header("server") {
+            evidence.push(format!("header server: {server}"));
+        }
+        if looks_like_app_body(response) {
+            evidence.push("the body is the application's (JSON or problem details)".into());
+        }
+        let confidence = if on_path.is_empty() { Confidence::Medium } else { Confidence::High };
+        Responder {
+            id: "application".into(),
+            name: "the application".into(),
+            layer: Layer::App,
+            confidence,
+            evidence,
+            on_path,
+        }
+    }
+}
+
+fn looks_like_app_body(response: &Response) -> bool {
+    let ct = response.header("content-type").unwrap_or("").to_ascii_lowercase();
+    ct.contains("json") || ct.contains("problem")
+}
+
+/// The knowledge base's causes of `status` that this responder's layer generates, most likely first.
+pub fn causes_at(status: u16, responder: &Responder) -> Vec<&'static culprit_kb::Cause> {
+    let kb = kb();
+    let all = kb.causes_for_code(status);
+    let known: Vec<&str> =
+        kb.responder(&responder.id).map(|r| r.causes.iter().map(String::as_str).collect()).unwrap_or_default();
+    let mut picked: Vec<&culprit_kb::Cause> = all
+        .iter()
+        .copied()
+        .filter(|c| c.produces.iter().any(|p| p.code == status && p.by == responder.layer))
+        .collect();
+    // Prefer what this component is known for.
+    picked.sort_by_key(|c| !known.contains(&c.id.as_str()));
+    if picked.is_empty() { all } else { picked }
+}

@@ -1,0 +1,120 @@
+//! TLS against a real rustls server on loopback with a certificate made at test time: handshake
+//! timing, the self-signed failure, `--cacert`, a certificate for another host, and `-k`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use culprit_probe::{Options, run};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A TLS server for `names` answering every request with 200; returns its address and the
+/// certificate (PEM). Runs on its own thread until the test process ends.
+fn tls_server(names: &[&str]) -> (SocketAddr, String) {
+    let cert = rcgen::generate_simple_self_signed(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    let pem = cert.cert.pem();
+    let der = CertificateDer::from(cert.cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let mut buf = vec![0u8; 4096];
+                    let mut seen = Vec::new();
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let body = b"{\"ok\":true}";
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = tls.write_all(head.as_bytes()).await;
+                    let _ = tls.write_all(body).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+    });
+    (addr, pem)
+}
+
+#[test]
+fn self_signed_cacert_wrong_host_and_insecure() {
+    let (addr, pem) = tls_server(&["localhost"]);
+    let url = format!("https://localhost:{}/health", addr.port());
+    let resolve =
+        culprit_probe::options::parse_override(&format!("localhost:{}:127.0.0.1", addr.port()), false).unwrap();
+    let base = Options { overrides: vec![resolve], ..Options::default() };
+
+    // Unknown issuer: the TLS phase fails with the way out in the message.
+    let r = run(&url, &base, &[]).unwrap();
+    let f = r.outcome.failure.as_ref().expect("a TLS failure");
+    assert_eq!(f.phase, culprit_probe::exchange::Phase::Tls);
+    assert!(f.message.contains("self-signed") && f.message.contains("--cacert"), "{}", f.message);
+
+    // Trusted with --cacert: a full exchange, the handshake timed.
+    let mut ca = tempfile::NamedTempFile::new().unwrap();
+    ca.write_all(pem.as_bytes()).unwrap();
+    let trusted = Options { cacert: Some(ca.path().to_owned()), ..base.clone() };
+    let r = run(&url, &trusted, &[]).unwrap();
+    assert_eq!(r.outcome.status, Some(200), "{:?}", r.outcome);
+    let hop = &r.hops[0];
+    assert!(hop.timings.tls_ms.is_some_and(|t| t > 0.0), "{:?}", hop.timings);
+    let tls = hop.tls.as_ref().unwrap();
+    assert_eq!((tls.alpn.as_deref(), tls.unverified), (Some("http/1.1"), false));
+    assert!(tls.version.starts_with("TLSv1"), "{}", tls.version);
+
+    // The same certificate presented for another name.
+    let other = format!("https://127.0.0.1:{}/health", addr.port());
+    let r = run(&other, &trusted, &[]).unwrap();
+    let f = r.outcome.failure.as_ref().expect("a name mismatch");
+    assert!(f.message.contains("not valid for 127.0.0.1"), "{}", f.message);
+
+    // -k: accepted, and marked unverified.
+    let insecure = Options { insecure: true, ..base };
+    let r = run(&url, &insecure, &[]).unwrap();
+    assert_eq!(r.outcome.status, Some(200));
+    assert!(r.hops[0].tls.as_ref().unwrap().unverified);
+    assert!(r.request.insecure);
+}
+
+#[test]
+fn plain_http_to_a_tls_port_and_tls_to_a_plain_port() {
+    let (addr, _) = tls_server(&["localhost"]);
+    // HTTP/1.1 bytes to a TLS server: it drops the connection without an HTTP answer.
+    let r = run(&format!("http://127.0.0.1:{}/", addr.port()), &Options::default(), &[]).unwrap();
+    assert!(r.outcome.status.is_none());
+    assert_eq!(r.outcome.failure.as_ref().unwrap().phase, culprit_probe::exchange::Phase::Response);
+    // TLS to a port that speaks plain HTTP: the handshake fails, naming the likely reason.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in plain.incoming().flatten().take(1) {
+            let mut s = stream;
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let r = run(&format!("https://127.0.0.1:{port}/"), &Options { insecure: true, ..Options::default() }, &[]).unwrap();
+    assert_eq!(r.outcome.failure.as_ref().unwrap().phase, culprit_probe::exchange::Phase::Tls, "{:?}", r.outcome);
+}
