@@ -107,9 +107,19 @@ pub fn causes_at(status: u16, responder: &Responder) -> Vec<&'static culprit_kb:
     let mut picked: Vec<&culprit_kb::Cause> = all
         .iter()
         .copied()
-        .filter(|c| c.produces.iter().any(|p| p.code == status && p.by == responder.layer))
+        .filter(|c| c.produces.iter().any(|p| p.code == status && p.by == responder.layer && !names_another(p, responder)))
         .collect();
     // Prefer what this component is known for.
     picked.sort_by_key(|c| !known.contains(&c.id.as_str()));
     if picked.is_empty() { all } else { picked }
+}
+
+/// A production whose note names a different component ("Caddy request_body max_size" when nginx
+/// answered) does not apply to this responder.
+fn names_another(p: &culprit_kb::Production, responder: &Responder) -> bool {
+    let Some(note) = p.note.as_deref() else { return false };
+    let note = note.to_lowercase();
+    kb().responders.iter().any(|r| {
+        r.id != responder.id && !responder.name.to_lowercase().contains(&r.name.to_lowercase()) && note.contains(&r.name.to_lowercase())
+    })
 }

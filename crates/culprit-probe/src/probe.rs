@@ -523,7 +523,9 @@ fn describe_point(hop: &Hop) -> String {
     match (&hop.response, &hop.failure) {
         (Some(r), _) => {
             let who = hop.responder.as_ref().map_or(String::new(), |x| format!(" from {}", x.name));
-            format!("{} {}{who} in {:.0} ms", r.status, r.reason, hop.timings.total_ms)
+            let t = hop.timings.total_ms;
+            let took = if t < 10.0 { format!("{t:.1} ms") } else { format!("{t:.0} ms") };
+            format!("{} {}{who} in {took}", r.status, r.reason)
         }
         (None, Some(f)) => format!("no answer ({}: {})", f.phase.label(), f.message),
         (None, None) => "no answer".into(),
