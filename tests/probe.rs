@@ -119,6 +119,18 @@ fn nginx_pages_loops_failures_and_bisect() {
     let (r, code) = probe(&[&format!("{base}/legacy/garbage")]);
     assert_eq!((r["outcome"]["failure"]["phase"].as_str(), code), (Some("response"), 1), "{r:#}");
 
+    // Slower than --timeout: the wait for the response is what timed out.
+    let reports = format!("http://{}", lab.backend("reports").unwrap().addr());
+    let (r, code) = probe(&["--timeout", "0.5", &format!("{reports}/reports/monthly/slow")]);
+    let f = &r["outcome"]["failure"];
+    assert_eq!((f["phase"].as_str(), f["timed_out"].as_bool(), code), (Some("response"), Some(true), 1), "{r:#}");
+
+    // A big body is capped at --max-body but counted whole.
+    let (r, _) = probe(&["--max-body", "10", &format!("{base}/shop/items/1")]);
+    let resp = &r["hops"][0]["response"];
+    assert_eq!((resp["capped"].as_bool(), resp["body_bytes"].as_u64()), (Some(true), Some(35)), "{resp:#}");
+    assert_eq!(resp["body_preview"], "{\"ok\":true");
+
     // Secrets never appear in output.
     let (r, _) = probe(&["-H", "Authorization: Bearer s3cret", &format!("{base}/shop/items/2")]);
     assert!(!r.to_string().contains("s3cret"), "{r}");

@@ -107,7 +107,9 @@ pub fn causes_at(status: u16, responder: &Responder) -> Vec<&'static culprit_kb:
     let mut picked: Vec<&culprit_kb::Cause> = all
         .iter()
         .copied()
-        .filter(|c| c.produces.iter().any(|p| p.code == status && p.by == responder.layer && !names_another(p, responder)))
+        .filter(|c| {
+            c.produces.iter().any(|p| p.code == status && p.by == responder.layer && !names_another(p, responder))
+        })
         .collect();
     // Prefer what this component is known for.
     picked.sort_by_key(|c| !known.contains(&c.id.as_str()));
@@ -120,6 +122,8 @@ fn names_another(p: &culprit_kb::Production, responder: &Responder) -> bool {
     let Some(note) = p.note.as_deref() else { return false };
     let note = note.to_lowercase();
     kb().responders.iter().any(|r| {
-        r.id != responder.id && !responder.name.to_lowercase().contains(&r.name.to_lowercase()) && note.contains(&r.name.to_lowercase())
+        r.id != responder.id
+            && !responder.name.to_lowercase().contains(&r.name.to_lowercase())
+            && note.contains(&r.name.to_lowercase())
     })
 }

@@ -12,10 +12,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// A TLS server for `names` answering every request with 200; returns its address and the
 /// certificate (PEM). Runs on its own thread until the test process ends.
 fn tls_server(names: &[&str]) -> (SocketAddr, String) {
-    let cert = rcgen::generate_simple_self_signed(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
-    let pem = cert.cert.pem();
-    let der = CertificateDer::from(cert.cert.der().to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    tls_server_with(names, false)
+}
+
+/// As [`tls_server`]; `expired` makes the certificate's validity end in 2021.
+fn tls_server_with(names: &[&str], expired: bool) -> (SocketAddr, String) {
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
+    let cert = params.self_signed(&key_pair).unwrap();
+    let pem = cert.pem();
+    let der = CertificateDer::from(cert.der().to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -117,4 +128,17 @@ fn plain_http_to_a_tls_port_and_tls_to_a_plain_port() {
     });
     let r = run(&format!("https://127.0.0.1:{port}/"), &Options { insecure: true, ..Options::default() }, &[]).unwrap();
     assert_eq!(r.outcome.failure.as_ref().unwrap().phase, culprit_probe::exchange::Phase::Tls, "{:?}", r.outcome);
+}
+
+#[test]
+fn expired_certificate() {
+    let (addr, pem) = tls_server_with(&["localhost"], true);
+    let mut ca = tempfile::NamedTempFile::new().unwrap();
+    ca.write_all(pem.as_bytes()).unwrap();
+    let resolve =
+        culprit_probe::options::parse_override(&format!("localhost:{}:127.0.0.1", addr.port()), false).unwrap();
+    let options = Options { overrides: vec![resolve], cacert: Some(ca.path().to_owned()), ..Options::default() };
+    let r = run(&format!("https://localhost:{}/", addr.port()), &options, &[]).unwrap();
+    let f = r.outcome.failure.as_ref().expect("an expired certificate");
+    assert!(f.message.contains("expired"), "{}", f.message);
 }
