@@ -142,3 +142,83 @@ fn expired_certificate() {
     let f = r.outcome.failure.as_ref().expect("an expired certificate");
     assert!(f.message.contains("expired"), "{}", f.message);
 }
+
+/// A TLS server speaking HTTP/2 or HTTP/1.1 (by ALPN) through hyper's server, answering with the
+/// protocol and authority it saw.
+fn h2_server() -> (SocketAddr, String) {
+    use http_body_util::Full;
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().self_signed(&key_pair).unwrap();
+    let pem = cert.pem();
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
+        )
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let service = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                        let authority = req
+                            .uri()
+                            .authority()
+                            .map(ToString::to_string)
+                            .or_else(|| req.headers().get("host").and_then(|h| h.to_str().ok()).map(str::to_owned));
+                        let body = format!("{:?} {}", req.version(), authority.unwrap_or_default());
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(bytes::Bytes::from(body))))
+                    });
+                    let io = hyper_util::rt::TokioIo::new(tls);
+                    if h2 {
+                        let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                            .serve_connection(io, service)
+                            .await;
+                    } else {
+                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                    }
+                });
+            }
+        });
+    });
+    (addr, pem)
+}
+
+#[test]
+fn http2_by_alpn_and_http1_on_request() {
+    let (addr, pem) = h2_server();
+    let mut ca = tempfile::NamedTempFile::new().unwrap();
+    ca.write_all(pem.as_bytes()).unwrap();
+    let resolve =
+        culprit_probe::options::parse_override(&format!("localhost:{}:127.0.0.1", addr.port()), false).unwrap();
+    let options = Options { overrides: vec![resolve], cacert: Some(ca.path().to_owned()), ..Options::default() };
+    let url = format!("https://localhost:{}/x?y=1", addr.port());
+    let r = run(&url, &options, &[]).unwrap();
+    assert_eq!(r.outcome.status, Some(200), "{:?}", r.outcome);
+    let hop = &r.hops[0];
+    assert_eq!(hop.tls.as_ref().unwrap().alpn.as_deref(), Some("h2"));
+    let response = hop.response.as_ref().unwrap();
+    assert_eq!(response.version, "HTTP/2");
+    assert_eq!(response.body_preview, format!("HTTP/2.0 localhost:{}", addr.port()));
+    let http1 = Options { http_version: culprit_probe::options::HttpVersion::Http1, ..options };
+    let r = run(&url, &http1, &[]).unwrap();
+    let response = r.hops[0].response.as_ref().unwrap();
+    assert_eq!(
+        (response.version.as_str(), response.body_preview.as_str()),
+        ("HTTP/1.1", format!("HTTP/1.1 localhost:{}", addr.port()).as_str())
+    );
+}
