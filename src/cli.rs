@@ -41,6 +41,10 @@ pub enum Command {
     /// chain, which layer answered, rate limits, API hygiene; bisect along the path with --via.
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(Box<ProbeArgs>),
+    /// Trace Ingress → Service → endpoints → Pods and flag the configuration behind specific
+    /// status codes, from `kubectl get -o json` dumps.
+    #[command(subcommand, after_help = CLUSTER_EXAMPLES)]
+    Cluster(ClusterCommand),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -72,6 +76,72 @@ Examples:
   culprit logs app.log --nginx-format '$remote_addr \"$request\" $status $upstream_status'
 
 Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs.";
+
+const CLUSTER_EXAMPLES: &str = "\
+Examples:
+  kubectl get ingress,svc,endpointslices,pods,deploy -A -o json > snapshot.json
+  culprit cluster route https://shop.example.com/api/cart --from snapshot.json
+  culprit cluster check --from snapshot-dir/ -n shop --fail-on error
+
+Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 unusable input.";
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ClusterCommand {
+    /// Which Ingress rule, Service, endpoints and Pods serve a URL, each link judged.
+    Route(ClusterRouteArgs),
+    /// Every configuration or state in the snapshot that makes clients get a status code.
+    Check(ClusterCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterSourceArgs {
+    /// `kubectl get … -o json` output: files or directories (read recursively). Live access to
+    /// the API server is not built yet.
+    #[arg(long, value_name = "PATH", required = true)]
+    pub from: Vec<std::path::PathBuf>,
+
+    /// Only this namespace.
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterRouteArgs {
+    /// The URL a client calls.
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Only Ingresses of this class.
+    #[arg(long, value_name = "CLASS")]
+    pub ingress_class: Option<String>,
+
+    #[command(flatten)]
+    pub source: ClusterSourceArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterCheckArgs {
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub source: ClusterSourceArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Warning,
+    Error,
+    Never,
+}
 
 const PROBE_EXAMPLES: &str = "\
 Examples:

@@ -1,5 +1,6 @@
 //! One module per subcommand: arguments → library call → report → output.
 
+mod cluster;
 mod explain;
 mod logs;
 mod probe;
@@ -35,6 +36,7 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Explain(args) => explain::run(&args),
         Command::Logs(args) => logs::run(&args),
         Command::Probe(args) => probe::run(&args),
+        Command::Cluster(command) => cluster::run(&command),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut crate::cli::Cli::command(), "culprit", &mut std::io::stdout());
             Ok(Status::Success)

@@ -1,8 +1,11 @@
-//! Shared pieces of a diagnosis: how sure it is and the evidence behind it. Every source of
-//! evidence (logs now; probe and cluster next) reports with these. A common `Finding` type will be
-//! introduced with the second source, shaped by what both need.
+//! Shared pieces of a diagnosis: how sure it is, the evidence behind it, and a [`Finding`] — a
+//! configuration or state that produces a status code, as `culprit cluster` reports it. (The log
+//! report's incident causes carry the same fields plus rates; folding them into `Finding` is
+//! planned.)
 
 use serde::{Deserialize, Serialize};
+
+use crate::vocab::{Layer, Owner};
 
 /// How sure a diagnosis is, given the evidence the source could offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -24,4 +27,84 @@ pub struct EvidenceItem {
     pub source: String,
     /// What it said.
     pub value: String,
+}
+
+/// How bad a finding is; `--fail-on` compares with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing; no status code follows from it alone.
+    Info,
+    /// Produces the status code under some conditions (a rollout, a load peak, one pod's restart).
+    Warning,
+    /// Produces the status code now.
+    Error,
+}
+
+impl Severity {
+    pub fn id(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A configuration or state that makes clients get certain status codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    pub severity: Severity,
+    /// The status codes a client gets because of it.
+    pub codes: Vec<u16>,
+    /// The knowledge base's cause id.
+    pub cause: String,
+    pub layer: Layer,
+    pub owner: Owner,
+    /// What is wrong, in one sentence.
+    pub title: String,
+    /// The object it is about: `Kind/namespace/name`.
+    pub object: String,
+    pub evidence: Vec<EvidenceItem>,
+    /// The change that fixes it (YAML or a command), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    /// A finding for knowledge-base cause `cause`: layer and owner come from the knowledge base.
+    pub fn new(
+        cause: &str,
+        severity: Severity,
+        codes: &[u16],
+        object: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Finding {
+        let kb_cause = crate::kb().cause(cause);
+        Finding {
+            severity,
+            codes: codes.to_vec(),
+            cause: cause.to_owned(),
+            layer: kb_cause.map_or(Layer::Service, |c| c.layer),
+            owner: kb_cause.map_or(Owner::Both, |c| c.owner),
+            title: title.into(),
+            object: object.into(),
+            evidence: Vec::new(),
+            fix: None,
+        }
+    }
+
+    /// Adds a piece of evidence (`source` is the object field, `value` what it holds).
+    #[must_use]
+    pub fn with(mut self, source: impl Into<String>, value: impl Into<String>) -> Finding {
+        self.evidence.push(EvidenceItem { source: source.into(), value: value.into() });
+        self
+    }
+
+    #[must_use]
+    pub fn fix(mut self, fix: impl Into<String>) -> Finding {
+        self.fix = Some(fix.into());
+        self
+    }
 }

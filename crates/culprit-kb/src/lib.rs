@@ -13,7 +13,7 @@ pub mod vocab;
 
 mod load;
 
-pub use finding::{Confidence, EvidenceItem};
+pub use finding::{Confidence, EvidenceItem, Finding, Severity};
 pub use load::{KbError, KnowledgeBase};
 pub use model::*;
 pub use vocab::{GeneratedBy, Layer, Owner, class_of};

@@ -1,0 +1,309 @@
+//! Checks across a namespace or the whole snapshot: each configuration or state that makes clients
+//! get a particular status code, as a [`Finding`] with the object, the evidence and the fix.
+
+use culprit_kb::{Finding, Severity};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::route::{
+    container_ports, declares_ports, endpoints, object, pod_declares, pod_state, selected_pods, service_port,
+};
+use crate::snapshot::Snapshot;
+
+/// ingress-nginx reads only annotations with this prefix (unless the controller is configured
+/// with another `--annotations-prefix`).
+const NGINX_PREFIX: &str = "nginx.ingress.kubernetes.io/";
+/// Prefixes of other controllers' annotations, ignored by ingress-nginx.
+const FOREIGN_PREFIXES: &[&str] = &["nginx.org/", "ingress.kubernetes.io/", "traefik.ingress.kubernetes.io/"];
+
+/// ingress-nginx annotations whose default produces a status code: (suffix, cause, code).
+const ANNOTATION_EFFECTS: &[(&str, &str, u16)] = &[
+    ("proxy-body-size", "body_too_large", 413),
+    ("proxy-read-timeout", "upstream_timeout", 504),
+    ("proxy-send-timeout", "upstream_timeout", 504),
+    ("proxy-connect-timeout", "upstream_connect_timeout", 504),
+    ("proxy-buffer-size", "upstream_header_too_big", 502),
+    ("backend-protocol", "upstream_invalid_response", 502),
+    ("ssl-redirect", "redirect_loop", 308),
+    ("force-ssl-redirect", "redirect_loop", 308),
+    ("limit-rps", "proxy_rate_limited", 503),
+    ("limit-connections", "proxy_rate_limited", 503),
+];
+
+/// Every finding in the snapshot (or one namespace), most severe first.
+pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
+    let in_ns = |ns: Option<&String>| namespace.is_none_or(|n| ns.map(String::as_str) == Some(n));
+    let mut out = Vec::new();
+    for ing in snapshot.ingresses.iter().filter(|i| in_ns(i.metadata.namespace.as_ref())) {
+        ingress_checks(snapshot, ing, &mut out);
+    }
+    for svc in snapshot.services.iter().filter(|s| in_ns(s.metadata.namespace.as_ref())) {
+        service_checks(snapshot, svc, &mut out);
+    }
+    for pod in snapshot.pods.iter().filter(|p| in_ns(p.metadata.namespace.as_ref())) {
+        let (_, state) = pod_state(pod);
+        if state.contains("CrashLoopBackOff") || state.contains("OOMKilled") {
+            out.push(
+                Finding::new(
+                    "pod_crash_looping",
+                    Severity::Error,
+                    &[502, 503],
+                    object("Pod", pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref()),
+                    "the pod keeps crashing: requests in flight get 502, and 503 while no replica is ready",
+                )
+                .with("status", state)
+                .fix("kubectl logs <pod> --previous; raise memory limits if OOMKilled"),
+            );
+        }
+    }
+    for d in snapshot.deployments.iter().filter(|d| in_ns(d.metadata.namespace.as_ref())) {
+        deployment_checks(snapshot, d, &mut out);
+    }
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.object.cmp(&b.object)));
+    out
+}
+
+fn ingress_checks(snapshot: &Snapshot, ing: &k8s_openapi::api::networking::v1::Ingress, out: &mut Vec<Finding>) {
+    let ns = ing.metadata.namespace.as_deref();
+    let obj = object("Ingress", ns, ing.metadata.name.as_deref());
+    let annotations = ing.metadata.annotations.clone().unwrap_or_default();
+    let class = crate::route::class_of(ing);
+    let nginx = class.as_deref().is_none_or(|c| c.contains("nginx"));
+    if nginx {
+        for key in annotations.keys() {
+            let Some(prefix) = FOREIGN_PREFIXES.iter().find(|p| key.starts_with(*p)) else { continue };
+            let suffix = &key[prefix.len()..];
+            // What the intended setting would have prevented, had ingress-nginx read it.
+            let Some((cause, code)) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == suffix).map(|(_, c, n)| (*c, *n))
+            else {
+                continue;
+            };
+            out.push(
+                Finding::new(cause, Severity::Warning, &[code], obj.clone(), format!("annotation {key} is ignored by ingress-nginx (it reads {NGINX_PREFIX}{suffix}): the default applies"))
+                    .with(format!("metadata.annotations[{key}]"), annotations[key].clone())
+                    .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}{suffix}: \"{}\"", annotations[key])),
+            );
+        }
+    }
+    // backend-protocol against what the Service port says it speaks.
+    let protocol = annotations.get(&format!("{NGINX_PREFIX}backend-protocol")).map(|p| p.to_ascii_uppercase());
+    let mut mismatched: Vec<(Finding, String)> = Vec::new();
+    for path in
+        ing.spec.iter().flat_map(|s| s.rules.iter().flatten()).flat_map(|r| r.http.iter().flat_map(|h| &h.paths))
+    {
+        let Some(svc_ref) = &path.backend.service else { continue };
+        let svc_obj = object("Service", ns, Some(&svc_ref.name));
+        let Some(svc) = snapshot
+            .services
+            .iter()
+            .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
+        else {
+            out.push(
+                Finding::new(
+                    "invalid_backend_ref",
+                    Severity::Error,
+                    &[503],
+                    obj.clone(),
+                    format!(
+                        "path {} points at Service {} which does not exist",
+                        path.path.as_deref().unwrap_or("/"),
+                        svc_ref.name
+                    ),
+                )
+                .with("backend.service.name", svc_ref.name.clone()),
+            );
+            continue;
+        };
+        let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
+        let Some(port) = service_port(svc, number, name) else {
+            out.push(
+                Finding::new(
+                    "invalid_backend_ref",
+                    Severity::Error,
+                    &[503],
+                    obj.clone(),
+                    format!(
+                        "path {} asks for a port Service {} does not have",
+                        path.path.as_deref().unwrap_or("/"),
+                        svc_ref.name
+                    ),
+                )
+                .with("backend.service.port", number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string())),
+            );
+            continue;
+        };
+        let app = port.app_protocol.as_deref().unwrap_or("").to_ascii_lowercase();
+        let pname = port.name.as_deref().unwrap_or("");
+        let speaks_tls = app == "https" || pname == "https" || pname.starts_with("https-") || port.port == 443;
+        let speaks_grpc = app.contains("grpc") || app.contains("h2c") || pname.starts_with("grpc");
+        let speaks_plain = app == "http" || pname == "http" || pname.starts_with("http-");
+        let said = protocol.as_deref().unwrap_or("HTTP");
+        let mismatch = match said {
+            "HTTPS" => speaks_plain || speaks_grpc,
+            "GRPC" | "GRPCS" => speaks_plain || speaks_tls && !speaks_grpc,
+            _ => speaks_tls || speaks_grpc,
+        };
+        if nginx && mismatch {
+            let fix_to = if speaks_grpc {
+                "GRPC"
+            } else if speaks_tls {
+                "HTTPS"
+            } else {
+                "HTTP"
+            };
+            let evidence = (
+                svc_obj,
+                format!(
+                    "port {} named {}, appProtocol {}",
+                    port.port,
+                    port.name.as_deref().unwrap_or("-"),
+                    port.app_protocol.as_deref().unwrap_or("-")
+                ),
+            );
+            // The annotation covers the whole Ingress: one finding, every backend it misleads.
+            match mismatched.iter_mut().find(|(f, _): &&mut (Finding, String)| f.object == obj) {
+                Some((f, _)) => {
+                    if !f.evidence.iter().any(|e| e.source == evidence.0) {
+                        f.evidence.push(culprit_kb::EvidenceItem { source: evidence.0, value: evidence.1 });
+                    }
+                }
+                None => mismatched.push((
+                    Finding::new(
+                        "upstream_invalid_response",
+                        Severity::Warning,
+                        &[502],
+                        obj.clone(),
+                        format!("ingress-nginx talks {said} to backends that speak {fix_to}"),
+                    )
+                    .with(
+                        format!("{NGINX_PREFIX}backend-protocol"),
+                        protocol.clone().unwrap_or_else(|| "(unset: HTTP)".into()),
+                    )
+                    .with(evidence.0, evidence.1)
+                    .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}backend-protocol: \"{fix_to}\"")),
+                    fix_to.to_owned(),
+                )),
+            }
+        }
+    }
+    out.extend(mismatched.into_iter().map(|(f, _)| f));
+}
+
+fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>) {
+    let ns = svc.metadata.namespace.as_deref();
+    let obj = object("Service", ns, svc.metadata.name.as_deref());
+    let Some(spec) = &svc.spec else { return };
+    if spec.type_.as_deref() == Some("ExternalName")
+        || spec.selector.as_ref().is_none_or(std::collections::BTreeMap::is_empty)
+    {
+        return; // endpoints managed by hand or by another controller
+    }
+    let pods = selected_pods(snapshot, svc);
+    if pods.is_empty() {
+        out.push(
+            Finding::new(
+                "no_ready_endpoints",
+                Severity::Error,
+                &[503],
+                obj,
+                "the selector matches no pod: the Service has no endpoints",
+            )
+            .with("spec.selector", format!("{:?}", spec.selector.clone().unwrap_or_default()))
+            .fix("make spec.selector equal the pod template's labels"),
+        );
+        return;
+    }
+    for port in spec.ports.iter().flatten() {
+        let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
+        match &target {
+            IntOrString::String(name) if !pods.iter().any(|p| pod_declares(p, &target)) => {
+                out.push(
+                    Finding::new("no_ready_endpoints", Severity::Error, &[503], obj.clone(), format!("targetPort '{name}' names no container port of the selected pods: they are left out of the endpoints"))
+                        .with("containers[].ports", container_ports(pods[0]))
+                        .fix(format!("name the container port '{name}', or set targetPort to its number")),
+                );
+                // The empty endpoints follow from it; one finding says it.
+                continue;
+            }
+            IntOrString::Int(n) if pods.iter().all(|p| declares_ports(p) && !pod_declares(p, &target)) => {
+                out.push(
+                    Finding::new(
+                        "upstream_connection_refused",
+                        Severity::Warning,
+                        &[502],
+                        obj.clone(),
+                        format!(
+                            "targetPort {n} is not among the ports the pods declare: connections are likely refused"
+                        ),
+                    )
+                    .with("containers[].ports", container_ports(pods[0]))
+                    .fix("set targetPort to the port the container listens on"),
+                );
+            }
+            _ => {}
+        }
+        let counts = endpoints(snapshot, svc, port.name.as_deref());
+        if !counts.missing && counts.ready == 0 {
+            out.push(
+                Finding::new(
+                    "no_ready_endpoints",
+                    Severity::Error,
+                    &[503],
+                    obj.clone(),
+                    format!("no ready endpoint for port {}", port.port),
+                )
+                .with(
+                    "EndpointSlices",
+                    format!(
+                        "{} ready, {} not ready, {} terminating",
+                        counts.ready, counts.not_ready, counts.terminating
+                    ),
+                )
+                .fix("see why the pods are not ready: kubectl describe pod (readiness probe, crash loop)"),
+            );
+        }
+    }
+}
+
+fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>) {
+    let ns = d.metadata.namespace.as_deref();
+    let obj = object("Deployment", ns, d.metadata.name.as_deref());
+    let Some(spec) = &d.spec else { return };
+    let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+    // Only Deployments behind a Service matter here.
+    let served = snapshot.services.iter().any(|s| {
+        s.metadata.namespace.as_deref() == ns
+            && s.spec
+                .as_ref()
+                .and_then(|sp| sp.selector.as_ref())
+                .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    });
+    if !served {
+        return;
+    }
+    let replicas = spec.replicas.unwrap_or(1);
+    let recreate = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some("Recreate");
+    if replicas <= 1 || recreate {
+        let why =
+            if recreate { "strategy Recreate stops every pod before starting new ones" } else { "a single replica" };
+        out.push(
+            Finding::new("no_ready_endpoints", Severity::Warning, &[503], obj.clone(), format!("{why}: every rollout or restart leaves the Service without endpoints"))
+                .with("spec.replicas", replicas.to_string())
+                .with("spec.strategy.type", if recreate { "Recreate" } else { "RollingUpdate" })
+                .fix("spec:\n  replicas: 2\n  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 0"),
+        );
+    }
+    let pod_spec = spec.template.spec.as_ref();
+    let pre_stop = pod_spec
+        .is_some_and(|s| s.containers.iter().any(|c| c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some())));
+    if !pre_stop {
+        let grace = pod_spec.and_then(|s| s.termination_grace_period_seconds).unwrap_or(30);
+        out.push(
+            Finding::new("rollout_drain_race", Severity::Warning, &[502], obj, "no preStop hook: pods stop while the ingress and load balancers still send to them (502 during rollouts)")
+                .with("spec.template.spec.containers[].lifecycle.preStop", "absent")
+                .with("terminationGracePeriodSeconds", grace.to_string())
+                .fix("lifecycle:\n  preStop:\n    exec:\n      command: [\"sleep\", \"15\"]   # longer than endpoint propagation and LB deregistration"),
+        );
+    }
+}

@@ -1,0 +1,489 @@
+//! The route of one URL through the cluster: Ingress rule → Service port → endpoints → Pods, each
+//! link judged, and for a broken link the status code a client gets and why.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use culprit_kb::{Finding, Severity};
+use k8s_openapi::api::core::v1::{Pod, Service, ServicePort};
+use k8s_openapi::api::networking::v1::{Ingress, IngressBackend};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::snapshot::Snapshot;
+
+/// One link of the chain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Link {
+    /// `ingress rule`, `service port`, `endpoints`, `pod`.
+    pub step: &'static str,
+    pub object: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// The whole trace.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Trace {
+    pub url: String,
+    pub links: Vec<Link>,
+    /// What breaks the route, first the link that breaks first.
+    pub findings: Vec<Finding>,
+    pub verdict: String,
+}
+
+pub fn object(kind: &str, ns: Option<&str>, name: Option<&str>) -> String {
+    format!("{kind}/{}/{}", ns.unwrap_or("default"), name.unwrap_or("?"))
+}
+
+/// The ingress class an Ingress asks for (field, or the legacy annotation).
+pub fn class_of(ing: &Ingress) -> Option<String> {
+    ing.spec
+        .as_ref()
+        .and_then(|s| s.ingress_class_name.clone())
+        .or_else(|| ing.metadata.annotations.as_ref().and_then(|a| a.get("kubernetes.io/ingress.class").cloned()))
+}
+
+/// How well a rule's host matches: exact 3, wildcard 2, no host 1, no match 0.
+fn host_match(rule_host: Option<&str>, host: &str) -> u8 {
+    match rule_host {
+        None | Some("") => 1,
+        Some(h) if h.eq_ignore_ascii_case(host) => 3,
+        Some(h) => match h.strip_prefix("*.") {
+            // A wildcard covers exactly one label.
+            Some(suffix) => {
+                let matches = host.len() > suffix.len() + 1
+                    && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+                    && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+                    && !host[..host.len() - suffix.len() - 1].contains('.');
+                if matches { 2 } else { 0 }
+            }
+            None => 0,
+        },
+    }
+}
+
+/// Whether `path` matches a rule path of `kind` (Exact, Prefix, ImplementationSpecific as Prefix):
+/// Prefix matches whole path elements (`/foo` matches `/foo/bar`, not `/foobar`).
+fn path_match(rule: &str, kind: &str, path: &str) -> bool {
+    if kind == "Exact" {
+        return rule == path;
+    }
+    let rule = rule.trim_end_matches('/');
+    rule.is_empty() || path == rule || path.starts_with(rule) && path.as_bytes().get(rule.len()) == Some(&b'/')
+}
+
+/// The backend chosen for `host` + `path`, with the Ingress it comes from and how it matched.
+pub fn choose<'a>(
+    snapshot: &'a Snapshot,
+    host: &str,
+    path: &str,
+    namespace: Option<&str>,
+    class: Option<&str>,
+) -> Option<(&'a Ingress, IngressBackend, String)> {
+    // (host match, exact path, path length) ranks candidates; the best wins.
+    type Candidate<'i> = ((u8, bool, usize), &'i Ingress, IngressBackend, String);
+    let mut best: Option<Candidate<'a>> = None;
+    let mut fallback: Option<(&Ingress, IngressBackend)> = None;
+    for ing in &snapshot.ingresses {
+        if namespace.is_some_and(|n| ing.metadata.namespace.as_deref() != Some(n)) {
+            continue;
+        }
+        if class.is_some_and(|c| class_of(ing).as_deref() != Some(c)) {
+            continue;
+        }
+        let Some(spec) = &ing.spec else { continue };
+        if let Some(b) = &spec.default_backend {
+            fallback.get_or_insert((ing, b.clone()));
+        }
+        for rule in spec.rules.iter().flatten() {
+            let hm = host_match(rule.host.as_deref(), host);
+            if hm == 0 {
+                continue;
+            }
+            for p in rule.http.iter().flat_map(|h| &h.paths) {
+                let rule_path = p.path.as_deref().unwrap_or("/");
+                if !path_match(rule_path, &p.path_type, path) {
+                    continue;
+                }
+                let key = (hm, p.path_type == "Exact", rule_path.len());
+                if best.as_ref().is_none_or(|(k, ..)| key > *k) {
+                    let how =
+                        format!("host {} · path {rule_path} ({})", rule.host.as_deref().unwrap_or("*"), p.path_type);
+                    best = Some((key, ing, p.backend.clone(), how));
+                }
+            }
+        }
+    }
+    best.map(|(_, i, b, how)| (i, b, how))
+        .or_else(|| fallback.map(|(i, b)| (i, b, "the Ingress's defaultBackend".into())))
+}
+
+/// A Service port by number or name.
+pub fn service_port<'a>(svc: &'a Service, number: Option<i32>, name: Option<&str>) -> Option<&'a ServicePort> {
+    svc.spec.as_ref()?.ports.iter().flatten().find(|p| match (number, name) {
+        (Some(n), _) => p.port == n,
+        (None, Some(name)) => p.name.as_deref() == Some(name),
+        (None, None) => false,
+    })
+}
+
+/// Pods a Service's selector picks, in its namespace.
+pub fn selected_pods<'a>(snapshot: &'a Snapshot, svc: &Service) -> Vec<&'a Pod> {
+    let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else {
+        return Vec::new();
+    };
+    snapshot
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace == svc.metadata.namespace)
+        .filter(|p| {
+            let labels = p.metadata.labels.as_ref();
+            selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        })
+        .collect()
+}
+
+/// Endpoint counts for a Service port from its EndpointSlices (or the core Endpoints object).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointCounts {
+    pub ready: usize,
+    pub not_ready: usize,
+    pub terminating: usize,
+    /// No EndpointSlice or Endpoints object exists for the Service at all.
+    pub missing: bool,
+}
+
+pub fn endpoints(snapshot: &Snapshot, svc: &Service, port_name: Option<&str>) -> EndpointCounts {
+    let ns = svc.metadata.namespace.as_deref();
+    let name = svc.metadata.name.as_deref();
+    let mut c = EndpointCounts::default();
+    let slices: Vec<_> = snapshot
+        .endpoint_slices
+        .iter()
+        .filter(|s| s.metadata.namespace.as_deref() == ns)
+        .filter(|s| {
+            s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) == name
+        })
+        .collect();
+    if !slices.is_empty() {
+        for s in slices {
+            // A slice serves the Service port of the same name (unnamed: the only port).
+            let serves = s
+                .ports
+                .as_ref()
+                .is_none_or(|ports| ports.iter().any(|p| p.name.as_deref().unwrap_or("") == port_name.unwrap_or("")));
+            if !serves {
+                continue;
+            }
+            for e in &s.endpoints {
+                let cond = e.conditions.as_ref();
+                if cond.and_then(|c| c.terminating).unwrap_or(false) {
+                    c.terminating += 1;
+                } else if cond.and_then(|c| c.ready).unwrap_or(true) {
+                    c.ready += 1;
+                } else {
+                    c.not_ready += 1;
+                }
+            }
+        }
+        return c;
+    }
+    match snapshot
+        .endpoints
+        .iter()
+        .find(|e| e.metadata.namespace.as_deref() == ns && e.metadata.name.as_deref() == name)
+    {
+        Some(e) => {
+            for subset in e.subsets.iter().flatten() {
+                c.ready += subset.addresses.as_ref().map_or(0, Vec::len);
+                c.not_ready += subset.not_ready_addresses.as_ref().map_or(0, Vec::len);
+            }
+        }
+        None => c.missing = true,
+    }
+    c
+}
+
+/// Whether a pod declares `target` (a container port number or name).
+pub fn pod_declares(pod: &Pod, target: &IntOrString) -> bool {
+    pod.spec.as_ref().is_some_and(|s| {
+        s.containers.iter().flat_map(|c| c.ports.iter().flatten()).any(|p| match target {
+            IntOrString::Int(n) => p.container_port == *n,
+            IntOrString::String(name) => p.name.as_deref() == Some(name.as_str()),
+        })
+    })
+}
+
+/// Whether any container of the pod declares ports at all (declaring them is optional).
+pub fn declares_ports(pod: &Pod) -> bool {
+    pod.spec.as_ref().is_some_and(|s| s.containers.iter().any(|c| c.ports.as_ref().is_some_and(|p| !p.is_empty())))
+}
+
+/// A pod's state in a few words, and whether it is ready.
+pub fn pod_state(pod: &Pod) -> (bool, String) {
+    let status = pod.status.as_ref();
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let mut parts = vec![status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into())];
+    for cs in status.and_then(|s| s.container_statuses.as_ref()).into_iter().flatten() {
+        if cs.restart_count > 0 {
+            parts.push(format!("{} restarted {}×", cs.name, cs.restart_count));
+        }
+        if let Some(w) = cs.state.as_ref().and_then(|s| s.waiting.as_ref()) {
+            parts.push(format!("{} {}", cs.name, w.reason.as_deref().unwrap_or("waiting")));
+        }
+        if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
+            let at = t.finished_at.as_ref().map(|f| format!(" at {}", f.0)).unwrap_or_default();
+            parts.push(format!("last terminated {}{at}", t.reason.as_deref().unwrap_or("?")));
+        }
+    }
+    parts.push(if ready { "ready".into() } else { "not ready".into() });
+    (ready, parts.join(", "))
+}
+
+/// Traces `url` (host and path) through the snapshot.
+pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Option<&str>) -> Result<Trace, String> {
+    let with_scheme = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+    let parsed = url::Url::parse(&with_scheme).map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
+    let host = parsed.host_str().ok_or_else(|| format!("'{url}' has no host"))?.to_owned();
+    let path = parsed.path().to_owned();
+    let mut links = Vec::new();
+    let mut findings = Vec::new();
+    let done = |links: Vec<Link>, findings: Vec<Finding>| {
+        let verdict = findings.first().map_or_else(
+            || "every link holds: the route reaches ready pods".to_owned(),
+            |f: &Finding| {
+                let codes: Vec<String> = f.codes.iter().map(u16::to_string).collect();
+                format!("{} → clients get {} ({})", f.title, codes.join("/"), f.cause)
+            },
+        );
+        Ok(Trace { url: parsed.to_string(), links, findings, verdict })
+    };
+
+    let Some((ing, backend, how)) = choose(snapshot, &host, &path, namespace, class) else {
+        let obj = format!("host {host} path {path}");
+        links.push(Link {
+            step: "ingress rule",
+            object: obj.clone(),
+            ok: false,
+            detail: "no Ingress rule matches".into(),
+        });
+        findings.push(
+            Finding::new("no_route", Severity::Error, &[404], obj, format!("no Ingress rule matches {host}{path}"))
+                .with(
+                    "ingress rules",
+                    format!("{} Ingresses read; none has a rule for this host and path", snapshot.ingresses.len()),
+                )
+                .fix("add a rule for the host and path (check host spelling, pathType, ingressClassName)"),
+        );
+        return done(links, findings);
+    };
+    let ns = ing.metadata.namespace.as_deref();
+    let ing_obj = object("Ingress", ns, ing.metadata.name.as_deref());
+    links.push(Link { step: "ingress rule", object: ing_obj.clone(), ok: true, detail: how });
+
+    let Some(svc_ref) = &backend.service else {
+        links.push(Link {
+            step: "service port",
+            object: ing_obj.clone(),
+            ok: true,
+            detail: "a resource backend (not a Service)".into(),
+        });
+        return done(links, findings);
+    };
+    let svc_obj = object("Service", ns, Some(&svc_ref.name));
+    let Some(svc) = snapshot
+        .services
+        .iter()
+        .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
+    else {
+        links.push(Link {
+            step: "service port",
+            object: svc_obj.clone(),
+            ok: false,
+            detail: "the Service does not exist".into(),
+        });
+        findings.push(
+            Finding::new(
+                "invalid_backend_ref",
+                Severity::Error,
+                &[503],
+                ing_obj,
+                format!("the Ingress points at Service {} which does not exist", svc_ref.name),
+            )
+            .with("spec.rules[].http.paths[].backend.service.name", svc_ref.name.clone()),
+        );
+        return done(links, findings);
+    };
+    let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
+    let Some(port) = service_port(svc, number, name) else {
+        let wanted = number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string());
+        links.push(Link {
+            step: "service port",
+            object: svc_obj.clone(),
+            ok: false,
+            detail: format!("no port {wanted}"),
+        });
+        findings.push(
+            Finding::new(
+                "invalid_backend_ref",
+                Severity::Error,
+                &[503],
+                ing_obj,
+                format!("the Ingress asks for port {wanted} of Service {}, which has no such port", svc_ref.name),
+            )
+            .with("Service ports", ports_list(svc)),
+        );
+        return done(links, findings);
+    };
+    let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
+    let target_text = match &target {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    links.push(Link {
+        step: "service port",
+        object: svc_obj.clone(),
+        ok: true,
+        detail: format!("port {} → targetPort {target_text}", port.port),
+    });
+
+    let pods = selected_pods(snapshot, svc);
+    let counts = endpoints(snapshot, svc, port.name.as_deref());
+    let ep_detail =
+        format!("{} ready, {} not ready, {} terminating", counts.ready, counts.not_ready, counts.terminating);
+    links.push(Link {
+        step: "endpoints",
+        object: format!("EndpointSlices of {svc_obj}"),
+        ok: counts.ready > 0,
+        detail: if counts.missing { "none found in the snapshot".into() } else { ep_detail.clone() },
+    });
+    if counts.ready == 0 {
+        let mut f = Finding::new(
+            "no_ready_endpoints",
+            Severity::Error,
+            &[503],
+            svc_obj.clone(),
+            format!("Service {} has no ready endpoints", svc_ref.name),
+        )
+        .with("endpoints", ep_detail);
+        if pods.is_empty() {
+            f = f.with(
+                "spec.selector",
+                format!(
+                    "{:?} matches no pod in the namespace",
+                    svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default()
+                ),
+            );
+        } else if let IntOrString::String(name) = &target
+            && !pods.iter().any(|p| pod_declares(p, &target))
+        {
+            f = f.with(
+                "targetPort",
+                format!(
+                    "'{name}' is not a container port name in the selected pods: they are left out of the endpoints"
+                ),
+            );
+        }
+        findings.push(f);
+    }
+    for pod in &pods {
+        let (ready, state) = pod_state(pod);
+        let pod_obj = object("Pod", pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
+        let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_else(|| "no IP".into());
+        let mut ok = ready;
+        let mut detail = format!("{ip} · {state}");
+        if let IntOrString::Int(n) = target
+            && declares_ports(pod)
+            && !pod_declares(pod, &target)
+        {
+            ok = false;
+            let _ = write!(detail, " · declares no container port {n}");
+            findings.push(
+                Finding::new(
+                    "upstream_connection_refused",
+                    Severity::Warning,
+                    &[502],
+                    pod_obj.clone(),
+                    format!(
+                        "targetPort {n} is not a port the pod's containers declare: connections are likely refused"
+                    ),
+                )
+                .with("containers[].ports", container_ports(pod)),
+            );
+        }
+        if state.contains("CrashLoopBackOff") || state.contains("OOMKilled") {
+            findings.push(
+                Finding::new(
+                    "pod_crash_looping",
+                    Severity::Error,
+                    &[502, 503],
+                    pod_obj.clone(),
+                    format!("pod {} keeps crashing", pod.metadata.name.as_deref().unwrap_or("?")),
+                )
+                .with("status", state.clone()),
+            );
+        }
+        links.push(Link { step: "pod", object: pod_obj, ok, detail });
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    done(links, findings)
+}
+
+fn ports_list(svc: &Service) -> String {
+    let ports: Vec<String> = svc
+        .spec
+        .iter()
+        .flat_map(|s| s.ports.iter().flatten())
+        .map(|p| format!("{}{}", p.port, p.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()))
+        .collect();
+    if ports.is_empty() { "none".into() } else { ports.join(", ") }
+}
+
+pub fn container_ports(pod: &Pod) -> String {
+    let ports: Vec<String> = pod
+        .spec
+        .iter()
+        .flat_map(|s| &s.containers)
+        .flat_map(|c| {
+            c.ports.iter().flatten().map(move |p| {
+                format!(
+                    "{}:{}{}",
+                    c.name,
+                    p.container_port,
+                    p.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    if ports.is_empty() { "none declared".into() } else { ports.join(", ") }
+}
+
+/// Counts of pods by namespace (for summaries).
+pub fn pods_by_namespace(snapshot: &Snapshot) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for p in &snapshot.pods {
+        *m.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_and_path_matching() {
+        assert_eq!(host_match(Some("shop.example.com"), "shop.example.com"), 3);
+        assert_eq!(host_match(Some("*.example.com"), "shop.example.com"), 2);
+        assert_eq!(host_match(Some("*.example.com"), "a.b.example.com"), 0);
+        assert_eq!(host_match(Some("*.example.com"), "example.com"), 0);
+        assert_eq!(host_match(None, "x"), 1);
+        assert!(path_match("/api", "Prefix", "/api/users"));
+        assert!(path_match("/api/", "Prefix", "/api"));
+        assert!(!path_match("/api", "Prefix", "/apix"));
+        assert!(path_match("/", "Prefix", "/anything"));
+        assert!(!path_match("/api", "Exact", "/api/"));
+    }
+}

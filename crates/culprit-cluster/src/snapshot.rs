@@ -1,0 +1,209 @@
+//! A snapshot of the cluster objects culprit reads, from files or directories of
+//! `kubectl get … -o json` output: single objects, `List`s, mixed kinds. Unknown kinds and fields
+//! are ignored; an object that does not parse is named (file and object) and skipped, the rest kept.
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
+use serde_json::Value;
+
+/// Everything read, by kind.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub ingresses: Vec<Ingress>,
+    pub ingress_classes: Vec<IngressClass>,
+    pub services: Vec<Service>,
+    pub endpoint_slices: Vec<EndpointSlice>,
+    pub endpoints: Vec<Endpoints>,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub hpas: Vec<HorizontalPodAutoscaler>,
+    pub network_policies: Vec<NetworkPolicy>,
+    /// Gateway API objects, kept as JSON (their types are not in k8s-openapi).
+    pub gateways: Vec<Value>,
+    pub http_routes: Vec<Value>,
+    pub reference_grants: Vec<Value>,
+    /// Objects of kinds culprit does not use, by kind.
+    pub ignored: std::collections::BTreeMap<String, usize>,
+    /// What could not be read, with where.
+    pub problems: Vec<String>,
+}
+
+impl Snapshot {
+    /// Reads every `.json` file under `paths` (files or directories, recursively).
+    pub fn load(paths: &[PathBuf]) -> Result<Snapshot, String> {
+        let mut files = Vec::new();
+        for p in paths {
+            collect(p, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+        if files.is_empty() {
+            return Err("no .json files found (use kubectl get … -o json)".into());
+        }
+        files.sort();
+        let mut snapshot = Snapshot::default();
+        for file in files {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    snapshot.problems.push(format!("{}: {e}", file.display()));
+                    continue;
+                }
+            };
+            snapshot.add_text(&file.display().to_string(), &text);
+        }
+        Ok(snapshot)
+    }
+
+    /// Adds the objects in one document (`name` is where it came from, for messages). Several JSON
+    /// documents may follow each other (as `kubectl get a -o json; kubectl get b -o json` writes).
+    pub fn add_text(&mut self, name: &str, text: &str) {
+        for (i, doc) in serde_json::Deserializer::from_str(text).into_iter::<Value>().enumerate() {
+            match doc {
+                Ok(v) => self.add_value(name, &v),
+                Err(e) => {
+                    self.problems.push(format!("{name}: document {} is not valid JSON: {e}", i + 1));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_value(&mut self, file: &str, value: &Value) {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+        if kind == "List" || (kind.ends_with("List") && value.get("items").is_some()) {
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
+            let api_version = value.get("apiVersion").cloned();
+            if let Some(Value::Array(items)) = value.get("items").cloned() {
+                for mut item in items {
+                    // `kubectl get pods -o json` lists carry the kind on the list only.
+                    if let (Some(k), Some(obj)) = (&item_kind, item.as_object_mut()) {
+                        obj.entry("kind").or_insert_with(|| Value::String(k.clone()));
+                        if let Some(v) = &api_version {
+                            obj.entry("apiVersion").or_insert_with(|| v.clone());
+                        }
+                    }
+                    self.add_value(file, &item);
+                }
+            }
+            return;
+        }
+        let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?").to_owned();
+        let ns = value.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_owned();
+        let result = match kind.as_str() {
+            "Ingress" => push(value, &mut self.ingresses),
+            "IngressClass" => push(value, &mut self.ingress_classes),
+            "Service" => push(value, &mut self.services),
+            "EndpointSlice" => push(value, &mut self.endpoint_slices),
+            "Endpoints" => push(value, &mut self.endpoints),
+            "Pod" => push(value, &mut self.pods),
+            "Deployment" => push(value, &mut self.deployments),
+            "HorizontalPodAutoscaler" => push(value, &mut self.hpas),
+            "NetworkPolicy" => push(value, &mut self.network_policies),
+            _ => Ok(()),
+        };
+        let problem = match kind.as_str() {
+            _ if result.is_err() => result.err().map(|e| self_problem(file, &kind, &ns, &name, &e)),
+            "Ingress"
+            | "IngressClass"
+            | "Service"
+            | "EndpointSlice"
+            | "Endpoints"
+            | "Pod"
+            | "Deployment"
+            | "HorizontalPodAutoscaler"
+            | "NetworkPolicy" => None,
+            "Gateway" => {
+                self.gateways.push(value.clone());
+                None
+            }
+            "HTTPRoute" => {
+                self.http_routes.push(value.clone());
+                None
+            }
+            "ReferenceGrant" => {
+                self.reference_grants.push(value.clone());
+                None
+            }
+            "" => Some(format!("{file}: an object without a kind (name {name})")),
+            other => {
+                *self.ignored.entry(other.to_owned()).or_default() += 1;
+                None
+            }
+        };
+        if let Some(p) = problem {
+            self.problems.push(p);
+        }
+    }
+
+    /// How many objects of the kinds culprit uses were read.
+    pub fn object_count(&self) -> usize {
+        self.ingresses.len()
+            + self.ingress_classes.len()
+            + self.services.len()
+            + self.endpoint_slices.len()
+            + self.endpoints.len()
+            + self.pods.len()
+            + self.deployments.len()
+            + self.hpas.len()
+            + self.network_policies.len()
+            + self.gateways.len()
+            + self.http_routes.len()
+            + self.reference_grants.len()
+    }
+}
+
+fn push<T: serde::de::DeserializeOwned>(value: &Value, into: &mut Vec<T>) -> Result<(), serde_json::Error> {
+    into.push(T::deserialize(value)?);
+    Ok(())
+}
+
+fn self_problem(file: &str, kind: &str, ns: &str, name: &str, e: &serde_json::Error) -> String {
+    let ns = if ns.is_empty() { String::new() } else { format!("{ns}/") };
+    format!("{file}: {kind} {ns}{name} skipped: {e}")
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path)? {
+        let p = entry?.path();
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_mixed_kinds_and_broken_objects() {
+        let mut s = Snapshot::default();
+        s.add_text(
+            "dump.json",
+            r#"{"apiVersion":"v1","kind":"List","items":[
+                {"apiVersion":"v1","kind":"Service","metadata":{"name":"a","namespace":"shop"},"spec":{"ports":[{"port":80}]},"someFutureField":1},
+                {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}},
+                {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"shop"},"spec":{"containers":"not a list"}}
+            ]}
+            {"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"q","namespace":"shop"},"spec":{"containers":[{"name":"app"}]}}]}"#,
+        );
+        assert_eq!((s.services.len(), s.pods.len()), (1, 1));
+        assert_eq!(s.ignored.get("ConfigMap"), Some(&1));
+        assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+        assert!(s.problems[0].contains("Pod shop/p skipped"), "{:?}", s.problems);
+        s.add_text("bad.json", "{not json");
+        assert!(s.problems[1].starts_with("bad.json: document 1"));
+    }
+}

@@ -1,0 +1,69 @@
+//! One directory per fault under tests/scenarios, in the shape `kubectl get … -o json` writes for
+//! current Kubernetes, with the findings it must produce (`expected.json.txt`: not a `.json` file,
+//! so the loader leaves it alone).
+
+use std::path::PathBuf;
+
+use culprit_cluster::snapshot::Snapshot;
+use culprit_cluster::{checks, route};
+use serde_json::Value;
+
+fn scenarios() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_scenario_gives_its_findings() {
+    let dirs = scenarios();
+    assert!(dirs.len() >= 10);
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json.txt")).unwrap()).unwrap();
+        let snapshot = Snapshot::load(std::slice::from_ref(&dir)).unwrap();
+        assert!(snapshot.problems.is_empty(), "{name}: {:?}", snapshot.problems);
+
+        // The route.
+        let r = &expected["route"];
+        let trace = route::trace(&snapshot, r["url"].as_str().unwrap(), None, None).unwrap();
+        if r["ok"] == true {
+            assert!(trace.links.iter().all(|l| l.ok), "{name}: {trace:#?}");
+            assert!(trace.findings.is_empty(), "{name}: {trace:#?}");
+        } else {
+            let first = trace.findings.first().unwrap_or_else(|| panic!("{name}: no finding: {trace:#?}"));
+            assert_eq!(first.cause, r["cause"].as_str().unwrap(), "{name}: {trace:#?}");
+            let codes: Vec<u64> = first.codes.iter().map(|&c| u64::from(c)).collect();
+            let want: Vec<u64> = r["codes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+            assert_eq!(codes, want, "{name}");
+            assert!(trace.links.iter().any(|l| !l.ok), "{name}: a broken link is shown: {trace:#?}");
+        }
+
+        // The checks: exactly the expected (cause, object, severity), nothing more.
+        let found = checks::check(&snapshot, None);
+        let mut got: Vec<(String, String, String)> =
+            found.iter().map(|f| (f.cause.clone(), f.object.clone(), f.severity.id().to_owned())).collect();
+        let mut want: Vec<(String, String, String)> = expected["check"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["cause"].as_str().unwrap().to_owned(),
+                    c["object"].as_str().unwrap().to_owned(),
+                    c["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{name}: {found:#?}");
+        for f in &found {
+            assert!(!f.evidence.is_empty(), "{name}: {f:?} has no evidence");
+            assert!(culprit_kb::kb().cause(&f.cause).is_some(), "{name}: unknown cause {}", f.cause);
+        }
+    }
+}

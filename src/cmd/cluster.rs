@@ -1,0 +1,172 @@
+//! `culprit cluster route|check`: read the snapshot, trace or check, render.
+
+use super::Status;
+use crate::cli::{ClusterCommand, ClusterSourceArgs, FailOn};
+use crate::output::doc::{Block, Doc, Line, Tone, plain, styled};
+use crate::output::emit;
+use anyhow::Result;
+use culprit_cluster::snapshot::Snapshot;
+use culprit_cluster::{CHECK_SCHEMA, CheckReport, ROUTE_SCHEMA, RouteReport, Source, checks, route};
+use culprit_kb::{Finding, Severity};
+
+pub fn run(command: &ClusterCommand) -> Result<Status> {
+    match command {
+        ClusterCommand::Route(args) => {
+            let Some((snapshot, source)) = load(&args.source) else { return Ok(Status::Unusable) };
+            let trace = match route::trace(
+                &snapshot,
+                &args.url,
+                args.source.namespace.as_deref(),
+                args.ingress_class.as_deref(),
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("culprit: {e}");
+                    return Ok(Status::Unusable);
+                }
+            };
+            let broken = !trace.findings.is_empty();
+            let report = RouteReport { schema: ROUTE_SCHEMA, source, trace };
+            emit(args.output.format(), &report, || route_doc(&report))?;
+            Ok(if broken { Status::Failure } else { Status::Success })
+        }
+        ClusterCommand::Check(args) => {
+            let Some((snapshot, source)) = load(&args.source) else { return Ok(Status::Unusable) };
+            let findings = checks::check(&snapshot, args.source.namespace.as_deref());
+            let threshold = match args.fail_on {
+                FailOn::Info => Some(Severity::Info),
+                FailOn::Warning => Some(Severity::Warning),
+                FailOn::Error => Some(Severity::Error),
+                FailOn::Never => None,
+            };
+            let failing = threshold.is_some_and(|t| findings.iter().any(|f| f.severity >= t));
+            let report =
+                CheckReport { schema: CHECK_SCHEMA, source, namespace: args.source.namespace.clone(), findings };
+            emit(args.output.format(), &report, || check_doc(&report))?;
+            Ok(if failing { Status::Failure } else { Status::Success })
+        }
+    }
+}
+
+fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
+    match Snapshot::load(&args.from) {
+        Ok(s) => {
+            for p in &s.problems {
+                eprintln!("culprit: skipped: {p}");
+            }
+            if s.object_count() == 0 {
+                eprintln!("culprit: no Ingress, Service, EndpointSlice, Pod or Deployment found in the snapshot");
+                return None;
+            }
+            let source = Source::of(&args.from, &s);
+            Some((s, source))
+        }
+        Err(e) => {
+            eprintln!("culprit: --from: {e}");
+            None
+        }
+    }
+}
+
+fn route_doc(report: &RouteReport) -> Doc {
+    let mut doc = Doc::default();
+    let t = &report.trace;
+    let tone = if t.findings.is_empty() { Tone::Good } else { Tone::Bad };
+    doc.push(Block::Title(vec![styled(format!("Route of {}", t.url), Tone::Strong)]));
+    doc.push(Block::Table {
+        head: vec![String::new(), "Link".into(), "Object".into(), "Detail".into()],
+        rows: t
+            .links
+            .iter()
+            .map(|l| {
+                let mark = if l.ok { styled("✓", Tone::Good) } else { styled("✗", Tone::Bad) };
+                vec![
+                    vec![mark],
+                    vec![plain(l.step)],
+                    vec![styled(l.object.clone(), Tone::Code)],
+                    vec![plain(l.detail.clone())],
+                ]
+            })
+            .collect(),
+    });
+    doc.push(Block::Para(vec![styled(t.verdict.clone(), tone)]));
+    findings_blocks(&mut doc, &t.findings);
+    source_note(&mut doc, &report.source);
+    doc
+}
+
+fn check_doc(report: &CheckReport) -> Doc {
+    let mut doc = Doc::default();
+    let scope = report.namespace.as_deref().map_or("the snapshot".to_owned(), |n| format!("namespace {n}"));
+    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    doc.push(Block::Title(vec![styled(
+        format!(
+            "Cluster check of {scope}: {} errors, {} warnings, {} notes",
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info)
+        ),
+        Tone::Strong,
+    )]));
+    if report.findings.is_empty() {
+        doc.push(Block::Para(vec![styled("nothing found that produces a status code", Tone::Good)]));
+    }
+    findings_blocks(&mut doc, &report.findings);
+    source_note(&mut doc, &report.source);
+    doc
+}
+
+fn findings_blocks(doc: &mut Doc, findings: &[Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    doc.push(Block::Numbered(
+        findings
+            .iter()
+            .map(|f| {
+                let tone = match f.severity {
+                    Severity::Error => Tone::Bad,
+                    Severity::Warning => Tone::Warn,
+                    Severity::Info => Tone::Dim,
+                };
+                let codes: Vec<String> = f.codes.iter().map(u16::to_string).collect();
+                let mut head: Line = vec![styled(f.severity.id(), tone), plain(" ")];
+                if !codes.is_empty() {
+                    head.push(styled(codes.join("/"), tone));
+                    head.push(plain(" "));
+                }
+                head.extend([
+                    styled(f.object.clone(), Tone::Code),
+                    plain(format!(": {} — ", f.title)),
+                    styled(f.cause.clone(), Tone::Code),
+                    plain(", "),
+                    styled(f.owner.label(), Tone::Owner),
+                ]);
+                let mut nested = vec![Block::Bullets(
+                    f.evidence
+                        .iter()
+                        .map(|e| vec![styled(e.source.clone(), Tone::Dim), plain(format!(": {}", e.value))])
+                        .collect(),
+                )];
+                if let Some(fix) = &f.fix {
+                    let lang = if fix.contains(":\n") { "yaml" } else { "sh" };
+                    nested.push(Block::Code { lang, text: fix.clone() });
+                }
+                (head, nested)
+            })
+            .collect(),
+    ));
+}
+
+fn source_note(doc: &mut Doc, source: &Source) {
+    let skipped = if source.problems.is_empty() {
+        String::new()
+    } else {
+        format!("; {} skipped (see stderr)", source.problems.len())
+    };
+    doc.push(Block::Note(vec![plain(format!(
+        "{} objects read from {}{skipped}",
+        source.objects,
+        source.from.join(", ")
+    ))]));
+}
