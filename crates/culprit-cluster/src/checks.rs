@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::route::{
-    container_ports, declares_ports, endpoints, object, pod_declares, pod_state, selected_pods, service_port,
+    container_ports, declares_ports, endpoints, object, pod_declares, pod_state, resolve_backend, selected_pods,
 };
 use crate::snapshot::Snapshot;
 
@@ -94,44 +94,14 @@ fn ingress_checks(snapshot: &Snapshot, ing: &k8s_openapi::api::networking::v1::I
     {
         let Some(svc_ref) = &path.backend.service else { continue };
         let svc_obj = object("Service", ns, Some(&svc_ref.name));
-        let Some(svc) = snapshot
-            .services
-            .iter()
-            .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
-        else {
-            out.push(
-                Finding::new(
-                    "invalid_backend_ref",
-                    Severity::Error,
-                    &[503],
-                    obj.clone(),
-                    format!(
-                        "path {} points at Service {} which does not exist",
-                        path.path.as_deref().unwrap_or("/"),
-                        svc_ref.name
-                    ),
-                )
-                .with("backend.service.name", svc_ref.name.clone()),
-            );
-            continue;
-        };
-        let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
-        let Some(port) = service_port(svc, number, name) else {
-            out.push(
-                Finding::new(
-                    "invalid_backend_ref",
-                    Severity::Error,
-                    &[503],
-                    obj.clone(),
-                    format!(
-                        "path {} asks for a port Service {} does not have",
-                        path.path.as_deref().unwrap_or("/"),
-                        svc_ref.name
-                    ),
-                )
-                .with("backend.service.port", number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string())),
-            );
-            continue;
+        let (_, port) = match resolve_backend(snapshot, ns, &obj, svc_ref) {
+            Ok(found) => found,
+            Err(finding) => {
+                if !out.contains(&*finding) {
+                    out.push(*finding);
+                }
+                continue;
+            }
         };
         let app = port.app_protocol.as_deref().unwrap_or("").to_ascii_lowercase();
         let pname = port.name.as_deref().unwrap_or("");

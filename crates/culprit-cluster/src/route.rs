@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::core::v1::{Pod, Service, ServicePort};
-use k8s_openapi::api::networking::v1::{Ingress, IngressBackend};
+use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressServiceBackend};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::snapshot::Snapshot;
@@ -116,6 +116,47 @@ pub fn choose<'a>(
     }
     best.map(|(_, i, b, how)| (i, b, how))
         .or_else(|| fallback.map(|(i, b)| (i, b, "the Ingress's defaultBackend".into())))
+}
+
+/// The Service and port an Ingress backend names, or the finding that says which is missing
+/// (ingress-nginx answers 503 for both).
+pub fn resolve_backend<'a>(
+    snapshot: &'a Snapshot,
+    ns: Option<&str>,
+    ing_obj: &str,
+    svc_ref: &IngressServiceBackend,
+) -> Result<(&'a Service, &'a ServicePort), Box<Finding>> {
+    let Some(svc) = snapshot
+        .services
+        .iter()
+        .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
+    else {
+        return Err(Box::new(
+            Finding::new(
+                "invalid_backend_ref",
+                Severity::Error,
+                &[503],
+                ing_obj,
+                format!("the Ingress points at Service {}, which does not exist", svc_ref.name),
+            )
+            .with("backend.service.name", svc_ref.name.clone()),
+        ));
+    };
+    let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
+    let Some(port) = service_port(svc, number, name) else {
+        let wanted = number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string());
+        return Err(Box::new(
+            Finding::new(
+                "invalid_backend_ref",
+                Severity::Error,
+                &[503],
+                ing_obj,
+                format!("the Ingress asks for port {wanted} of Service {}, which has no such port", svc_ref.name),
+            )
+            .with("Service ports", ports_list(svc)),
+        ));
+    };
+    Ok((svc, port))
 }
 
 /// A Service port by number or name.
@@ -293,49 +334,13 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
         return done(links, findings);
     };
     let svc_obj = object("Service", ns, Some(&svc_ref.name));
-    let Some(svc) = snapshot
-        .services
-        .iter()
-        .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
-    else {
-        links.push(Link {
-            step: "service port",
-            object: svc_obj.clone(),
-            ok: false,
-            detail: "the Service does not exist".into(),
-        });
-        findings.push(
-            Finding::new(
-                "invalid_backend_ref",
-                Severity::Error,
-                &[503],
-                ing_obj,
-                format!("the Ingress points at Service {} which does not exist", svc_ref.name),
-            )
-            .with("spec.rules[].http.paths[].backend.service.name", svc_ref.name.clone()),
-        );
-        return done(links, findings);
-    };
-    let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
-    let Some(port) = service_port(svc, number, name) else {
-        let wanted = number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string());
-        links.push(Link {
-            step: "service port",
-            object: svc_obj.clone(),
-            ok: false,
-            detail: format!("no port {wanted}"),
-        });
-        findings.push(
-            Finding::new(
-                "invalid_backend_ref",
-                Severity::Error,
-                &[503],
-                ing_obj,
-                format!("the Ingress asks for port {wanted} of Service {}, which has no such port", svc_ref.name),
-            )
-            .with("Service ports", ports_list(svc)),
-        );
-        return done(links, findings);
+    let (svc, port) = match resolve_backend(snapshot, ns, &ing_obj, svc_ref) {
+        Ok(found) => found,
+        Err(finding) => {
+            links.push(Link { step: "service port", object: svc_obj, ok: false, detail: finding.title.clone() });
+            findings.push(*finding);
+            return done(links, findings);
+        }
     };
     let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
     let target_text = match &target {

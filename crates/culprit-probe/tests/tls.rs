@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use culprit_probe::{Options, run};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A TLS server for `names` answering every request with 200; returns its address and the
 /// certificate (PEM). Runs on its own thread until the test process ends.
@@ -17,6 +16,13 @@ fn tls_server(names: &[&str]) -> (SocketAddr, String) {
 
 /// As [`tls_server`]; `expired` makes the certificate's validity end in 2021.
 fn tls_server_with(names: &[&str], expired: bool) -> (SocketAddr, String) {
+    server(names, expired, &[b"http/1.1"])
+}
+
+/// A TLS server speaking HTTP/2 or HTTP/1.1 (by ALPN) through hyper's server, answering 200 with
+/// the protocol and authority it saw. Runs on its own thread until the test process ends.
+fn server(names: &[&str], expired: bool, alpn: &[&[u8]]) -> (SocketAddr, String) {
+    use http_body_util::Full;
     let key_pair = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
     if expired {
@@ -25,15 +31,16 @@ fn tls_server_with(names: &[&str], expired: bool) -> (SocketAddr, String) {
     }
     let cert = params.self_signed(&key_pair).unwrap();
     let pem = cert.pem();
-    let der = CertificateDer::from(cert.der().to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
     let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![der], key)
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
+        )
         .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -46,23 +53,25 @@ fn tls_server_with(names: &[&str], expired: bool) -> (SocketAddr, String) {
                 let Ok((tcp, _)) = listener.accept().await else { continue };
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
-                    let mut buf = vec![0u8; 4096];
-                    let mut seen = Vec::new();
-                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tls.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => seen.extend_from_slice(&buf[..n]),
-                        }
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let service = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                        let authority = req
+                            .uri()
+                            .authority()
+                            .map(ToString::to_string)
+                            .or_else(|| req.headers().get("host").and_then(|h| h.to_str().ok()).map(str::to_owned));
+                        let body = format!("{:?} {}", req.version(), authority.unwrap_or_default());
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(bytes::Bytes::from(body))))
+                    });
+                    let io = hyper_util::rt::TokioIo::new(tls);
+                    if h2 {
+                        let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                            .serve_connection(io, service)
+                            .await;
+                    } else {
+                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
                     }
-                    let body = b"{\"ok\":true}";
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = tls.write_all(head.as_bytes()).await;
-                    let _ = tls.write_all(body).await;
-                    let _ = tls.shutdown().await;
                 });
             }
         });
@@ -143,64 +152,9 @@ fn expired_certificate() {
     assert!(f.message.contains("expired"), "{}", f.message);
 }
 
-/// A TLS server speaking HTTP/2 or HTTP/1.1 (by ALPN) through hyper's server, answering with the
-/// protocol and authority it saw.
-fn h2_server() -> (SocketAddr, String) {
-    use http_body_util::Full;
-    let key_pair = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().self_signed(&key_pair).unwrap();
-    let pem = cert.pem();
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(cert.der().to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
-        )
-        .unwrap();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else { return };
-                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-                    let service = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
-                        let authority = req
-                            .uri()
-                            .authority()
-                            .map(ToString::to_string)
-                            .or_else(|| req.headers().get("host").and_then(|h| h.to_str().ok()).map(str::to_owned));
-                        let body = format!("{:?} {}", req.version(), authority.unwrap_or_default());
-                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(bytes::Bytes::from(body))))
-                    });
-                    let io = hyper_util::rt::TokioIo::new(tls);
-                    if h2 {
-                        let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                            .serve_connection(io, service)
-                            .await;
-                    } else {
-                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
-                    }
-                });
-            }
-        });
-    });
-    (addr, pem)
-}
-
 #[test]
 fn http2_by_alpn_and_http1_on_request() {
-    let (addr, pem) = h2_server();
+    let (addr, pem) = server(&["localhost"], false, &[b"h2", b"http/1.1"]);
     let mut ca = tempfile::NamedTempFile::new().unwrap();
     ca.write_all(pem.as_bytes()).unwrap();
     let resolve =
