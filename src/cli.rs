@@ -262,6 +262,11 @@ pub struct LogsArgs {
     #[arg(long, value_name = "PATH")]
     pub error_log: Vec<std::path::PathBuf>,
 
+    /// A `kubectl get pods -A -o json` dump (file or directory): name the pod behind each upstream
+    /// address of an incident, with its restarts and last termination reason.
+    #[arg(long, value_name = "PATH")]
+    pub cluster: Vec<std::path::PathBuf>,
+
     /// Only requests at or after this time (UTC): 2026-03-08T14:00:00Z, '2026-03-08 14:00', epoch.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,

@@ -356,3 +356,22 @@ fn caddy_access_joined_with_its_error_log() {
     let refused = records.iter().find(|r| r.path.as_deref() == Some("/down")).unwrap();
     assert!(refused.evidence.iter().any(|e| e.source == "Caddy error log"), "{:?}", refused.evidence);
 }
+
+#[test]
+fn cluster_dump_names_the_pod_behind_the_upstream() {
+    const LOG: &str = "examples/incident-502/ingress-nginx.log.gz";
+    let r = report(&[LOG, "--cluster", "examples/incident-502/cluster-pods.json"], None);
+    let top = &r.incidents[0];
+    let pod = top.upstreams[0].resolved.as_deref().expect("the top upstream resolved to a pod");
+    assert!(
+        pod.contains("checkout-7d9f8c6b5-x2k9p") && pod.contains("restarted 6×") && pod.contains("OOMKilled"),
+        "{pod}"
+    );
+    assert!(top.headline.contains("10.244.1.5:8080 = pod default/checkout-7d9f8c6b5-x2k9p"), "{}", top.headline);
+    // Without the dump, nothing is resolved and the schema carries no field for it.
+    let plain = culprit(&["logs", LOG, "--json"], None);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\"resolved\""));
+    let missing = culprit(&["logs", LOG, "--cluster", "no/such/dump.json"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--cluster"));
+}

@@ -85,7 +85,18 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     let nothing_read = analysis.stats.parsed == 0;
     if !args.per_request {
         let detection = incidents::detect(&analysis.stats);
-        let report = report::build(&analysis, &detection);
+        let mut report = report::build(&analysis, &detection);
+        if !args.cluster.is_empty() {
+            match culprit_cluster::snapshot::Snapshot::load(&args.cluster) {
+                Ok(snapshot) => {
+                    for p in &snapshot.problems {
+                        eprintln!("culprit: --cluster: skipped: {p}");
+                    }
+                    resolve_pods(&mut report, &snapshot);
+                }
+                Err(e) => return unusable(&format!("--cluster: {e}")),
+            }
+        }
         emit(args.output.format(), &report, || doc(&report))?;
     }
     if nothing_read {
@@ -181,6 +192,22 @@ fn num(n: u64) -> String {
     out
 }
 
+/// `--cluster`: the pod behind each incident's upstream addresses; the headline names the pod that
+/// took most of the errors.
+fn resolve_pods(report: &mut LogReport, snapshot: &culprit_cluster::snapshot::Snapshot) {
+    for inc in &mut report.incidents {
+        for share in &mut inc.upstreams {
+            share.resolved = culprit_cluster::route::pod_at(snapshot, &share.key);
+        }
+        if let Some(top) = inc.upstreams.first()
+            && let Some(pod) = &top.resolved
+        {
+            let before = format!("went to {}.", top.key);
+            inc.headline = inc.headline.replace(&before, &format!("went to {} = {pod}.", top.key));
+        }
+    }
+}
+
 fn shares_line(label: &str, shares: &[Share]) -> Line {
     let mut line = vec![styled(format!("{label}: "), Tone::Strong)];
     for (i, s) in shares.iter().enumerate() {
@@ -188,6 +215,9 @@ fn shares_line(label: &str, shares: &[Share]) -> Line {
             line.push(plain(" · "));
         }
         line.push(styled(s.key.clone(), Tone::Code));
+        if let Some(r) = &s.resolved {
+            line.push(plain(format!(" = {r}")));
+        }
         line.push(plain(format!(" {} ({})", pct(s.share), num(s.count))));
     }
     line

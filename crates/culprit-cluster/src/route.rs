@@ -474,6 +474,28 @@ pub fn pods_by_namespace(snapshot: &Snapshot) -> BTreeMap<String, usize> {
     m
 }
 
+/// The pod that has `address` (an `ip:port`, `[v6]:port` or bare IP from a proxy log), described
+/// for a person: `pod shop/checkout-7d9f-abc on node-1 (Running, app restarted 6×, …)`.
+pub fn pod_at(snapshot: &Snapshot, address: &str) -> Option<String> {
+    let ip = match address.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host,
+        _ => address,
+    };
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    let pod = snapshot.pods.iter().find(|p| {
+        p.status
+            .as_ref()
+            .is_some_and(|s| s.pod_ip.as_deref() == Some(ip) || s.pod_ips.iter().flatten().any(|i| i.ip == ip))
+    })?;
+    let (_, state) = pod_state(pod);
+    let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).map(|n| format!(" on {n}")).unwrap_or_default();
+    Some(format!(
+        "pod {}/{}{node} ({state})",
+        pod.metadata.namespace.as_deref().unwrap_or("default"),
+        pod.metadata.name.as_deref().unwrap_or("?")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

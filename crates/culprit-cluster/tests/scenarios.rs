@@ -67,3 +67,14 @@ fn every_scenario_gives_its_findings() {
         }
     }
 }
+
+#[test]
+fn upstream_addresses_name_their_pod() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/crash-loop");
+    let snapshot = Snapshot::load(&[dir]).unwrap();
+    let pod = route::pod_at(&snapshot, "10.244.1.13:8080").unwrap();
+    assert!(pod.starts_with("pod shop/checkout-7d9f8c6b5-abcde on node-1") && pod.contains("OOMKilled"), "{pod}");
+    assert_eq!(route::pod_at(&snapshot, "10.244.1.13"), Some(pod));
+    assert!(route::pod_at(&snapshot, "10.9.9.9:80").is_none());
+    assert!(route::pod_at(&snapshot, "[fd00::1]:8080").is_none());
+}

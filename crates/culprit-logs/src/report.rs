@@ -98,6 +98,9 @@ pub struct Share {
     pub key: String,
     pub count: u64,
     pub share: f64,
+    /// What the key is in the cluster (`logs --cluster`): the pod behind an upstream address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,7 +206,12 @@ fn shares(map: &rustc_hash::FxHashMap<Box<[u8]>, u64>, total: u64) -> Vec<Share>
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.into_iter()
         .take(TOP)
-        .map(|(k, c)| Share { key: String::from_utf8_lossy(k).into_owned(), count: *c, share: rate(*c, total) })
+        .map(|(k, c)| Share {
+            key: String::from_utf8_lossy(k).into_owned(),
+            count: *c,
+            share: rate(*c, total),
+            resolved: None,
+        })
         .collect()
 }
 
@@ -399,7 +407,12 @@ fn service_row(svc: &ServiceStats) -> ServiceRow {
     let top_errors = kinds
         .iter()
         .take(TOP)
-        .map(|(k, s)| Share { key: format!("{} {}", k.0, k.1.id()), count: s.count, share: rate(s.count, svc.errors) })
+        .map(|(k, s)| Share {
+            key: format!("{} {}", k.0, k.1.id()),
+            count: s.count,
+            share: rate(s.count, svc.errors),
+            resolved: None,
+        })
         .collect();
     // (address, errors, requests), most errors first.
     let mut ups: Vec<(String, u64, u64)> = svc
@@ -412,7 +425,7 @@ fn service_row(svc: &ServiceStats) -> ServiceRow {
     let top_upstreams = ups
         .into_iter()
         .take(TOP)
-        .map(|(key, errors, requests)| Share { key, count: errors, share: rate(errors, requests) })
+        .map(|(key, errors, requests)| Share { key, count: errors, share: rate(errors, requests), resolved: None })
         .collect();
     ServiceRow {
         service: svc.name.clone(),
@@ -473,7 +486,7 @@ fn unparsed(analysis: &Analysis) -> Unparsed {
         by_reason: stats
             .bad
             .iter()
-            .map(|(r, n)| Share { key: r.describe().into(), count: *n, share: rate(*n, bad) })
+            .map(|(r, n)| Share { key: r.describe().into(), count: *n, share: rate(*n, bad), resolved: None })
             .collect(),
         samples: stats
             .bad_samples
