@@ -42,7 +42,7 @@ pub enum Command {
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(Box<ProbeArgs>),
     /// Trace Ingress → Service → endpoints → Pods and flag the configuration behind specific
-    /// status codes, from `kubectl get -o json` dumps.
+    /// status codes, from `kubectl get -o json|yaml` dumps.
     #[command(subcommand, after_help = CLUSTER_EXAMPLES)]
     Cluster(ClusterCommand),
     /// Print shell completions.
@@ -95,8 +95,8 @@ pub enum ClusterCommand {
 
 #[derive(Debug, Args)]
 pub struct ClusterSourceArgs {
-    /// `kubectl get … -o json` output: files or directories (read recursively). Live access to
-    /// the API server is not built yet.
+    /// `kubectl get … -o json` or `-o yaml` output: files or directories (read recursively).
+    /// Live access to the API server is not built yet.
     #[arg(long, value_name = "PATH", required = true)]
     pub from: Vec<std::path::PathBuf>,
 
@@ -262,7 +262,7 @@ pub struct LogsArgs {
     #[arg(long, value_name = "PATH")]
     pub error_log: Vec<std::path::PathBuf>,
 
-    /// A `kubectl get pods -A -o json` dump (file or directory): name the pod behind each upstream
+    /// A `kubectl get pods -A -o json|yaml` dump (file or directory): name the pod behind each upstream
     /// address of an incident, with its restarts and last termination reason.
     #[arg(long, value_name = "PATH")]
     pub cluster: Vec<std::path::PathBuf>,

@@ -68,5 +68,5 @@ fn bad_dumps_are_named_and_skipped() {
     let empty = tempfile::tempdir().unwrap();
     let (_, err, code) = culprit(&["cluster", "check", "--from", empty.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("no .json files"), "{err}");
+    assert!(err.contains("no .json or .yaml files"), "{err}");
 }

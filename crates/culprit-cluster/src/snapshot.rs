@@ -34,14 +34,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads every `.json` file under `paths` (files or directories, recursively).
+    /// Reads every `.json`, `.yaml` and `.yml` file under `paths` (files or directories, recursively).
     pub fn load(paths: &[PathBuf]) -> Result<Snapshot, String> {
         let mut files = Vec::new();
         for p in paths {
             collect(p, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
         }
         if files.is_empty() {
-            return Err("no .json files found (use kubectl get … -o json)".into());
+            return Err("no .json or .yaml files found (use kubectl get … -o json or -o yaml)".into());
         }
         files.sort();
         let mut snapshot = Snapshot::default();
@@ -53,7 +53,12 @@ impl Snapshot {
                     continue;
                 }
             };
-            snapshot.add_text(&file.display().to_string(), &text);
+            let name = file.display().to_string();
+            if file.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                snapshot.add_yaml(&name, &text);
+            } else {
+                snapshot.add_text(&name, &text);
+            }
         }
         Ok(snapshot)
     }
@@ -66,6 +71,21 @@ impl Snapshot {
                 Ok(v) => self.add_value(name, &v),
                 Err(e) => {
                     self.problems.push(format!("{name}: document {} is not valid JSON: {e}", i + 1));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Adds the objects in a YAML stream (`kubectl get … -o yaml`, documents separated by `---`).
+    pub fn add_yaml(&mut self, name: &str, text: &str) {
+        use serde::Deserialize as _;
+        for (i, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+            match Value::deserialize(doc) {
+                Ok(Value::Null) => {}
+                Ok(v) => self.add_value(name, &v),
+                Err(e) => {
+                    self.problems.push(format!("{name}: YAML document {} is not valid: {e}", i + 1));
                     return;
                 }
             }
@@ -176,7 +196,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let p = entry?.path();
         if p.is_dir() {
             collect(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "json") {
+        } else if p.extension().is_some_and(|e| e == "json" || e == "yaml" || e == "yml") {
             out.push(p);
         }
     }
@@ -205,5 +225,17 @@ mod tests {
         assert!(s.problems[0].contains("Pod shop/p skipped"), "{:?}", s.problems);
         s.add_text("bad.json", "{not json");
         assert!(s.problems[1].starts_with("bad.json: document 1"));
+    }
+
+    #[test]
+    fn yaml_streams() {
+        let mut s = Snapshot::default();
+        s.add_yaml(
+            "dump.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  namespace: shop\nspec:\n  ports:\n  - port: 80\n    targetPort: http\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, namespace: shop}\n  spec: {containers: [{name: app}]}\n---\n",
+        );
+        assert_eq!((s.services.len(), s.pods.len(), s.problems.len()), (1, 1, 0), "{:?}", s.problems);
+        s.add_yaml("bad.yaml", "kind: Service\n  metadata: [unclosed");
+        assert!(s.problems[0].starts_with("bad.yaml: YAML document 1"), "{:?}", s.problems);
     }
 }
