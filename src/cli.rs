@@ -82,6 +82,7 @@ Examples:
   kubectl get ingress,svc,endpointslices,pods,deploy -A -o json > snapshot.json
   culprit cluster route https://shop.example.com/api/cart --from snapshot.json
   culprit cluster check --from snapshot-dir/ -n shop --fail-on error
+  culprit cluster check --context prod -n shop      live, read-only (RBAC in the README)
 
 Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 unusable input.";
 
@@ -96,9 +97,17 @@ pub enum ClusterCommand {
 #[derive(Debug, Args)]
 pub struct ClusterSourceArgs {
     /// `kubectl get … -o json` or `-o yaml` output: files or directories (read recursively).
-    /// Live access to the API server is not built yet.
-    #[arg(long, value_name = "PATH", required = true)]
+    /// Without it, culprit reads the cluster live through the kubeconfig (list only).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
     pub from: Vec<std::path::PathBuf>,
+
+    /// Live: the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// Live: the kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 
     /// Only this namespace.
     #[arg(short = 'n', long, value_name = "NAMESPACE")]

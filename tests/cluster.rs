@@ -70,3 +70,10 @@ fn bad_dumps_are_named_and_skipped() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no .json or .yaml files"), "{err}");
 }
+
+#[test]
+fn live_mode_names_the_kubeconfig_problem() {
+    let (_, err, code) = culprit(&["cluster", "check", "--kubeconfig", "/nonexistent/kubeconfig"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("kubeconfig /nonexistent/kubeconfig"), "{err}");
+}

@@ -49,20 +49,36 @@ pub fn run(command: &ClusterCommand) -> Result<Status> {
 }
 
 fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
-    match Snapshot::load(&args.from) {
+    let (loaded, from) = if args.from.is_empty() {
+        let what = format!(
+            "live (kubeconfig {}, context {})",
+            args.kubeconfig.as_ref().map_or_else(|| "default".to_owned(), |p| p.display().to_string()),
+            args.context.as_deref().unwrap_or("current")
+        );
+        (
+            culprit_cluster::live::load(args.kubeconfig.as_deref(), args.context.as_deref(), args.namespace.as_deref()),
+            vec![what],
+        )
+    } else {
+        (
+            Snapshot::load(&args.from).map_err(|e| format!("--from: {e}")),
+            args.from.iter().map(|p| p.display().to_string()).collect(),
+        )
+    };
+    match loaded {
         Ok(s) => {
             for p in &s.problems {
                 eprintln!("culprit: skipped: {p}");
             }
             if s.object_count() == 0 {
-                eprintln!("culprit: no Ingress, Service, EndpointSlice, Pod or Deployment found in the snapshot");
+                eprintln!("culprit: no Ingress, Service, EndpointSlice, Pod or Deployment found");
                 return None;
             }
-            let source = Source::of(&args.from, &s);
+            let source = Source { from, objects: s.object_count(), problems: s.problems.clone() };
             Some((s, source))
         }
         Err(e) => {
-            eprintln!("culprit: --from: {e}");
+            eprintln!("culprit: {e}");
             None
         }
     }

@@ -1,8 +1,10 @@
 //! `culprit cluster`: the seeds' debugging chain run over Kubernetes objects — which link between
 //! Ingress, Service, endpoints and Pods is broken, and which status code a client gets for it.
-//! This increment reads `kubectl get -o json` dumps; the live API (kube) comes next.
+//! Objects come from `kubectl get -o json|yaml` dumps ([`snapshot`]) or live through the
+//! kubeconfig ([`live`], read-only).
 
 pub mod checks;
+pub mod live;
 pub mod route;
 pub mod snapshot;
 
@@ -14,7 +16,7 @@ pub const CHECK_SCHEMA: &str = "culprit.cluster.check/1";
 /// What was read, for the reports.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Source {
-    /// The dump files or directories.
+    /// The dump files or directories, or `live (…)`.
     pub from: Vec<String>,
     pub objects: usize,
     /// Objects or files that could not be read (named), skipped.
