@@ -60,6 +60,24 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
     for d in snapshot.deployments.iter().filter(|d| in_ns(d.metadata.namespace.as_ref())) {
         deployment_checks(snapshot, d, &mut out);
     }
+    network_policy_checks(snapshot, namespace, &mut out);
+    for hpa in snapshot.hpas.iter().filter(|h| in_ns(h.metadata.namespace.as_ref())) {
+        let (Some(spec), Some(status)) = (&hpa.spec, &hpa.status) else { continue };
+        if status.current_replicas.unwrap_or(0) >= spec.max_replicas {
+            out.push(
+                Finding::new(
+                    "proxy_overloaded",
+                    Severity::Warning,
+                    &[503, 504],
+                    object("HorizontalPodAutoscaler", hpa.metadata.namespace.as_deref(), hpa.metadata.name.as_deref()),
+                    "the autoscaler is at maxReplicas: no room left to scale, so load turns into queues, timeouts and shed requests",
+                )
+                .with("status.currentReplicas", status.current_replicas.unwrap_or(0).to_string())
+                .with("spec.maxReplicas", spec.max_replicas.to_string())
+                .fix("raise spec.maxReplicas (and check the cluster has room), or find what drove the load up"),
+            );
+        }
+    }
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.object.cmp(&b.object)));
     out
 }
@@ -275,5 +293,125 @@ fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>
                 .with("terminationGracePeriodSeconds", grace.to_string())
                 .fix("lifecycle:\n  preStop:\n    exec:\n      command: [\"sleep\", \"15\"]   # longer than endpoint propagation and LB deregistration"),
         );
+    }
+}
+
+/// The namespace the ingress controller runs in: its pods' namespace when the snapshot has them.
+fn controller_namespace(snapshot: &Snapshot) -> String {
+    snapshot
+        .pods
+        .iter()
+        .find(|p| {
+            p.metadata.labels.as_ref().and_then(|l| l.get("app.kubernetes.io/name")).map(String::as_str)
+                == Some("ingress-nginx")
+        })
+        .and_then(|p| p.metadata.namespace.clone())
+        .unwrap_or_else(|| "ingress-nginx".into())
+}
+
+/// Whether a label selector with only `matchLabels` selects `labels`; `None` when it has
+/// expressions this check does not evaluate.
+fn selects(
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+) -> Option<bool> {
+    if selector.match_expressions.as_ref().is_some_and(|e| !e.is_empty()) {
+        return None;
+    }
+    Some(selector.match_labels.iter().flatten().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)))
+}
+
+/// Pods behind Ingress-served Services that some NetworkPolicy isolates for ingress traffic while
+/// none lets the ingress controller's namespace in: the proxy's connections hang (504).
+fn network_policy_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
+    let controller = controller_namespace(snapshot);
+    // (namespace, Service name) pairs an Ingress sends traffic to.
+    let served: std::collections::BTreeSet<(String, String)> = snapshot
+        .ingresses
+        .iter()
+        .flat_map(|i| {
+            let ns = i.metadata.namespace.clone().unwrap_or_default();
+            i.spec
+                .iter()
+                .flat_map(|s| s.rules.iter().flatten())
+                .flat_map(|r| r.http.iter().flat_map(|h| &h.paths))
+                .filter_map(move |p| p.backend.service.as_ref().map(|s| (ns.clone(), s.name.clone())))
+        })
+        .collect();
+    let mut reported: Vec<String> = Vec::new();
+    for svc in &snapshot.services {
+        let key = (svc.metadata.namespace.clone().unwrap_or_default(), svc.metadata.name.clone().unwrap_or_default());
+        if !served.contains(&key) || namespace.is_some_and(|n| n != key.0) {
+            continue;
+        }
+        for pod in selected_pods(snapshot, svc) {
+            let labels = pod.metadata.labels.as_ref();
+            let policies: Vec<&NetworkPolicy> = snapshot
+                .network_policies
+                .iter()
+                .filter(|np| np.metadata.namespace == pod.metadata.namespace)
+                .filter(|np| {
+                    np.spec.as_ref().is_some_and(|s| {
+                        let ingress_type = s.policy_types.as_ref().is_none_or(|t| t.iter().any(|t| t == "Ingress"));
+                        ingress_type && selects(&s.pod_selector.clone().unwrap_or_default(), labels) == Some(true)
+                    })
+                })
+                .collect();
+            if policies.is_empty() {
+                continue;
+            }
+            // Allowed when a rule has no `from` (anyone), or a peer is an empty namespace selector
+            // (every namespace) or names the controller's namespace; other peers (ipBlock, custom
+            // namespace labels, pod selectors in other namespaces) cannot be judged here.
+            let mut undecidable = false;
+            let allowed = policies.iter().any(|np| {
+                np.spec.as_ref().and_then(|s| s.ingress.as_ref()).is_some_and(|rules| {
+                    rules.iter().any(|rule| match &rule.from {
+                        None => true,
+                        Some(peers) if peers.is_empty() => true,
+                        Some(peers) => peers.iter().any(|peer| match (&peer.namespace_selector, &peer.ip_block) {
+                            (Some(sel), _) => {
+                                let ml = sel.match_labels.clone().unwrap_or_default();
+                                let empty = ml.is_empty() && sel.match_expressions.as_ref().is_none_or(Vec::is_empty);
+                                let names = ml.get("kubernetes.io/metadata.name") == Some(&controller);
+                                if !empty && !names {
+                                    undecidable = true;
+                                }
+                                empty || names
+                            }
+                            (None, Some(_)) => {
+                                undecidable = true;
+                                false
+                            }
+                            (None, None) => false,
+                        }),
+                    })
+                })
+            });
+            let np = policies[0];
+            let np_obj = object("NetworkPolicy", np.metadata.namespace.as_deref(), np.metadata.name.as_deref());
+            if allowed || undecidable || reported.contains(&np_obj) {
+                continue;
+            }
+            reported.push(np_obj.clone());
+            out.push(
+                Finding::new(
+                    "upstream_connect_timeout",
+                    Severity::Error,
+                    &[504],
+                    np_obj,
+                    format!(
+                        "it isolates the pods of Service {} without letting the ingress controller's namespace ({controller}) in: connections hang until the proxy's connect timeout",
+                        key.1
+                    ),
+                )
+                .with("spec.podSelector", format!("{:?}", np.spec.as_ref().and_then(|s| s.pod_selector.as_ref()).and_then(|p| p.match_labels.clone()).unwrap_or_default()))
+                .with("spec.ingress", format!("{} rules, none from namespace {controller}", np.spec.as_ref().and_then(|s| s.ingress.as_ref()).map_or(0, Vec::len)))
+                .fix(format!(
+                    "spec:\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {controller}"
+                )),
+            );
+        }
     }
 }
