@@ -10,6 +10,7 @@ use crate::route::{
     container_ports, declares_ports, endpoints, object, pod_declares, pod_state, resolve_backend, selected_pods,
 };
 use crate::snapshot::Snapshot;
+use serde_json::Value;
 
 /// ingress-nginx reads only annotations with this prefix (unless the controller is configured
 /// with another `--annotations-prefix`).
@@ -61,6 +62,13 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
         deployment_checks(snapshot, d, &mut out);
     }
     network_policy_checks(snapshot, namespace, &mut out);
+    for route in snapshot
+        .http_routes
+        .iter()
+        .filter(|r| namespace.is_none_or(|n| r.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n)))
+    {
+        http_route_checks(snapshot, route, &mut out);
+    }
     for hpa in snapshot.hpas.iter().filter(|h| in_ns(h.metadata.namespace.as_ref())) {
         let (Some(spec), Some(status)) = (&hpa.spec, &hpa.status) else { continue };
         if status.current_replicas.unwrap_or(0) >= spec.max_replicas {
@@ -411,6 +419,90 @@ fn network_policy_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut
                 .fix(format!(
                     "spec:\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {controller}"
                 )),
+            );
+        }
+    }
+}
+
+/// Gateway API HTTPRoutes: what the Gateway controller says in `status.parents[].conditions`
+/// (not Accepted → requests do not reach the route: 404; refs not resolved → 500), and
+/// cross-namespace backendRefs without a ReferenceGrant allowing them (500).
+fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Finding>) {
+    let ns = route.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
+    let name = route.pointer("/metadata/name").and_then(Value::as_str);
+    let obj = object("HTTPRoute", Some(ns), name);
+    let conditions: Vec<&Value> = route
+        .pointer("/status/parents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p.get("conditions").and_then(Value::as_array).into_iter().flatten())
+        .collect();
+    let failing = |kind: &str| conditions.iter().find(|c| c["type"] == kind && c["status"] == "False").copied();
+    if let Some(c) = failing("Accepted") {
+        out.push(
+            Finding::new(
+                "no_route",
+                Severity::Error,
+                &[404],
+                obj.clone(),
+                "the Gateway did not accept the route: its hostnames and paths are not served",
+            )
+            .with(
+                "status.parents[].conditions[Accepted]",
+                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+            )
+            .fix("check spec.parentRefs (Gateway name, namespace, sectionName) and the listener's allowedRoutes"),
+        );
+    }
+    if let Some(c) = failing("ResolvedRefs") {
+        out.push(
+            Finding::new(
+                "invalid_backend_ref",
+                Severity::Error,
+                &[500],
+                obj.clone(),
+                "a backendRef does not resolve: the Gateway answers 500 for the requests it would get",
+            )
+            .with(
+                "status.parents[].conditions[ResolvedRefs]",
+                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+            ),
+        );
+        return; // the cross-namespace check below would say the same thing again
+    }
+    let refs = route
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.get("backendRefs").and_then(Value::as_array).into_iter().flatten());
+    for r in refs {
+        let to_ns = r.get("namespace").and_then(Value::as_str).unwrap_or(ns);
+        let kind = r.get("kind").and_then(Value::as_str).unwrap_or("Service");
+        let backend = r.get("name").and_then(Value::as_str).unwrap_or("?");
+        if to_ns == ns {
+            continue;
+        }
+        let granted = snapshot.reference_grants.iter().any(|g| {
+            g.pointer("/metadata/namespace").and_then(Value::as_str) == Some(to_ns)
+                && g.pointer("/spec/from").and_then(Value::as_array).is_some_and(|from| {
+                    from.iter().any(|f| f["kind"] == "HTTPRoute" && f["namespace"].as_str() == Some(ns))
+                })
+                && g.pointer("/spec/to").and_then(Value::as_array).is_some_and(|to| {
+                    to.iter().any(|t| {
+                        t["kind"].as_str() == Some(kind)
+                            && t.get("name").and_then(Value::as_str).is_none_or(|n| n == backend)
+                    })
+                })
+        });
+        if !granted {
+            out.push(
+                Finding::new("invalid_backend_ref", Severity::Error, &[500], obj.clone(), format!("backendRef {to_ns}/{backend} crosses namespaces without a ReferenceGrant in {to_ns}"))
+                    .with("spec.rules[].backendRefs[]", format!("{kind} {to_ns}/{backend}"))
+                    .fix(format!(
+                        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata:\n  name: allow-{ns}-routes\n  namespace: {to_ns}\nspec:\n  from:\n  - group: gateway.networking.k8s.io\n    kind: HTTPRoute\n    namespace: {ns}\n  to:\n  - group: \"\"\n    kind: {kind}"
+                    )),
             );
         }
     }
