@@ -78,3 +78,16 @@ fn upstream_addresses_name_their_pod() {
     assert!(route::pod_at(&snapshot, "10.9.9.9:80").is_none());
     assert!(route::pod_at(&snapshot, "[fd00::1]:8080").is_none());
 }
+
+#[test]
+fn http_routes_are_traced_when_no_ingress_serves_the_host() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/gateway-api");
+    let snapshot = Snapshot::load(&[dir]).unwrap();
+    let trace = route::trace(&snapshot, "https://api.partners.example.com/api/orders", None, None).unwrap();
+    assert_eq!(trace.links[0].step, "http route", "{trace:#?}");
+    assert_eq!(trace.links[0].object, "HTTPRoute/partners/partners-checkout");
+    assert_eq!(trace.links[1].object, "Service/shop/checkout", "the backend's namespace: {trace:#?}");
+    assert!(trace.findings.is_empty(), "{trace:#?}");
+    let none = route::trace(&snapshot, "https://api.partners.example.com/other", None, None).unwrap();
+    assert_eq!(none.findings[0].cause, "no_route");
+}
