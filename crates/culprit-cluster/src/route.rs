@@ -1,7 +1,6 @@
 //! The route of one URL through the cluster: Ingress rule → Service port → endpoints → Pods, each
 //! link judged, and for a broken link the status code a client gets and why.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use culprit_kb::{Finding, Severity};
@@ -206,34 +205,28 @@ pub fn resolve_backend<'a>(
     ing_obj: &str,
     svc_ref: &IngressServiceBackend,
 ) -> Result<(&'a Service, &'a ServicePort), Box<Finding>> {
+    // ingress-nginx answers 503 for both a missing Service and a missing port.
+    let broken = |title: String, source: &str, value: String| {
+        Box::new(Finding::new("invalid_backend_ref", Severity::Error, &[503], ing_obj, title).with(source, value))
+    };
     let Some(svc) = snapshot
         .services
         .iter()
         .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
     else {
-        return Err(Box::new(
-            Finding::new(
-                "invalid_backend_ref",
-                Severity::Error,
-                &[503],
-                ing_obj,
-                format!("the route points at Service {}, which does not exist", svc_ref.name),
-            )
-            .with("backend.service.name", svc_ref.name.clone()),
+        return Err(broken(
+            format!("the route points at Service {}, which does not exist", svc_ref.name),
+            "backend.service.name",
+            svc_ref.name.clone(),
         ));
     };
     let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
     let Some(port) = service_port(svc, number, name) else {
         let wanted = number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string());
-        return Err(Box::new(
-            Finding::new(
-                "invalid_backend_ref",
-                Severity::Error,
-                &[503],
-                ing_obj,
-                format!("the route asks for port {wanted} of Service {}, which has no such port", svc_ref.name),
-            )
-            .with("Service ports", ports_list(svc)),
+        return Err(broken(
+            format!("the route asks for port {wanted} of Service {}, which has no such port", svc_ref.name),
+            "Service ports",
+            ports_list(svc),
         ));
     };
     Ok((svc, port))
@@ -562,15 +555,6 @@ pub fn container_ports(pod: &Pod) -> String {
         })
         .collect();
     if ports.is_empty() { "none declared".into() } else { ports.join(", ") }
-}
-
-/// Counts of pods by namespace (for summaries).
-pub fn pods_by_namespace(snapshot: &Snapshot) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for p in &snapshot.pods {
-        *m.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default() += 1;
-    }
-    m
 }
 
 /// The pod that has `address` (an `ip:port`, `[v6]:port` or bare IP from a proxy log), described

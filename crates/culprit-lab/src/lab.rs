@@ -25,8 +25,6 @@ pub struct LabRun {
     /// The expected diagnosis per request (same order as `requests`); `None` where the outcome is
     /// not a fact of the setup.
     pub expected: Vec<Option<Expected>>,
-    /// The service whose pods crash during the incident phase, as the proxy names it.
-    pub incident_service: &'static str,
 }
 
 /// The service the incident hits.
@@ -107,15 +105,7 @@ pub fn run(kind: ProxyKind, plan: &Plan, dir: &Path) -> anyhow::Result<LabRun> {
     let expected: Vec<Option<Expected>> =
         requests.iter().zip(&observed).map(|(r, o)| expect(kind, r.scenario, o, records.get(&r.id).as_ref())).collect();
     write_truth(&dir.join("truth.ndjson"), &requests, &observed, &records, &expected)?;
-    Ok(LabRun {
-        proxy: kind,
-        logs: proxy.logs().clone(),
-        requests,
-        observed,
-        records,
-        expected,
-        incident_service: INCIDENT_SERVICE,
-    })
+    Ok(LabRun { proxy: kind, logs: proxy.logs().clone(), requests, observed, records, expected })
 }
 
 /// One JSON object per request: what was sent, what the client saw, what the backend did, and the
