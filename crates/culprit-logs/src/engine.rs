@@ -155,7 +155,7 @@ struct Chunk {
     seq: u32,
     /// `None` marks the end of an input (so ordered per-request output can move on).
     plan: Option<Arc<Plan>>,
-    data: Vec<u8>,
+    data: crate::input::ChunkBuf,
 }
 
 struct Done {
@@ -215,7 +215,7 @@ fn run(
     let readers = if want_records { 1 } else { threads.min(sources.len()).max(1) };
     let (chunk_tx, chunk_rx) = bounded::<Chunk>(threads * 2);
     let (done_tx, done_rx) = unbounded::<Done>();
-    let (free_tx, free_rx) = bounded::<Vec<u8>>(threads * 4);
+    let (free_tx, free_rx) = bounded::<crate::input::ChunkBuf>(threads * 4);
     let next_input = AtomicUsize::new(0);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let mut summaries: Vec<InputSummary> =
@@ -358,7 +358,7 @@ fn read_input(
     source: &Source,
     opts: &Options,
     tx: &crossbeam_channel::Sender<Chunk>,
-    free: &crossbeam_channel::Receiver<Vec<u8>>,
+    free: &crossbeam_channel::Receiver<crate::input::ChunkBuf>,
     counter: Arc<AtomicU64>,
 ) -> ReadResult {
     let input = u32::try_from(index).unwrap_or(u32::MAX);
@@ -366,7 +366,7 @@ fn read_input(
     let mut seq = 0u32;
     // Tells the collector this input is finished (its result counts u32::MAX lines).
     let sentinel = |seq: u32| {
-        let _ = tx.send(Chunk { input, seq, plan: None, data: Vec::new() });
+        let _ = tx.send(Chunk { input, seq, plan: None, data: crate::input::ChunkBuf::default() });
     };
     let (reader, gzip) = match open(source, counter) {
         Ok(r) => r,
@@ -378,7 +378,7 @@ fn read_input(
     };
     result.gzip = gzip;
     let mut chunker = Chunker::new(reader, opts.max_line);
-    let mut buf = Vec::with_capacity(crate::input::CHUNK);
+    let mut buf = crate::input::ChunkBuf::with_capacity(crate::input::CHUNK);
     let mut plan: Option<Arc<Plan>> = None;
     loop {
         let more = match chunker.next_chunk(&mut buf) {
@@ -408,8 +408,10 @@ fn read_input(
                 break;
             }
         }
-        let data =
-            std::mem::replace(&mut buf, free.try_recv().unwrap_or_else(|_| Vec::with_capacity(crate::input::CHUNK)));
+        let data = std::mem::replace(
+            &mut buf,
+            free.try_recv().unwrap_or_else(|_| crate::input::ChunkBuf::with_capacity(crate::input::CHUNK)),
+        );
         if tx.send(Chunk { input, seq, plan: plan.clone(), data }).is_err() {
             break;
         }

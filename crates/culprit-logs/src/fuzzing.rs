@@ -64,7 +64,7 @@ pub fn small_parsers(data: &[u8]) {
 pub fn chunker(data: &[u8]) {
     let mut c = input::Chunker::new(data, 4096);
     let mut out = Vec::new();
-    let mut buf = Vec::new();
+    let mut buf = input::ChunkBuf::default();
     while let Ok(true) = c.next_chunk(&mut buf) {
         out.extend_from_slice(&buf);
     }

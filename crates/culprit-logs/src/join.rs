@@ -272,7 +272,7 @@ fn scan(source: &Source, max_line: usize, idx: &mut ErrorIndex) {
     let counter = Arc::new(AtomicU64::new(0));
     let Ok((reader, _)) = open(source, counter) else { return };
     let mut chunker = Chunker::new(reader, max_line);
-    let mut buf = Vec::new();
+    let mut buf = crate::input::ChunkBuf::default();
     while let Ok(true) = chunker.next_chunk(&mut buf) {
         for line in buf.split(|&b| b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -48,6 +48,9 @@ pub struct UpstreamLists<'a> {
     pub status: &'a [u8],
     pub response_time: &'a [u8],
     pub length: &'a [u8],
+    /// Set by a parser that saw no separator in any list: one attempt, each field its own item
+    /// (the common case, read without searching for separators).
+    pub single: bool,
 }
 
 impl UpstreamLists<'_> {
@@ -112,10 +115,12 @@ pub fn last_attempt<'a>(u: &UpstreamLists<'a>) -> Option<Attempt<'a>> {
     if u.is_empty() {
         return None;
     }
-    let addr = last_item(u.addr);
-    let status = last_item(u.status);
+    // One attempt (the parser saw no separator): each field is its own item.
+    let item = |f| if u.single { trim(f) } else { last_item(f) };
+    let addr = item(u.addr);
+    let status = item(u.status);
     let blank = |f: &[u8]| f.is_empty() || f == b"-";
-    if blank(addr) && blank(status) && blank(last_item(u.response_time)) && blank(last_item(u.length)) {
+    if blank(addr) && blank(status) && blank(item(u.response_time)) && blank(item(u.length)) {
         return None; // only separators: no attempt
     }
     Some(Attempt {
@@ -161,7 +166,7 @@ mod tests {
         for field in
             [&b"10.0.0.1:80, 10.0.0.2:80"[..], b"a:1 : b:2", b"x", b"-", b"", b"1.1.1.1:80, 2.2.2.2:80 : 3.3.3.3:80"]
         {
-            let u = UpstreamLists { addr: field, status: b"502", response_time: b"0.001", length: b"0" };
+            let u = UpstreamLists { addr: field, status: b"502", response_time: b"0.001", length: b"0", single: false };
             let slow = attempts(&u).last().map(|a| a.addr);
             let fast = last_attempt(&u).map(|a| a.addr);
             assert_eq!(fast.filter(|a| *a != b"-"), slow.filter(|a| *a != b"-"), "{}", String::from_utf8_lossy(field));
@@ -231,15 +236,29 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if s.is_empty() || s == b"-" {
         return None;
     }
-    let (int, frac) = match memchr::memchr(b'.', s) {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, &b""[..]),
-    };
-    if !int.is_empty() && int.len() <= 12 && frac.len() <= 9 && int.iter().chain(frac).all(u8::is_ascii_digit) {
-        let whole = int.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-        let part = frac.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    // One pass: digits, at most one point (no call into memchr for five bytes).
+    let (mut whole, mut part, mut decimals, mut point) = (0u64, 0u64, 0usize, false);
+    let simple = s.len() <= 19
+        && s[0] != b'.'
+        && s.iter().all(|&b| match b {
+            b'0'..=b'9' if point => {
+                part = part * 10 + u64::from(b - b'0');
+                decimals += 1;
+                decimals <= 9
+            }
+            b'0'..=b'9' => {
+                whole = whole * 10 + u64::from(b - b'0');
+                true
+            }
+            b'.' if !point => {
+                point = true;
+                true
+            }
+            _ => false,
+        });
+    if simple && whole < 1 << 53 {
         #[allow(clippy::cast_precision_loss)]
-        return Some(whole as f64 + part as f64 / POW10[frac.len()]);
+        return Some(whole as f64 + part as f64 / POW10[decimals]);
     }
     std::str::from_utf8(s).ok()?.parse::<f64>().ok().filter(|v| v.is_finite())
 }

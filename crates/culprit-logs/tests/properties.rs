@@ -57,6 +57,10 @@ proptest! {
         }
         let last = last_attempt(&o.upstream).unwrap();
         prop_assert_eq!(last.addr, a.last().unwrap().addr);
+        // The parser's one-attempt shortcut and the separator search agree.
+        prop_assert_eq!(o.upstream.single, tries.len() == 1);
+        let searched = last_attempt(&culprit_logs::observation::UpstreamLists { single: false, ..o.upstream }).unwrap();
+        prop_assert_eq!(last, searched);
         let expected = time::days_from_civil(2026, 3, day) * 86_400_000 + i64::from(hour) * 3_600_000;
         prop_assert_eq!(o.time_ms, Some(expected));
     }
@@ -67,6 +71,15 @@ proptest! {
         let std: f64 = s.parse().unwrap();
         let ours = parse_f64(s.as_bytes()).unwrap();
         prop_assert!((ours - std).abs() <= std.abs() * 1e-12 + 1e-12);
+    }
+
+    #[test]
+    fn fast_decimal_agrees_with_std_on_any_digits_and_points(s in "[0-9.]{1,24}") {
+        let std = s.parse::<f64>().ok().filter(|v| v.is_finite());
+        match (parse_f64(s.as_bytes()), std) {
+            (Some(ours), Some(std)) => prop_assert!((ours - std).abs() <= std.abs() * 1e-12 + 1e-12, "{} {} {}", s, ours, std),
+            (ours, std) => prop_assert_eq!(ours, std, "{}", s),
+        }
     }
 
     #[test]

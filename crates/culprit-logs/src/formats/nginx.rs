@@ -178,8 +178,6 @@ enum Step {
         field: Field,
         /// The literal that follows (`None`: the value runs to the end of the line).
         next: Option<Vec<u8>>,
-        /// Quoted values (request, user agent, referer) are long: search them with SIMD memchr.
-        long: bool,
     },
 }
 
@@ -301,8 +299,7 @@ impl NginxFormat {
                         Some(Token::Lit(l)) => Some(l.clone()),
                         _ => None,
                     };
-                    let long = next.as_ref().is_some_and(|n| n[0] == b'"');
-                    Step::Var { field: *field, next, long }
+                    Step::Var { field: *field, next }
                 }
             })
             .collect();
@@ -315,6 +312,7 @@ impl NginxFormat {
         let mut pos = 0;
         let (mut ns, mut svc, mut port): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
         let mut envoy = super::envoy::Fields::default();
+        let mut several_attempts = false;
         for step in &self.steps {
             match step {
                 Step::Lit(l) => {
@@ -323,8 +321,14 @@ impl NginxFormat {
                     }
                     pos += l.len();
                 }
-                Step::Var { field, next, long } => {
-                    let end = value_end(line, pos, next.as_deref(), field.is_list(), *long);
+                Step::Var { field, next } => {
+                    let end = if field.is_list() {
+                        let (end, several) = list_end(line, pos, next.as_deref());
+                        several_attempts |= several;
+                        end
+                    } else {
+                        value_end(line, pos, next.as_deref())
+                    };
                     let value = &line[pos..end];
                     pos = end;
                     match field {
@@ -368,6 +372,8 @@ impl NginxFormat {
         }
         if self.envoy {
             envoy.apply(obs);
+        } else {
+            obs.upstream.single = !several_attempts;
         }
         if obs.service.is_empty() && !svc.is_empty() {
             // Without $proxy_upstream_name, $service_name is the best service label we have; the
@@ -380,30 +386,12 @@ impl NginxFormat {
 }
 
 /// Where the value starting at `pos` ends.
-fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool, long: bool) -> usize {
+fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>) -> usize {
     let Some(next) = next else { return line.len() };
     let stop = next[0];
-    if list {
-        // Items never contain spaces or commas; continue across ", " and " : ".
-        let mut p = pos;
-        loop {
-            let item_end =
-                line[p..].iter().position(|&b| b == b',' || b == b' ' || b == stop).map_or(line.len(), |i| p + i);
-            let rest = &line[item_end..];
-            if rest.starts_with(b", ") {
-                p = item_end + 2;
-            } else if rest.starts_with(b" : ") {
-                p = item_end + 3;
-            } else if rest.starts_with(b",") {
-                p = item_end + 1;
-            } else {
-                return item_end;
-            }
-        }
-    }
     let mut from = pos;
     loop {
-        let found = if long { memchr::memchr(stop, &line[from..]) } else { find_byte(stop, &line[from..]) };
+        let found = find_byte(stop, &line[from..]);
         match found {
             None => return line.len(),
             Some(i) => {
@@ -423,15 +411,53 @@ fn value_end(line: &[u8], pos: usize, next: Option<&[u8]>, list: bool, long: boo
     }
 }
 
-/// Most values are a few bytes long: a plain loop finds their end sooner than a call into memchr,
-/// which takes over for long values (user agents, URLs).
+/// Where an upstream list starting at `pos` ends, and whether it has more than one item. Items
+/// never contain spaces or commas; the list continues across `", "` and `" : "`.
+fn list_end(line: &[u8], pos: usize, next: Option<&[u8]>) -> (usize, bool) {
+    let stop = next.map_or(b'\n', |n| n[0]);
+    let mut p = pos;
+    let mut several = false;
+    loop {
+        let item_end =
+            line[p..].iter().position(|&b| b == b',' || b == b' ' || b == stop).map_or(line.len(), |i| p + i);
+        let rest = &line[item_end..];
+        if rest.starts_with(b", ") {
+            p = item_end + 2;
+        } else if rest.starts_with(b" : ") {
+            p = item_end + 3;
+        } else if rest.starts_with(b",") {
+            p = item_end + 1;
+        } else {
+            return (if next.is_some() { item_end } else { line.len() }, several);
+        }
+        several = true;
+    }
+}
+
+/// Most values are a few dozen bytes long: eight bytes at a time in a register (SWAR) find their
+/// end sooner than a call into memchr (measured: 3% of a run), which takes over past 32 bytes.
 #[inline]
 fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
-    let head = hay.len().min(16);
-    if let Some(i) = hay[..head].iter().position(|&b| b == needle) {
-        return Some(i);
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const SWAR_BYTES: usize = 32;
+    let pattern = ONES * u64::from(needle);
+    let mut i = 0;
+    while i + 8 <= hay.len() && i < SWAR_BYTES {
+        let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+        let x = word ^ pattern;
+        // High bit set in each byte of x that is zero; borrows can only mark bytes above the first
+        // zero byte, so the lowest mark is exact.
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
     }
-    memchr::memchr(needle, &hay[head..]).map(|i| i + head)
+    if i < SWAR_BYTES {
+        return hay[i..].iter().position(|&b| b == needle).map(|p| p + i);
+    }
+    memchr::memchr(needle, &hay[i..]).map(|p| p + i)
 }
 
 /// `starts_with` for the short literals of a format, without a call into memcmp.
@@ -448,9 +474,20 @@ fn is_escaped(line: &[u8], start: usize, at: usize) -> bool {
 /// `GET /path?q=1 HTTP/1.1` into method and target; anything else (e.g. a TLS handshake logged as
 /// `\x16\x03\x01…`) leaves them empty.
 fn split_request<'a>(value: &'a [u8], obs: &mut Observation<'a>) {
-    let Some(sp) = memchr::memchr(b' ', value) else { return };
+    let Some(sp) = find_byte(b' ', value) else { return };
     obs.method = &value[..sp];
     let rest = &value[sp + 1..];
+    // Most request lines end in ` HTTP/1.1`: check that before searching from the end.
+    let n = rest.len();
+    if n > 9
+        && rest[n - 9..n - 3] == *b" HTTP/"
+        && rest[n - 2] == b'.'
+        && rest[n - 1].is_ascii_digit()
+        && rest[n - 3].is_ascii_digit()
+    {
+        obs.target = &rest[..n - 9];
+        return;
+    }
     obs.target = match memchr::memrchr(b' ', rest) {
         Some(end) if rest[end + 1..].starts_with(b"HTTP/") => &rest[..end],
         _ => rest,
@@ -492,6 +529,13 @@ mod tests {
         let f = NginxFormat::compile(format).unwrap();
         let mut obs = Observation::default();
         f.parse(line.as_bytes(), &mut obs).map(|()| obs)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_agrees_with_a_plain_search(hay in proptest::collection::vec(proptest::sample::select(b" \"]x\x80\xff\x00a".to_vec()), 0..80), needle in proptest::sample::select(b" \"]\x80\xff\x00".to_vec())) {
+            proptest::prop_assert_eq!(find_byte(needle, &hay), hay.iter().position(|&b| b == needle));
+        }
     }
 
     #[test]
