@@ -48,7 +48,9 @@ fn wrapped(out: &mut String, text: &str, width: usize, first: &str, rest: &str) 
     let opts = textwrap::Options::new(width.max(20))
         .initial_indent(first)
         .subsequent_indent(rest)
-        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+        // Pod names, timestamps and flags stay whole (copyable), even if a line runs short.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     for line in textwrap::wrap(text, opts) {
         out.push_str(line.trim_end());
         out.push('\n');
@@ -129,8 +131,12 @@ fn table(out: &mut String, head: &[String], rows: &[Vec<Line>], width: usize, pa
         }
         let hang = " ".repeat(fixed);
         let last_text = row.get(cols - 1).map(line_text).unwrap_or_default();
-        let lines =
-            textwrap::wrap(&last_text, textwrap::Options::new(last).wrap_algorithm(textwrap::WrapAlgorithm::FirstFit));
+        let lines = textwrap::wrap(
+            &last_text,
+            textwrap::Options::new(last)
+                .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation),
+        );
         if lines.is_empty() {
             out.push_str(lead.trim_end());
             out.push('\n');

@@ -6,9 +6,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::route::{
-    container_ports, declares_ports, endpoints, object, pod_declares, pod_state, resolve_backend, selected_pods,
-};
+use crate::route::{container_ports, declares_ports, endpoints, object, pod_declares, resolve_backend, selected_pods};
 use crate::snapshot::Snapshot;
 use serde_json::Value;
 
@@ -43,20 +41,7 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
         service_checks(snapshot, svc, &mut out);
     }
     for pod in snapshot.pods.iter().filter(|p| in_ns(p.metadata.namespace.as_ref())) {
-        let (_, state) = pod_state(pod);
-        if state.contains("CrashLoopBackOff") || state.contains("OOMKilled") {
-            out.push(
-                Finding::new(
-                    "pod_crash_looping",
-                    Severity::Error,
-                    &[502, 503],
-                    object("Pod", pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref()),
-                    "the pod keeps crashing: requests in flight get 502, and 503 while no replica is ready",
-                )
-                .with("status", state)
-                .fix("kubectl logs <pod> --previous; raise memory limits if OOMKilled"),
-            );
-        }
+        out.extend(crate::route::pod_findings(snapshot, pod));
     }
     for d in snapshot.deployments.iter().filter(|d| in_ns(d.metadata.namespace.as_ref())) {
         deployment_checks(snapshot, d, &mut out);
@@ -293,8 +278,29 @@ fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>
     let pod_spec = spec.template.spec.as_ref();
     let pre_stop = pod_spec
         .is_some_and(|s| s.containers.iter().any(|c| c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some())));
+    let grace = pod_spec.and_then(|s| s.termination_grace_period_seconds).unwrap_or(30);
+    if let Some(sleep) = pod_spec.and_then(pre_stop_sleep)
+        && sleep >= grace
+    {
+        // The grace period counts from the start of preStop: nothing is left for the app to drain.
+        out.push(
+            Finding::new("rollout_drain_race", Severity::Warning, &[502], obj.clone(), format!("the preStop hook sleeps {sleep} s but the grace period is {grace} s: the kubelet kills the container before it finishes in-flight requests"))
+                .with("preStop sleep", format!("{sleep} s"))
+                .with("terminationGracePeriodSeconds", grace.to_string())
+                .fix(format!("spec:\n  template:\n    spec:\n      terminationGracePeriodSeconds: {}   # preStop sleep + the app's own drain time", sleep + 15)),
+        );
+    }
+    for (lb, delay) in aws_deregistration_delays(snapshot, ns, &labels) {
+        if delay > grace {
+            out.push(
+                Finding::new("rollout_drain_race", Severity::Warning, &[502, 504], obj.clone(), format!("{lb} keeps in-flight requests on a deregistering pod for up to {delay} s, but the pod is killed after {grace} s: long requests during rollouts fail"))
+                    .with("deregistration_delay.timeout_seconds", format!("{delay} ({lb})"))
+                    .with("terminationGracePeriodSeconds", grace.to_string())
+                    .fix(format!("either lower the delay below the grace period:\n  alb.ingress.kubernetes.io/target-group-attributes: deregistration_delay.timeout_seconds={}\nor raise the pod's terminationGracePeriodSeconds above {delay}", grace.saturating_sub(5).max(1))),
+            );
+        }
+    }
     if !pre_stop {
-        let grace = pod_spec.and_then(|s| s.termination_grace_period_seconds).unwrap_or(30);
         out.push(
             Finding::new("rollout_drain_race", Severity::Warning, &[502], obj, "no preStop hook: pods stop while the ingress and load balancers still send to them (502 during rollouts)")
                 .with("spec.template.spec.containers[].lifecycle.preStop", "absent")
@@ -302,6 +308,88 @@ fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>
                 .fix("lifecycle:\n  preStop:\n    exec:\n      command: [\"sleep\", \"15\"]   # longer than endpoint propagation and LB deregistration"),
         );
     }
+}
+
+/// Seconds a pod template's preStop hooks sleep: the `sleep` action, or `sleep N` in an exec command
+/// (`["sleep", "15"]`, `["sh", "-c", "… && sleep 15"]`); the longest over the containers.
+fn pre_stop_sleep(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<i64> {
+    spec.containers
+        .iter()
+        .filter_map(|c| c.lifecycle.as_ref()?.pre_stop.as_ref())
+        .filter_map(|hook| {
+            if let Some(sleep) = &hook.sleep {
+                return Some(sleep.seconds);
+            }
+            let words: Vec<&str> =
+                hook.exec.as_ref()?.command.iter().flatten().flat_map(|part| part.split_whitespace()).collect();
+            words.windows(2).find(|w| w[0].ends_with("sleep")).and_then(|w| w[1].trim_end_matches(';').parse().ok())
+        })
+        .max()
+}
+
+/// AWS load balancers that send straight to pod IPs (`target-type: ip`) in front of pods with these
+/// labels, with their deregistration delay (300 s unless the target group attributes say).
+fn aws_deregistration_delays(
+    snapshot: &Snapshot,
+    ns: Option<&str>,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, i64)> {
+    const DEFAULT_DELAY: i64 = 300;
+    let delay_in = |attrs: Option<&String>| {
+        attrs
+            .and_then(|a| {
+                a.split(',')
+                    .find_map(|kv| kv.trim().strip_prefix("deregistration_delay.timeout_seconds=")?.parse().ok())
+            })
+            .unwrap_or(DEFAULT_DELAY)
+    };
+    let selects_pods = |svc: &Service| {
+        svc.metadata.namespace.as_deref() == ns
+            && svc
+                .spec
+                .as_ref()
+                .and_then(|sp| sp.selector.as_ref())
+                .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    };
+    let services: Vec<&Service> = snapshot.services.iter().filter(|s| selects_pods(s)).collect();
+    let mut out = Vec::new();
+    for svc in &services {
+        let a = svc.metadata.annotations.clone().unwrap_or_default();
+        if a.get("service.beta.kubernetes.io/aws-load-balancer-nlb-target-type").map(String::as_str) == Some("ip") {
+            let name = object("Service", ns, svc.metadata.name.as_deref());
+            out.push((
+                format!("the NLB of {name}"),
+                delay_in(a.get("service.beta.kubernetes.io/aws-load-balancer-target-group-attributes")),
+            ));
+        }
+    }
+    for ing in snapshot.ingresses.iter().filter(|i| i.metadata.namespace.as_deref() == ns) {
+        let a = ing.metadata.annotations.clone().unwrap_or_default();
+        if a.get("alb.ingress.kubernetes.io/target-type").map(String::as_str) != Some("ip") {
+            continue;
+        }
+        let routes_here = ing
+            .spec
+            .iter()
+            .flat_map(|s| {
+                s.rules
+                    .iter()
+                    .flatten()
+                    .flat_map(|r| r.http.iter().flat_map(|h| &h.paths))
+                    .map(|p| &p.backend)
+                    .chain(s.default_backend.as_ref())
+            })
+            .filter_map(|b| b.service.as_ref())
+            .any(|b| services.iter().any(|s| s.metadata.name.as_deref() == Some(b.name.as_str())));
+        if routes_here {
+            let name = object("Ingress", ns, ing.metadata.name.as_deref());
+            out.push((
+                format!("the ALB of {name}"),
+                delay_in(a.get("alb.ingress.kubernetes.io/target-group-attributes")),
+            ));
+        }
+    }
+    out
 }
 
 /// The namespace the ingress controller runs in: its pods' namespace when the snapshot has them.

@@ -4,6 +4,7 @@
 //! kubeconfig ([`live`], read-only).
 
 pub mod checks;
+pub mod events;
 pub mod live;
 pub mod route;
 pub mod snapshot;

@@ -2,10 +2,12 @@
 //! access), paginated with `continue`. A kind the credentials may not list is skipped and said so;
 //! rejected credentials or an unreachable API server stop the run with the context and the call.
 
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::GroupVersionKind;
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::snapshot::Snapshot;
 
@@ -20,7 +22,7 @@ metadata:
   name: culprit-read
 rules:
 - apiGroups: [\"\"]
-  resources: [pods, services, endpoints]
+  resources: [pods, services, endpoints, events]
   verbs: [get, list, watch]
 - apiGroups: [discovery.k8s.io]
   resources: [endpointslices]
@@ -33,6 +35,9 @@ rules:
   verbs: [get, list, watch]
 - apiGroups: [autoscaling]
   resources: [horizontalpodautoscalers]
+  verbs: [get, list, watch]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [gateways, httproutes, referencegrants]
   verbs: [get, list, watch]
 ";
 
@@ -77,6 +82,20 @@ async fn load_async(
     s.deployments = list(&client, namespace, "deployments", &mut s.problems, &where_).await?;
     s.hpas = list(&client, namespace, "horizontalpodautoscalers", &mut s.problems, &where_).await?;
     s.network_policies = list(&client, namespace, "networkpolicies", &mut s.problems, &where_).await?;
+    let events = list_json(&client, namespace, ("", "v1", "Event", "events"), &mut s.problems, &where_).await?;
+    s.events = events.iter().filter_map(crate::events::Event::from_value).collect();
+    // Gateway API kinds are CRDs: a cluster without them answers 404, said and skipped.
+    let gateway = |kind, plural| ("gateway.networking.k8s.io", "v1", kind, plural);
+    s.gateways = list_json(&client, namespace, gateway("Gateway", "gateways"), &mut s.problems, &where_).await?;
+    s.http_routes = list_json(&client, namespace, gateway("HTTPRoute", "httproutes"), &mut s.problems, &where_).await?;
+    s.reference_grants = list_json(
+        &client,
+        namespace,
+        ("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants"),
+        &mut s.problems,
+        &where_,
+    )
+    .await?;
     Ok(s)
 }
 
@@ -98,6 +117,34 @@ where
         None => Api::all(client.clone()),
     };
     pages(&api, plural, problems, where_).await
+}
+
+/// A kind without a Rust type (Gateway API CRDs, events in either API), as the JSON the
+/// snapshot reads from dumps: (group, version, kind, plural).
+async fn list_json(
+    client: &Client,
+    namespace: Option<&str>,
+    (group, version, kind, plural): (&str, &str, &str, &str),
+    problems: &mut Vec<String>,
+    where_: Lister<'_>,
+) -> Result<Vec<Value>, String> {
+    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    };
+    let objects = pages(&api, plural, problems, where_).await?;
+    Ok(objects
+        .into_iter()
+        .filter_map(|o| {
+            let mut v = serde_json::to_value(o).ok()?;
+            // List items carry no kind of their own.
+            let obj = v.as_object_mut()?;
+            obj.insert("kind".into(), Value::String(kind.into()));
+            obj.insert("apiVersion".into(), Value::String(resource.api_version.clone()));
+            Some(v)
+        })
+        .collect())
 }
 
 async fn list_cluster<K>(

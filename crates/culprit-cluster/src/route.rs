@@ -356,6 +356,78 @@ pub fn pod_state(pod: &Pod) -> (bool, String) {
     (ready, parts.join(", "))
 }
 
+/// What is wrong with one pod behind a Service, from its status and its Warning events: crashing
+/// (502 for requests in flight, 503 when no replica is left), failing its readiness probe (out of
+/// the endpoints), failing liveness (restarted), or not schedulable.
+pub fn pod_findings(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
+    use crate::events::Signal;
+    let (ns, name) = (pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
+    let obj = object("Pod", ns, name);
+    let describe = format!("kubectl describe pod -n {} {}", ns.unwrap_or("default"), name.unwrap_or("?"));
+    let (_, state) = pod_state(pod);
+    let events = crate::events::warnings_about(&snapshot.events, "Pod", ns.unwrap_or(""), name.unwrap_or(""));
+    let with = |signal: Signal| events.iter().find(|e| e.signal() == Some(signal));
+    let mut out = Vec::new();
+    let crashing = state.contains("CrashLoopBackOff") || state.contains("OOMKilled");
+    let liveness = with(Signal::LivenessFailing);
+    if crashing || liveness.is_some() {
+        let (severity, title) = if crashing {
+            (Severity::Error, format!("pod {} keeps crashing", name.unwrap_or("?")))
+        } else {
+            (
+                Severity::Warning,
+                format!("pod {} fails its liveness probe: the kubelet restarts it", name.unwrap_or("?")),
+            )
+        };
+        let mut f =
+            Finding::new("pod_crash_looping", severity, &[502, 503], obj.clone(), title).with("status", state.clone());
+        for e in [with(Signal::BackOff), liveness].into_iter().flatten() {
+            f = f.with("event", e.summary());
+        }
+        out.push(f.fix(format!(
+            "kubectl logs -n {} {} --previous; raise memory limits if OOMKilled; check the liveness probe's timeouts",
+            ns.unwrap_or("default"),
+            name.unwrap_or("?")
+        )));
+    }
+    if let Some(e) = with(Signal::ReadinessFailing) {
+        out.push(
+            Finding::new(
+                "no_ready_endpoints",
+                Severity::Warning,
+                &[503],
+                obj.clone(),
+                format!(
+                    "pod {} fails its readiness probe: it is out of the endpoints (503 once no replica is left)",
+                    name.unwrap_or("?")
+                ),
+            )
+            .with("event", e.summary())
+            .with("status", state.clone())
+            .fix(format!(
+                "{describe}; compare the probe's path, port and timeoutSeconds (default 1 s) with what the app serves"
+            )),
+        );
+    }
+    if let Some(e) = with(Signal::Unschedulable) {
+        out.push(
+            Finding::new(
+                "no_ready_endpoints",
+                Severity::Warning,
+                &[503],
+                obj,
+                format!(
+                    "pod {} cannot be scheduled: the Service has one replica fewer than intended",
+                    name.unwrap_or("?")
+                ),
+            )
+            .with("event", e.summary())
+            .fix(format!("{describe}; free or add node capacity, or lower the pod's requests")),
+        );
+    }
+    out
+}
+
 /// Traces `url` (host and path) through the snapshot.
 pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Option<&str>) -> Result<Trace, String> {
     let with_scheme = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
@@ -510,18 +582,16 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
                 .with("containers[].ports", container_ports(pod)),
             );
         }
-        if state.contains("CrashLoopBackOff") || state.contains("OOMKilled") {
-            findings.push(
-                Finding::new(
-                    "pod_crash_looping",
-                    Severity::Error,
-                    &[502, 503],
-                    pod_obj.clone(),
-                    format!("pod {} keeps crashing", pod.metadata.name.as_deref().unwrap_or("?")),
-                )
-                .with("status", state.clone()),
-            );
+        let about = crate::events::warnings_about(
+            &snapshot.events,
+            "Pod",
+            pod.metadata.namespace.as_deref().unwrap_or(""),
+            pod.metadata.name.as_deref().unwrap_or(""),
+        );
+        if let Some(e) = about.first() {
+            let _ = write!(detail, " · {}", e.summary());
         }
+        findings.extend(pod_findings(snapshot, pod));
         links.push(Link { step: "pod", object: pod_obj, ok, detail });
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

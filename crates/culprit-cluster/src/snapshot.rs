@@ -27,6 +27,8 @@ pub struct Snapshot {
     pub gateways: Vec<Value>,
     pub http_routes: Vec<Value>,
     pub reference_grants: Vec<Value>,
+    /// Events about the objects (probe failures, back-offs, scheduling failures).
+    pub events: Vec<crate::events::Event>,
     /// Objects of kinds culprit does not use, by kind.
     pub ignored: std::collections::BTreeMap<String, usize>,
     /// What could not be read, with where.
@@ -148,6 +150,13 @@ impl Snapshot {
                 self.reference_grants.push(value.clone());
                 None
             }
+            "Event" => match crate::events::Event::from_value(value) {
+                Some(e) => {
+                    self.events.push(e);
+                    None
+                }
+                None => Some(format!("{file}: Event {name} names no object; skipped")),
+            },
             "" => Some(format!("{file}: an object without a kind (name {name})")),
             other => {
                 *self.ignored.entry(other.to_owned()).or_default() += 1;
@@ -173,6 +182,7 @@ impl Snapshot {
             + self.gateways.len()
             + self.http_routes.len()
             + self.reference_grants.len()
+            + self.events.len()
     }
 }
 

@@ -92,6 +92,10 @@ fn respond(path: &str, query: &str, auth: &str) -> (u16, Value) {
         "/apis/networking.k8s.io/v1/ingressclasses" | "/apis/networking.k8s.io/v1/networkpolicies" => {
             (200, list("List", "networking.k8s.io/v1", Vec::new(), None))
         }
+        "/api/v1/events" => (200, list("EventList", "v1", items("events.json"), None)),
+        "/apis/gateway.networking.k8s.io/v1/gateways" | "/apis/gateway.networking.k8s.io/v1/httproutes" => {
+            (200, list("List", "gateway.networking.k8s.io/v1", Vec::new(), None))
+        }
         "/apis/autoscaling/v2/horizontalpodautoscalers" => {
             (200, list("HorizontalPodAutoscalerList", "autoscaling/v2", Vec::new(), None))
         }
@@ -119,12 +123,15 @@ fn live_lists_with_pagination_skips_forbidden_kinds_and_finds_the_crash_loop() {
     assert_eq!(s.pods.len(), 6, "all pages read");
     assert_eq!((s.services.len(), s.endpoint_slices.len(), s.ingresses.len()), (2, 2, 1));
     assert!(s.deployments.is_empty());
-    assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+    assert_eq!(s.events.len(), 2, "events read through the dynamic API");
+    // Deployments are forbidden; ReferenceGrants are not served (a cluster without that CRD).
+    assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
     assert!(
         s.problems[0].contains("list deployments") && s.problems[0].contains("forbidden by RBAC"),
         "{:?}",
         s.problems
     );
+    assert!(s.problems[1].contains("list referencegrants") && s.problems[1].contains("not served"), "{:?}", s.problems);
     let findings = checks::check(&s, None);
     assert!(findings.iter().any(|f| f.cause == "pod_crash_looping"), "{findings:#?}");
 }

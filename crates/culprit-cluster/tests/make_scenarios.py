@@ -1,0 +1,221 @@
+"""Writes tests/scenarios/*: one directory per fault, in the shape `kubectl get … -o json` gives for
+current Kubernetes, with the findings each must produce (expected.json.txt). Run it after changing
+a scenario: python3 crates/culprit-cluster/tests/make_scenarios.py"""
+import json, os, uuid
+base_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'scenarios')
+NS = 'shop'
+def meta(name, labels=None, ann=None, ns=NS):
+    m = {"name": name, "namespace": ns, "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, ns+'/'+name)),
+         "resourceVersion": "48213", "creationTimestamp": "2026-11-20T09:12:44Z"}
+    if labels: m["labels"] = labels
+    if ann: m["annotations"] = ann
+    return m
+def ingress(paths, ann=None, host="shop.example.com"):
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("shop", ann=ann),
+      "spec": {"ingressClassName": "nginx", "tls": [{"hosts": [host], "secretName": "shop-tls"}],
+        "rules": [{"host": host, "http": {"paths": [
+          {"path": p, "pathType": "Prefix", "backend": {"service": {"name": s, "port": {"number": 80}}}} for p, s in paths]}}]},
+      "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
+def service(name, target="http", selector=None, port_name="http", app_protocol=None):
+    port = {"name": port_name, "port": 80, "protocol": "TCP", "targetPort": target}
+    if app_protocol: port["appProtocol"] = app_protocol
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta(name, labels={"app": name}),
+      "spec": {"type": "ClusterIP", "clusterIP": "10.96.12.%d" % (len(name)), "clusterIPs": ["10.96.12.%d" % len(name)],
+        "ports": [port], "selector": selector or {"app": name}, "sessionAffinity": "None", "internalTrafficPolicy": "Cluster",
+        "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack"}, "status": {"loadBalancer": {}}}
+def pod(app, i, ready=True, port=8080, port_name="http", crash=False):
+    name = f"{app}-7d9f8c6b5-{['abcde','fghij','klmno'][i]}"
+    ip = f"10.244.{i+1}.{ {'checkout': 13, 'frontend': 27}.get(app, 40) }"
+    cs = {"name": "app", "image": f"registry.example.com/{app}:1.4.2", "imageID": "", "ready": ready,
+          "restartCount": 6 if crash else 0, "started": ready, "containerID": "containerd://" + uuid.uuid5(uuid.NAMESPACE_DNS, name).hex,
+          "state": {"running": {"startedAt": "2026-11-22T13:58:02Z"}}, "lastState": {}}
+    if crash:
+        cs["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container=app"}}
+        cs["lastState"] = {"terminated": {"exitCode": 137, "reason": "OOMKilled", "startedAt": "2026-11-22T14:01:10Z", "finishedAt": "2026-11-22T14:02:03Z", "containerID": "containerd://x"}}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta(name, labels={"app": app, "pod-template-hash": "7d9f8c6b5"}),
+      "spec": {"containers": [{"name": "app", "image": f"registry.example.com/{app}:1.4.2",
+          "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"}],
+          "readinessProbe": {"httpGet": {"path": "/healthz", "port": port_name, "scheme": "HTTP"}, "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
+          "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
+          "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}],
+        "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst", "serviceAccountName": "default", "nodeName": f"node-{i+1}"},
+      "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": f"192.168.1.{i+11}", "startTime": "2026-11-20T09:13:01Z",
+        "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True" if ready else "False"},
+                       {"type": "ContainersReady", "status": "True" if ready else "False"}, {"type": "PodScheduled", "status": "True"}],
+        "containerStatuses": [cs], "qosClass": "Burstable"}}
+def slice_(svc, pods, ready=True, port_name="http", port=8080):
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta(svc + "-x7k2p", labels={"kubernetes.io/service-name": svc, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}),
+      "addressType": "IPv4", "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
+      "endpoints": [{"addresses": [p["status"]["podIP"]], "conditions": {"ready": ready, "serving": ready, "terminating": False},
+        "nodeName": p["spec"]["nodeName"], "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": NS, "uid": p["metadata"]["uid"]}} for p in pods]}
+def deployment(app, replicas=3, recreate=False, prestop=True, prestop_cmd=("sleep", "15")):
+    c = {"name": "app", "image": f"registry.example.com/{app}:1.4.2", "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]}
+    if prestop: c["lifecycle"] = {"preStop": {"exec": {"command": list(prestop_cmd)}}}
+    strat = {"type": "Recreate"} if recreate else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(app, labels={"app": app}),
+      "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "strategy": strat,
+        "template": {"metadata": {"labels": {"app": app}}, "spec": {"containers": [c], "terminationGracePeriodSeconds": 30}}},
+      "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "updatedReplicas": replicas}}
+def event(pod_name, reason, message, count=1, kind="Warning", new_api=False, last="2026-11-22T14:02:11Z"):
+    """A core/v1 Event as `kubectl get events -o json` lists it, or the events.k8s.io/v1 shape."""
+    name = f"{pod_name}.{uuid.uuid5(uuid.NAMESPACE_DNS, pod_name + reason).hex[:16]}"
+    if new_api:
+        return {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": meta(name), "eventTime": "2026-11-22T13:40:00.000000Z",
+                "regarding": {"kind": "Pod", "namespace": NS, "name": pod_name, "apiVersion": "v1"}, "reason": reason, "note": message,
+                "type": kind, "action": "Scheduling", "reportingController": "default-scheduler", "reportingInstance": "default-scheduler-node-1",
+                "series": {"count": count, "lastObservedTime": last.replace("Z", ".000000Z")}}
+    return {"apiVersion": "v1", "kind": "Event", "metadata": meta(name), "involvedObject": {"kind": "Pod", "namespace": NS, "name": pod_name, "apiVersion": "v1", "fieldPath": "spec.containers{app}"},
+            "reason": reason, "message": message, "source": {"component": "kubelet", "host": "node-1"}, "firstTimestamp": "2026-11-22T13:40:00Z",
+            "lastTimestamp": last, "count": count, "type": kind, "reportingComponent": "kubelet", "reportingInstance": "node-1"}
+def healthy():
+    objs = {"ingress": [ingress([("/api", "checkout"), ("/", "frontend")])], "services": [service("checkout"), service("frontend")],
+            "pods": [], "slices": [], "deployments": [deployment("checkout"), deployment("frontend")]}
+    for app in ["checkout", "frontend"]:
+        ps = [pod(app, i) for i in range(3)]
+        objs["pods"] += ps
+        objs["slices"].append(slice_(app, ps))
+    return objs
+def write(name, objs, expected):
+    d = os.path.join(base_dir, name); os.makedirs(d, exist_ok=True)
+    files = {"ingresses.json": ("IngressList", "networking.k8s.io/v1", objs["ingress"]),
+             "services.json": ("ServiceList", "v1", objs["services"]),
+             "pods.json": ("PodList", "v1", objs["pods"]),
+             "endpointslices.json": ("EndpointSliceList", "discovery.k8s.io/v1", objs["slices"]),
+             "deployments.json": ("DeploymentList", "apps/v1", objs["deployments"])}
+    if objs.get("netpols"):
+        files["networkpolicies.json"] = ("NetworkPolicyList", "networking.k8s.io/v1", objs["netpols"])
+    if objs.get("gateway"):
+        files["gateway-api.json"] = ("List", "v1", objs["gateway"])
+    if objs.get("events"):
+        files["events.json"] = ("EventList", "v1", objs["events"])
+    if objs.get("hpas"):
+        files["hpas.json"] = ("HorizontalPodAutoscalerList", "autoscaling/v2", objs["hpas"])
+    for f, (kind, api, items) in files.items():
+        # kubectl get X -o json: a List with full items
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}, open(os.path.join(d, f), "w"), indent=2)
+    json.dump(expected, open(os.path.join(d, "expected.json.txt"), "w"), indent=2)
+
+write("healthy", healthy(), {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True}, "check": []})
+
+o = healthy()
+for p in o["pods"]:
+    if p["metadata"]["labels"]["app"] == "checkout":
+        for c in p["status"]["conditions"]:
+            if c["type"] in ("Ready", "ContainersReady"): c["status"] = "False"
+        p["status"]["containerStatuses"][0]["ready"] = False
+o["slices"][0] = slice_("checkout", [p for p in o["pods"] if p["metadata"]["labels"]["app"] == "checkout"], ready=False)
+write("no-ready-endpoints", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
+   "check": [{"cause": "no_ready_endpoints", "object": "Service/shop/checkout", "severity": "error"}]})
+
+o = healthy(); o["services"][0] = service("checkout", selector={"app": "checkout-v2"}); o["slices"][0]["endpoints"] = []
+write("selector-matches-nothing", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
+   "check": [{"cause": "no_ready_endpoints", "object": "Service/shop/checkout", "severity": "error"}]})
+
+o = healthy(); o["services"][0] = service("checkout", target="web"); o["slices"][0]["endpoints"] = []
+write("named-targetport-missing", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
+   "check": [{"cause": "no_ready_endpoints", "object": "Service/shop/checkout", "severity": "error"}]})
+
+o = healthy(); o["services"][0] = service("checkout", target=8081)
+write("numeric-targetport-wrong", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "upstream_connection_refused", "codes": [502]},
+   "check": [{"cause": "upstream_connection_refused", "object": "Service/shop/checkout", "severity": "warning"}]})
+
+o = healthy()
+ps = [pod("checkout", 0, ready=False, crash=True), pod("checkout", 1), pod("checkout", 2)]
+o["pods"] = ps + o["pods"][3:]
+o["slices"][0] = slice_("checkout", ps[1:])
+o["slices"][0]["endpoints"].append({"addresses": [ps[0]["status"]["podIP"]], "conditions": {"ready": False, "serving": False, "terminating": False}, "targetRef": {"kind": "Pod", "name": ps[0]["metadata"]["name"], "namespace": NS}})
+o["events"] = [event(ps[0]["metadata"]["name"], "BackOff", "Back-off restarting failed container app in pod checkout-7d9f8c6b5-abcde_shop(5b1f…)", count=31),
+               event(ps[1]["metadata"]["name"], "Pulled", "Container image \"registry.example.com/checkout:1.4.2\" already present on machine", kind="Normal")]
+write("crash-loop", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "pod_crash_looping", "codes": [502, 503]},
+   "check": [{"cause": "pod_crash_looping", "object": "Pod/shop/checkout-7d9f8c6b5-abcde", "severity": "error"}]})
+
+o = healthy(); o["ingress"] = [ingress([("/api", "checkout-api"), ("/", "frontend")])]
+write("missing-service", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "invalid_backend_ref", "codes": [503]},
+   "check": [{"cause": "invalid_backend_ref", "object": "Ingress/shop/shop", "severity": "error"}]})
+
+o = healthy()
+write("no-rule", o, {"route": {"url": "https://admin.example.com/", "cause": "no_route", "codes": [404]}, "check": []})
+
+o = healthy(); o["deployments"][0] = deployment("checkout", replicas=1, recreate=True, prestop=False)
+write("fragile-rollouts", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
+   "check": [{"cause": "no_ready_endpoints", "object": "Deployment/shop/checkout", "severity": "warning"},
+             {"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"}]})
+
+o = healthy()
+o["ingress"] = [ingress([("/api", "checkout"), ("/", "frontend")], ann={"ingress.kubernetes.io/proxy-body-size": "50m", "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"})]
+write("annotations", o, {"route": {"url": "https://shop.example.com/", "ok": True},
+   "check": [{"cause": "body_too_large", "object": "Ingress/shop/shop", "severity": "warning"},
+             {"cause": "upstream_invalid_response", "object": "Ingress/shop/shop", "severity": "warning"}]})
+
+o = healthy()
+o["netpols"] = [
+  {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("checkout-only-from-frontend"),
+   "spec": {"podSelector": {"matchLabels": {"app": "checkout"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}], "ports": [{"protocol": "TCP", "port": 8080}]}]}},
+  {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("frontend-from-ingress"),
+   "spec": {"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]}]}},
+]
+write("networkpolicy-blocks-ingress", o, {"route": {"url": "https://shop.example.com/", "ok": True},
+   "check": [{"cause": "upstream_connect_timeout", "object": "NetworkPolicy/shop/checkout-only-from-frontend", "severity": "error"}]})
+
+o = healthy()
+o["hpas"] = [{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("checkout"),
+  "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout"}, "minReplicas": 2, "maxReplicas": 3,
+           "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+  "status": {"currentReplicas": 3, "desiredReplicas": 3, "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 96, "averageValue": "192m"}}}],
+             "conditions": [{"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas", "message": "the desired replica count is more than the maximum replica count", "lastTransitionTime": "2026-11-22T13:58:00Z"}]}}]
+write("hpa-at-max", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
+   "check": [{"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/checkout", "severity": "warning"}]})
+
+def httproute(name, ns, backend_ns, accepted=True, hostnames=("shop.example.com",)):
+    r = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": meta(name, ns=ns) if False else {**meta(name), "namespace": ns},
+         "spec": {"parentRefs": [{"name": "public", "namespace": "gateway"}], "hostnames": list(hostnames),
+                  "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/api"}}],
+                             "backendRefs": [{"name": "checkout", "namespace": backend_ns, "port": 80}]}]},
+         "status": {"parents": [{"parentRef": {"name": "public", "namespace": "gateway"}, "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                    "conditions": [{"type": "Accepted", "status": "True" if accepted else "False", "reason": "Accepted" if accepted else "NotAllowedByListeners",
+                                    "message": "Route is accepted" if accepted else "No listeners included by this parent ref allowed this attachment.", "lastTransitionTime": "2026-11-22T09:00:00Z"},
+                                   {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "Resolved all the Object references for the Route", "lastTransitionTime": "2026-11-22T09:00:00Z"}]}]}}
+    return r
+o = healthy()
+grant = {"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant", "metadata": meta("allow-partners"),
+         "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "partners"}], "to": [{"group": "", "kind": "Service"}]}}
+gw = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {**meta("public"), "namespace": "gateway"},
+      "spec": {"gatewayClassName": "eg", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.com", "allowedRoutes": {"namespaces": {"from": "Same"}}}]}}
+o["gateway"] = [gw, grant, httproute("web-checkout", "web", "shop"), httproute("partners-checkout", "partners", "shop", hostnames=("api.partners.example.com",)), httproute("legacy", "legacy", "legacy", accepted=False)]
+write("gateway-api", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
+   "check": [{"cause": "invalid_backend_ref", "object": "HTTPRoute/web/web-checkout", "severity": "error"},
+             {"cause": "no_route", "object": "HTTPRoute/legacy/legacy", "severity": "error"}]})
+
+# Probe failures and scheduling, told by events: one checkout pod fails readiness (out of the
+# endpoints), one frontend pod cannot be scheduled (events.k8s.io/v1 shape).
+o = healthy()
+bad = o["pods"][1]
+for c in bad["status"]["conditions"]:
+    if c["type"] in ("Ready", "ContainersReady"): c["status"] = "False"
+bad["status"]["containerStatuses"][0]["ready"] = False
+o["slices"][0]["endpoints"][1]["conditions"] = {"ready": False, "serving": False, "terminating": False}
+pending = o["pods"][5]
+pending["status"] = {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient memory."}], "qosClass": "Burstable"}
+del pending["spec"]["nodeName"]
+o["slices"][1]["endpoints"] = o["slices"][1]["endpoints"][:2]
+o["events"] = [event(bad["metadata"]["name"], "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=42),
+               event(pending["metadata"]["name"], "FailedScheduling", "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.", count=7, new_api=True)]
+write("probe-failures", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
+   "check": [{"cause": "no_ready_endpoints", "object": f"Pod/shop/{bad['metadata']['name']}", "severity": "warning"},
+             {"cause": "no_ready_endpoints", "object": f"Pod/shop/{pending['metadata']['name']}", "severity": "warning"}]})
+
+# An AWS ALB sending straight to pod IPs with the default 300 s deregistration delay, and a preStop
+# sleep as long as the grace period.
+o = healthy()
+alb = ingress([("/api", "checkout"), ("/", "frontend")], ann={"alb.ingress.kubernetes.io/target-type": "ip", "alb.ingress.kubernetes.io/scheme": "internet-facing"})
+alb["spec"]["ingressClassName"] = "alb"
+alb["status"] = {"loadBalancer": {"ingress": [{"hostname": "k8s-shop-shop-1a2b3c4d5e-1234567890.eu-west-1.elb.amazonaws.com"}]}}
+o["ingress"] = [alb]
+o["deployments"][0] = deployment("checkout", prestop_cmd=("sh", "-c", "echo draining && sleep 30"))
+o["deployments"][1]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 60
+write("alb-drain", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
+   "check": [{"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
+             {"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
+             {"cause": "rollout_drain_race", "object": "Deployment/shop/frontend", "severity": "warning"}]})
