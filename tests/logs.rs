@@ -360,7 +360,7 @@ fn caddy_access_joined_with_its_error_log() {
 #[test]
 fn cluster_dump_names_the_pod_behind_the_upstream() {
     const LOG: &str = "examples/incident-502/ingress-nginx.log.gz";
-    let r = report(&[LOG, "--cluster", "examples/incident-502/cluster-pods.json"], None);
+    let r = report(&[LOG, "--cluster", "examples/incident-502/cluster"], None);
     let top = &r.incidents[0];
     let pod = top.upstreams[0].resolved.as_deref().expect("the top upstream resolved to a pod");
     assert!(
@@ -368,6 +368,19 @@ fn cluster_dump_names_the_pod_behind_the_upstream() {
         "{pod}"
     );
     assert!(top.headline.contains("10.244.1.5:8080 = pod default/checkout-7d9f8c6b5-x2k9p"), "{}", top.headline);
+    // The service name default-checkout-8080 is the Service default/checkout; what the checks say
+    // about it comes with the incident, and the next steps name the pod and namespace.
+    let cluster = top.cluster.as_ref().expect("the incident's Service resolved");
+    assert_eq!(cluster.service, "Service/default/checkout (port 8080 → http): 2 of 3 endpoints ready");
+    let crash = cluster.findings.iter().find(|f| f.cause == "pod_crash_looping").expect("the crash is a finding");
+    assert_eq!(crash.object, "Pod/default/checkout-7d9f8c6b5-x2k9p");
+    assert!(crash.evidence.iter().any(|e| e.value.contains("Readiness probe failed")), "{crash:?}");
+    let commands: Vec<&str> = top.next_steps.iter().map(|s| s.command.as_str()).collect();
+    assert!(
+        commands.iter().any(|c| c.contains("kubectl logs checkout-7d9f8c6b5-x2k9p -n default --previous")),
+        "{commands:?}"
+    );
+    assert!(commands.iter().all(|c| !c.contains("<namespace>") && !c.contains("<pod>")), "{commands:?}");
     // Without the dump, nothing is resolved and the schema carries no field for it.
     let plain = culprit(&["logs", LOG, "--json"], None);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("\"resolved\""));

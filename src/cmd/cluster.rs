@@ -132,7 +132,7 @@ fn check_doc(report: &CheckReport) -> Doc {
     doc
 }
 
-fn findings_blocks(doc: &mut Doc, findings: &[Finding]) {
+pub fn findings_blocks(doc: &mut Doc, findings: &[Finding]) {
     if findings.is_empty() {
         return;
     }

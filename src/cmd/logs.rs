@@ -192,18 +192,45 @@ fn num(n: u64) -> String {
     out
 }
 
-/// `--cluster`: the pod behind each incident's upstream addresses; the headline names the pod that
-/// took most of the errors.
+/// `--cluster`: the pod behind each incident's upstream addresses (the headline names the pod
+/// that took most of the errors), the Service behind its service name with what the cluster checks
+/// say about it, and the next steps' `<pod>`, `<namespace>` and `<service>` filled in.
 fn resolve_pods(report: &mut LogReport, snapshot: &culprit_cluster::snapshot::Snapshot) {
+    use culprit_cluster::logs_join;
     for inc in &mut report.incidents {
         for share in &mut inc.upstreams {
             share.resolved = culprit_cluster::route::pod_at(snapshot, &share.key);
         }
+        let top_pod = inc
+            .upstreams
+            .first()
+            .filter(|u| u.share >= 0.5)
+            .and_then(|u| culprit_cluster::route::pod_named_at(snapshot, &u.key));
         if let Some(top) = inc.upstreams.first()
             && let Some(pod) = &top.resolved
         {
             let before = format!("went to {}.", top.key);
             inc.headline = inc.headline.replace(&before, &format!("went to {} = {pod}.", top.key));
+        }
+        let service = logs_join::service_for(snapshot, &inc.service);
+        let namespace =
+            service.and_then(|s| s.metadata.namespace.clone()).or_else(|| top_pod.as_ref().map(|(ns, _)| ns.clone()));
+        for step in &mut inc.next_steps {
+            if let Some((_, pod)) = &top_pod {
+                step.command = step.command.replace("<pod>", pod);
+            }
+            if let Some(ns) = &namespace {
+                step.command = step.command.replace("<namespace>", ns);
+            }
+            if let Some(name) = service.and_then(|s| s.metadata.name.as_deref()) {
+                step.command = step.command.replace("<service>", name);
+            }
+        }
+        if let Some(svc) = service {
+            inc.cluster = Some(culprit_logs::report::ClusterContext {
+                service: logs_join::service_summary(snapshot, svc),
+                findings: logs_join::findings_for_service(snapshot, svc),
+            });
         }
     }
 }
@@ -416,6 +443,14 @@ fn incident(d: &mut Doc, inc: &Incident) {
         bullets.push(shares_line("paths", &inc.paths));
     }
     d.push(Block::Bullets(bullets));
+    if let Some(cluster) = &inc.cluster {
+        let verdict = match cluster.findings.len() {
+            0 => " — no finding about it, its pods or workloads".to_owned(),
+            n => format!(" — {n} finding{} about it, its pods or workloads:", if n == 1 { "" } else { "s" }),
+        };
+        d.push(Block::Para(vec![styled("Cluster: ", Tone::Strong), plain(cluster.service.clone()), plain(verdict)]));
+        super::cluster::findings_blocks(d, &cluster.findings);
+    }
     if !inc.next_steps.is_empty() {
         d.push(Block::Para(vec![
             styled("Next steps", Tone::Strong),

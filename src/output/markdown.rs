@@ -33,7 +33,16 @@ fn inline(line: &Line) -> String {
                 let _ = write!(s, "{ticks}{}{ticks}", span.text);
             }
             Tone::Strong | Tone::Owner | Tone::Good | Tone::Warn | Tone::Bad => {
-                let _ = write!(s, "**{}**", escape(&span.text));
+                // CommonMark ends emphasis only at a non-space: keep spaces outside the markers.
+                let text = escape(&span.text);
+                let inner = text.trim();
+                if inner.is_empty() {
+                    s.push_str(&text);
+                } else {
+                    let lead = &text[..text.len() - text.trim_start().len()];
+                    let trail = &text[text.trim_end().len()..];
+                    let _ = write!(s, "{lead}**{inner}**{trail}");
+                }
             }
         }
     }
@@ -84,5 +93,17 @@ fn block_into(out: &mut String, block: &Block, indent: &str) {
                 let _ = writeln!(out, "{indent}| {} |", cells.join(" | "));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::doc::{plain, styled};
+
+    #[test]
+    fn emphasis_keeps_spaces_outside_its_markers() {
+        let line = vec![styled("upstreams: ", Tone::Strong), plain("a"), styled("  ", Tone::Strong)];
+        assert_eq!(inline(&line), "**upstreams:** a  ");
     }
 }

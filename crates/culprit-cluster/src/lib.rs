@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod events;
 pub mod live;
+pub mod logs_join;
 pub mod route;
 pub mod snapshot;
 

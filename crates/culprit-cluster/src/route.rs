@@ -381,7 +381,9 @@ pub fn pod_findings(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
         };
         let mut f =
             Finding::new("pod_crash_looping", severity, &[502, 503], obj.clone(), title).with("status", state.clone());
-        for e in [with(Signal::BackOff), liveness].into_iter().flatten() {
+        for e in
+            [with(Signal::BackOff), liveness, with(Signal::ReadinessFailing).filter(|_| crashing)].into_iter().flatten()
+        {
             f = f.with("event", e.summary());
         }
         out.push(f.fix(format!(
@@ -390,7 +392,8 @@ pub fn pod_findings(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
             name.unwrap_or("?")
         )));
     }
-    if let Some(e) = with(Signal::ReadinessFailing) {
+    // A crashing pod fails readiness as a consequence: said above, not twice.
+    if let Some(e) = with(Signal::ReadinessFailing).filter(|_| !crashing) {
         out.push(
             Finding::new(
                 "no_ready_endpoints",
@@ -629,17 +632,29 @@ pub fn container_ports(pod: &Pod) -> String {
 
 /// The pod that has `address` (an `ip:port`, `[v6]:port` or bare IP from a proxy log), described
 /// for a person: `pod shop/checkout-7d9f-abc on node-1 (Running, app restarted 6×, …)`.
-pub fn pod_at(snapshot: &Snapshot, address: &str) -> Option<String> {
+/// The pod with `address` (`ip`, `ip:port` or `[v6]:port`) as its IP, if the snapshot has it.
+pub fn pod_with_address<'a>(snapshot: &'a Snapshot, address: &str) -> Option<&'a Pod> {
     let ip = match address.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host,
         _ => address,
     };
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
-    let pod = snapshot.pods.iter().find(|p| {
+    snapshot.pods.iter().find(|p| {
         p.status
             .as_ref()
             .is_some_and(|s| s.pod_ip.as_deref() == Some(ip) || s.pod_ips.iter().flatten().any(|i| i.ip == ip))
-    })?;
+    })
+}
+
+/// The namespace and name of the pod at `address`.
+pub fn pod_named_at(snapshot: &Snapshot, address: &str) -> Option<(String, String)> {
+    let pod = pod_with_address(snapshot, address)?;
+    Some((pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default()))
+}
+
+/// `pod default/checkout-… on node-1 (Running, app restarted 6×, …)` for the pod at `address`.
+pub fn pod_at(snapshot: &Snapshot, address: &str) -> Option<String> {
+    let pod = pod_with_address(snapshot, address)?;
     let (_, state) = pod_state(pod);
     let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).map(|n| format!(" on {n}")).unwrap_or_default();
     Some(format!(

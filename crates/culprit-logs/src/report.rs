@@ -61,6 +61,18 @@ pub struct Incident {
     pub paths: Vec<Share>,
     /// Commands from the knowledge base, placeholders filled where the logs tell.
     pub next_steps: Vec<NextStep>,
+    /// With `--cluster`: the Service behind the incident's service name and what the cluster
+    /// checks say about it, its pods and workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterContext>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterContext {
+    /// `Service/default/checkout (port 8080 → http): 2 of 3 endpoints ready`.
+    pub service: String,
+    pub findings: Vec<culprit_kb::Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -328,6 +340,7 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
         upstreams,
         paths,
         next_steps,
+        cluster: None,
     }
 }
 

@@ -1,0 +1,136 @@
+//! From the names proxies write in their logs to the cluster objects behind them: the Service an
+//! upstream name stands for, and what the checks say about that Service, its pods and workloads —
+//! so a log incident reads "… and Service default/checkout has 2 of 3 endpoints ready".
+
+use std::collections::BTreeSet;
+
+use culprit_kb::Finding;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::route::{object, selected_pods};
+use crate::snapshot::Snapshot;
+
+/// The Service behind a proxy's name for its upstream:
+/// - ingress-nginx `$proxy_upstream_name`: `<namespace>-<service>-<port>` (port number or name);
+/// - Traefik: the same with `@kubernetes` (or another provider) after it;
+/// - Envoy / Istio clusters: `outbound|8080||checkout.shop.svc.cluster.local`;
+/// - plain `<namespace>/<service>`, or a Service name unique in the snapshot.
+pub fn service_for<'a>(snapshot: &'a Snapshot, upstream_name: &str) -> Option<&'a Service> {
+    let name = upstream_name.split('@').next().unwrap_or(upstream_name);
+    let ns_name =
+        |s: &Service| (s.metadata.namespace.clone().unwrap_or_default(), s.metadata.name.clone().unwrap_or_default());
+    if let Some(host) = name.split('|').nth(3) {
+        let mut labels = host.split('.');
+        let (svc, ns) = (labels.next()?, labels.next()?);
+        return snapshot.services.iter().find(|s| ns_name(s) == (ns.to_owned(), svc.to_owned()));
+    }
+    if let Some((ns, svc)) = name.split_once('/') {
+        return snapshot.services.iter().find(|s| ns_name(s) == (ns.to_owned(), svc.to_owned()));
+    }
+    let by_port = snapshot.services.iter().find(|s| {
+        let (ns, svc) = ns_name(s);
+        s.spec.iter().flat_map(|sp| sp.ports.iter().flatten()).any(|p| {
+            name == format!("{ns}-{svc}-{}", p.port)
+                || p.name.as_ref().is_some_and(|n| name == format!("{ns}-{svc}-{n}"))
+        })
+    });
+    if by_port.is_some() {
+        return by_port;
+    }
+    let mut same_name = snapshot.services.iter().filter(|s| s.metadata.name.as_deref() == Some(name));
+    match (same_name.next(), same_name.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// The findings of `culprit cluster check` about a Service and what serves it: the Service
+/// itself, its pods, the Deployments that make them, and their autoscalers. Most severe first.
+pub fn findings_for_service(snapshot: &Snapshot, svc: &Service) -> Vec<Finding> {
+    let ns = svc.metadata.namespace.as_deref();
+    let mut related: BTreeSet<String> = BTreeSet::new();
+    related.insert(object("Service", ns, svc.metadata.name.as_deref()));
+    for pod in selected_pods(snapshot, svc) {
+        related.insert(object("Pod", ns, pod.metadata.name.as_deref()));
+    }
+    let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+    let mut deployments = BTreeSet::new();
+    for d in snapshot.deployments.iter().filter(|d| d.metadata.namespace.as_deref() == ns) {
+        let labels = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.clone());
+        let labels = labels.unwrap_or_default();
+        if !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            let name = d.metadata.name.clone().unwrap_or_default();
+            related.insert(object("Deployment", ns, Some(&name)));
+            deployments.insert(name);
+        }
+    }
+    for hpa in snapshot.hpas.iter().filter(|h| h.metadata.namespace.as_deref() == ns) {
+        if hpa
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.scale_target_ref.kind == "Deployment" && deployments.contains(&s.scale_target_ref.name))
+        {
+            related.insert(object("HorizontalPodAutoscaler", ns, hpa.metadata.name.as_deref()));
+        }
+    }
+    crate::checks::check(snapshot, ns).into_iter().filter(|f| related.contains(&f.object)).collect()
+}
+
+/// `default/checkout port 8080 → targetPort http: 2 of 3 endpoints ready`.
+pub fn service_summary(snapshot: &Snapshot, svc: &Service) -> String {
+    let first_port = svc.spec.as_ref().and_then(|s| s.ports.as_ref()).and_then(|p| p.first());
+    let counts = crate::route::endpoints(snapshot, svc, first_port.and_then(|p| p.name.as_deref()));
+    let ports: Vec<String> = svc
+        .spec
+        .iter()
+        .flat_map(|s| s.ports.iter().flatten())
+        .map(|p| match &p.target_port {
+            Some(IntOrString::Int(n)) => format!("{} → {n}", p.port),
+            Some(IntOrString::String(n)) => format!("{} → {n}", p.port),
+            None => p.port.to_string(),
+        })
+        .collect();
+    let endpoints = if counts.missing {
+        "no EndpointSlices in the snapshot".to_owned()
+    } else {
+        format!("{} of {} endpoints ready", counts.ready, counts.ready + counts.not_ready + counts.terminating)
+    };
+    format!(
+        "{} (port {}): {endpoints}",
+        object("Service", svc.metadata.namespace.as_deref(), svc.metadata.name.as_deref()),
+        ports.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot::default();
+        s.add_text(
+            "svc.json",
+            r#"{"kind":"List","apiVersion":"v1","items":[
+              {"apiVersion":"v1","kind":"Service","metadata":{"name":"checkout","namespace":"shop"},"spec":{"ports":[{"name":"http","port":8080,"targetPort":"http"}],"selector":{"app":"checkout"}}},
+              {"apiVersion":"v1","kind":"Service","metadata":{"name":"checkout","namespace":"staging"},"spec":{"ports":[{"port":80}]}},
+              {"apiVersion":"v1","kind":"Service","metadata":{"name":"users","namespace":"shop"},"spec":{"ports":[{"port":80}]}}]}"#,
+        );
+        s
+    }
+
+    #[test]
+    fn proxy_names_find_their_service() {
+        let s = snapshot();
+        let ns_of = |n: &str| service_for(&s, n).map(|svc| svc.metadata.namespace.clone().unwrap());
+        assert_eq!(ns_of("shop-checkout-8080").as_deref(), Some("shop"));
+        assert_eq!(ns_of("shop-checkout-http").as_deref(), Some("shop"));
+        assert_eq!(ns_of("staging-checkout-80@kubernetes").as_deref(), Some("staging"));
+        assert_eq!(ns_of("outbound|8080||checkout.shop.svc.cluster.local").as_deref(), Some("shop"));
+        assert_eq!(ns_of("staging/checkout").as_deref(), Some("staging"));
+        assert_eq!(ns_of("users").as_deref(), Some("shop"));
+        assert_eq!(ns_of("checkout"), None, "ambiguous: two namespaces");
+        assert_eq!(ns_of("upstream-default-backend"), None);
+        assert_eq!(ns_of("shop-checkout-9090"), None);
+    }
+}
