@@ -543,6 +543,17 @@ fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Finding>)
             .fix("check spec.parentRefs (Gateway name, namespace, sectionName) and the listener's allowedRoutes"),
         );
     }
+    // Manifests without status (`cluster check --from manifests/`): would any listener admit it?
+    if conditions.is_empty()
+        && let Some(crate::gateway::Attachment::Refused { gateway, why }) =
+            crate::gateway::gateway_attachment(snapshot, route, None)
+    {
+        out.push(
+            Finding::new("no_route", Severity::Error, &[404], obj.clone(), format!("no listener of {gateway} admits the route: its hostnames and paths are not served"))
+                .with("spec.parentRefs", why)
+                .fix("name the Gateway (and sectionName) whose listener serves the route's hostnames; on the Gateway, allowedRoutes.namespaces.from: All or a Selector that admits the route's namespace"),
+        );
+    }
     if let Some(c) = failing("ResolvedRefs") {
         out.push(
             Finding::new(

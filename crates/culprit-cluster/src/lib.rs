@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod events;
+pub mod gateway;
 pub mod live;
 pub mod logs_join;
 pub mod route;

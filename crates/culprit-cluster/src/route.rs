@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Pod, Service, ServicePort};
 use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressServiceBackend};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::gateway::{Attachment, choose_http_route, gateway_attachment};
 use crate::snapshot::Snapshot;
 
 /// One link of the chain.
@@ -43,7 +44,7 @@ pub fn class_of(ing: &Ingress) -> Option<String> {
 }
 
 /// How well a rule's host matches: exact 3, wildcard 2, no host 1, no match 0.
-fn host_match(rule_host: Option<&str>, host: &str) -> u8 {
+pub(crate) fn host_match(rule_host: Option<&str>, host: &str) -> u8 {
     match rule_host {
         None | Some("") => 1,
         Some(h) if h.eq_ignore_ascii_case(host) => 3,
@@ -63,7 +64,7 @@ fn host_match(rule_host: Option<&str>, host: &str) -> u8 {
 
 /// Whether `path` matches a rule path of `kind` (Exact, Prefix, ImplementationSpecific as Prefix):
 /// Prefix matches whole path elements (`/foo` matches `/foo/bar`, not `/foobar`).
-fn path_match(rule: &str, kind: &str, path: &str) -> bool {
+pub(crate) fn path_match(rule: &str, kind: &str, path: &str) -> bool {
     if kind == "Exact" {
         return rule == path;
     }
@@ -115,86 +116,6 @@ pub fn choose<'a>(
     }
     best.map(|(_, i, b, how)| (i, b, how))
         .or_else(|| fallback.map(|(i, b)| (i, b, "the Ingress's defaultBackend".into())))
-}
-
-/// The HTTPRoute serving `host` + `path` (hostnames incl. wildcards, PathPrefix/Exact matches,
-/// longest first): its object name, the backend's namespace, the backend as a Service reference,
-/// and how it matched.
-pub fn choose_http_route(snapshot: &Snapshot, host: &str, path: &str, namespace: Option<&str>) -> Option<RouteMatch> {
-    use serde_json::Value;
-    let mut best: Option<((u8, bool, usize), RouteMatch)> = None;
-    for r in &snapshot.http_routes {
-        let ns = r.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
-        if namespace.is_some_and(|n| n != ns) {
-            continue;
-        }
-        let hostnames: Vec<&str> = r
-            .pointer("/spec/hostnames")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let hm = if hostnames.is_empty() {
-            1
-        } else {
-            hostnames.iter().map(|h| host_match(Some(h), host)).max().unwrap_or(0)
-        };
-        if hm == 0 {
-            continue;
-        }
-        for rule in r.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
-            let Some(backend) = rule.get("backendRefs").and_then(Value::as_array).and_then(|b| b.first()) else {
-                continue;
-            };
-            if backend.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Service") {
-                continue;
-            }
-            let default_match = [serde_json::json!({"path": {"type": "PathPrefix", "value": "/"}})];
-            let matches = rule.get("matches").and_then(Value::as_array).map_or(&default_match[..], Vec::as_slice);
-            for m in matches {
-                let kind = m.pointer("/path/type").and_then(Value::as_str).unwrap_or("PathPrefix");
-                let value = m.pointer("/path/value").and_then(Value::as_str).unwrap_or("/");
-                let exact = kind == "Exact";
-                if kind == "RegularExpression" || !path_match(value, if exact { "Exact" } else { "Prefix" }, path) {
-                    continue;
-                }
-                let key = (hm, exact, value.len());
-                if best.as_ref().is_none_or(|(k, ..)| key > *k) {
-                    let svc = IngressServiceBackend {
-                        name: backend.get("name").and_then(Value::as_str).unwrap_or("?").to_owned(),
-                        port: Some(k8s_openapi::api::networking::v1::ServiceBackendPort {
-                            number: backend.get("port").and_then(Value::as_i64).and_then(|p| i32::try_from(p).ok()),
-                            name: None,
-                        }),
-                    };
-                    let backend_ns = backend.get("namespace").and_then(Value::as_str).unwrap_or(ns).to_owned();
-                    let name = r.pointer("/metadata/name").and_then(Value::as_str);
-                    let how = format!(
-                        "hostnames {} · path {value} ({kind})",
-                        if hostnames.is_empty() { "*".into() } else { hostnames.join(", ") }
-                    );
-                    best = Some((
-                        key,
-                        RouteMatch { object: object("HTTPRoute", Some(ns), name), backend_ns, service: svc, how },
-                    ));
-                }
-            }
-        }
-    }
-    best.map(|(_, m)| m)
-}
-
-/// The HTTPRoute chosen for a URL.
-#[derive(Debug, Clone)]
-pub struct RouteMatch {
-    /// `HTTPRoute/namespace/name`.
-    pub object: String,
-    /// Where the backend Service lives (the route's namespace unless the backendRef says otherwise).
-    pub backend_ns: String,
-    pub service: IngressServiceBackend,
-    /// How it matched, for the trace.
-    pub how: String,
 }
 
 /// The Service and port an Ingress backend names, or the finding that says which is missing
@@ -451,52 +372,68 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
     };
 
     // An Ingress rule first; else a Gateway API HTTPRoute; else nothing serves the URL.
-    let (ns, route_obj, svc_ref): (Option<String>, String, IngressServiceBackend) =
-        if let Some((ing, backend, how)) = choose(snapshot, &host, &path, namespace, class) {
-            let ns = ing.metadata.namespace.clone();
-            let ing_obj = object("Ingress", ns.as_deref(), ing.metadata.name.as_deref());
-            links.push(Link { step: "ingress rule", object: ing_obj.clone(), ok: true, detail: how });
-            let Some(svc_ref) = backend.service else {
-                links.push(Link {
-                    step: "service port",
-                    object: ing_obj,
-                    ok: true,
-                    detail: "a resource backend (not a Service)".into(),
-                });
-                return done(links, findings);
-            };
-            (ns, ing_obj, svc_ref)
-        } else if let Some(m) = choose_http_route(snapshot, &host, &path, namespace) {
-            links.push(Link { step: "http route", object: m.object.clone(), ok: true, detail: m.how });
-            (Some(m.backend_ns), m.object, m.service)
-        } else {
-            let obj = format!("host {host} path {path}");
+    let (ns, route_obj, svc_ref): (Option<String>, String, IngressServiceBackend) = if let Some((ing, backend, how)) =
+        choose(snapshot, &host, &path, namespace, class)
+    {
+        let ns = ing.metadata.namespace.clone();
+        let ing_obj = object("Ingress", ns.as_deref(), ing.metadata.name.as_deref());
+        links.push(Link { step: "ingress rule", object: ing_obj.clone(), ok: true, detail: how });
+        let Some(svc_ref) = backend.service else {
             links.push(Link {
-                step: "ingress rule",
-                object: obj.clone(),
-                ok: false,
-                detail: "no Ingress rule or HTTPRoute matches".into(),
+                step: "service port",
+                object: ing_obj,
+                ok: true,
+                detail: "a resource backend (not a Service)".into(),
             });
-            findings.push(
-                Finding::new(
-                    "no_route",
-                    Severity::Error,
-                    &[404],
-                    obj,
-                    format!("no Ingress rule or HTTPRoute matches {host}{path}"),
-                )
-                .with(
-                    "routes",
-                    format!(
-                        "{} Ingresses and {} HTTPRoutes read; none serves this host and path",
-                        snapshot.ingresses.len(),
-                        snapshot.http_routes.len()
-                    ),
-                )
-                .fix("add a rule for the host and path (check host spelling, pathType, ingressClassName)"),
-            );
             return done(links, findings);
         };
+        (ns, ing_obj, svc_ref)
+    } else if let Some(m) = choose_http_route(snapshot, &host, &path, namespace) {
+        links.push(Link { step: "http route", object: m.object.clone(), ok: true, detail: m.how });
+        if let Some(attached) = gateway_attachment(snapshot, &m.route, Some(&host)) {
+            let (gateway, ok, detail) = match attached {
+                Attachment::Listener { gateway, listener } => (gateway, true, listener),
+                Attachment::Refused { gateway, why } => (gateway, false, why),
+            };
+            links.push(Link { step: "gateway listener", object: gateway.clone(), ok, detail: detail.clone() });
+            if !ok {
+                findings.push(
+                        Finding::new("no_route", Severity::Error, &[404], m.object.clone(), format!("{} is not attached to a listener that serves {host}: the Gateway answers 404", m.object))
+                            .with("parentRefs", detail)
+                            .fix("spec.parentRefs: name the Gateway (and sectionName) whose listener serves this hostname; on the Gateway, allowedRoutes.namespaces.from: All or a Selector that admits the route's namespace"),
+                    );
+                return done(links, findings);
+            }
+        }
+        (Some(m.backend_ns), m.object, m.service)
+    } else {
+        let obj = format!("host {host} path {path}");
+        links.push(Link {
+            step: "ingress rule",
+            object: obj.clone(),
+            ok: false,
+            detail: "no Ingress rule or HTTPRoute matches".into(),
+        });
+        findings.push(
+            Finding::new(
+                "no_route",
+                Severity::Error,
+                &[404],
+                obj,
+                format!("no Ingress rule or HTTPRoute matches {host}{path}"),
+            )
+            .with(
+                "routes",
+                format!(
+                    "{} Ingresses and {} HTTPRoutes read; none serves this host and path",
+                    snapshot.ingresses.len(),
+                    snapshot.http_routes.len()
+                ),
+            )
+            .fix("add a rule for the host and path (check host spelling, pathType, ingressClassName)"),
+        );
+        return done(links, findings);
+    };
     let ns = ns.as_deref();
     let ing_obj = route_obj;
     let svc_ref = &svc_ref;

@@ -182,7 +182,7 @@ o = healthy()
 grant = {"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant", "metadata": meta("allow-partners"),
          "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "partners"}], "to": [{"group": "", "kind": "Service"}]}}
 gw = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {**meta("public"), "namespace": "gateway"},
-      "spec": {"gatewayClassName": "eg", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.com", "allowedRoutes": {"namespaces": {"from": "Same"}}}]}}
+      "spec": {"gatewayClassName": "eg", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.com", "allowedRoutes": {"namespaces": {"from": "All"}}}]}}
 o["gateway"] = [gw, grant, httproute("web-checkout", "web", "shop"), httproute("partners-checkout", "partners", "shop", hostnames=("api.partners.example.com",)), httproute("legacy", "legacy", "legacy", accepted=False)]
 write("gateway-api", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
    "check": [{"cause": "invalid_backend_ref", "object": "HTTPRoute/web/web-checkout", "severity": "error"},
@@ -219,3 +219,17 @@ write("alb-drain", o, {"route": {"url": "https://shop.example.com/api/cart/42", 
    "check": [{"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
              {"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
              {"cause": "rollout_drain_race", "object": "Deployment/shop/frontend", "severity": "warning"}]})
+
+# Manifests without status (linting before apply): the Gateway's listener admits routes from its own
+# namespace only, and the HTTPRoute lives in the app's namespace — nothing attaches, the Gateway 404s.
+o = healthy()
+o["ingress"] = []
+gw_same = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {**meta("public"), "namespace": "gateway"},
+           "spec": {"gatewayClassName": "eg", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.com",
+                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "wildcard-example-com"}]},
+                    "allowedRoutes": {"namespaces": {"from": "Same"}}}]}}
+shop_route = httproute("shop", NS, NS)
+del shop_route["status"]
+o["gateway"] = [gw_same, shop_route]
+write("gateway-listener-refuses", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_route", "codes": [404]},
+   "check": [{"cause": "no_route", "object": "HTTPRoute/shop/shop", "severity": "error"}]})

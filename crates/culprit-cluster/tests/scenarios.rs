@@ -86,8 +86,31 @@ fn http_routes_are_traced_when_no_ingress_serves_the_host() {
     let trace = route::trace(&snapshot, "https://api.partners.example.com/api/orders", None, None).unwrap();
     assert_eq!(trace.links[0].step, "http route", "{trace:#?}");
     assert_eq!(trace.links[0].object, "HTTPRoute/partners/partners-checkout");
-    assert_eq!(trace.links[1].object, "Service/shop/checkout", "the backend's namespace: {trace:#?}");
+    assert_eq!(trace.links[1].step, "gateway listener", "{trace:#?}");
+    assert_eq!(trace.links[1].object, "Gateway/gateway/public");
+    assert_eq!(trace.links[2].object, "Service/shop/checkout", "the backend's namespace: {trace:#?}");
     assert!(trace.findings.is_empty(), "{trace:#?}");
     let none = route::trace(&snapshot, "https://api.partners.example.com/other", None, None).unwrap();
     assert_eq!(none.findings[0].cause, "no_route");
+}
+
+#[test]
+fn gateway_listeners_decide_attachment_when_there_is_no_status() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/gateway-listener-refuses");
+    let mut snapshot = Snapshot::load(&[dir]).unwrap();
+    let trace = route::trace(&snapshot, "https://shop.example.com/api/cart/42", None, None).unwrap();
+    let listener = trace.links.iter().find(|l| l.step == "gateway listener").expect("a listener link");
+    assert!(!listener.ok && listener.detail.contains("from: Same"), "{trace:#?}");
+    // Opened to all namespaces, the route attaches; a host outside the listener's wildcard does not.
+    for g in &mut snapshot.gateways {
+        g["spec"]["listeners"][0]["allowedRoutes"]["namespaces"]["from"] = "All".into();
+    }
+    let trace = route::trace(&snapshot, "https://shop.example.com/api/cart/42", None, None).unwrap();
+    assert!(trace.findings.is_empty(), "{trace:#?}");
+    for r in &mut snapshot.http_routes {
+        r["spec"]["hostnames"] = serde_json::json!(["shop.example.org"]);
+    }
+    let trace = route::trace(&snapshot, "https://shop.example.org/api/cart/42", None, None).unwrap();
+    assert_eq!(trace.findings[0].cause, "no_route", "{trace:#?}");
+    assert!(trace.links.iter().any(|l| l.detail.contains("hostname does not cover shop.example.org")), "{trace:#?}");
 }
