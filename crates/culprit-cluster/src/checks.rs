@@ -393,7 +393,7 @@ fn aws_deregistration_delays(
 }
 
 /// The namespace the ingress controller runs in: its pods' namespace when the snapshot has them.
-fn controller_namespace(snapshot: &Snapshot) -> String {
+pub fn controller_namespace(snapshot: &Snapshot) -> String {
     snapshot
         .pods
         .iter()
@@ -420,7 +420,6 @@ fn selects(
 /// Pods behind Ingress-served Services that some NetworkPolicy isolates for ingress traffic while
 /// none lets the ingress controller's namespace in: the proxy's connections hang (504).
 fn network_policy_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
-    use k8s_openapi::api::networking::v1::NetworkPolicy;
     let controller = controller_namespace(snapshot);
     // (namespace, Service name) pairs an Ingress sends traffic to.
     let served: std::collections::BTreeSet<(String, String)> = snapshot
@@ -442,74 +441,87 @@ fn network_policy_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut
             continue;
         }
         for pod in selected_pods(snapshot, svc) {
-            let labels = pod.metadata.labels.as_ref();
-            let policies: Vec<&NetworkPolicy> = snapshot
-                .network_policies
-                .iter()
-                .filter(|np| np.metadata.namespace == pod.metadata.namespace)
-                .filter(|np| {
-                    np.spec.as_ref().is_some_and(|s| {
-                        let ingress_type = s.policy_types.as_ref().is_none_or(|t| t.iter().any(|t| t == "Ingress"));
-                        ingress_type && selects(&s.pod_selector.clone().unwrap_or_default(), labels) == Some(true)
-                    })
-                })
-                .collect();
-            if policies.is_empty() {
-                continue;
-            }
-            // Allowed when a rule has no `from` (anyone), or a peer is an empty namespace selector
-            // (every namespace) or names the controller's namespace; other peers (ipBlock, custom
-            // namespace labels, pod selectors in other namespaces) cannot be judged here.
-            let mut undecidable = false;
-            let allowed = policies.iter().any(|np| {
-                np.spec.as_ref().and_then(|s| s.ingress.as_ref()).is_some_and(|rules| {
-                    rules.iter().any(|rule| match &rule.from {
-                        None => true,
-                        Some(peers) if peers.is_empty() => true,
-                        Some(peers) => peers.iter().any(|peer| match (&peer.namespace_selector, &peer.ip_block) {
-                            (Some(sel), _) => {
-                                let ml = sel.match_labels.clone().unwrap_or_default();
-                                let empty = ml.is_empty() && sel.match_expressions.as_ref().is_none_or(Vec::is_empty);
-                                let names = ml.get("kubernetes.io/metadata.name") == Some(&controller);
-                                if !empty && !names {
-                                    undecidable = true;
-                                }
-                                empty || names
-                            }
-                            (None, Some(_)) => {
-                                undecidable = true;
-                                false
-                            }
-                            (None, None) => false,
-                        }),
-                    })
-                })
-            });
-            let np = policies[0];
+            let Some(np) = blocking_policy(snapshot, pod, &controller) else { continue };
             let np_obj = object("NetworkPolicy", np.metadata.namespace.as_deref(), np.metadata.name.as_deref());
-            if allowed || undecidable || reported.contains(&np_obj) {
-                continue;
+            if !reported.contains(&np_obj) {
+                reported.push(np_obj);
+                out.push(blocked_by_policy(np, &controller, &key.1));
             }
-            reported.push(np_obj.clone());
-            out.push(
-                Finding::new(
-                    "upstream_connect_timeout",
-                    Severity::Error,
-                    &[504],
-                    np_obj,
-                    format!(
-                        "it isolates the pods of Service {} without letting the ingress controller's namespace ({controller}) in: connections hang until the proxy's connect timeout",
-                        key.1
-                    ),
-                )
-                .with("spec.podSelector", format!("{:?}", np.spec.as_ref().and_then(|s| s.pod_selector.as_ref()).and_then(|p| p.match_labels.clone()).unwrap_or_default()))
-                .with("spec.ingress", format!("{} rules, none from namespace {controller}", np.spec.as_ref().and_then(|s| s.ingress.as_ref()).map_or(0, Vec::len)))
-                .fix(format!(
-                    "spec:\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {controller}"
-                )),
-            );
         }
     }
+}
+
+/// The NetworkPolicy that keeps the ingress controller's namespace from `pod`, when the policies
+/// isolating the pod decide it (`None`: not isolated, let in, or not decidable from the snapshot).
+pub fn blocking_policy<'a>(
+    snapshot: &'a Snapshot,
+    pod: &k8s_openapi::api::core::v1::Pod,
+    controller: &str,
+) -> Option<&'a k8s_openapi::api::networking::v1::NetworkPolicy> {
+    let labels = pod.metadata.labels.as_ref();
+    let policies: Vec<_> = snapshot
+        .network_policies
+        .iter()
+        .filter(|np| np.metadata.namespace == pod.metadata.namespace)
+        .filter(|np| {
+            np.spec.as_ref().is_some_and(|s| {
+                let ingress_type = s.policy_types.as_ref().is_none_or(|t| t.iter().any(|t| t == "Ingress"));
+                ingress_type && selects(&s.pod_selector.clone().unwrap_or_default(), labels) == Some(true)
+            })
+        })
+        .collect();
+    // Allowed when a rule has no `from` (anyone), or a peer is an empty namespace selector (every
+    // namespace) or names the controller's namespace; other peers (ipBlock, custom namespace
+    // labels, pod selectors in other namespaces) cannot be judged here.
+    let mut undecidable = false;
+    let allowed = policies.iter().any(|np| {
+        np.spec.as_ref().and_then(|s| s.ingress.as_ref()).is_some_and(|rules| {
+            rules.iter().any(|rule| match &rule.from {
+                None => true,
+                Some(peers) if peers.is_empty() => true,
+                Some(peers) => peers.iter().any(|peer| match (&peer.namespace_selector, &peer.ip_block) {
+                    (Some(sel), _) => {
+                        let ml = sel.match_labels.clone().unwrap_or_default();
+                        let empty = ml.is_empty() && sel.match_expressions.as_ref().is_none_or(Vec::is_empty);
+                        let names = ml.get("kubernetes.io/metadata.name").map(String::as_str) == Some(controller);
+                        if !empty && !names {
+                            undecidable = true;
+                        }
+                        empty || names
+                    }
+                    (None, Some(_)) => {
+                        undecidable = true;
+                        false
+                    }
+                    (None, None) => false,
+                }),
+            })
+        })
+    });
+    if allowed || undecidable { None } else { policies.first().copied() }
+}
+
+/// The finding for a policy that keeps the ingress controller from the pods of `service`.
+pub fn blocked_by_policy(
+    np: &k8s_openapi::api::networking::v1::NetworkPolicy,
+    controller: &str,
+    service: &str,
+) -> Finding {
+    let np_obj = object("NetworkPolicy", np.metadata.namespace.as_deref(), np.metadata.name.as_deref());
+    Finding::new(
+        "upstream_connect_timeout",
+        Severity::Error,
+        &[504],
+        np_obj,
+        format!(
+            "it isolates the pods of Service {service} without letting the ingress controller's namespace ({controller}) in: connections hang until the proxy's connect timeout"
+        ),
+    )
+    .with("spec.podSelector", format!("{:?}", np.spec.as_ref().and_then(|s| s.pod_selector.as_ref()).and_then(|p| p.match_labels.clone()).unwrap_or_default()))
+    .with("spec.ingress", format!("{} rules, none from namespace {controller}", np.spec.as_ref().and_then(|s| s.ingress.as_ref()).map_or(0, Vec::len)))
+    .fix(format!(
+        "spec:\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {controller}"
+    ))
 }
 
 /// Gateway API HTTPRoutes: what the Gateway controller says in `status.parents[].conditions`

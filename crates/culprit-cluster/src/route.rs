@@ -497,6 +497,7 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
         }
         findings.push(f);
     }
+    let controller = crate::checks::controller_namespace(snapshot);
     for pod in &pods {
         let (ready, state) = pod_state(pod);
         let pod_obj = object("Pod", pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
@@ -532,6 +533,14 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
             let _ = write!(detail, " · {}", e.summary());
         }
         findings.extend(pod_findings(snapshot, pod));
+        if let Some(np) = crate::checks::blocking_policy(snapshot, pod, &controller) {
+            ok = false;
+            let np_obj = object("NetworkPolicy", np.metadata.namespace.as_deref(), np.metadata.name.as_deref());
+            let _ = write!(detail, " · {np_obj} keeps namespace {controller} out");
+            if !findings.iter().any(|f| f.object == np_obj) {
+                findings.push(crate::checks::blocked_by_policy(np, &controller, &svc_ref.name));
+            }
+        }
         links.push(Link { step: "pod", object: pod_obj, ok, detail });
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

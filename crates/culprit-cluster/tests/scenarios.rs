@@ -114,3 +114,18 @@ fn gateway_listeners_decide_attachment_when_there_is_no_status() {
     assert_eq!(trace.findings[0].cause, "no_route", "{trace:#?}");
     assert!(trace.links.iter().any(|l| l.detail.contains("hostname does not cover shop.example.org")), "{trace:#?}");
 }
+
+#[test]
+fn the_route_trace_says_when_a_network_policy_keeps_the_controller_out() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/networkpolicy-blocks-ingress");
+    let snapshot = Snapshot::load(&[dir]).unwrap();
+    let trace = route::trace(&snapshot, "https://shop.example.com/api/cart/42", None, None).unwrap();
+    let first = &trace.findings[0];
+    assert_eq!((first.cause.as_str(), first.codes.as_slice()), ("upstream_connect_timeout", &[504][..]), "{trace:#?}");
+    assert_eq!(first.object, "NetworkPolicy/shop/checkout-only-from-frontend");
+    assert_eq!(trace.findings.len(), 1, "one finding for the policy, not one per pod: {trace:#?}");
+    assert!(
+        trace.links.iter().filter(|l| l.step == "pod").all(|l| !l.ok && l.detail.contains("keeps namespace")),
+        "{trace:#?}"
+    );
+}
