@@ -547,7 +547,7 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
     done(links, findings)
 }
 
-fn ports_list(svc: &Service) -> String {
+pub fn ports_list(svc: &Service) -> String {
     let ports: Vec<String> = svc
         .spec
         .iter()

@@ -49,7 +49,8 @@ def slice_(svc, pods, ready=True, port_name="http", port=8080):
       "endpoints": [{"addresses": [p["status"]["podIP"]], "conditions": {"ready": ready, "serving": ready, "terminating": False},
         "nodeName": p["spec"]["nodeName"], "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": NS, "uid": p["metadata"]["uid"]}} for p in pods]}
 def deployment(app, replicas=3, recreate=False, prestop=True, prestop_cmd=("sleep", "15")):
-    c = {"name": "app", "image": f"registry.example.com/{app}:1.4.2", "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]}
+    c = {"name": "app", "image": f"registry.example.com/{app}:1.4.2", "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTP"}, "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3}}
     if prestop: c["lifecycle"] = {"preStop": {"exec": {"command": list(prestop_cmd)}}}
     strat = {"type": "Recreate"} if recreate else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(app, labels={"app": app}),
@@ -75,7 +76,17 @@ def healthy():
         objs["pods"] += ps
         objs["slices"].append(slice_(app, ps))
     return objs
+def sync_ready(objs):
+    """Deployment status.readyReplicas from the pods, as the controller would report it."""
+    for dep in objs["deployments"]:
+        app = dep["metadata"]["name"]
+        mine = [p for p in objs["pods"] if p["metadata"]["labels"].get("app") == app]
+        ready = sum(1 for p in mine if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])))
+        if mine:
+            dep["status"]["readyReplicas"] = ready
+            dep["status"]["availableReplicas"] = ready
 def write(name, objs, expected):
+    sync_ready(objs)
     d = os.path.join(base_dir, name); os.makedirs(d, exist_ok=True)
     files = {"ingresses.json": ("IngressList", "networking.k8s.io/v1", objs["ingress"]),
              "services.json": ("ServiceList", "v1", objs["services"]),
@@ -86,6 +97,8 @@ def write(name, objs, expected):
         files["networkpolicies.json"] = ("NetworkPolicyList", "networking.k8s.io/v1", objs["netpols"])
     if objs.get("gateway"):
         files["gateway-api.json"] = ("List", "v1", objs["gateway"])
+    if objs.get("classes"):
+        files["ingressclasses.json"] = ("IngressClassList", "networking.k8s.io/v1", objs["classes"])
     if objs.get("events"):
         files["events.json"] = ("EventList", "v1", objs["events"])
     if objs.get("hpas"):
@@ -105,7 +118,8 @@ for p in o["pods"]:
         p["status"]["containerStatuses"][0]["ready"] = False
 o["slices"][0] = slice_("checkout", [p for p in o["pods"] if p["metadata"]["labels"]["app"] == "checkout"], ready=False)
 write("no-ready-endpoints", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
-   "check": [{"cause": "no_ready_endpoints", "object": "Service/shop/checkout", "severity": "error"}]})
+   "check": [{"cause": "no_ready_endpoints", "object": "Service/shop/checkout", "severity": "error"},
+             {"cause": "no_ready_endpoints", "object": "Deployment/shop/checkout", "severity": "error"}]})
 
 o = healthy(); o["services"][0] = service("checkout", selector={"app": "checkout-v2"}); o["slices"][0]["endpoints"] = []
 write("selector-matches-nothing", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
@@ -127,7 +141,8 @@ o["slices"][0]["endpoints"].append({"addresses": [ps[0]["status"]["podIP"]], "co
 o["events"] = [event(ps[0]["metadata"]["name"], "BackOff", "Back-off restarting failed container app in pod checkout-7d9f8c6b5-abcde_shop(5b1f…)", count=31),
                event(ps[1]["metadata"]["name"], "Pulled", "Container image \"registry.example.com/checkout:1.4.2\" already present on machine", kind="Normal")]
 write("crash-loop", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "pod_crash_looping", "codes": [502, 503]},
-   "check": [{"cause": "pod_crash_looping", "object": "Pod/shop/checkout-7d9f8c6b5-abcde", "severity": "error"}]})
+   "check": [{"cause": "pod_crash_looping", "object": "Pod/shop/checkout-7d9f8c6b5-abcde", "severity": "error"},
+             {"cause": "no_ready_endpoints", "object": "Deployment/shop/checkout", "severity": "warning"}]})
 
 o = healthy(); o["ingress"] = [ingress([("/api", "checkout-api"), ("/", "frontend")])]
 write("missing-service", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "invalid_backend_ref", "codes": [503]},
@@ -204,7 +219,9 @@ o["events"] = [event(bad["metadata"]["name"], "Unhealthy", "Readiness probe fail
                event(pending["metadata"]["name"], "FailedScheduling", "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.", count=7, new_api=True)]
 write("probe-failures", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_ready_endpoints", "codes": [503]},
    "check": [{"cause": "no_ready_endpoints", "object": f"Pod/shop/{bad['metadata']['name']}", "severity": "warning"},
-             {"cause": "no_ready_endpoints", "object": f"Pod/shop/{pending['metadata']['name']}", "severity": "warning"}]})
+             {"cause": "no_ready_endpoints", "object": f"Pod/shop/{pending['metadata']['name']}", "severity": "warning"},
+             {"cause": "no_ready_endpoints", "object": "Deployment/shop/checkout", "severity": "warning"},
+             {"cause": "no_ready_endpoints", "object": "Deployment/shop/frontend", "severity": "warning"}]})
 
 # An AWS ALB sending straight to pod IPs with the default 300 s deregistration delay, and a preStop
 # sleep as long as the grace period.
@@ -233,3 +250,49 @@ del shop_route["status"]
 o["gateway"] = [gw_same, shop_route]
 write("gateway-listener-refuses", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_route", "codes": [404]},
    "check": [{"cause": "no_route", "object": "HTTPRoute/shop/shop", "severity": "error"}]})
+
+# Ingress and workload manifests that lint can judge: a class that is not the default, an Ingress
+# without a class, a host+path claimed twice, a canary with no main Ingress, a rule without paths,
+# annotation values ingress-nginx cannot read, a rate limit (503, not 429), a liveness probe equal to
+# the readiness probe, a probe on an undeclared port, an image that cannot be pulled, an autoscaler
+# aimed at a Deployment that does not exist and one that cannot read its metric.
+o = healthy()
+o["classes"] = [{"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx", "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "nginx-class")), "resourceVersion": "311", "creationTimestamp": "2026-01-10T08:00:00Z", "labels": {"app.kubernetes.io/name": "ingress-nginx"}},
+                 "spec": {"controller": "k8s.io/ingress-nginx"}}]
+main = ingress([("/api", "checkout"), ("/", "frontend")], ann={"nginx.ingress.kubernetes.io/proxy-read-timeout": "120s", "nginx.ingress.kubernetes.io/proxy-body-size": "50MB", "nginx.ingress.kubernetes.io/limit-rps": "20"})
+dup = ingress([("/api", "checkout")]); dup["metadata"] = meta("shop-api-v2")
+legacy = ingress([("/old", "frontend")]); legacy["metadata"] = meta("shop-legacy"); del legacy["spec"]["ingressClassName"]
+canary = ingress([("/beta", "checkout")], ann={"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "10"}); canary["metadata"] = {**meta("shop-beta"), "annotations": canary["metadata"]["annotations"]}
+static = ingress([("/", "frontend")], host="static.example.com"); static["metadata"] = meta("static"); del static["spec"]["rules"][0]["http"]
+o["ingress"] = [main, dup, legacy, canary, static]
+tmpl = o["deployments"][0]["spec"]["template"]["spec"]["containers"][0]
+tmpl["livenessProbe"] = dict(tmpl["readinessProbe"])
+tmpl["startupProbe"] = {"httpGet": {"path": "/ready", "port": "metrics"}, "failureThreshold": 30, "periodSeconds": 2}
+stuck = o["pods"][5]
+for c in stuck["status"]["conditions"]:
+    if c["type"] in ("Ready", "ContainersReady"): c["status"] = "False"
+stuck["status"]["containerStatuses"][0].update({"ready": False, "started": False, "state": {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "registry.example.com/frontend:1.4.3"'}}})
+o["slices"][1]["endpoints"][2]["conditions"] = {"ready": False, "serving": False, "terminating": False}
+o["hpas"] = [{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("checkout-v2"),
+              "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout-v2"}, "minReplicas": 2, "maxReplicas": 10,
+                       "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+              "status": {"currentReplicas": 0, "desiredReplicas": 0, "conditions": [{"type": "AbleToScale", "status": "False", "reason": "FailedGetScale", "message": "the HPA controller was unable to get the target's current scale: deployments/scale.apps \"checkout-v2\" not found", "lastTransitionTime": "2026-11-22T10:00:00Z"}]}},
+             {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("frontend"),
+              "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "frontend"}, "minReplicas": 3, "maxReplicas": 12,
+                       "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+              "status": {"currentReplicas": 3, "desiredReplicas": 3, "conditions": [{"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API", "lastTransitionTime": "2026-11-22T10:00:00Z"}]}}]
+write("ingress-and-workload-lint", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
+   "check": [
+     {"cause": "upstream_timeout", "object": "Ingress/shop/shop", "severity": "warning"},
+     {"cause": "body_too_large", "object": "Ingress/shop/shop", "severity": "warning"},
+     {"cause": "proxy_rate_limited", "object": "Ingress/shop/shop", "severity": "info"},
+     {"cause": "no_route", "object": "Ingress/shop/shop-api-v2", "severity": "warning"},
+     {"cause": "no_route", "object": "Ingress/shop/shop-legacy", "severity": "error"},
+     {"cause": "no_route", "object": "Ingress/shop/shop-beta", "severity": "error"},
+     {"cause": "no_route", "object": "Ingress/shop/static", "severity": "warning"},
+     {"cause": "pod_crash_looping", "object": "Deployment/shop/checkout", "severity": "warning"},
+     {"cause": "no_ready_endpoints", "object": "Deployment/shop/checkout", "severity": "error"},
+     {"cause": "no_ready_endpoints", "object": f"Pod/shop/{stuck['metadata']['name']}", "severity": "error"},
+     {"cause": "no_ready_endpoints", "object": "Deployment/shop/frontend", "severity": "warning"},
+     {"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/checkout-v2", "severity": "warning"},
+     {"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/frontend", "severity": "warning"}]})

@@ -1,6 +1,9 @@
 //! Checks across a namespace or the whole snapshot: each configuration or state that makes clients
 //! get a particular status code, as a [`Finding`] with the object, the evidence and the fix.
 
+mod ingress_rules;
+mod workloads;
+
 use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
@@ -36,12 +39,15 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ing in snapshot.ingresses.iter().filter(|i| in_ns(i.metadata.namespace.as_ref())) {
         ingress_checks(snapshot, ing, &mut out);
+        ingress_rules::ingress_rule_checks(snapshot, ing, &mut out);
     }
+    ingress_rules::ingress_conflicts(snapshot, namespace, &mut out);
     for svc in snapshot.services.iter().filter(|s| in_ns(s.metadata.namespace.as_ref())) {
         service_checks(snapshot, svc, &mut out);
     }
     for pod in snapshot.pods.iter().filter(|p| in_ns(p.metadata.namespace.as_ref())) {
         out.extend(crate::route::pod_findings(snapshot, pod));
+        out.extend(workloads::stuck_container(pod));
     }
     for d in snapshot.deployments.iter().filter(|d| in_ns(d.metadata.namespace.as_ref())) {
         deployment_checks(snapshot, d, &mut out);
@@ -55,6 +61,7 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
         http_route_checks(snapshot, route, &mut out);
     }
     for hpa in snapshot.hpas.iter().filter(|h| in_ns(h.metadata.namespace.as_ref())) {
+        workloads::hpa_checks(snapshot, hpa, &mut out);
         let (Some(spec), Some(status)) = (&hpa.spec, &hpa.status) else { continue };
         if status.current_replicas.unwrap_or(0) >= spec.max_replicas {
             out.push(
@@ -263,6 +270,7 @@ fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>
     if !served {
         return;
     }
+    workloads::deployment_workload_checks(d, out);
     let replicas = spec.replicas.unwrap_or(1);
     let recreate = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some("Recreate");
     if replicas <= 1 || recreate {
@@ -588,10 +596,48 @@ fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Finding>)
         .into_iter()
         .flatten()
         .flat_map(|r| r.get("backendRefs").and_then(Value::as_array).into_iter().flatten());
+    for rule in route.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
+        for (field, what) in [("request", "the whole request"), ("backendRequest", "each try at the backend")] {
+            if let Some(t) = rule.pointer(&format!("/timeouts/{field}")).and_then(Value::as_str) {
+                out.push(
+                    Finding::new(
+                        "upstream_timeout",
+                        Severity::Info,
+                        &[504],
+                        obj.clone(),
+                        format!("timeouts.{field} {t}: the Gateway answers 504 when {what} takes longer"),
+                    )
+                    .with(format!("spec.rules[].timeouts.{field}"), t)
+                    .fix("raise it above the slowest legitimate response (p99.9 latency of the backend)"),
+                );
+            }
+        }
+    }
     for r in refs {
         let to_ns = r.get("namespace").and_then(Value::as_str).unwrap_or(ns);
         let kind = r.get("kind").and_then(Value::as_str).unwrap_or("Service");
         let backend = r.get("name").and_then(Value::as_str).unwrap_or("?");
+        if kind == "Service"
+            && let Some(port) = r.get("port").and_then(Value::as_i64)
+            && let Some(svc) = snapshot
+                .services
+                .iter()
+                .find(|s| s.metadata.namespace.as_deref() == Some(to_ns) && s.metadata.name.as_deref() == Some(backend))
+            && !svc.spec.iter().flat_map(|sp| sp.ports.iter().flatten()).any(|p| i64::from(p.port) == port)
+        {
+            out.push(
+                Finding::new(
+                    "invalid_backend_ref",
+                    Severity::Error,
+                    &[500, 503],
+                    obj.clone(),
+                    format!("backendRef {to_ns}/{backend} port {port} is not a port of that Service"),
+                )
+                .with("spec.rules[].backendRefs[].port", port.to_string())
+                .with("Service ports", crate::route::ports_list(svc))
+                .fix("set the backendRef's port to one of the Service's ports (the Service port, not the container's)"),
+            );
+        }
         if to_ns == ns {
             continue;
         }

@@ -1,0 +1,192 @@
+//! Ingress objects that leave requests without a route or send them somewhere unintended: no
+//! class a controller picks up, the same host and path claimed twice, rules without paths, canaries
+//! without their main Ingress, a defaultBackend that does not resolve, and ingress-nginx
+//! annotations whose values the controller cannot read (so its default applies).
+
+use std::collections::BTreeMap;
+
+use culprit_kb::{Finding, Severity};
+use k8s_openapi::api::networking::v1::Ingress;
+
+use super::{ANNOTATION_EFFECTS, NGINX_PREFIX};
+use crate::route::{class_of, object, resolve_backend};
+use crate::snapshot::Snapshot;
+
+/// The IngressClass marked as the cluster default.
+fn default_class(snapshot: &Snapshot) -> Option<String> {
+    snapshot.ingress_classes.iter().find_map(|c| {
+        let annotations = c.metadata.annotations.as_ref()?;
+        (annotations.get("ingressclass.kubernetes.io/is-default-class").map(String::as_str) == Some("true"))
+            .then(|| c.metadata.name.clone())?
+    })
+}
+
+/// Checks of one Ingress on its own.
+pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Finding>) {
+    let ns = ing.metadata.namespace.as_deref();
+    let obj = object("Ingress", ns, ing.metadata.name.as_deref());
+    // No class, or one that does not exist: no controller serves it (judged only when the snapshot
+    // has the IngressClasses, since a dump without them cannot tell).
+    if !snapshot.ingress_classes.is_empty() {
+        match class_of(ing) {
+            None if default_class(snapshot).is_none() => out.push(
+                Finding::new("no_route", Severity::Error, &[404], obj.clone(), "no ingressClassName and no default IngressClass: no controller serves this Ingress (its hosts get 404 from the default backend, or no address)")
+                    .with("spec.ingressClassName", "(unset)")
+                    .with("IngressClasses", class_names(snapshot))
+                    .fix("spec:\n  ingressClassName: nginx"),
+            ),
+            Some(class) if !snapshot.ingress_classes.iter().any(|c| c.metadata.name.as_deref() == Some(class.as_str())) => {
+                out.push(
+                    Finding::new("no_route", Severity::Error, &[404], obj.clone(), format!("IngressClass {class} does not exist: no controller serves this Ingress"))
+                        .with("spec.ingressClassName", class)
+                        .with("IngressClasses", class_names(snapshot))
+                        .fix("set spec.ingressClassName to one of the IngressClasses listed"),
+                );
+            }
+            _ => {}
+        }
+    }
+    let Some(spec) = &ing.spec else { return };
+    for (i, rule) in spec.rules.iter().flatten().enumerate() {
+        let paths = rule.http.as_ref().map_or(0, |h| h.paths.len());
+        if paths == 0 {
+            out.push(
+                Finding::new("no_route", Severity::Warning, &[404], obj.clone(), format!("rule for host {} has no paths: it routes nothing", rule.host.as_deref().unwrap_or("*")))
+                    .with(format!("spec.rules[{i}].http"), "(empty)")
+                    .fix("spec:\n  rules:\n  - host: …\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service: {name: …, port: {number: 80}}"),
+            );
+        }
+    }
+    if let Some(svc_ref) = spec.default_backend.as_ref().and_then(|b| b.service.as_ref())
+        && let Err(mut finding) = resolve_backend(snapshot, ns, &obj, svc_ref)
+    {
+        finding.title = format!("spec.defaultBackend: {}", finding.title);
+        if !out.contains(&finding) {
+            out.push(*finding);
+        }
+    }
+    let annotations = ing.metadata.annotations.clone().unwrap_or_default();
+    if class_of(ing).as_deref().is_none_or(|c| c.contains("nginx")) {
+        annotation_values(&obj, &annotations, out);
+    }
+}
+
+fn class_names(snapshot: &Snapshot) -> String {
+    let names: Vec<&str> = snapshot.ingress_classes.iter().filter_map(|c| c.metadata.name.as_deref()).collect();
+    names.join(", ")
+}
+
+/// ingress-nginx annotations whose values it cannot read: depending on the version the annotation
+/// is ignored (the default applies), the Ingress is rejected, or nginx's reload fails.
+fn annotation_values(obj: &str, annotations: &BTreeMap<String, String>, out: &mut Vec<Finding>) {
+    for (key, value) in annotations {
+        let Some(suffix) = key.strip_prefix(NGINX_PREFIX) else { continue };
+        let Some((cause, code)) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == suffix).map(|(_, c, n)| (*c, *n))
+        else {
+            continue;
+        };
+        let expected = match suffix {
+            // Seconds, as a bare number.
+            "proxy-read-timeout" | "proxy-send-timeout" | "proxy-connect-timeout" => {
+                (!value.trim().chars().all(|c| c.is_ascii_digit()) || value.trim().is_empty())
+                    .then_some("a number of seconds without a unit, e.g. \"120\"")
+            }
+            // nginx sizes: a number with an optional k, m or g.
+            "proxy-body-size" | "proxy-buffer-size" => {
+                (!is_nginx_size(value)).then_some("an nginx size such as \"50m\", \"8k\" or \"0\" (no limit)")
+            }
+            _ => None,
+        };
+        if let Some(expected) = expected {
+            out.push(
+                Finding::new(cause, Severity::Warning, &[code], obj, format!("annotation {key}: \"{value}\" is not a value ingress-nginx accepts: the annotation is ignored (or the Ingress rejected) and the value you meant never applies"))
+                    .with(format!("metadata.annotations[{key}]"), value.clone())
+                    .fix(format!("metadata:\n  annotations:\n    {key}: …   # {expected}")),
+            );
+        }
+    }
+    for limit in ["limit-rps", "limit-rpm", "limit-connections"] {
+        if let Some(value) = annotations.get(&format!("{NGINX_PREFIX}{limit}")) {
+            out.push(
+                Finding::new("proxy_rate_limited", Severity::Info, &[503], obj, format!("{limit} {value}: requests over the limit get 503 from ingress-nginx, not 429, unless limit-req-status-code / limit-conn-status-code is set in the controller's ConfigMap; limits count per controller replica"))
+                    .with(format!("metadata.annotations[{NGINX_PREFIX}{limit}]"), value.clone())
+                    .fix("data:\n  limit-req-status-code: \"429\"\n  limit-conn-status-code: \"429\"   # in the ingress-nginx-controller ConfigMap"),
+            );
+        }
+    }
+}
+
+/// `50m`, `8k`, `1G`, `1024`, `0`.
+fn is_nginx_size(value: &str) -> bool {
+    let v = value.trim();
+    let digits = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
+    !digits.is_empty() && v.len() - digits.len() <= 1 && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Checks across Ingresses: the same host and path claimed by two Ingresses of one class (one of
+/// them loses), and canary Ingresses with no main Ingress for their host and path.
+pub fn ingress_conflicts(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
+    // (class, host, path) → Ingresses, canaries apart.
+    let mut claims: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    let mut canaries: Vec<(String, (String, String, String))> = Vec::new();
+    for ing in &snapshot.ingresses {
+        let obj = object("Ingress", ing.metadata.namespace.as_deref(), ing.metadata.name.as_deref());
+        let class = class_of(ing).unwrap_or_default();
+        let canary = ing
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(&format!("{NGINX_PREFIX}canary")))
+            .is_some_and(|v| v == "true");
+        for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
+            for p in rule.http.iter().flat_map(|h| &h.paths) {
+                let key = (
+                    class.clone(),
+                    rule.host.clone().unwrap_or_default(),
+                    p.path.clone().unwrap_or_else(|| "/".into()),
+                );
+                if canary {
+                    canaries.push((obj.clone(), key));
+                } else {
+                    claims.entry(key).or_default().push(obj.clone());
+                }
+            }
+        }
+    }
+    let in_ns = |obj: &str| namespace.is_none_or(|n| obj.split('/').nth(1) == Some(n));
+    for ((_, host, path), owners) in &claims {
+        if owners.len() > 1 && in_ns(&owners[1]) {
+            let host = if host.is_empty() { "*" } else { host.as_str() };
+            out.push(
+                Finding::new("no_route", Severity::Warning, &[404], owners[1].clone(), format!("host {host} path {path} is also claimed by {}: only one of them routes it (ingress-nginx keeps the oldest), the other's backend never sees these requests", owners[0]))
+                    .with("claimed by", owners.join(", "))
+                    .fix("keep one Ingress per host and path; split by path or merge the rules"),
+            );
+        }
+    }
+    for (obj, key) in canaries {
+        if !claims.contains_key(&key) && in_ns(&obj) {
+            let host = if key.1.is_empty() { "*" } else { key.1.as_str() };
+            out.push(
+                Finding::new("no_route", Severity::Error, &[404], obj, format!("canary for host {host} path {} has no main Ingress with the same host and path: its requests get 404", key.2))
+                    .with(format!("metadata.annotations[{NGINX_PREFIX}canary]"), "true")
+                    .fix("create the main (non-canary) Ingress for this host and path first"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nginx_sizes() {
+        for ok in ["50m", "8k", "1G", "1024", "0"] {
+            assert!(is_nginx_size(ok), "{ok}");
+        }
+        for bad in ["50MB", "50Mi", "", "m", "1.5m", "10 m"] {
+            assert!(!is_nginx_size(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Workloads behind Services: probes that let traffic in too early or restart pods under load,
+//! probes aimed at a port the container does not have, containers that cannot start, Deployments
+//! short of ready replicas, and autoscalers that cannot scale.
+
+use culprit_kb::{Finding, Severity};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Container, Pod, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::route::object;
+use crate::snapshot::Snapshot;
+
+/// Waiting reasons of a container that will not start on its own.
+const STUCK: &[&str] = &[
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "ImageInspectError",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "PreStartHookError",
+];
+
+/// Probe and capacity checks of a Deployment whose pods a Service selects.
+pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
+    let obj = object("Deployment", d.metadata.namespace.as_deref(), d.metadata.name.as_deref());
+    let Some(spec) = &d.spec else { return };
+    let containers = spec.template.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
+    // Sidecars aside, the first container serves; any container with a readiness probe will do.
+    if !containers.is_empty() && containers.iter().all(|c| c.readiness_probe.is_none()) {
+        out.push(
+            Finding::new("upstream_connection_refused", Severity::Warning, &[502], obj.clone(), "no readiness probe: new pods get traffic as soon as they start, before the app listens (502 on every rollout and restart)")
+                .with("spec.template.spec.containers[].readinessProbe", "absent")
+                .fix("readinessProbe:\n  httpGet:\n    path: /healthz\n    port: http\n  periodSeconds: 5"),
+        );
+    }
+    for c in containers {
+        if let (Some(ready), Some(live)) = (&c.readiness_probe, &c.liveness_probe)
+            && same_probe(ready, live)
+        {
+            out.push(
+                Finding::new("pod_crash_looping", Severity::Warning, &[502, 503], obj.clone(), format!("container {}: the liveness probe is the readiness probe: under load both fail, and the kubelet restarts pods that only needed to shed traffic", c.name))
+                    .with("livenessProbe", probe_target(live))
+                    .with("readinessProbe", probe_target(ready))
+                    .fix("livenessProbe:\n  httpGet:\n    path: /livez      # cheap, no dependencies\n    port: http\n  failureThreshold: 6"),
+            );
+        }
+        for (which, probe) in [
+            ("readinessProbe", &c.readiness_probe),
+            ("livenessProbe", &c.liveness_probe),
+            ("startupProbe", &c.startup_probe),
+        ] {
+            let Some(IntOrString::String(port)) = probe.as_ref().and_then(probe_port) else { continue };
+            if !c.ports.iter().flatten().any(|p| p.name.as_deref() == Some(port.as_str())) {
+                out.push(
+                    Finding::new("no_ready_endpoints", Severity::Error, &[503], obj.clone(), format!("container {}: {which} uses port '{port}', which the container does not declare: the probe fails and the pod never becomes ready", c.name))
+                        .with(format!("{which}.port"), port.clone())
+                        .with("containers[].ports", ports_of(c))
+                        .fix(format!("name the container port '{port}', or give the probe the port number")),
+                );
+            }
+        }
+    }
+    let status = d.status.as_ref();
+    let want = spec.replicas.unwrap_or(1);
+    let ready = status.and_then(|s| s.ready_replicas).unwrap_or(0);
+    if status.is_some() && want > 0 && ready < want {
+        let progressing = status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "Progressing" && c.status == "False"))
+            .map(|c| {
+                format!(
+                    "Progressing=False, {}: {}",
+                    c.reason.as_deref().unwrap_or("?"),
+                    c.message.as_deref().unwrap_or("")
+                )
+            });
+        let mut f = Finding::new("no_ready_endpoints", if ready == 0 { Severity::Error } else { Severity::Warning }, &[503], obj.clone(), format!("{ready} of {want} replicas ready: less capacity than intended (503 when none is left, timeouts under load)"))
+            .with("status.readyReplicas", ready.to_string())
+            .with("spec.replicas", want.to_string())
+            .fix(format!("kubectl describe deployment -n {} {}; kubectl get pods -l … (why are pods not ready?)", d.metadata.namespace.as_deref().unwrap_or("default"), d.metadata.name.as_deref().unwrap_or("?")));
+        if let Some(p) = progressing {
+            f = f.with("status.conditions", p);
+        }
+        out.push(f);
+    }
+}
+
+/// A pod whose container cannot start (image, config): it never serves.
+pub fn stuck_container(pod: &Pod) -> Option<Finding> {
+    let status = pod.status.as_ref()?;
+    let waiting = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten())
+        .find_map(|cs| {
+            let w = cs.state.as_ref()?.waiting.as_ref()?;
+            let reason = w.reason.as_deref()?;
+            STUCK.contains(&reason).then(|| (cs.name.clone(), reason.to_owned(), w.message.clone().unwrap_or_default()))
+        })?;
+    let (container, reason, message) = waiting;
+    let (ns, name) = (pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
+    Some(
+        Finding::new(
+            "no_ready_endpoints",
+            Severity::Error,
+            &[503],
+            object("Pod", ns, name),
+            format!("container {container} cannot start ({reason}): the pod never serves"),
+        )
+        .with("status.containerStatuses[].state.waiting", format!("{reason}: {message}"))
+        .fix(format!(
+            "kubectl describe pod -n {} {}  # image name and pull secret, or the ConfigMap/Secret it needs",
+            ns.unwrap_or("default"),
+            name.unwrap_or("?")
+        )),
+    )
+}
+
+/// Autoscalers that cannot do their job: no target, metrics unavailable, or fighting a static
+/// `replicas` in the Deployment. At maxReplicas is checked with the other capacity findings.
+pub fn hpa_checks(
+    snapshot: &Snapshot,
+    hpa: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+    out: &mut Vec<Finding>,
+) {
+    let ns = hpa.metadata.namespace.as_deref();
+    let obj = object("HorizontalPodAutoscaler", ns, hpa.metadata.name.as_deref());
+    let Some(spec) = &hpa.spec else { return };
+    let target = &spec.scale_target_ref;
+    let deployment = snapshot
+        .deployments
+        .iter()
+        .find(|d| d.metadata.namespace.as_deref() == ns && d.metadata.name.as_deref() == Some(target.name.as_str()));
+    if target.kind == "Deployment" && deployment.is_none() && !snapshot.deployments.is_empty() {
+        out.push(
+            Finding::new(
+                "proxy_overloaded",
+                Severity::Warning,
+                &[503, 504],
+                obj.clone(),
+                format!("scaleTargetRef Deployment {} does not exist: nothing scales under load", target.name),
+            )
+            .with("spec.scaleTargetRef", format!("{} {}", target.kind, target.name))
+            .fix("point spec.scaleTargetRef at the Deployment's name"),
+        );
+    }
+    for c in hpa.status.as_ref().and_then(|s| s.conditions.as_ref()).into_iter().flatten() {
+        if c.type_ == "ScalingActive" && c.status == "False" {
+            out.push(
+                Finding::new("proxy_overloaded", Severity::Warning, &[503, 504], obj.clone(), "the autoscaler cannot compute its metric, so it does not scale")
+                    .with("status.conditions[ScalingActive]", format!("False, {}: {}", c.reason.as_deref().unwrap_or("?"), c.message.as_deref().unwrap_or("")))
+                    .fix("check metrics-server (kubectl top pods) and that the target's containers request the resource the metric uses"),
+            );
+        }
+    }
+}
+
+fn probe_port(p: &Probe) -> Option<IntOrString> {
+    p.http_get.as_ref().map(|h| h.port.clone()).or_else(|| p.tcp_socket.as_ref().map(|t| t.port.clone()))
+}
+
+fn probe_target(p: &Probe) -> String {
+    if let Some(h) = &p.http_get {
+        return format!("httpGet {}:{}", h.path.as_deref().unwrap_or("/"), port_text(&h.port));
+    }
+    if let Some(t) = &p.tcp_socket {
+        return format!("tcpSocket {}", port_text(&t.port));
+    }
+    if let Some(e) = &p.exec {
+        return format!("exec {}", e.command.clone().unwrap_or_default().join(" "));
+    }
+    "grpc".into()
+}
+
+fn port_text(p: &IntOrString) -> String {
+    match p {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
+/// Same check on the same target (thresholds aside): both fail together.
+fn same_probe(a: &Probe, b: &Probe) -> bool {
+    probe_target(a) == probe_target(b)
+}
+
+fn ports_of(c: &Container) -> String {
+    let ports: Vec<String> = c
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| format!("{}{}", p.container_port, p.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()))
+        .collect();
+    if ports.is_empty() { "none declared".into() } else { ports.join(", ") }
+}
