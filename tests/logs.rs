@@ -381,6 +381,17 @@ fn cluster_dump_names_the_pod_behind_the_upstream() {
         "{commands:?}"
     );
     assert!(commands.iter().all(|c| !c.contains("<namespace>") && !c.contains("<pod>")), "{commands:?}");
+    // The incident is also a finding of the type `culprit cluster` uses, aimed at the Service.
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.severity, f.cause.as_str(), f.object.as_str()),
+        (culprit_kb::Severity::Error, "upstream_connection_refused", "Service/default/checkout")
+    );
+    assert_eq!(f.codes, vec![502]);
+    assert!(
+        r.findings.iter().skip(1).all(|f| f.severity == culprit_kb::Severity::Warning),
+        "chronic errors are warnings"
+    );
     // Without the dump, nothing is resolved and the schema carries no field for it.
     let plain = culprit(&["logs", LOG, "--json"], None);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("\"resolved\""));

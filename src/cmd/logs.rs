@@ -93,6 +93,7 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
                         eprintln!("culprit: --cluster: skipped: {p}");
                     }
                     resolve_pods(&mut report, &snapshot);
+                    report.refresh_findings();
                 }
                 Err(e) => return unusable(&format!("--cluster: {e}")),
             }

@@ -35,6 +35,9 @@ pub struct LogReport {
     pub incidents: Vec<Incident>,
     /// Errors present most of the time without a spike.
     pub chronic: Vec<Chronic>,
+    /// The incidents (severity error) and chronic errors (warning) as the finding type `culprit
+    /// cluster` uses, so both can be routed and gated the same way.
+    pub findings: Vec<culprit_kb::Finding>,
     pub services: Vec<ServiceRow>,
     pub timeline: Vec<TimelineRow>,
     pub unparsed: Unparsed,
@@ -73,6 +76,62 @@ pub struct ClusterContext {
     /// `Service/default/checkout (port 8080 → http): 2 of 3 endpoints ready`.
     pub service: String,
     pub findings: Vec<culprit_kb::Finding>,
+}
+
+impl LogReport {
+    /// Fills `findings` from the incidents and chronic errors (again after `--cluster` filled in
+    /// next steps and Services).
+    pub fn refresh_findings(&mut self) {
+        self.findings =
+            self.incidents.iter().map(Incident::finding).chain(self.chronic.iter().map(Chronic::finding)).collect();
+    }
+}
+
+impl Incident {
+    /// The incident as a [`culprit_kb::Finding`]: its primary cause, every status it rose in, the
+    /// headline, the evidence and the first next step.
+    pub fn finding(&self) -> culprit_kb::Finding {
+        let primary = &self.causes[0];
+        let mut codes: Vec<u16> = self.causes.iter().map(|c| c.status).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut f = culprit_kb::Finding::new(
+            &primary.cause,
+            culprit_kb::Severity::Error,
+            &codes,
+            // With --cluster, the Service it maps to (`Service/ns/name (port …): …`).
+            self.cluster
+                .as_ref()
+                .and_then(|c| c.service.split(' ').next())
+                .map_or_else(|| format!("service/{}", self.service), str::to_owned),
+            self.headline.clone(),
+        );
+        f.evidence.clone_from(&primary.evidence);
+        f.fix = self.next_steps.first().map(|s| s.command.clone());
+        f
+    }
+}
+
+impl Chronic {
+    /// The chronic error as a [`culprit_kb::Finding`] (severity warning: present all along).
+    pub fn finding(&self) -> culprit_kb::Finding {
+        let mut f = culprit_kb::Finding::new(
+            &self.cause,
+            culprit_kb::Severity::Warning,
+            &[self.status],
+            format!("service/{}", self.service),
+            format!(
+                "{} {}: {} ({} errors, {:.1}% of requests, all along)",
+                self.status,
+                self.cause,
+                self.title,
+                self.errors,
+                self.rate * 100.0
+            ),
+        );
+        f.evidence.clone_from(&self.evidence);
+        f
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,7 +295,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
         .enumerate()
         .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), res))
         .collect();
-    let chronic = detection
+    let chronic: Vec<Chronic> = detection
         .chronic
         .iter()
         .map(|c| {
@@ -262,7 +321,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
     services.sort_by(|a, b| b.errors.cmp(&a.errors).then(b.requests.cmp(&a.requests)));
     let requests = stats.services.iter().map(|s| s.requests).sum();
     let errors = stats.services.iter().map(|s| s.errors).sum();
-    LogReport {
+    let mut report = LogReport {
         schema: SCHEMA.into(),
         inputs: analysis.inputs.clone(),
         lines: stats.lines,
@@ -271,12 +330,15 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
         start: stats.first_ms.map(iso),
         end: stats.last_ms.map(iso),
         bucket_seconds: u64::try_from(res / 1000).unwrap_or(0),
+        findings: Vec::new(),
         incidents,
         chronic,
         services,
         timeline: timeline(stats),
         unparsed: unparsed(analysis),
-    }
+    };
+    report.refresh_findings();
+    report
 }
 
 fn title(cause: Cause) -> String {
