@@ -49,7 +49,9 @@ fn wrapped(out: &mut String, text: &str, width: usize, first: &str, rest: &str) 
         .initial_indent(first)
         .subsequent_indent(rest)
         .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
-        // Pod names, timestamps and flags stay whole (copyable), even if a line runs short.
+        // Pod names, paths, timestamps and flags stay whole (copyable), even if a line runs short:
+        // break at spaces only, never inside a word.
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     for line in textwrap::wrap(text, opts) {
         out.push_str(line.trim_end());
@@ -135,6 +137,7 @@ fn table(out: &mut String, head: &[String], rows: &[Vec<Line>], width: usize, pa
             &last_text,
             textwrap::Options::new(last)
                 .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
                 .word_splitter(textwrap::WordSplitter::NoHyphenation),
         );
         if lines.is_empty() {

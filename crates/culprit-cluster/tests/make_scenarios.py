@@ -50,7 +50,8 @@ def slice_(svc, pods, ready=True, port_name="http", port=8080):
         "nodeName": p["spec"]["nodeName"], "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": NS, "uid": p["metadata"]["uid"]}} for p in pods]}
 def deployment(app, replicas=3, recreate=False, prestop=True, prestop_cmd=("sleep", "15")):
     c = {"name": "app", "image": f"registry.example.com/{app}:1.4.2", "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTP"}, "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3}}
+         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTP"}, "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
+         "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}}}
     if prestop: c["lifecycle"] = {"preStop": {"exec": {"command": list(prestop_cmd)}}}
     strat = {"type": "Recreate"} if recreate else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(app, labels={"app": app}),
@@ -181,7 +182,8 @@ o["hpas"] = [{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
   "status": {"currentReplicas": 3, "desiredReplicas": 3, "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 96, "averageValue": "192m"}}}],
              "conditions": [{"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas", "message": "the desired replica count is more than the maximum replica count", "lastTransitionTime": "2026-11-22T13:58:00Z"}]}}]
 write("hpa-at-max", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
-   "check": [{"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/checkout", "severity": "warning"}]})
+   "check": [{"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/checkout", "severity": "warning"},
+             {"cause": "proxy_overloaded", "object": "Deployment/shop/checkout", "severity": "info"}]})
 
 def httproute(name, ns, backend_ns, accepted=True, hostnames=("shop.example.com",)):
     r = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": meta(name, ns=ns) if False else {**meta(name), "namespace": ns},
@@ -235,7 +237,8 @@ o["deployments"][1]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
 write("alb-drain", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
    "check": [{"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
              {"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
-             {"cause": "rollout_drain_race", "object": "Deployment/shop/frontend", "severity": "warning"}]})
+             {"cause": "rollout_drain_race", "object": "Deployment/shop/frontend", "severity": "warning"},
+             {"cause": "keepalive_timeout_mismatch", "object": "Ingress/shop/shop", "severity": "info"}]})
 
 # Manifests without status (linting before apply): the Gateway's listener admits routes from its own
 # namespace only, and the HTTPRoute lives in the app's namespace — nothing attaches, the Gateway 404s.
@@ -264,7 +267,10 @@ dup = ingress([("/api", "checkout")]); dup["metadata"] = meta("shop-api-v2")
 legacy = ingress([("/old", "frontend")]); legacy["metadata"] = meta("shop-legacy"); del legacy["spec"]["ingressClassName"]
 canary = ingress([("/beta", "checkout")], ann={"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "10"}); canary["metadata"] = {**meta("shop-beta"), "annotations": canary["metadata"]["annotations"]}
 static = ingress([("/", "frontend")], host="static.example.com"); static["metadata"] = meta("static"); del static["spec"]["rules"][0]["http"]
-o["ingress"] = [main, dup, legacy, canary, static]
+rewrite = ingress([("/shop(/|$)(.*)", "frontend")], ann={"nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/", "nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8"})
+rewrite["metadata"] = {**meta("shop-rewrite"), "annotations": rewrite["metadata"]["annotations"]}
+rewrite["spec"]["rules"][0]["http"]["paths"][0]["pathType"] = "ImplementationSpecific"
+o["ingress"] = [main, dup, legacy, canary, static, rewrite]
 tmpl = o["deployments"][0]["spec"]["template"]["spec"]["containers"][0]
 tmpl["livenessProbe"] = dict(tmpl["readinessProbe"])
 tmpl["startupProbe"] = {"httpGet": {"path": "/ready", "port": "metrics"}, "failureThreshold": 30, "periodSeconds": 2}
@@ -295,4 +301,7 @@ write("ingress-and-workload-lint", o, {"route": {"url": "https://shop.example.co
      {"cause": "no_ready_endpoints", "object": f"Pod/shop/{stuck['metadata']['name']}", "severity": "error"},
      {"cause": "no_ready_endpoints", "object": "Deployment/shop/frontend", "severity": "warning"},
      {"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/checkout-v2", "severity": "warning"},
-     {"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/frontend", "severity": "warning"}]})
+     {"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/frontend", "severity": "warning"},
+     {"cause": "proxy_overloaded", "object": "Deployment/shop/frontend", "severity": "info"},
+     {"cause": "no_route", "object": "Ingress/shop/shop-rewrite", "severity": "warning"},
+     {"cause": "proxy_access_denied", "object": "Ingress/shop/shop-rewrite", "severity": "info"}]})

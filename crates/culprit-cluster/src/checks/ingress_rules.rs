@@ -68,7 +68,91 @@ pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Fin
     let annotations = ing.metadata.annotations.clone().unwrap_or_default();
     if class_of(ing).as_deref().is_none_or(|c| c.contains("nginx")) {
         annotation_values(&obj, &annotations, out);
+        access_annotations(&obj, &annotations, out);
+        rewrite_without_capture(&obj, ing, &annotations, out);
     }
+    alb_idle_timeout(&obj, &annotations, out);
+}
+
+/// Annotations that make ingress-nginx itself answer 403 or 401 (notes: by design, but the first
+/// suspect when those codes appear).
+fn access_annotations(obj: &str, annotations: &BTreeMap<String, String>, out: &mut Vec<Finding>) {
+    for (suffix, cause, codes, what) in [
+        (
+            "whitelist-source-range",
+            "proxy_access_denied",
+            &[403][..],
+            "clients outside these ranges get 403 from ingress-nginx (behind a load balancer, the ranges must match the real client IP: use-forwarded-headers / proxy protocol)",
+        ),
+        (
+            "denylist-source-range",
+            "proxy_access_denied",
+            &[403][..],
+            "clients in these ranges get 403 from ingress-nginx",
+        ),
+        (
+            "auth-url",
+            "edge_auth_rejected",
+            &[401, 403, 500][..],
+            "every request is checked by this auth service first: its 401/403 reach the client, and when it fails or is unreachable ingress-nginx answers 500",
+        ),
+        (
+            "auth-type",
+            "edge_auth_rejected",
+            &[401][..],
+            "requests without valid credentials get 401 (503 when the auth secret lacks the key `auth`)",
+        ),
+    ] {
+        if let Some(value) = annotations.get(&format!("{NGINX_PREFIX}{suffix}")) {
+            out.push(
+                Finding::new(cause, Severity::Info, codes, obj, format!("{suffix} {value}: {what}"))
+                    .with(format!("metadata.annotations[{NGINX_PREFIX}{suffix}]"), value.clone()),
+            );
+        }
+    }
+}
+
+/// `rewrite-target` without `$1`… on an Ingress whose paths capture groups: every request under
+/// those paths is sent to one fixed path of the backend (ingress-nginx's own lint warns of it).
+fn rewrite_without_capture(obj: &str, ing: &Ingress, annotations: &BTreeMap<String, String>, out: &mut Vec<Finding>) {
+    let Some(target) = annotations.get(&format!("{NGINX_PREFIX}rewrite-target")) else { return };
+    let captures = ing
+        .spec
+        .iter()
+        .flat_map(|s| s.rules.iter().flatten())
+        .flat_map(|r| r.http.iter().flat_map(|h| &h.paths))
+        .filter_map(|p| p.path.as_deref())
+        .find(|p| p.contains('('));
+    let references = target.as_bytes().windows(2).any(|w| w[0] == b'$' && w[1].is_ascii_digit());
+    if let Some(path) = captures
+        && !references
+    {
+        out.push(
+            Finding::new("no_route", Severity::Warning, &[404], obj, format!("rewrite-target \"{target}\" uses no capture group of path {path}: every request under it reaches the backend as {target} (404s or the wrong page)"))
+                .with(format!("metadata.annotations[{NGINX_PREFIX}rewrite-target]"), target.clone())
+                .with("spec.rules[].http.paths[].path", path)
+                .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}rewrite-target: /$2   # the group that holds the rest of the path")),
+        );
+    }
+}
+
+/// An AWS ALB keeps idle connections to targets open for its idle timeout (60 s by default): a
+/// backend that closes idle keep-alive connections sooner makes it reuse dead ones (502).
+fn alb_idle_timeout(obj: &str, annotations: &BTreeMap<String, String>, out: &mut Vec<Finding>) {
+    if !annotations.keys().any(|k| k.starts_with("alb.ingress.kubernetes.io/")) {
+        return;
+    }
+    let idle = annotations
+        .get("alb.ingress.kubernetes.io/load-balancer-attributes")
+        .and_then(|a| {
+            a.split(',').find_map(|kv| kv.trim().strip_prefix("idle_timeout.timeout_seconds=")?.parse::<u32>().ok())
+        })
+        .unwrap_or(60);
+    out.push(
+        Finding::new("keepalive_timeout_mismatch", Severity::Info, &[502], obj, format!("the ALB reuses idle connections for up to {idle} s: the backends' keep-alive timeout must be longer (Node.js defaults to 5 s, gunicorn to 2 s), or random 502s follow"))
+            .with("idle_timeout.timeout_seconds", idle.to_string())
+            .fix(format!("set the app's keep-alive timeout above {idle} s (Node.js: server.keepAliveTimeout = {}000)", idle + 5)),
+    );
 }
 
 fn class_names(snapshot: &Snapshot) -> String {

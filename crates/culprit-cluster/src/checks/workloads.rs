@@ -148,6 +148,34 @@ pub fn hpa_checks(
             .fix("point spec.scaleTargetRef at the Deployment's name"),
         );
     }
+    if let Some(d) = deployment {
+        let containers =
+            d.spec.as_ref().and_then(|s| s.template.spec.as_ref()).map(|s| s.containers.as_slice()).unwrap_or_default();
+        // Resource metrics are a share of the containers' requests: without requests, no metric.
+        for resource in spec.metrics.iter().flatten().filter_map(|m| m.resource.as_ref()).map(|r| r.name.as_str()) {
+            let missing: Vec<&str> = containers
+                .iter()
+                .filter(|c| {
+                    c.resources.as_ref().and_then(|r| r.requests.as_ref()).is_none_or(|r| !r.contains_key(resource))
+                })
+                .map(|c| c.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                out.push(
+                    Finding::new("proxy_overloaded", Severity::Warning, &[503, 504], obj.clone(), format!("it scales on {resource} utilization, but containers {} request no {resource}: the utilization cannot be computed and nothing scales", missing.join(", ")))
+                        .with("spec.template.spec.containers[].resources.requests", format!("no {resource}"))
+                        .fix(format!("resources:\n  requests:\n    {resource}: {}", if resource == "cpu" { "250m" } else { "256Mi" })),
+                );
+            }
+        }
+        if let Some(replicas) = d.spec.as_ref().and_then(|s| s.replicas) {
+            out.push(
+                Finding::new("proxy_overloaded", Severity::Info, &[503], object("Deployment", ns, d.metadata.name.as_deref()), format!("spec.replicas {replicas} while {obj} scales it: every apply resets the replicas to {replicas}, dropping capacity the autoscaler had added"))
+                    .with("spec.replicas", replicas.to_string())
+                    .fix("remove spec.replicas from the Deployment manifest (let the autoscaler own it)"),
+            );
+        }
+    }
     for c in hpa.status.as_ref().and_then(|s| s.conditions.as_ref()).into_iter().flatten() {
         if c.type_ == "ScalingActive" && c.status == "False" {
             out.push(
