@@ -22,7 +22,7 @@ metadata:
   name: culprit-read
 rules:
 - apiGroups: [\"\"]
-  resources: [pods, services, endpoints, events]
+  resources: [pods, services, endpoints, events, nodes]
   verbs: [get, list, watch]
 - apiGroups: [discovery.k8s.io]
   resources: [endpointslices]
@@ -75,6 +75,7 @@ async fn load_async(
     let mut s = Snapshot::default();
     s.ingresses = list(&client, namespace, "ingresses", &mut s.problems, &where_).await?;
     s.ingress_classes = list_cluster(&client, "ingressclasses", &mut s.problems, &where_).await?;
+    s.nodes = list_cluster(&client, "nodes", &mut s.problems, &where_).await?;
     s.services = list(&client, namespace, "services", &mut s.problems, &where_).await?;
     s.endpoint_slices = list(&client, namespace, "endpointslices", &mut s.problems, &where_).await?;
     s.endpoints = list(&client, namespace, "endpoints", &mut s.problems, &where_).await?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
 use serde_json::Value;
@@ -23,6 +23,7 @@ pub struct Snapshot {
     pub deployments: Vec<Deployment>,
     pub hpas: Vec<HorizontalPodAutoscaler>,
     pub network_policies: Vec<NetworkPolicy>,
+    pub nodes: Vec<Node>,
     /// Gateway API objects, kept as JSON (their types are not in k8s-openapi).
     pub gateways: Vec<Value>,
     pub http_routes: Vec<Value>,
@@ -125,6 +126,7 @@ impl Snapshot {
             "Deployment" => push(value, &mut self.deployments),
             "HorizontalPodAutoscaler" => push(value, &mut self.hpas),
             "NetworkPolicy" => push(value, &mut self.network_policies),
+            "Node" => push(value, &mut self.nodes),
             _ => Ok(()),
         };
         let problem = match kind.as_str() {
@@ -137,7 +139,8 @@ impl Snapshot {
             | "Pod"
             | "Deployment"
             | "HorizontalPodAutoscaler"
-            | "NetworkPolicy" => None,
+            | "NetworkPolicy"
+            | "Node" => None,
             "Gateway" => {
                 self.gateways.push(value.clone());
                 None
@@ -179,6 +182,7 @@ impl Snapshot {
             + self.deployments.len()
             + self.hpas.len()
             + self.network_policies.len()
+            + self.nodes.len()
             + self.gateways.len()
             + self.http_routes.len()
             + self.reference_grants.len()

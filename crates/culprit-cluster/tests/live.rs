@@ -92,6 +92,7 @@ fn respond(path: &str, query: &str, auth: &str) -> (u16, Value) {
         "/apis/networking.k8s.io/v1/ingressclasses" | "/apis/networking.k8s.io/v1/networkpolicies" => {
             (200, list("List", "networking.k8s.io/v1", Vec::new(), None))
         }
+        "/api/v1/nodes" => (200, list("NodeList", "v1", Vec::new(), None)),
         "/api/v1/events" => (200, list("EventList", "v1", items("events.json"), None)),
         "/apis/gateway.networking.k8s.io/v1/gateways" | "/apis/gateway.networking.k8s.io/v1/httproutes" => {
             (200, list("List", "gateway.networking.k8s.io/v1", Vec::new(), None))

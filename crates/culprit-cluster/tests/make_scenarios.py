@@ -98,6 +98,8 @@ def write(name, objs, expected):
         files["networkpolicies.json"] = ("NetworkPolicyList", "networking.k8s.io/v1", objs["netpols"])
     if objs.get("gateway"):
         files["gateway-api.json"] = ("List", "v1", objs["gateway"])
+    if objs.get("nodes"):
+        files["nodes.json"] = ("NodeList", "v1", objs["nodes"])
     if objs.get("classes"):
         files["ingressclasses.json"] = ("IngressClassList", "networking.k8s.io/v1", objs["classes"])
     if objs.get("events"):
@@ -200,10 +202,15 @@ grant = {"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGr
          "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "partners"}], "to": [{"group": "", "kind": "Service"}]}}
 gw = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {**meta("public"), "namespace": "gateway"},
       "spec": {"gatewayClassName": "eg", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.example.com", "allowedRoutes": {"namespaces": {"from": "All"}}}]}}
-o["gateway"] = [gw, grant, httproute("web-checkout", "web", "shop"), httproute("partners-checkout", "partners", "shop", hostnames=("api.partners.example.com",)), httproute("legacy", "legacy", "legacy", accepted=False)]
+internal = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {**meta("internal"), "namespace": "gateway"},
+            "spec": {"gatewayClassName": "eg", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]},
+            "status": {"conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "The Gateway has been scheduled by Envoy Gateway", "lastTransitionTime": "2026-11-22T09:00:00Z"},
+                                      {"type": "Programmed", "status": "False", "reason": "AddressNotAssigned", "message": "No addresses have been assigned to the Gateway", "lastTransitionTime": "2026-11-22T09:00:00Z"}]}}
+o["gateway"] = [gw, internal, grant, httproute("web-checkout", "web", "shop"), httproute("partners-checkout", "partners", "shop", hostnames=("api.partners.example.com",)), httproute("legacy", "legacy", "legacy", accepted=False)]
 write("gateway-api", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
    "check": [{"cause": "invalid_backend_ref", "object": "HTTPRoute/web/web-checkout", "severity": "error"},
-             {"cause": "no_route", "object": "HTTPRoute/legacy/legacy", "severity": "error"}]})
+             {"cause": "no_route", "object": "HTTPRoute/legacy/legacy", "severity": "error"},
+             {"cause": "no_route", "object": "Gateway/gateway/internal", "severity": "error"}]})
 
 # Probe failures and scheduling, told by events: one checkout pod fails readiness (out of the
 # endpoints), one frontend pod cannot be scheduled (events.k8s.io/v1 shape).
@@ -270,7 +277,18 @@ static = ingress([("/", "frontend")], host="static.example.com"); static["metada
 rewrite = ingress([("/shop(/|$)(.*)", "frontend")], ann={"nginx.ingress.kubernetes.io/use-regex": "true", "nginx.ingress.kubernetes.io/rewrite-target": "/", "nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8"})
 rewrite["metadata"] = {**meta("shop-rewrite"), "annotations": rewrite["metadata"]["annotations"]}
 rewrite["spec"]["rules"][0]["http"]["paths"][0]["pathType"] = "ImplementationSpecific"
+rewrite["metadata"]["annotations"]["nginx.ingress.kubernetes.io/default-backend"] = "maintenance-page"
 o["ingress"] = [main, dup, legacy, canary, static, rewrite]
+legacy_svc = service("legacy-api"); del legacy_svc["spec"]["selector"]
+o["services"].append(legacy_svc)
+def node(i, ready=True):
+    cond = {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status", "lastHeartbeatTime": "2026-11-22T14:05:00Z", "lastTransitionTime": "2026-11-01T08:00:00Z"}
+    if not ready:
+        cond = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status.", "lastHeartbeatTime": "2026-11-22T13:58:41Z", "lastTransitionTime": "2026-11-22T13:59:22Z"}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{i}", "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"node-{i}")), "resourceVersion": "90210", "creationTimestamp": "2026-11-01T08:00:00Z",
+            "labels": {"kubernetes.io/hostname": f"node-{i}", "topology.kubernetes.io/zone": f"eu-west-1{'abc'[i-1]}"}},
+            "spec": {"podCIDR": f"10.244.{i}.0/24"}, "status": {"conditions": [cond], "addresses": [{"type": "InternalIP", "address": f"192.168.1.{i+10}"}]}}
+o["nodes"] = [node(1), node(2), node(3, ready=False)]
 tmpl = o["deployments"][0]["spec"]["template"]["spec"]["containers"][0]
 tmpl["livenessProbe"] = dict(tmpl["readinessProbe"])
 tmpl["startupProbe"] = {"httpGet": {"path": "/ready", "port": "metrics"}, "failureThreshold": 30, "periodSeconds": 2}
@@ -304,4 +322,7 @@ write("ingress-and-workload-lint", o, {"route": {"url": "https://shop.example.co
      {"cause": "proxy_overloaded", "object": "HorizontalPodAutoscaler/shop/frontend", "severity": "warning"},
      {"cause": "proxy_overloaded", "object": "Deployment/shop/frontend", "severity": "info"},
      {"cause": "no_route", "object": "Ingress/shop/shop-rewrite", "severity": "warning"},
-     {"cause": "proxy_access_denied", "object": "Ingress/shop/shop-rewrite", "severity": "info"}]})
+     {"cause": "proxy_access_denied", "object": "Ingress/shop/shop-rewrite", "severity": "info"},
+     {"cause": "invalid_backend_ref", "object": "Ingress/shop/shop-rewrite", "severity": "warning"},
+     {"cause": "no_ready_endpoints", "object": "Service/shop/legacy-api", "severity": "warning"},
+     {"cause": "no_ready_endpoints", "object": "Node/node-3", "severity": "error"}]})

@@ -69,6 +69,20 @@ pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Fin
     if class_of(ing).as_deref().is_none_or(|c| c.contains("nginx")) {
         annotation_values(&obj, &annotations, out);
         access_annotations(&obj, &annotations, out);
+        // The Service that answers instead of a 503 when the backend has no endpoints.
+        if let Some(name) = annotations.get(&format!("{NGINX_PREFIX}default-backend"))
+            && !snapshot.services.is_empty()
+            && !snapshot
+                .services
+                .iter()
+                .any(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(name.as_str()))
+        {
+            out.push(
+                Finding::new("invalid_backend_ref", Severity::Warning, &[503], obj.clone(), format!("annotation default-backend names Service {name}, which does not exist in the namespace: clients get the plain 503 it was meant to replace"))
+                    .with(format!("metadata.annotations[{NGINX_PREFIX}default-backend]"), name.clone())
+                    .fix("name a Service in the Ingress's namespace (its first port is used)"),
+            );
+        }
         rewrite_without_capture(&obj, ing, &annotations, out);
     }
     alb_idle_timeout(&obj, &annotations, out);

@@ -53,6 +53,14 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
         deployment_checks(snapshot, d, &mut out);
     }
     network_policy_checks(snapshot, namespace, &mut out);
+    workloads::node_checks(snapshot, namespace, &mut out);
+    for gw in snapshot
+        .gateways
+        .iter()
+        .filter(|g| namespace.is_none_or(|n| g.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n)))
+    {
+        gateway_checks(gw, &mut out);
+    }
     for route in snapshot
         .http_routes
         .iter()
@@ -182,10 +190,27 @@ fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>) {
     let ns = svc.metadata.namespace.as_deref();
     let obj = object("Service", ns, svc.metadata.name.as_deref());
     let Some(spec) = &svc.spec else { return };
-    if spec.type_.as_deref() == Some("ExternalName")
-        || spec.selector.as_ref().is_none_or(std::collections::BTreeMap::is_empty)
-    {
-        return; // endpoints managed by hand or by another controller
+    if spec.type_.as_deref() == Some("ExternalName") {
+        return;
+    }
+    if spec.selector.as_ref().is_none_or(std::collections::BTreeMap::is_empty) {
+        // Endpoints managed by hand or by another controller; none at all means 503. Judged only
+        // when the dump has endpoints of some Service (else it simply lacks the kind).
+        let dump_has_endpoints = !snapshot.endpoint_slices.is_empty() || !snapshot.endpoints.is_empty();
+        if dump_has_endpoints && endpoints(snapshot, svc, None).missing {
+            out.push(
+                Finding::new(
+                    "no_ready_endpoints",
+                    Severity::Warning,
+                    &[503],
+                    obj,
+                    "no selector and no EndpointSlice or Endpoints of its own: nothing receives its traffic",
+                )
+                .with("spec.selector", "(none)")
+                .fix("add spec.selector matching the pods' labels, or create the EndpointSlice the Service expects"),
+            );
+        }
+        return;
     }
     let pods = selected_pods(snapshot, svc);
     if pods.is_empty() {
@@ -535,6 +560,23 @@ pub fn blocked_by_policy(
 /// Gateway API HTTPRoutes: what the Gateway controller says in `status.parents[].conditions`
 /// (not Accepted → requests do not reach the route: 404; refs not resolved → 500), and
 /// cross-namespace backendRefs without a ReferenceGrant allowing them (500).
+/// A Gateway its controller did not accept or program: its listeners do not serve.
+fn gateway_checks(gw: &Value, out: &mut Vec<Finding>) {
+    let ns = gw.pointer("/metadata/namespace").and_then(Value::as_str);
+    let obj = object("Gateway", ns, gw.pointer("/metadata/name").and_then(Value::as_str));
+    let conditions = gw.pointer("/status/conditions").and_then(Value::as_array).into_iter().flatten();
+    if let Some(c) = conditions
+        .into_iter()
+        .find(|c| (c["type"] == "Accepted" || c["type"] == "Programmed") && c["status"] == "False")
+    {
+        out.push(
+            Finding::new("no_route", Severity::Error, &[404], obj, format!("the Gateway is not {}: its listeners do not serve (connections fail, or a shared data plane answers 404)", if c["type"] == "Accepted" { "accepted" } else { "programmed" }))
+                .with(format!("status.conditions[{}]", c["type"].as_str().unwrap_or("?")), format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")))
+                .fix("kubectl describe gateway …; check spec.gatewayClassName names an accepted GatewayClass, and the listeners' ports, TLS certificateRefs and addresses"),
+        );
+    }
+}
+
 fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Finding>) {
     let ns = route.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
     let name = route.pointer("/metadata/name").and_then(Value::as_str);

@@ -225,3 +225,49 @@ fn ports_of(c: &Container) -> String {
         .collect();
     if ports.is_empty() { "none declared".into() } else { ports.join(", ") }
 }
+
+/// Nodes that are not Ready while pods behind Services run on them: those pods stop answering
+/// (timeouts and resets until they leave the endpoints, then less capacity).
+pub fn node_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
+    for node in &snapshot.nodes {
+        let Some(name) = node.metadata.name.as_deref() else { continue };
+        let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
+        let Some(ready) = conditions.and_then(|c| c.iter().find(|c| c.type_ == "Ready")) else { continue };
+        if ready.status == "True" {
+            continue;
+        }
+        let served: Vec<String> = snapshot
+            .pods
+            .iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
+            .filter(|p| namespace.is_none_or(|n| p.metadata.namespace.as_deref() == Some(n)))
+            .filter(|p| {
+                let labels = p.metadata.labels.clone().unwrap_or_default();
+                snapshot.services.iter().any(|svc| {
+                    svc.metadata.namespace == p.metadata.namespace
+                        && svc
+                            .spec
+                            .as_ref()
+                            .and_then(|s| s.selector.as_ref())
+                            .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                })
+            })
+            .map(|p| {
+                format!(
+                    "{}/{}",
+                    p.metadata.namespace.as_deref().unwrap_or(""),
+                    p.metadata.name.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        if served.is_empty() {
+            continue;
+        }
+        out.push(
+            Finding::new("no_ready_endpoints", Severity::Error, &[502, 503, 504], format!("Node/{name}"), format!("node {name} is not Ready: its {} pod(s) behind Services stop answering (timeouts and resets until they leave the endpoints, then 503 if no replica is left)", served.len()))
+                .with("status.conditions[Ready]", format!("{}, {}: {}", ready.status, ready.reason.as_deref().unwrap_or("?"), ready.message.as_deref().unwrap_or("")))
+                .with("pods", served.join(", "))
+                .fix(format!("kubectl describe node {name}; kubectl get pods -A -o wide --field-selector spec.nodeName={name}")),
+        );
+    }
+}
