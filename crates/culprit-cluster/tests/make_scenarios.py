@@ -289,6 +289,10 @@ def node(i, ready=True):
             "labels": {"kubernetes.io/hostname": f"node-{i}", "topology.kubernetes.io/zone": f"eu-west-1{'abc'[i-1]}"}},
             "spec": {"podCIDR": f"10.244.{i}.0/24"}, "status": {"conditions": [cond], "addresses": [{"type": "InternalIP", "address": f"192.168.1.{i+10}"}]}}
 o["nodes"] = [node(1), node(2), node(3, ready=False)]
+old_checkout = deployment("checkout-v1"); old_checkout["spec"]["template"]["metadata"]["labels"] = {"app": "checkout", "version": "v1"}
+old_checkout["spec"]["selector"]["matchLabels"] = {"app": "checkout", "version": "v1"}
+old_checkout["spec"]["replicas"] = 0; old_checkout["status"] = {"replicas": 0}
+o["deployments"].append(old_checkout)
 tmpl = o["deployments"][0]["spec"]["template"]["spec"]["containers"][0]
 tmpl["livenessProbe"] = dict(tmpl["readinessProbe"])
 tmpl["startupProbe"] = {"httpGet": {"path": "/ready", "port": "metrics"}, "failureThreshold": 30, "periodSeconds": 2}
@@ -325,4 +329,5 @@ write("ingress-and-workload-lint", o, {"route": {"url": "https://shop.example.co
      {"cause": "proxy_access_denied", "object": "Ingress/shop/shop-rewrite", "severity": "info"},
      {"cause": "invalid_backend_ref", "object": "Ingress/shop/shop-rewrite", "severity": "warning"},
      {"cause": "no_ready_endpoints", "object": "Service/shop/legacy-api", "severity": "warning"},
-     {"cause": "no_ready_endpoints", "object": "Node/node-3", "severity": "error"}]})
+     {"cause": "no_ready_endpoints", "object": "Node/node-3", "severity": "error"},
+     {"cause": "selector_overlap", "object": "Service/shop/checkout", "severity": "warning"}]})

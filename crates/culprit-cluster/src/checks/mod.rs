@@ -227,6 +227,24 @@ fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>) {
         );
         return;
     }
+    let selector = spec.selector.clone().unwrap_or_default();
+    let workloads: Vec<&str> = snapshot
+        .deployments
+        .iter()
+        .filter(|d| d.metadata.namespace.as_deref() == ns)
+        .filter(|d| {
+            let labels = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.as_ref());
+            labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+        })
+        .filter_map(|d| d.metadata.name.as_deref())
+        .collect();
+    if workloads.len() > 1 {
+        out.push(
+            Finding::new("selector_overlap", Severity::Warning, &[404, 500], obj.clone(), format!("the selector matches the pods of {} Deployments ({}): requests are spread over all of them", workloads.len(), workloads.join(", ")))
+                .with("spec.selector", format!("{selector:?}"))
+                .fix("spec:\n  selector:\n    app: …\n    app.kubernetes.io/instance: …   # a label only one Deployment's pods carry"),
+        );
+    }
     for port in spec.ports.iter().flatten() {
         let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
         match &target {
@@ -298,7 +316,8 @@ fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>
     workloads::deployment_workload_checks(d, out);
     let replicas = spec.replicas.unwrap_or(1);
     let recreate = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some("Recreate");
-    if replicas <= 1 || recreate {
+    // Scaled to zero: nothing to roll (and nothing served by it).
+    if replicas == 1 || replicas > 1 && recreate {
         let why =
             if recreate { "strategy Recreate stops every pod before starting new ones" } else { "a single replica" };
         out.push(
