@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
 use serde_json::Value;
@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub hpas: Vec<HorizontalPodAutoscaler>,
     pub network_policies: Vec<NetworkPolicy>,
     pub nodes: Vec<Node>,
+    /// The ingress-nginx controller's ConfigMap(s); other ConfigMaps are not kept.
+    pub controller_configs: Vec<ConfigMap>,
     /// Gateway API objects, kept as JSON (their types are not in k8s-openapi).
     pub gateways: Vec<Value>,
     pub http_routes: Vec<Value>,
@@ -127,6 +129,13 @@ impl Snapshot {
             "HorizontalPodAutoscaler" => push(value, &mut self.hpas),
             "NetworkPolicy" => push(value, &mut self.network_policies),
             "Node" => push(value, &mut self.nodes),
+            "ConfigMap" => serde_json::from_value::<ConfigMap>(value.clone()).map(|cm| {
+                if crate::checks::controller::is_controller_config(&cm) {
+                    self.controller_configs.push(cm);
+                } else {
+                    *self.ignored.entry("ConfigMap".into()).or_default() += 1;
+                }
+            }),
             _ => Ok(()),
         };
         let problem = match kind.as_str() {
@@ -140,7 +149,8 @@ impl Snapshot {
             | "Deployment"
             | "HorizontalPodAutoscaler"
             | "NetworkPolicy"
-            | "Node" => None,
+            | "Node"
+            | "ConfigMap" => None,
             "Gateway" => {
                 self.gateways.push(value.clone());
                 None
@@ -183,6 +193,7 @@ impl Snapshot {
             + self.hpas.len()
             + self.network_policies.len()
             + self.nodes.len()
+            + self.controller_configs.len()
             + self.gateways.len()
             + self.http_routes.len()
             + self.reference_grants.len()

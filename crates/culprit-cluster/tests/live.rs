@@ -92,6 +92,18 @@ fn respond(path: &str, query: &str, auth: &str) -> (u16, Value) {
         "/apis/networking.k8s.io/v1/ingressclasses" | "/apis/networking.k8s.io/v1/networkpolicies" => {
             (200, list("List", "networking.k8s.io/v1", Vec::new(), None))
         }
+        "/api/v1/namespaces/ingress-nginx/configmaps" => (
+            200,
+            list(
+                "ConfigMapList",
+                "v1",
+                vec![
+                    json!({"metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"}, "data": {"proxy-body-size": "8m", "upstream-keepalive-timeout": "75"}}),
+                    json!({"metadata": {"name": "kube-root-ca.crt", "namespace": "ingress-nginx"}, "data": {"ca.crt": "-----BEGIN CERTIFICATE-----"}}),
+                ],
+                None,
+            ),
+        ),
         "/api/v1/nodes" => (200, list("NodeList", "v1", Vec::new(), None)),
         "/api/v1/events" => (200, list("EventList", "v1", items("events.json"), None)),
         "/apis/gateway.networking.k8s.io/v1/gateways" | "/apis/gateway.networking.k8s.io/v1/httproutes" => {
@@ -125,6 +137,7 @@ fn live_lists_with_pagination_skips_forbidden_kinds_and_finds_the_crash_loop() {
     assert_eq!((s.services.len(), s.endpoint_slices.len(), s.ingresses.len()), (2, 2, 1));
     assert!(s.deployments.is_empty());
     assert_eq!(s.events.len(), 2, "events read through the dynamic API");
+    assert_eq!(s.controller_configs.len(), 1, "the controller's ConfigMap, from its namespace only");
     // Deployments are forbidden; ReferenceGrants are not served (a cluster without that CRD).
     assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
     assert!(

@@ -98,6 +98,8 @@ def write(name, objs, expected):
         files["networkpolicies.json"] = ("NetworkPolicyList", "networking.k8s.io/v1", objs["netpols"])
     if objs.get("gateway"):
         files["gateway-api.json"] = ("List", "v1", objs["gateway"])
+    if objs.get("configmaps"):
+        files["configmaps.json"] = ("ConfigMapList", "v1", objs["configmaps"])
     if objs.get("nodes"):
         files["nodes.json"] = ("NodeList", "v1", objs["nodes"])
     if objs.get("classes"):
@@ -293,6 +295,15 @@ old_checkout = deployment("checkout-v1"); old_checkout["spec"]["template"]["meta
 old_checkout["spec"]["selector"]["matchLabels"] = {"app": "checkout", "version": "v1"}
 old_checkout["spec"]["replicas"] = 0; old_checkout["status"] = {"replicas": 0}
 o["deployments"].append(old_checkout)
+o["configmaps"] = [
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {**meta("ingress-nginx-controller"), "namespace": "ingress-nginx", "labels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}},
+     "data": {"proxy-read-timeout": "60s", "upstream-keepalive-timeout": "75", "large-client-header-buffers": "4 16k", "allow-snippet-annotations": "false"}},
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {**meta("kube-root-ca.crt"), "namespace": "shop"}, "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIC…\n-----END CERTIFICATE-----\n"}}]
+controller_pod = pod("ingress-nginx-controller", 0)
+controller_pod["metadata"] = {**meta("ingress-nginx-controller-5c9d8f7b6-q2w3e"), "namespace": "ingress-nginx",
+                              "labels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller", "pod-template-hash": "5c9d8f7b6"}}
+controller_pod["status"]["podIP"] = "10.244.1.2"; controller_pod["status"]["podIPs"] = [{"ip": "10.244.1.2"}]
+o["pods"].append(controller_pod)
 tmpl = o["deployments"][0]["spec"]["template"]["spec"]["containers"][0]
 tmpl["livenessProbe"] = dict(tmpl["readinessProbe"])
 tmpl["startupProbe"] = {"httpGet": {"path": "/ready", "port": "metrics"}, "failureThreshold": 30, "periodSeconds": 2}
@@ -330,4 +341,8 @@ write("ingress-and-workload-lint", o, {"route": {"url": "https://shop.example.co
      {"cause": "invalid_backend_ref", "object": "Ingress/shop/shop-rewrite", "severity": "warning"},
      {"cause": "no_ready_endpoints", "object": "Service/shop/legacy-api", "severity": "warning"},
      {"cause": "no_ready_endpoints", "object": "Node/node-3", "severity": "error"},
-     {"cause": "selector_overlap", "object": "Service/shop/checkout", "severity": "warning"}]})
+     {"cause": "selector_overlap", "object": "Service/shop/checkout", "severity": "warning"},
+     {"cause": "upstream_timeout", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "warning"},
+     {"cause": "keepalive_timeout_mismatch", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "info"},
+     {"cause": "header_too_large", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "info"},
+     {"cause": "rollout_drain_race", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "warning"}]})

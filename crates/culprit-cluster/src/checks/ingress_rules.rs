@@ -179,23 +179,7 @@ fn class_names(snapshot: &Snapshot) -> String {
 fn annotation_values(obj: &str, annotations: &BTreeMap<String, String>, out: &mut Vec<Finding>) {
     for (key, value) in annotations {
         let Some(suffix) = key.strip_prefix(NGINX_PREFIX) else { continue };
-        let Some((cause, code)) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == suffix).map(|(_, c, n)| (*c, *n))
-        else {
-            continue;
-        };
-        let expected = match suffix {
-            // Seconds, as a bare number.
-            "proxy-read-timeout" | "proxy-send-timeout" | "proxy-connect-timeout" => {
-                (!value.trim().chars().all(|c| c.is_ascii_digit()) || value.trim().is_empty())
-                    .then_some("a number of seconds without a unit, e.g. \"120\"")
-            }
-            // nginx sizes: a number with an optional k, m or g.
-            "proxy-body-size" | "proxy-buffer-size" => {
-                (!is_nginx_size(value)).then_some("an nginx size such as \"50m\", \"8k\" or \"0\" (no limit)")
-            }
-            _ => None,
-        };
-        if let Some(expected) = expected {
+        if let Some((cause, code, expected)) = invalid_value(suffix, value) {
             out.push(
                 Finding::new(cause, Severity::Warning, &[code], obj, format!("annotation {key}: \"{value}\" is not a value ingress-nginx accepts: the annotation is ignored (or the Ingress rejected) and the value you meant never applies"))
                     .with(format!("metadata.annotations[{key}]"), value.clone())
@@ -212,6 +196,26 @@ fn annotation_values(obj: &str, annotations: &BTreeMap<String, String>, out: &mu
             );
         }
     }
+}
+
+/// A value ingress-nginx cannot read for `setting` (annotation suffix or ConfigMap key): the cause
+/// and code its default then gives, and what it expects.
+pub(super) fn invalid_value(setting: &str, value: &str) -> Option<(&'static str, u16, &'static str)> {
+    let (cause, code) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == setting).map(|(_, c, n)| (*c, *n))?;
+    let expected = match setting {
+        // Seconds, as a bare number.
+        "proxy-read-timeout" | "proxy-send-timeout" | "proxy-connect-timeout" => {
+            let v = value.trim();
+            (v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()))
+                .then_some("a number of seconds without a unit, e.g. \"120\"")
+        }
+        // nginx sizes: a number with an optional k, m or g.
+        "proxy-body-size" | "proxy-buffer-size" => {
+            (!is_nginx_size(value)).then_some("an nginx size such as \"50m\", \"8k\" or \"0\" (no limit)")
+        }
+        _ => None,
+    }?;
+    Some((cause, code, expected))
 }
 
 /// `50m`, `8k`, `1G`, `1024`, `0`.

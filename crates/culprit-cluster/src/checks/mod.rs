@@ -1,6 +1,7 @@
 //! Checks across a namespace or the whole snapshot: each configuration or state that makes clients
 //! get a particular status code, as a [`Finding`] with the object, the evidence and the fix.
 
+pub mod controller;
 mod ingress_rules;
 mod workloads;
 
@@ -54,6 +55,7 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
     }
     network_policy_checks(snapshot, namespace, &mut out);
     workloads::node_checks(snapshot, namespace, &mut out);
+    controller::controller_checks(snapshot, &mut out);
     for gw in snapshot
         .gateways
         .iter()
