@@ -54,16 +54,11 @@ pub fn findings_for_service(snapshot: &Snapshot, svc: &Service) -> Vec<Finding> 
     for pod in selected_pods(snapshot, svc) {
         related.insert(object("Pod", ns, pod.metadata.name.as_deref()));
     }
-    let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
     let mut deployments = BTreeSet::new();
-    for d in snapshot.deployments.iter().filter(|d| d.metadata.namespace.as_deref() == ns) {
-        let labels = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.clone());
-        let labels = labels.unwrap_or_default();
-        if !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-            let name = d.metadata.name.clone().unwrap_or_default();
-            related.insert(object("Deployment", ns, Some(&name)));
-            deployments.insert(name);
-        }
+    for d in crate::route::deployments_behind(snapshot, svc) {
+        let name = d.metadata.name.clone().unwrap_or_default();
+        related.insert(object("Deployment", ns, Some(&name)));
+        deployments.insert(name);
     }
     for hpa in snapshot.hpas.iter().filter(|h| h.metadata.namespace.as_deref() == ns) {
         if hpa

@@ -164,16 +164,39 @@ pub fn service_port<'a>(svc: &'a Service, number: Option<i32>, name: Option<&str
 
 /// Pods a Service's selector picks, in its namespace.
 pub fn selected_pods<'a>(snapshot: &'a Snapshot, svc: &Service) -> Vec<&'a Pod> {
-    let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) else {
-        return Vec::new();
-    };
     snapshot
         .pods
         .iter()
-        .filter(|p| p.metadata.namespace == svc.metadata.namespace)
-        .filter(|p| {
-            let labels = p.metadata.labels.as_ref();
-            selector.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        .filter(|p| service_selects(svc, p.metadata.namespace.as_deref(), p.metadata.labels.as_ref()))
+        .collect()
+}
+
+/// Whether `svc` selects pods in namespace `ns` with `labels` (a Service without a selector
+/// selects nothing).
+pub fn service_selects(
+    svc: &Service,
+    ns: Option<&str>,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+) -> bool {
+    svc.metadata.namespace.as_deref() == ns
+        && svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)))
+}
+
+/// The Deployments whose pods `svc` selects (judged on their pod templates).
+pub fn deployments_behind<'a>(
+    snapshot: &'a Snapshot,
+    svc: &Service,
+) -> Vec<&'a k8s_openapi::api::apps::v1::Deployment> {
+    snapshot
+        .deployments
+        .iter()
+        .filter(|d| {
+            let labels = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.as_ref());
+            service_selects(svc, d.metadata.namespace.as_deref(), labels)
         })
         .collect()
 }

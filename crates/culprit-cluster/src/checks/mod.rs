@@ -230,16 +230,8 @@ fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>) {
         return;
     }
     let selector = spec.selector.clone().unwrap_or_default();
-    let workloads: Vec<&str> = snapshot
-        .deployments
-        .iter()
-        .filter(|d| d.metadata.namespace.as_deref() == ns)
-        .filter(|d| {
-            let labels = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref()).and_then(|m| m.labels.as_ref());
-            labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
-        })
-        .filter_map(|d| d.metadata.name.as_deref())
-        .collect();
+    let workloads: Vec<&str> =
+        crate::route::deployments_behind(snapshot, svc).iter().filter_map(|d| d.metadata.name.as_deref()).collect();
     if workloads.len() > 1 {
         out.push(
             Finding::new("selector_overlap", Severity::Warning, &[404, 500], obj.clone(), format!("the selector matches the pods of {} Deployments ({}): requests are spread over all of them", workloads.len(), workloads.join(", ")))
@@ -305,13 +297,7 @@ fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>
     let Some(spec) = &d.spec else { return };
     let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
     // Only Deployments behind a Service matter here.
-    let served = snapshot.services.iter().any(|s| {
-        s.metadata.namespace.as_deref() == ns
-            && s.spec
-                .as_ref()
-                .and_then(|sp| sp.selector.as_ref())
-                .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
-    });
+    let served = snapshot.services.iter().any(|s| crate::route::service_selects(s, ns, Some(&labels)));
     if !served {
         return;
     }
@@ -397,15 +383,8 @@ fn aws_deregistration_delays(
             })
             .unwrap_or(DEFAULT_DELAY)
     };
-    let selects_pods = |svc: &Service| {
-        svc.metadata.namespace.as_deref() == ns
-            && svc
-                .spec
-                .as_ref()
-                .and_then(|sp| sp.selector.as_ref())
-                .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
-    };
-    let services: Vec<&Service> = snapshot.services.iter().filter(|s| selects_pods(s)).collect();
+    let services: Vec<&Service> =
+        snapshot.services.iter().filter(|s| crate::route::service_selects(s, ns, Some(labels))).collect();
     let mut out = Vec::new();
     for svc in &services {
         let a = svc.metadata.annotations.clone().unwrap_or_default();

@@ -242,14 +242,8 @@ pub fn node_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<F
             .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
             .filter(|p| namespace.is_none_or(|n| p.metadata.namespace.as_deref() == Some(n)))
             .filter(|p| {
-                let labels = p.metadata.labels.clone().unwrap_or_default();
                 snapshot.services.iter().any(|svc| {
-                    svc.metadata.namespace == p.metadata.namespace
-                        && svc
-                            .spec
-                            .as_ref()
-                            .and_then(|s| s.selector.as_ref())
-                            .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                    crate::route::service_selects(svc, p.metadata.namespace.as_deref(), p.metadata.labels.as_ref())
                 })
             })
             .map(|p| {
