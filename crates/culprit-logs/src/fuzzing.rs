@@ -7,6 +7,18 @@ use crate::{attribute, input, join, paths, time, wrapper};
 
 /// Every built-in access format on arbitrary bytes: no panic, and what parses can be attributed.
 pub fn access_line(data: &[u8]) {
+    // The hand-written upstreaminfo reader reads what the compiled template reads, wherever it
+    // accepts a line.
+    static TEMPLATE: std::sync::OnceLock<crate::formats::nginx::NginxFormat> = std::sync::OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        crate::formats::nginx::NginxFormat::compile(crate::formats::nginx::UPSTREAMINFO).expect("built-in format")
+    });
+    let mut fast = Observation::default();
+    if crate::formats::upstreaminfo::parse(data, &mut fast) {
+        let mut slow = Observation::default();
+        assert!(template.parse_template(data, &mut slow).is_ok(), "template rejects what the fast reader read");
+        assert_eq!(fast, slow);
+    }
     for f in Format::candidates() {
         let mut obs = Observation::default();
         if f.parse(data, &mut obs).is_ok() {

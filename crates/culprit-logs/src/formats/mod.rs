@@ -7,6 +7,7 @@ pub mod haproxy;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
+pub(crate) mod upstreaminfo;
 
 use crate::attribute::Context;
 use crate::observation::Observation;

@@ -189,6 +189,9 @@ pub struct NginxFormat {
     envoy: bool,
     /// Variables that decide attribution and were present in the format string.
     pub has_upstream_status: bool,
+    /// The format is ingress-nginx's default `upstreaminfo`: lines are tried with the hand-written
+    /// reader first ([`super::upstreaminfo`]).
+    upstreaminfo: bool,
 }
 
 /// Why a format string could not be compiled.
@@ -217,7 +220,9 @@ impl NginxFormat {
     /// Quotes as used in nginx.conf (`'…' '…'` concatenation) are accepted and removed.
     pub fn compile(format: &str) -> Result<NginxFormat, FormatError> {
         let format = strip_conf_quoting(format);
-        Self::compile_tokens(&format, Syntax::Nginx)
+        let mut compiled = Self::compile_tokens(&format, Syntax::Nginx)?;
+        compiled.upstreaminfo = format == UPSTREAMINFO;
+        Ok(compiled)
     }
 
     /// Compile an Envoy access-log format (`[%START_TIME%] "%REQ(:METHOD)% …"`).
@@ -304,11 +309,22 @@ impl NginxFormat {
             })
             .collect();
         let has_upstream_status = has_upstream_status || syntax == Syntax::Envoy;
-        Ok(NginxFormat { steps, envoy: syntax == Syntax::Envoy, has_upstream_status })
+        Ok(NginxFormat { steps, envoy: syntax == Syntax::Envoy, has_upstream_status, upstreaminfo: false })
     }
 
     /// Parse one line (without its newline) into `obs`.
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
+        if self.upstreaminfo {
+            if super::upstreaminfo::parse(line, obs) {
+                return Ok(());
+            }
+            *obs = Observation::default();
+        }
+        self.parse_template(line, obs)
+    }
+
+    /// [`Self::parse`] by the compiled template alone.
+    pub(crate) fn parse_template<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
         let mut pos = 0;
         let (mut ns, mut svc, mut port): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
         let mut envoy = super::envoy::Fields::default();
@@ -437,7 +453,7 @@ fn list_end(line: &[u8], pos: usize, next: Option<&[u8]>) -> (usize, bool) {
 /// Most values are a few dozen bytes long: eight bytes at a time in a register (SWAR) find their
 /// end sooner than a call into memchr (measured: 3% of a run), which takes over past 32 bytes.
 #[inline]
-fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+pub(super) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     const SWAR_BYTES: usize = 32;
@@ -473,7 +489,7 @@ fn is_escaped(line: &[u8], start: usize, at: usize) -> bool {
 
 /// `GET /path?q=1 HTTP/1.1` into method and target; anything else (e.g. a TLS handshake logged as
 /// `\x16\x03\x01…`) leaves them empty.
-fn split_request<'a>(value: &'a [u8], obs: &mut Observation<'a>) {
+pub(super) fn split_request<'a>(value: &'a [u8], obs: &mut Observation<'a>) {
     let Some(sp) = find_byte(b' ', value) else { return };
     obs.method = &value[..sp];
     let rest = &value[sp + 1..];
