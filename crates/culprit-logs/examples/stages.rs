@@ -11,8 +11,11 @@ use std::time::Instant;
 use culprit_logs::formats::Format;
 use culprit_logs::{Observation, attribute, last_attempt};
 
-/// The delimiters of ingress-nginx's upstreaminfo line, in order.
-const WALK: &[u8] = b"   ]\"\"  \"\"\"\"  []] [ ] ";
+/// The literals between the fields of ingress-nginx's upstreaminfo line, in order: the walk finds
+/// each one's first byte and steps over it.
+const WALK: &[&[u8]] = &[
+    b" - ", b" [", b"] \"", b"\" ", b" ", b" \"", b"\" \"", b"\" ", b" ", b" [", b"] [", b"] ", b" ", b" ", b" ", b" ",
+];
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: stages <ingress-nginx access log>");
@@ -30,20 +33,20 @@ fn main() {
     let count = memchr::memchr_iter(b'\n', &data).count();
     println!("find newlines      {:6.1} ns/line ({count} lines, {} MB)", per_line(t), data.len() / 1_000_000);
 
-    // The floor for any parser of this format: walking from delimiter to delimiter, nothing else.
+    // The floor for any parser of this format: finding each separator with memchr, nothing else.
     let t = Instant::now();
-    let mut ends = 0usize;
+    let mut walked = 0usize;
     for l in &lines {
         let mut pos = 0;
-        for &stop in WALK {
-            match memchr::memchr(stop, &l[pos.min(l.len())..]) {
-                Some(i) => pos += i + 1,
+        for lit in WALK {
+            match memchr::memchr(lit[0], &l[pos.min(l.len())..]) {
+                Some(i) => pos += i + lit.len(),
                 None => break,
             }
         }
-        ends += pos;
+        walked += usize::from(pos < l.len());
     }
-    println!("delimiter walk     {:6.1} ns/line (memchr per field, {ends} bytes)", per_line(t));
+    println!("separator walk     {:6.1} ns/line (memchr per field; {walked} lines walked to the id)", per_line(t));
 
     let t = Instant::now();
     let mut ok = 0usize;

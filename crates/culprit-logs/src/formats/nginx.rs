@@ -478,7 +478,7 @@ pub(super) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
 
 /// `starts_with` for the short literals of a format, without a call into memcmp.
 #[inline]
-fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
+pub(super) fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
     hay.len() >= lit.len() && hay.iter().zip(lit).all(|(a, b)| a == b)
 }
 
