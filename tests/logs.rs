@@ -199,15 +199,39 @@ fn unusable_inputs_name_themselves() {
 }
 
 #[test]
-fn filters() {
+fn filters_narrow_what_is_shown_and_keep_the_baseline() {
+    // Issue 12: `--status 5xx` once turned the 0% → 15% incident into a "chronic" 73% error,
+    // because the filter shrank the denominator. Every request still counts; the filter shows.
+    let all = report(&[EXAMPLE], None);
     let r = report(&["--status", "5xx", EXAMPLE], None);
-    assert!(r.requests > 100 && r.requests < 400, "{}", r.requests);
+    assert_eq!(r.requests, 12_000, "totals cover all the traffic");
+    let f = r.filter.as_ref().expect("the filter is described");
+    assert!(f.requests > 100 && f.requests < 400 && f.requests == f.errors, "{f:?}");
+    assert_eq!(f.description, "status 5xx");
+    let inc = &r.incidents[0];
+    assert_eq!(inc.service, all.incidents[0].service);
+    assert_eq!(inc.headline, all.incidents[0].headline, "same incident, same words");
+    assert!(inc.baseline_rate.is_some_and(|b| b < 0.01), "{:?}", inc.baseline_rate);
+    assert!(r.chronic.iter().all(|c| c.status >= 500), "only 5xx shown: {:?}", r.chronic);
+    assert!(r.incidents.iter().flat_map(|i| &i.causes).all(|c| c.status >= 500));
+    let r = report(&["--service", "checkout", EXAMPLE], None);
+    assert!(r.services.iter().all(|s| s.service.contains("checkout")));
+    assert_eq!(r.incidents[0].headline, all.incidents[0].headline);
     let r = report(&["--service", "payments", EXAMPLE], None);
     assert!(r.services.iter().all(|s| s.service.contains("payments")));
+    assert!(r.incidents.iter().all(|i| i.service.contains("payments")));
+    // A time range shows incidents that meet it, and the timeline inside it.
     let r = report(&["--since", "2026-03-08 14:00", "--until", "2026-03-08T14:05:00Z", EXAMPLE], None);
     assert!(
-        r.start.as_deref().unwrap() >= "2026-03-08T14:00:00Z" && r.end.as_deref().unwrap() < "2026-03-08T14:05:00Z"
+        r.timeline
+            .iter()
+            .all(|t| t.start.as_str() >= "2026-03-08T14:00:00Z" && t.start.as_str() < "2026-03-08T14:05:00Z"),
+        "{:?}",
+        r.timeline
     );
+    assert_eq!(r.incidents[0].headline, all.incidents[0].headline, "the 13:50–14:10 incident meets 14:00–14:05");
+    let r = report(&["--since", "2026-03-08 13:30", "--until", "2026-03-08T13:40:00Z", EXAMPLE], None);
+    assert!(r.incidents.is_empty(), "nothing rose before 13:50");
 }
 
 #[test]

@@ -268,9 +268,28 @@ fn doc(r: &LogReport) -> Doc {
             if r.inputs.len() == 1 { "" } else { "s" }
         )),
     ]));
+    if let Some(f) = &r.filter {
+        d.push(Block::Para(vec![
+            styled("Showing ", Tone::Dim),
+            plain(f.description.clone()),
+            styled(
+                format!(
+                    ": {} requests, {} errors. Baselines and rates are computed on all the traffic.",
+                    num(f.requests),
+                    num(f.errors)
+                ),
+                Tone::Dim,
+            ),
+        ]));
+    }
     if r.incidents.is_empty() {
         d.push(Block::Para(vec![styled(
-            "No incident: no service's error rate rose significantly above its own baseline.",
+            if r.filter.is_some() {
+                "No incident among what the filter shows: no such service's error rate rose significantly above \
+                 its own baseline."
+            } else {
+                "No incident: no service's error rate rose significantly above its own baseline."
+            },
             Tone::Good,
         )]));
     }
@@ -488,6 +507,35 @@ fn inputs(d: &mut Doc, r: &LogReport) {
             line
         })
         .collect();
+    if let Some(j) = &r.join {
+        let mut line = vec![plain(format!(
+            "error log: {} lines read, {} with a message culprit uses, {} explained a request, {} left over",
+            num(j.lines),
+            num(j.usable),
+            num(j.used),
+            num(j.left_over)
+        ))];
+        if j.inconsistent > 0 {
+            line.push(styled(
+                format!("; {} candidates left out because they contradicted the access line", num(j.inconsistent)),
+                Tone::Dim,
+            ));
+        }
+        if j.ambiguous > 0 {
+            line.push(styled(format!("; {} requests had several fitting messages", num(j.ambiguous)), Tone::Dim));
+        }
+        bullets.push(line);
+        if j.assumed_utc > 0 {
+            bullets.push(vec![styled(
+                format!(
+                    "{} joins compared the error log's local times with access lines that give no time zone: \
+                     both were taken as UTC",
+                    num(j.assumed_utc)
+                ),
+                Tone::Warn,
+            )]);
+        }
+    }
     let u = &r.unparsed;
     if u.count > 0 {
         let reasons = u.by_reason.iter().map(|s| format!("{} {}", num(s.count), s.key)).collect::<Vec<_>>().join(", ");

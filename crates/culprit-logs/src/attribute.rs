@@ -10,7 +10,7 @@
 //! 4. with none of that (a format without upstream fields), the knowledge base's most likely cause
 //!    for the code, at low confidence, saying what could not be told apart.
 
-use crate::observation::{Attempt, Observation, Signal, is_dash, last_attempt};
+use crate::observation::{Attempt, JoinQuality, Observation, Signal, is_dash, last_attempt};
 use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Owner, kb};
 use std::sync::LazyLock;
 
@@ -61,6 +61,7 @@ causes! {
     InvalidBackendRef => "invalid_backend_ref",
     CircuitOpen => "circuit_open",
     ProxyOverloaded => "proxy_overloaded",
+    ProxyError => "proxy_error",
     AppError => "app_error",
     AppNotImplemented => "app_not_implemented",
     AppBadGateway => "app_bad_gateway",
@@ -182,6 +183,8 @@ const fn a(cause: Cause, generated_by: GeneratedBy, confidence: Confidence, rule
 /// Signals in the order they decide, with the cause each stands for.
 const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::UpstreamConnectRefused, Cause::UpstreamConnectionRefused),
+    // The most common connection failure; the confidence says the log did not name it.
+    (Signal::UpstreamConnectFailed, Cause::UpstreamConnectionRefused),
     (Signal::UpstreamConnectTimeout, Cause::UpstreamConnectTimeout),
     (Signal::UpstreamReadTimeout, Cause::UpstreamTimeout),
     (Signal::UpstreamHeaderTooBig, Cause::UpstreamHeaderTooBig),
@@ -204,6 +207,7 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::NoRoute, Cause::NoRoute),
     (Signal::NoCluster, Cause::InvalidBackendRef),
     (Signal::WafBlocked, Cause::WafBlocked),
+    (Signal::ProxyError, Cause::ProxyError),
 ];
 
 /// Attribute one observation. `None` when the line carries no status at all.
@@ -247,7 +251,10 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
             (Cause::AuthServiceFailed, 401 | 403) => Cause::EdgeAuthRejected,
             (c, _) => c,
         };
-        return Some(a(cause, Proxy, High, Rule::Signal(signal)));
+        // A message the proxy logged but culprit does not know says who, not why.
+        let vague = matches!(signal, Signal::ProxyError | Signal::UpstreamConnectFailed);
+        let sure = if vague || obs.join != JoinQuality::Exact { Medium } else { High };
+        return Some(a(cause, Proxy, sure, Rule::Signal(signal)));
     }
     // 3. The upstream fields.
     if status < 300 {
@@ -261,6 +268,12 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         return Some(no_upstream(obs, status));
     }
     if !ctx.has_upstream_fields {
+        // A request line that is not HTTP (a TLS ClientHello on a plain port logs as
+        // `"\x16\x03\x01…"`, a port scanner's bytes, nothing at all) never reached an
+        // application: the proxy answered 400 while reading it, whatever the format logs.
+        if status == 400 && !is_http_method(obs.method) {
+            return Some(a(Cause::MalformedRequest, Proxy, High, Rule::Status));
+        }
         return Some(status_only(status));
     }
     let Some(last) = last else { return Some(no_upstream(obs, status)) };
@@ -385,11 +398,41 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         Rule::Status => out.push(item("status", match status {
             499 => "499: the client closed the connection before the response".into(),
             9 => "009: the upstream answered with bytes that are not an HTTP status line".into(),
+            400 => format!(
+                "400 to a request line that is not HTTP ({}): the proxy answered while reading it (a TLS \
+                 handshake sent to a plain-HTTP port, a scanner, an empty connection)",
+                if obs.method.is_empty() { "empty".to_string() } else { text(obs.method).escape_debug().to_string() }
+            ),
             _ => format!("{status}: no response was sent"),
         })),
         Rule::Signal(s) => {
             let what = if obs.detail.is_empty() { format!("{s:?}") } else { text(obs.detail) };
             out.push(item(if obs.detail_source.is_empty() { "signal" } else { obs.detail_source }, what));
+            if s == Signal::UpstreamConnectFailed {
+                out.push(item(
+                    "unknown",
+                    "a connection to the upstream failed, and this log does not say how: refused, timed out, \
+                     reset or a TLS failure look alike here; refused is the most common"
+                        .into(),
+                ));
+            }
+            if s == Signal::ProxyError {
+                out.push(item(
+                    "unknown",
+                    "the proxy logged this message for the request, so it generated the status; culprit does not \
+                     recognise the message, so the cause is the message itself"
+                        .into(),
+                ));
+            }
+            if let JoinQuality::Ambiguous(n) = obs.join {
+                out.push(item(
+                    "ambiguous",
+                    format!(
+                        "{n} error-log entries with different messages fit this request (same client, request \
+                         and time); the closest in time was used"
+                    ),
+                ));
+            }
             if !obs.upstream.is_empty() {
                 out.push(item("upstream", upstream()));
             }
@@ -511,6 +554,24 @@ mod tests {
         obs.signals.set(Signal::UpstreamReset);
         let r = attribute(&obs, &Context::default()).unwrap();
         assert_eq!((r.cause, r.confidence), (Cause::UpstreamConnectionReset, Confidence::High));
+    }
+
+    #[test]
+    fn a_tls_handshake_on_a_plain_port_is_the_proxys_400_in_any_format() {
+        // nginx 1.22 on a plain port, `curl https://…` against it (lab, combined format).
+        let r = attr(
+            COMBINED,
+            "127.0.0.1 - - [22/Nov/2026:06:30:34 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03\" 400 157 \"-\" \"-\"",
+        );
+        assert_eq!(
+            (r.cause, r.generated_by, r.confidence),
+            (Cause::MalformedRequest, GeneratedBy::Proxy, Confidence::High)
+        );
+        let r = attr(COMBINED, r#"127.0.0.1 - - [22/Nov/2026:06:30:34 +0000] "-" 400 0 "-" "-""#);
+        assert_eq!((r.cause, r.generated_by), (Cause::MalformedRequest, GeneratedBy::Proxy));
+        // A well-formed request answered 400 may well be the application's.
+        let r = attr(COMBINED, r#"127.0.0.1 - - [22/Nov/2026:06:30:34 +0000] "POST /api HTTP/1.1" 400 57 "-" "-""#);
+        assert_eq!(r.rule, Rule::StatusOnly);
     }
 
     #[test]

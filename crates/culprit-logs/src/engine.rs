@@ -48,8 +48,10 @@ impl Default for Options {
     }
 }
 
-/// Which requests count. Lines outside the filter are read but not aggregated.
-#[derive(Debug, Clone, Default)]
+/// Which requests are shown. Every request is still read, attributed and aggregated: baselines and
+/// rates are computed on all of a service's traffic, so narrowing the view never turns a rise into
+/// a "chronic" error (a 5xx-only view would otherwise have a 100% error rate).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
@@ -60,6 +62,52 @@ pub struct Filter {
 }
 
 impl Filter {
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// Whether a service name is shown.
+    pub fn admits_service(&self, name: &str) -> bool {
+        self.service.as_deref().is_none_or(|s| name.contains(s))
+    }
+
+    /// Whether a status is shown.
+    pub fn admits_status(&self, status: u16) -> bool {
+        self.statuses.is_empty() || self.statuses.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status))
+    }
+
+    /// Whether a time window `[start, end)` (ms) overlaps the one shown.
+    pub fn admits_window(&self, start: i64, end: i64) -> bool {
+        self.since_ms.is_none_or(|s| end > s) && self.until_ms.is_none_or(|u| start < u)
+    }
+
+    /// The filter in words: `service ~ checkout, status 5xx, since 2026-03-08 13:50:00 UTC`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.service {
+            parts.push(format!("service ~ {s}"));
+        }
+        if !self.statuses.is_empty() {
+            let st: Vec<String> = self
+                .statuses
+                .iter()
+                .map(|&(lo, hi)| match (lo, hi) {
+                    (lo, hi) if lo == hi => lo.to_string(),
+                    (lo, hi) if lo % 100 == 0 && hi == lo + 99 => format!("{}xx", lo / 100),
+                    (lo, hi) => format!("{lo}-{hi}"),
+                })
+                .collect();
+            parts.push(format!("status {}", st.join(",")));
+        }
+        if let Some(t) = self.since_ms {
+            parts.push(format!("since {} UTC", time::format_utc(t)));
+        }
+        if let Some(t) = self.until_ms {
+            parts.push(format!("until {} UTC", time::format_utc(t)));
+        }
+        parts.join(", ")
+    }
+
     fn admits(&self, obs: &Observation<'_>) -> bool {
         if let Some(t) = obs.time_ms {
             if self.since_ms.is_some_and(|s| t < s) || self.until_ms.is_some_and(|u| t >= u) {
@@ -124,9 +172,10 @@ pub struct RequestRecord {
 pub struct Analysis {
     pub stats: Stats,
     pub inputs: Vec<InputSummary>,
-    /// Error-log entries indexed, and access lines they explained.
-    pub error_log_entries: u64,
-    pub joined: u64,
+    /// What the error-log join did (`None`: no error-log lines were found).
+    pub join: Option<crate::join::JoinCounts>,
+    /// What is shown (everything is aggregated).
+    pub filter: Filter,
     /// Per input, the number of lines in each chunk, to turn a `LineRef` into a line number.
     chunk_lines: Vec<Vec<u32>>,
 }
@@ -197,7 +246,7 @@ pub fn analyze(
         summary.path = original.display();
         summary.error_log_lines = n;
     }
-    analysis.error_log_entries = index.as_ref().map_or(0, |i| i.indexed);
+    analysis.join = index.as_ref().map(crate::join::ErrorIndex::counts);
     drop(spooled);
     analysis
 }
@@ -339,8 +388,7 @@ fn run(
             }
         }
     }
-    let joined = stats.joined;
-    Analysis { stats, inputs: summaries, error_log_entries: 0, joined, chunk_lines }
+    Analysis { stats, inputs: summaries, join: None, filter: opts.filter.clone(), chunk_lines }
 }
 
 #[derive(Default)]
@@ -403,8 +451,7 @@ fn read_input(
                 plan = Some(Arc::new(p));
             } else {
                 let first = buf.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty()).unwrap_or_default();
-                let first = String::from_utf8_lossy(&first[..first.len().min(160)]).into_owned();
-                result.error = Some(format!("unrecognised log format; first line: {first}"));
+                result.error = Some(unrecognised(first));
                 break;
             }
         }
@@ -424,6 +471,18 @@ fn read_input(
     result.too_long_sample = chunker.too_long_sample.take();
     sentinel(seq);
     result
+}
+
+/// What to say about an input no format fits: its first line, the formats tried, and how to
+/// describe an nginx `log_format` (the most common reason).
+fn unrecognised(first: &[u8]) -> String {
+    let shown = String::from_utf8_lossy(&first[..first.len().min(160)]);
+    format!(
+        "unrecognised log format; first line: {shown}\n  tried: {}\n  if nginx wrote it with its own log_format, \
+         give that format: --nginx-format '$remote_addr - $remote_user [$time_local] \"$request\" $status …' \
+         (or --envoy-format for Envoy, --format NAME to force one)",
+        Format::candidates().iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// Sniff the wrapper and the format from the first lines of a chunk.
@@ -446,7 +505,7 @@ fn make_plan(data: &[u8], opts: &Options) -> Option<Plan> {
     let sample: Vec<&[u8]> = unwrapped.iter().map(AsRef::as_ref).collect();
     let format = match &opts.format {
         Some(f) => f.clone(),
-        None => Format::sniff(&sample)?,
+        None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
     };
     let context = format.context();
     Some(Plan { format, wrapper, context })
@@ -512,7 +571,7 @@ fn process_chunk(
             continue;
         }
         if let Some(idx) = index {
-            if idx.annotate(&mut obs) {
+            if idx.annotate(&mut obs, plan.context.has_upstream_fields) {
                 stats.joined += 1;
             } else if idx.caddy
                 && plan.format.errors_are_logged_separately()
@@ -527,8 +586,10 @@ fn process_chunk(
             stats.no_status += 1;
             continue;
         };
-        if !filter.admits(&obs) {
-            continue;
+        let shown = filter.admits(&obs);
+        if shown {
+            stats.matched += 1;
+            stats.matched_errors += u64::from(crate::stats::is_error(att.cause));
         }
         stats.record(
             &obs,
@@ -542,7 +603,7 @@ fn process_chunk(
                 t
             },
         );
-        if let Some((out, names)) = records.as_mut() {
+        if let Some((out, names)) = records.as_mut().filter(|_| shown) {
             out.push((rel, record(&obs, att, &names[chunk.input as usize])));
         }
     }

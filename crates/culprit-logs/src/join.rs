@@ -7,13 +7,13 @@
 
 use crate::formats::nginx_error::{self, ErrorEntry};
 use crate::input::{Chunker, Source, open};
-use crate::observation::{Observation, Signal, attempts};
+use crate::observation::{JoinQuality, Observation, Signal, attempts, is_dash};
 use crate::wrapper;
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Distinct messages kept verbatim; beyond this, entries keep only their signal.
 const MAX_MESSAGES: usize = 4096;
@@ -21,13 +21,21 @@ const MAX_MESSAGES: usize = 4096;
 const MAX_ENTRIES: u64 = 4_000_000;
 const SLACK_MS: i64 = 2000;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Entry {
+    /// The entry's time. nginx writes its error log in the server's local time without a zone:
+    /// such times are kept as written (`local`), and compared with the access line's own local
+    /// time (its UTC time plus the offset it was written with).
     time_ms: i64,
+    local: bool,
     signal: Signal,
+    /// Hash of the upstream the message names (0: it names none).
+    peer: u64,
     message: u32,
     /// From Caddy's error log rather than nginx's.
     caddy: bool,
+    /// Some access line took this entry as its explanation.
+    claimed: AtomicBool,
 }
 
 /// Error-log entries indexed for the join.
@@ -36,21 +44,55 @@ pub struct ErrorIndex {
     map: FxHashMap<u64, Vec<Entry>>,
     messages: Vec<Box<str>>,
     message_ids: FxHashMap<Box<str>, u32>,
-    /// Error-log lines seen, with a known signal, and dropped over the cap.
+    /// Error-log lines seen, indexed (with a known signal or from Caddy), and dropped over the cap.
     pub lines: u64,
     pub indexed: u64,
     pub dropped: u64,
     /// Caddy error entries were indexed (so an unmatched Caddy 5xx is the upstream's).
     pub caddy: bool,
+    /// Joins made by comparing local error-log times with an access line that gives no zone
+    /// (its times were taken as UTC).
+    assumed_utc: AtomicU64,
+    /// Joins where several entries with different messages fitted one request.
+    ambiguous: AtomicU64,
+    /// Entries that matched a request by client, request line and time but contradicted its
+    /// access line (an upstream the line does not show, a body limit on a request that reached an
+    /// upstream, a status the message cannot produce), and were left out.
+    inconsistent: AtomicU64,
 }
 
-fn key(client: &[u8], method: &[u8], target: &[u8], peer: &[u8]) -> u64 {
+/// What the join did, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JoinCounts {
+    /// Error-log lines read (in the inputs and the `--error-log` files).
+    pub lines: u64,
+    /// Of those, entries culprit can use (a known message, or any Caddy error entry).
+    pub indexed: u64,
+    /// Entries that explained at least one access line.
+    pub used: u64,
+    /// Joins that compared local times against an access line without a zone (taken as UTC).
+    pub assumed_utc: u64,
+    /// Joins where more than one entry fitted.
+    pub ambiguous: u64,
+    /// Candidate entries rejected because they contradicted the access line.
+    pub inconsistent: u64,
+}
+
+fn key(client: &[u8], method: &[u8], target: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     client.hash(&mut h);
     method.hash(&mut h);
     target.hash(&mut h);
-    peer.hash(&mut h);
     h.finish()
+}
+
+fn peer_hash(peer: &[u8]) -> u64 {
+    if is_dash(peer) {
+        return 0;
+    }
+    let mut h = FxHasher::default();
+    peer.hash(&mut h);
+    h.finish() | 1
 }
 
 /// `GET /x HTTP/1.1` → (`GET`, `/x`).
@@ -64,9 +106,41 @@ fn split_request(request: &[u8]) -> (&[u8], &[u8]) {
     (&request[..sp], target)
 }
 
+/// Whether a proxy can answer `status` for the reason `signal` stands for. A message that cannot
+/// have produced the access line's status belongs to another request.
+fn signal_fits_status(signal: Signal, status: u16) -> bool {
+    use Signal as S;
+    match signal {
+        // Retries may still end well; the mid-response death keeps the upstream's status.
+        S::UpstreamDiedMidResponse | S::ClientAborted => true,
+        S::BodyTooLarge => status == 413,
+        S::HeaderTooLarge => matches!(status, 400 | 414 | 431 | 494),
+        S::InvalidRequest => matches!(status, 400 | 405 | 414 | 494 | 501 | 505),
+        S::ClientTimeout => matches!(status, 408 | 400),
+        S::AccessDenied => status == 403,
+        S::AuthFailed => matches!(status, 401 | 403 | 500),
+        // limit_req_status / limit_conn_status may be set to any 4xx/5xx.
+        S::RateLimited => status >= 400,
+        S::NoRoute => status == 404,
+        _ => status >= 500,
+    }
+}
+
 impl ErrorIndex {
     pub fn is_empty(&self) -> bool {
         self.indexed == 0
+    }
+
+    /// What the join did so far.
+    pub fn counts(&self) -> JoinCounts {
+        JoinCounts {
+            lines: self.lines,
+            indexed: self.indexed,
+            used: self.map.values().flatten().filter(|e| e.claimed.load(Ordering::Relaxed)).count() as u64,
+            assumed_utc: self.assumed_utc.load(Ordering::Relaxed),
+            ambiguous: self.ambiguous.load(Ordering::Relaxed),
+            inconsistent: self.inconsistent.load(Ordering::Relaxed),
+        }
     }
 
     /// Index one line if it is an error-log line with a signal we use.
@@ -76,40 +150,32 @@ impl ErrorIndex {
         self.add(&e);
     }
 
-    /// Index a Caddy `http.log.error` entry (keyed without an upstream: Caddy's access log has none).
+    /// Index a Caddy `http.log.error` entry. Caddy writes one for every response it generates
+    /// itself, so every entry is kept: an unknown message still says "Caddy answered".
     pub fn add_caddy_line(&mut self, line: &[u8]) {
         let Some(e) = crate::formats::json::caddy_error(line) else { return };
         self.lines += 1;
-        let (Some(signal), Some(time_ms)) = (crate::formats::json::caddy_signal(e.message), e.time_ms) else { return };
-        if self.indexed >= MAX_ENTRIES {
-            self.dropped += 1;
-            return;
-        }
-        let message = self.intern(e.message);
-        self.map.entry(key(e.client, e.method, e.uri, b"")).or_default().push(Entry {
-            time_ms,
-            signal,
-            message,
-            caddy: true,
-        });
-        self.indexed += 1;
+        let Some(time_ms) = e.time_ms else { return };
+        let signal = crate::formats::json::caddy_signal(e.message).unwrap_or(Signal::ProxyError);
+        self.push(key(e.client, e.method, e.uri), time_ms, false, signal, 0, e.message, true);
         self.caddy = true;
     }
 
     pub fn add(&mut self, e: &ErrorEntry<'_>) {
         let (Some(signal), Some(time_ms)) = (nginx_error::signal(e.message), e.time_ms) else { return };
+        let (method, target) = split_request(e.request);
+        self.push(key(e.client, method, target), time_ms, true, signal, peer_hash(e.upstream), e.message, false);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(&mut self, k: u64, time_ms: i64, local: bool, signal: Signal, peer: u64, message: &[u8], caddy: bool) {
         if self.indexed >= MAX_ENTRIES {
             self.dropped += 1;
             return;
         }
-        let message = self.intern(e.message);
-        let (method, target) = split_request(e.request);
-        self.map.entry(key(e.client, method, target, e.upstream)).or_default().push(Entry {
-            time_ms,
-            signal,
-            message,
-            caddy: false,
-        });
+        let message = self.intern(message);
+        let claimed = AtomicBool::new(false);
+        self.map.entry(k).or_default().push(Entry { time_ms, local, signal, peer, message, caddy, claimed });
         self.indexed += 1;
     }
 
@@ -145,32 +211,79 @@ impl ErrorIndex {
         }
     }
 
-    /// Find the error-log entry explaining `obs`, and mark the observation with its signal. Only
-    /// entries inside the request's time window match; of several, the closest to the request's end.
-    pub fn annotate<'a>(&'a self, obs: &mut Observation<'a>) -> bool {
+    /// Find the error-log entry explaining `obs`, and mark the observation with its signal.
+    ///
+    /// Candidates share the request's client, method and target and fall inside its time window
+    /// (from its start, `time - request_time`, to its end, with slack for one-second timestamps).
+    /// A candidate must also agree with the access line: an upstream failure must name an
+    /// upstream the line shows (when the format logs upstreams), a message about the request
+    /// itself (body too large, rate limited) cannot belong to a request that reached an upstream,
+    /// and the message must be able to produce the logged status. Of those left, the closest to
+    /// the request's end wins; when several with different messages remain, the join says so.
+    pub fn annotate<'a>(&'a self, obs: &mut Observation<'a>, has_upstream_fields: bool) -> bool {
         let Some(end) = obs.time_ms else { return false };
+        let Some(entries) = self.map.get(&key(obs.client, obs.method, obs.target)) else { return false };
+        let status = obs.status.unwrap_or(0);
         #[allow(clippy::cast_possible_truncation)]
         let duration = obs.request_time.map_or(0, |t| (t * 1000.0) as i64);
-        let (from, to) = (end - duration - SLACK_MS, end + SLACK_MS);
-        let key_of = |peer: &[u8]| key(obs.client, obs.method, obs.target, peer);
-        let closest = |peer: &[u8]| -> Option<&Entry> {
-            self.map
-                .get(&key_of(peer))?
-                .iter()
-                .filter(|e| (from..=to).contains(&e.time_ms))
-                .min_by_key(|e| (e.time_ms - end).abs())
-        };
-        let mut best: Option<&Entry> = None;
-        for a in attempts(&obs.upstream).filter(|a| a.addr != b"-") {
-            if let Some(e) = closest(a.addr) {
-                if best.is_none_or(|b| (e.time_ms - end).abs() < (b.time_ms - end).abs()) {
-                    best = Some(e);
+        // The access line's own local time, to compare with error logs written without a zone.
+        let offset = crate::time::zone_offset_s(obs.time_raw);
+        let local_end = end + offset.unwrap_or(0) * 1000;
+        let peers: Vec<u64> = attempts(&obs.upstream).map(|a| peer_hash(a.addr)).filter(|&h| h != 0).collect();
+        let reached_upstream = !peers.is_empty();
+        let last_peer = peers.last().copied().unwrap_or(0);
+        // Ranked by (not about the last attempt, distance in time): with retries, each failed
+        // attempt has its own message, and the last one decided what the client got.
+        let mut best: Option<(&Entry, (bool, i64))> = None;
+        let mut fitting = 0u8;
+        let mut differing = false;
+        let mut needed_zone = false;
+        for e in entries {
+            let at_end = if e.local { local_end } else { end };
+            if !(at_end - duration - SLACK_MS..=at_end + SLACK_MS).contains(&e.time_ms) {
+                continue;
+            }
+            let consistent = signal_fits_status(e.signal, status)
+                && if e.peer != 0 {
+                    // It names an upstream: the line must show that one (or show none at all
+                    // because the format has no upstream fields).
+                    if has_upstream_fields { peers.contains(&e.peer) } else { true }
+                } else {
+                    // About the request itself, or Caddy's (which names no upstream).
+                    e.caddy || !reached_upstream
+                };
+            if !consistent {
+                self.inconsistent.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let rank = (e.peer != last_peer, (e.time_ms - at_end).abs());
+            match best {
+                Some((b, r)) if r.0 == rank.0 => {
+                    differing |= b.signal != e.signal;
+                    fitting = fitting.saturating_add(1);
+                }
+                // The best so far is about the last attempt, this one is not.
+                Some((_, r)) if !r.0 && rank.0 => continue,
+                _ => {
+                    // A better class of candidate: earlier ones no longer compete.
+                    differing = false;
+                    fitting = 1;
                 }
             }
+            if best.is_none_or(|(_, r)| rank < r) {
+                best = Some((e, rank));
+                needed_zone = e.local;
+            }
         }
-        // Errors logged without an upstream (body too large, rate limited, no live upstreams).
-        let best = best.or_else(|| closest(b""));
-        let Some(e) = best else { return false };
+        let Some((e, _)) = best else { return false };
+        e.claimed.store(true, Ordering::Relaxed);
+        if needed_zone && offset.is_none() {
+            self.assumed_utc.fetch_add(1, Ordering::Relaxed);
+        }
+        if differing {
+            self.ambiguous.fetch_add(1, Ordering::Relaxed);
+            obs.join = JoinQuality::Ambiguous(fitting);
+        }
         obs.signals.set(e.signal);
         obs.detail_source = if e.caddy { "Caddy error log" } else { "nginx error log" };
         obs.detail = self.messages.get(e.message as usize).map_or(b"(message not kept)", |m| m.as_bytes());
@@ -307,13 +420,102 @@ mod tests {
         let line = br#"3.18.201.127 - - [17/Apr/2023:20:24:55 +0000] "POST /api/authentication/token HTTP/1.1" 502 150 "-" "axios/0.23.0" 340 0.016 [ns-auth-8080] [] 10.1.2.3:8080 0 0.000 502 baef50777d0f3651f32233c609ad0e7e"#;
         let mut obs = Observation::default();
         f.parse(line, &mut obs).unwrap();
-        assert!(idx.annotate(&mut obs));
+        assert!(idx.annotate(&mut obs, true));
         assert!(obs.signals.has(Signal::UpstreamClosedPrematurely));
         assert!(!obs.signals.has(Signal::UpstreamConnectRefused), "another client's error must not match");
         // Same request an hour later: no match.
         let later = String::from_utf8_lossy(line).replace("20:24:55", "21:24:55");
         let mut obs = Observation::default();
         f.parse(later.as_bytes(), &mut obs).unwrap();
-        assert!(!idx.annotate(&mut obs));
+        assert!(!idx.annotate(&mut obs, true));
+    }
+
+    fn parsed<'a>(format: &str, line: &'a str) -> Observation<'a> {
+        let f = NginxFormat::compile(format).unwrap();
+        let mut obs = Observation::default();
+        f.parse(line.as_bytes(), &mut obs).unwrap();
+        obs
+    }
+
+    const REFUSED: &[u8] = br#"2026/03/08 14:50:01 [error] 31#31: *5 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.9, server: _, request: "GET /api/x HTTP/1.1", upstream: "http://10.0.0.1:8080/api/x", host: "shop""#;
+
+    #[test]
+    fn combined_lines_join_without_upstream_fields() {
+        let mut idx = ErrorIndex::default();
+        idx.add_line(REFUSED);
+        let mut obs = parsed(
+            crate::formats::nginx::COMBINED,
+            r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8""#,
+        );
+        assert!(idx.annotate(&mut obs, false));
+        assert!(obs.signals.has(Signal::UpstreamConnectRefused));
+        assert_eq!(idx.counts().used, 1);
+        // A 200 for the same request cannot be what a refused connection produced.
+        let mut ok = parsed(
+            crate::formats::nginx::COMBINED,
+            r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 200 157 "-" "curl/8""#,
+        );
+        assert!(!idx.annotate(&mut ok, false));
+    }
+
+    #[test]
+    fn local_error_log_times_follow_the_access_lines_zone() {
+        // The server runs at +0100: the access line says 15:50 +0100, the error log 15:50 (local).
+        let mut idx = ErrorIndex::default();
+        idx.add_line(&String::from_utf8_lossy(REFUSED).replace("14:50:01", "15:50:01").into_bytes());
+        let mut obs = parsed(
+            crate::formats::nginx::COMBINED,
+            r#"10.0.0.9 - - [08/Mar/2026:15:50:01 +0100] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8""#,
+        );
+        assert!(idx.annotate(&mut obs, false), "local times compared in the access line's zone");
+        assert_eq!(idx.counts().assumed_utc, 0);
+    }
+
+    #[test]
+    fn an_entry_that_contradicts_the_access_line_is_not_joined() {
+        // The upstream answered this request with its own 413 (53 bytes): nginx's body limit
+        // message about the same client, request and second belongs to another request.
+        let mut idx = ErrorIndex::default();
+        idx.add_line(br#"2026/03/08 14:50:01 [error] 31#31: *7 client intended to send too large body: 2097152 bytes, client: 10.0.0.9, server: _, request: "POST /upload HTTP/1.1", host: "shop""#);
+        let reached = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "POST /upload HTTP/1.1" 413 53 "-" "curl/8" 90 0.004 [ns-up-80] [] 10.0.0.1:8080 53 0.004 413 id1"#;
+        let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, reached);
+        assert!(!idx.annotate(&mut obs, true));
+        assert!(idx.counts().inconsistent >= 1);
+        let own = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "POST /upload HTTP/1.1" 413 176 "-" "curl/8" 90 0.000 [ns-up-80] [] - - - - id2"#;
+        let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, own);
+        assert!(idx.annotate(&mut obs, true));
+        assert!(obs.signals.has(Signal::BodyTooLarge));
+        // An upstream failure naming another upstream than the line's is someone else's.
+        let mut idx = ErrorIndex::default();
+        idx.add_line(REFUSED);
+        let other = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8" 90 0.001 [ns-x-80] [] 10.0.0.2:8080 0 0.000 502 id3"#;
+        let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, other);
+        assert!(!idx.annotate(&mut obs, true));
+    }
+
+    #[test]
+    fn two_fitting_messages_lower_the_confidence() {
+        let mut idx = ErrorIndex::default();
+        idx.add_line(REFUSED);
+        idx.add_line(
+            &String::from_utf8_lossy(REFUSED)
+                .replace(
+                    "connect() failed (111: Connection refused) while connecting to upstream",
+                    "upstream prematurely closed connection while reading response header from upstream",
+                )
+                .into_bytes(),
+        );
+        let mut obs = parsed(
+            crate::formats::nginx::COMBINED,
+            r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8""#,
+        );
+        assert!(idx.annotate(&mut obs, false));
+        assert_eq!(obs.join, JoinQuality::Ambiguous(2));
+        let a = crate::attribute::attribute(
+            &obs,
+            &crate::attribute::Context { has_upstream_fields: false, ..Default::default() },
+        )
+        .unwrap();
+        assert_eq!(a.confidence, culprit_kb::Confidence::Medium);
     }
 }

@@ -23,4 +23,4 @@ pub mod stats;
 pub mod time;
 pub mod wrapper;
 
-pub use observation::{Attempt, Observation, Signal, Signals, UpstreamLists, attempts, last_attempt};
+pub use observation::{Attempt, JoinQuality, Observation, Signal, Signals, UpstreamLists, attempts, last_attempt};

@@ -8,6 +8,9 @@
 pub struct Observation<'a> {
     /// Unix time in milliseconds (UTC).
     pub time_ms: Option<i64>,
+    /// The timestamp as written (its zone offset lets a join compare with an error log written in
+    /// the server's local time, without one).
+    pub time_raw: &'a [u8],
     pub method: &'a [u8],
     /// Request target as logged (path and query).
     pub target: &'a [u8],
@@ -38,6 +41,18 @@ pub struct Observation<'a> {
     /// The format says the proxy answered by itself, without an upstream (a Caddy response whose
     /// logged headers carry no upstream `Date`).
     pub proxy_answered: bool,
+    /// How sure the error-log join is, when one decided `detail`.
+    pub join: JoinQuality,
+}
+
+/// What the error-log join could not pin down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JoinQuality {
+    /// No join, or one entry that fits in every respect.
+    #[default]
+    Exact,
+    /// This many entries with different messages fit the request; the closest in time was used.
+    Ambiguous(u8),
 }
 
 /// The per-attempt upstream fields, each a list separated by `", "` (retries) or `" : "` (internal
@@ -274,6 +289,9 @@ pub struct Signals(u32);
 #[repr(u8)]
 pub enum Signal {
     UpstreamConnectRefused,
+    /// Connecting to (or exchanging with) the upstream failed, and the log does not say how:
+    /// refused, timed out, reset or TLS (Envoy `UF` without details, Traefik's bare 502).
+    UpstreamConnectFailed,
     UpstreamConnectTimeout,
     UpstreamReadTimeout,
     UpstreamClosedPrematurely,
@@ -301,6 +319,9 @@ pub enum Signal {
     WafBlocked,
     /// The upstream died after the response started (status kept, body truncated).
     UpstreamDiedMidResponse,
+    /// The proxy logged an error for this request that culprit does not recognise: the proxy
+    /// generated the status, for a reason only its message tells.
+    ProxyError,
 }
 
 impl Signals {

@@ -41,6 +41,45 @@ pub struct LogReport {
     pub services: Vec<ServiceRow>,
     pub timeline: Vec<TimelineRow>,
     pub unparsed: Unparsed,
+    /// With `--service`, `--status`, `--since`/`--until`: what is shown. Totals above and every
+    /// baseline are computed on all the traffic; incidents, chronic errors, services and the
+    /// timeline are narrowed to the filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterSummary>,
+    /// What the error-log join did, when error-log lines were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<JoinSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSummary {
+    /// `service ~ checkout, status 5xx`.
+    pub description: String,
+    /// Requests and errors the filter matches.
+    pub requests: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSummary {
+    /// Error-log lines read.
+    pub lines: u64,
+    /// Entries with a message culprit uses.
+    pub usable: u64,
+    /// Entries that explained at least one request.
+    pub used: u64,
+    /// Usable entries that explained no request (another time range, lines missing from the
+    /// access log, requests filtered out before logging).
+    pub left_over: u64,
+    /// Joins that compared the error log's local times with access lines carrying no zone: their
+    /// times were taken as UTC.
+    pub assumed_utc: u64,
+    /// Requests for which several different messages fitted (the closest was used).
+    pub ambiguous: u64,
+    /// Candidate entries left out because they contradicted the access line.
+    pub inconsistent: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,8 +328,20 @@ fn shares(map: &rustc_hash::FxHashMap<Box<[u8]>, u64>, total: u64) -> Vec<Share>
 pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
     let stats = &analysis.stats;
     let res = stats.resolution_ms;
-    let incidents: Vec<Incident> = detection
+    let filter = &analysis.filter;
+    // The filter narrows what is shown: incidents of the services and statuses asked for, whose
+    // window meets the time range (detection itself ran on all the traffic).
+    let shown_groups: Vec<Group> = detection
         .incidents
+        .iter()
+        .filter(|g| filter.admits_service(&stats.services[g.service].name))
+        .filter(|g| filter.admits_window(g.start * res, (g.end + 1) * res))
+        .filter_map(|g| {
+            let rises: Vec<_> = g.rises.iter().filter(|r| filter.admits_status(r.kind.0)).cloned().collect();
+            (!rises.is_empty()).then(|| Group { rises, ..g.clone() })
+        })
+        .collect();
+    let incidents: Vec<Incident> = shown_groups
         .iter()
         .enumerate()
         .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), res))
@@ -298,6 +349,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
     let chronic: Vec<Chronic> = detection
         .chronic
         .iter()
+        .filter(|c| filter.admits_service(&stats.services[c.service].name) && filter.admits_status(c.kind.0))
         .map(|c| {
             let svc = &stats.services[c.service];
             let ks = &svc.kinds[&c.kind];
@@ -317,7 +369,8 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
             }
         })
         .collect();
-    let mut services: Vec<ServiceRow> = stats.services.iter().map(service_row).collect();
+    let mut services: Vec<ServiceRow> =
+        stats.services.iter().filter(|s| filter.admits_service(&s.name)).map(|s| service_row(s, filter)).collect();
     services.sort_by(|a, b| b.errors.cmp(&a.errors).then(b.requests.cmp(&a.requests)));
     let requests = stats.services.iter().map(|s| s.requests).sum();
     let errors = stats.services.iter().map(|s| s.errors).sum();
@@ -334,8 +387,22 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
         incidents,
         chronic,
         services,
-        timeline: timeline(stats),
+        timeline: timeline(stats, filter),
         unparsed: unparsed(analysis),
+        filter: (!filter.is_empty()).then(|| FilterSummary {
+            description: filter.describe(),
+            requests: stats.matched,
+            errors: stats.matched_errors,
+        }),
+        join: analysis.join.map(|j| JoinSummary {
+            lines: j.lines,
+            usable: j.indexed,
+            used: j.used,
+            left_over: j.indexed.saturating_sub(j.used),
+            assumed_utc: j.assumed_utc,
+            ambiguous: j.ambiguous,
+            inconsistent: j.inconsistent,
+        }),
     };
     report.refresh_findings();
     report
@@ -476,8 +543,9 @@ fn next_steps(cause: Cause, status: u16, top: Option<&Share>) -> Vec<NextStep> {
         .collect()
 }
 
-fn service_row(svc: &ServiceStats) -> ServiceRow {
-    let mut kinds: Vec<(&crate::stats::Kind, &KindStats)> = svc.kinds.iter().collect();
+fn service_row(svc: &ServiceStats, filter: &crate::engine::Filter) -> ServiceRow {
+    let mut kinds: Vec<(&crate::stats::Kind, &KindStats)> =
+        svc.kinds.iter().filter(|(k, _)| filter.admits_status(k.0)).collect();
     kinds.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
     let top_errors = kinds
         .iter()
@@ -512,10 +580,16 @@ fn service_row(svc: &ServiceStats) -> ServiceRow {
     }
 }
 
-/// The status mix over time, in at most `TIMELINE_ROWS` rows.
-fn timeline(stats: &Stats) -> Vec<TimelineRow> {
+/// The status mix over time (of the services shown, within the time range shown), in at most
+/// `TIMELINE_ROWS` rows.
+fn timeline(stats: &Stats, filter: &crate::engine::Filter) -> Vec<TimelineRow> {
     let (Some(first), Some(last)) = (stats.first_ms, stats.last_ms) else { return Vec::new() };
     let res = stats.resolution_ms;
+    let first = filter.since_ms.map_or(first, |s| first.max(s.div_euclid(res) * res));
+    let last = filter.until_ms.map_or(last, |u| last.min(u - 1));
+    if last < first {
+        return Vec::new();
+    }
     // Rows of a round duration (1 min, 5 min, 1 h…), a multiple of the aggregate resolution.
     let span_ms = last - first + 1;
     let row_ms = std::iter::once(res)
@@ -535,8 +609,11 @@ fn timeline(stats: &Stats) -> Vec<TimelineRow> {
             other_errors: 0,
         })
         .collect();
-    for svc in &stats.services {
+    for svc in stats.services.iter().filter(|s| filter.admits_service(&s.name)) {
         for (&i, b) in &svc.buckets {
+            if i < b0 || i > b1 {
+                continue;
+            }
             let Some(row) = usize::try_from((i - b0) / per_row).ok().and_then(|r| out.get_mut(r)) else { continue };
             row.requests += b.total;
             for &((status, _), n) in &b.errors {

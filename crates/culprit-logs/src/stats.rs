@@ -60,6 +60,9 @@ pub struct Stats {
     pub no_status: u64,
     /// Access lines explained by a joined error-log entry.
     pub joined: u64,
+    /// Requests (and errors among them) that the filter shows.
+    pub matched: u64,
+    pub matched_errors: u64,
     pub bad: BTreeMap<BadLine, u64>,
     pub bad_samples: Vec<BadSample>,
     pub first_ms: Option<i64>,
@@ -273,6 +276,8 @@ impl Stats {
         self.other += other.other;
         self.no_status += other.no_status;
         self.joined += other.joined;
+        self.matched += other.matched;
+        self.matched_errors += other.matched_errors;
         for (k, v) in other.bad {
             *self.bad.entry(k).or_default() += v;
         }

@@ -141,6 +141,21 @@ pub fn parse_epoch(s: &[u8]) -> Option<i64> {
     Some(secs * 1000 + i64::from(fraction_ms(frac)))
 }
 
+/// The zone offset written at the end of a timestamp (`… +0100`, `…+01:00`, `…Z`), in seconds east
+/// of UTC; `None` when the timestamp carries no zone.
+pub fn zone_offset_s(raw: &[u8]) -> Option<i64> {
+    let raw = raw.trim_ascii_end();
+    if raw.last().is_some_and(|b| matches!(b, b'Z' | b'z')) {
+        return Some(0);
+    }
+    // `+hhmm` or `+hh:mm`: the sign is 5 or 6 bytes from the end.
+    [5, 6].iter().find_map(|&n| {
+        let at = raw.len().checked_sub(n)?;
+        let z = &raw[at..];
+        (matches!(z[0], b'+' | b'-') && (n == 5 || z[3] == b':')).then(|| tz_offset(z)).flatten()
+    })
+}
+
 /// Whichever of the shapes above fits.
 pub fn parse_any(s: &[u8]) -> Option<i64> {
     parse_clf(s).or_else(|| parse_iso(s)).or_else(|| parse_epoch(s))
@@ -172,6 +187,15 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_offsets() {
+        assert_eq!(zone_offset_s(b"08/Mar/2023:16:02:45 +0100"), Some(3600));
+        assert_eq!(zone_offset_s(b"2023-03-08T16:02:45-05:30"), Some(-19800));
+        assert_eq!(zone_offset_s(b"2023-03-08T16:02:45.123Z"), Some(0));
+        assert_eq!(zone_offset_s(b"2023/03/08 16:02:45"), None);
+        assert_eq!(zone_offset_s(b"1646861401.524"), None);
+    }
 
     #[test]
     fn formats() {

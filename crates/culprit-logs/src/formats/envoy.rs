@@ -39,8 +39,14 @@ impl<'a> Fields<'a> {
                 set(obs, Signal::UpstreamConnectTimeout);
             } else if why.iter().any(|w| has(w, b"TLS") || has(w, b"SSL") || has(w, b"CERTIFICATE")) {
                 set(obs, Signal::UpstreamTlsFailed);
-            } else {
+            } else if why.iter().any(|w| has(w, b"_111") || has(w, b"refused")) {
+                // `delayed_connect_error:_111`: errno 111, ECONNREFUSED.
                 set(obs, Signal::UpstreamConnectRefused);
+            } else if why.iter().any(|w| has(w, b"_104") || has(w, b"reset")) {
+                set(obs, Signal::UpstreamReset);
+            } else {
+                // `UF` alone: a connection failure of some kind.
+                set(obs, Signal::UpstreamConnectFailed);
             }
         };
         for flag in flags.split(|&b| b == b',').map(<[u8]>::trim_ascii) {

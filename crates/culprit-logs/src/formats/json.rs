@@ -3,7 +3,7 @@
 //! them without allocating; the fields culprit reads (paths, addresses, names) rarely carry escapes,
 //! and where they do (`\u0026` in a query string) templates and keys are unaffected.
 
-use crate::observation::{Observation, Signal, parse_u64};
+use crate::observation::{Observation, Signal, is_dash, parse_u64};
 use crate::time;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -79,7 +79,14 @@ pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotT
     obs.upstream.addr = raw(t.ServiceAddr);
     let origin = t.OriginStatus.unwrap_or(0);
     let origin_size = t.OriginContentSize.unwrap_or(0);
-    if origin == 0 {
+    let dialled = !is_dash(obs.upstream.addr);
+    if origin == 0 && dialled && matches!(status, 502 | 504) {
+        // A service address was picked but no response came back: Traefik's proxy error handler
+        // answered (502 for a failed dial or exchange, 504 for a timeout), as in the common format.
+        obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectFailed });
+        obs.detail = b"OriginStatus 0 with a ServiceAddr: Traefik reached for the service and got no response";
+        obs.detail_source = "Traefik access log";
+    } else if origin == 0 {
         // Nothing reached a service: Traefik answered (or the client left: Traefik logs 499).
         obs.upstream.addr = b"-";
         if status == 499 {
@@ -87,7 +94,7 @@ pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotT
         }
     } else if matches!(status, 502 | 504) && origin == status && origin_size <= 16 {
         // Traefik's proxy error handler: body is the status text.
-        obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectRefused });
+        obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectFailed });
         obs.detail = b"OriginStatus = DownstreamStatus with Traefik's own short error body";
         obs.detail_source = "Traefik access log";
     } else if origin == 499 {
@@ -183,7 +190,8 @@ pub fn gcp<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisF
     } else if has(b"client_disconnected") {
         Some(Signal::ClientAborted)
     } else if has(b"failed_to_connect_to_backend") {
-        Some(Signal::UpstreamConnectRefused)
+        // Refused, timed out or unreachable: the detail does not say which.
+        Some(Signal::UpstreamConnectFailed)
     } else if has(b"failed_to_pick_backend") {
         Some(Signal::NoLiveUpstreams)
     } else if has(b"backend_timeout") {
@@ -409,6 +417,12 @@ pub fn caddy_signal(message: &[u8]) -> Option<Signal> {
         Signal::UpstreamReadTimeout
     } else if has(b"reset by peer") {
         Signal::UpstreamReset
+    } else if has(b"server response headers exceeded") {
+        // Go's transport: the upstream's headers are over MaxResponseHeaderBytes.
+        Signal::UpstreamHeaderTooBig
+    } else if has(b"malformed MIME header") || has(b"gave HTTP response to HTTPS") && !has(b"tls:") {
+        // A header line without a colon, or an answer Go's HTTP parser cannot read.
+        if has(b"gave HTTP response to HTTPS") { Signal::UpstreamTlsFailed } else { Signal::UpstreamInvalidResponse }
     } else if has(b"request body too large") {
         Signal::BodyTooLarge
     } else if has(b"tls:") || has(b"x509:") {

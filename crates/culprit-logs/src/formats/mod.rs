@@ -30,6 +30,9 @@ enum Kind {
     Traefik,
     Gcp,
     Caddy,
+    /// A file of error-log lines only (nginx's error log, Caddy's error entries): read for the
+    /// join, not as requests.
+    ErrorLog,
 }
 
 /// Why a line was not read.
@@ -87,7 +90,16 @@ impl Format {
             Format { name: "google cloud lb json".into(), kind: Kind::Gcp },
             Format { name: "caddy json".into(), kind: Kind::Caddy },
             nginx("traefik common", nginx::TRAEFIK_COMMON),
+            nginx("nginx main", nginx::MAIN),
             nginx("nginx combined", nginx::COMBINED),
+            nginx("common log format", nginx::COMMON),
+            // Last: it also reads every format above that extends combined.
+            Format {
+                name: "nginx combined + extra fields".into(),
+                kind: Kind::Nginx(
+                    NginxFormat::compile_with_trailing(nginx::COMBINED).expect("built-in formats compile"),
+                ),
+            },
         ]
     }
 
@@ -97,6 +109,9 @@ impl Format {
         let key = match want.as_str() {
             "upstreaminfo" | "ingress-nginx" => "ingress-nginx upstreaminfo",
             "combined" | "nginx" => "nginx combined",
+            "main" | "nginx-main" => "nginx main",
+            "common" | "clf" => "common log format",
+            "combined+" | "combined-extra" => "nginx combined + extra fields",
             "istio" => "istio",
             "envoy" => "envoy",
             "haproxy" | "httplog" => "haproxy httplog",
@@ -114,6 +129,9 @@ impl Format {
         vec![
             "upstreaminfo",
             "combined",
+            "main",
+            "common",
+            "combined+",
             "envoy",
             "istio",
             "haproxy",
@@ -136,6 +154,7 @@ impl Format {
             Kind::Traefik => json::traefik(line, obs).map_err(|_| BadLine::Mismatch),
             Kind::Gcp => json::gcp(line, obs).map_err(|_| BadLine::Mismatch),
             Kind::Caddy => json::caddy(line, obs).map_err(|_| BadLine::Mismatch),
+            Kind::ErrorLog => Err(BadLine::Mismatch),
         }
     }
 
@@ -152,7 +171,7 @@ impl Format {
             // Envoy's defaults: 15 s route timeout; connect timeout set per cluster.
             Kind::Envoy(_) => Context { synthesises_upstream_status: false, read_timeout: 15.0, ..Context::default() },
             Kind::Haproxy | Kind::Traefik => Context { synthesises_upstream_status: false, ..Context::default() },
-            Kind::Caddy => {
+            Kind::Caddy | Kind::ErrorLog => {
                 Context { synthesises_upstream_status: false, has_upstream_fields: false, ..Context::default() }
             }
             Kind::Gcp => Context {
@@ -168,6 +187,25 @@ impl Format {
                 ..Context::default()
             },
         }
+    }
+
+    /// The error-log-only "format": its lines feed the join (they are not requests).
+    pub fn error_log() -> Format {
+        Format { name: "error log (joined to the access logs)".into(), kind: Kind::ErrorLog }
+    }
+
+    /// Whether this input holds only error-log lines.
+    pub fn is_error_log(&self) -> bool {
+        matches!(self.kind, Kind::ErrorLog)
+    }
+
+    /// Whether most of `sample` are error-log lines (nginx's error log, Caddy's error entries).
+    pub fn looks_like_error_log(sample: &[&[u8]]) -> bool {
+        let errors = sample
+            .iter()
+            .filter(|l| nginx_error::is_error_line(l) || memchr::memmem::find(l, b"\"http.log.error").is_some())
+            .count();
+        !sample.is_empty() && errors * 2 > sample.len()
     }
 
     /// The candidate that parses the most of `sample`, if any parses at least one line.

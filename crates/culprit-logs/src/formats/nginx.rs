@@ -32,11 +32,17 @@ pub const UPSTREAMINFO_LEGACY_NO_ID: &str = r#"$remote_addr - [$the_real_ip] - $
 pub const TRAEFIK_COMMON: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $traefik_request_count "$traefik_router" "$traefik_service_url" ${duration_ms}ms"#;
 /// nginx's predefined `combined`.
 pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+/// The `main` format of nginx's own packages (nginx.org and Debian/Alpine images): combined plus
+/// the X-Forwarded-For header.
+pub const MAIN: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#;
+/// The common log format (nginx, Apache `common`).
+pub const COMMON: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#;
 
 /// What a variable fills in the observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
     Client,
+    ForwardedFor,
     TimeLocal,
     TimeIso,
     TimeMsec,
@@ -74,9 +80,10 @@ enum Field {
 impl Field {
     fn of(var: &str) -> Field {
         match var {
-            "remote_addr" | "the_real_ip" | "proxy_protocol_addr" | "realip_remote_addr" | "http_x_forwarded_for" => {
-                Field::Client
-            }
+            "remote_addr" | "the_real_ip" | "proxy_protocol_addr" | "realip_remote_addr" => Field::Client,
+            // The error log names the TCP peer: a forwarded-for chain is the client only when the
+            // format has no peer address.
+            "http_x_forwarded_for" => Field::ForwardedFor,
             "time_local" => Field::TimeLocal,
             "time_iso8601" => Field::TimeIso,
             "msec" => Field::TimeMsec,
@@ -192,6 +199,11 @@ pub struct NginxFormat {
     /// The format is ingress-nginx's default `upstreaminfo`: lines are tried with the hand-written
     /// reader first ([`super::upstreaminfo`]).
     upstreaminfo: bool,
+    /// Lines may carry more fields after the format's last one (`combined` plus whatever an admin
+    /// appended: `$request_time`, `$upstream_response_time`…); they are skipped.
+    allow_trailing: bool,
+    /// `$http_x_forwarded_for` stands for the client (the format has no peer address).
+    forwarded_is_client: bool,
 }
 
 /// Why a format string could not be compiled.
@@ -223,6 +235,11 @@ impl NginxFormat {
         let mut compiled = Self::compile_tokens(&format, Syntax::Nginx)?;
         compiled.upstreaminfo = format == UPSTREAMINFO;
         Ok(compiled)
+    }
+
+    /// [`Self::compile`], accepting extra fields after the format's last one.
+    pub fn compile_with_trailing(format: &str) -> Result<NginxFormat, FormatError> {
+        Ok(NginxFormat { allow_trailing: true, ..Self::compile(format)? })
     }
 
     /// Compile an Envoy access-log format (`[%START_TIME%] "%REQ(:METHOD)% …"`).
@@ -309,7 +326,15 @@ impl NginxFormat {
             })
             .collect();
         let has_upstream_status = has_upstream_status || syntax == Syntax::Envoy;
-        Ok(NginxFormat { steps, envoy: syntax == Syntax::Envoy, has_upstream_status, upstreaminfo: false })
+        let forwarded_is_client = !tokens.contains(&Token::Var(Field::Client));
+        Ok(NginxFormat {
+            steps,
+            envoy: syntax == Syntax::Envoy,
+            has_upstream_status,
+            upstreaminfo: false,
+            allow_trailing: false,
+            forwarded_is_client,
+        })
     }
 
     /// Parse one line (without its newline) into `obs`.
@@ -349,8 +374,15 @@ impl NginxFormat {
                     pos = end;
                     match field {
                         Field::Client => obs.client = value,
-                        Field::TimeLocal => obs.time_ms = time::parse_clf_cached(value),
-                        Field::TimeIso => obs.time_ms = time::parse_iso(value),
+                        Field::ForwardedFor if self.forwarded_is_client => obs.client = value,
+                        Field::TimeLocal => {
+                            obs.time_ms = time::parse_clf_cached(value);
+                            obs.time_raw = value;
+                        }
+                        Field::TimeIso => {
+                            obs.time_ms = time::parse_iso(value);
+                            obs.time_raw = value;
+                        }
                         Field::TimeMsec => obs.time_ms = time::parse_epoch(value),
                         Field::Request => split_request(value, obs),
                         Field::Method => obs.method = value,
@@ -378,12 +410,13 @@ impl NginxFormat {
                         Field::EnvoyTransportFailure => envoy.transport = value,
                         Field::UpstreamServiceTime => envoy.upstream_time = Some(value),
                         Field::DurationMs => obs.request_time = parse_u64(value).map(|ms| ms as f64 / 1000.0),
-                        Field::OtherList | Field::Ignore => {}
+                        Field::OtherList | Field::Ignore | Field::ForwardedFor => {}
                     }
                 }
             }
         }
-        if !line[pos..].trim_ascii().is_empty() {
+        let rest = &line[pos..];
+        if !(rest.trim_ascii().is_empty() || self.allow_trailing && rest[0] == b' ') {
             return Err(LineError::Trailing);
         }
         if self.envoy {

@@ -49,7 +49,8 @@ fn read<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Option<()> {
     let mut c = Cursor { line, pos: 0 };
     obs.client = c.value(b" - ")?;
     c.value(b" [")?; // $remote_user
-    obs.time_ms = time::parse_clf_cached(c.value(b"] \"")?);
+    obs.time_raw = c.value(b"] \"")?;
+    obs.time_ms = time::parse_clf_cached(obs.time_raw);
     split_request(c.value(b"\" ")?, obs);
     let status = c.value(b" ")?;
     obs.status = parse_u16(status);
