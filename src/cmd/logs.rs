@@ -296,6 +296,38 @@ fn doc(r: &LogReport) -> Doc {
     for inc in &r.incidents {
         incident(&mut d, inc);
     }
+    if !r.redirect_loops.is_empty() {
+        d.push(Block::Heading("Redirect loops (a client sent round in circles)".into()));
+        let bullets = r
+            .redirect_loops
+            .iter()
+            .map(|l| {
+                let hops = l
+                    .paths
+                    .iter()
+                    .map(|p| {
+                        let to = p.location.as_deref().map(|l| format!(" → {l}")).unwrap_or_default();
+                        format!("{} {} ×{}{to}", p.status, p.path, num(p.count))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                let host = if l.host.is_empty() || l.host == "-" { String::new() } else { format!(" on {}", l.host) };
+                let by = match l.generated_by.as_str() {
+                    "upstream" => "answered by the application",
+                    "proxy" => "answered by the proxy",
+                    "both" => "answered by the proxy and the application",
+                    _ => "who answered cannot be told from this format",
+                };
+                vec![
+                    plain(format!("client {}{host}: {} redirects, ", l.client, num(l.redirects))),
+                    plain(hops),
+                    styled(format!(" ({by}; {} looks first)", l.owner.label()), Tone::Dim),
+                ]
+            })
+            .collect();
+        d.push(Block::Bullets(bullets));
+        d.push(Block::Para(vec![styled("culprit explain redirect_loop for the usual causes and fixes", Tone::Dim)]));
+    }
     if !r.chronic.is_empty() {
         d.push(Block::Heading("Chronic errors (present all along, not a spike)".into()));
         d.push(Block::Table {
@@ -411,7 +443,12 @@ fn duration(secs: i64) -> String {
 }
 
 fn incident(d: &mut Doc, inc: &Incident) {
-    d.push(Block::Heading(format!("Incident {} — {}", inc.rank, inc.service)));
+    let service = if inc.service == culprit_logs::stats::NO_SERVICE {
+        "all requests (this format names no service)"
+    } else {
+        inc.service.as_str()
+    };
+    d.push(Block::Heading(format!("Incident {} — {service}", inc.rank)));
     d.push(Block::Para(vec![styled(inc.headline.clone(), Tone::Strong)]));
     d.push(Block::Table {
         head: vec![
@@ -507,6 +544,9 @@ fn inputs(d: &mut Doc, r: &LogReport) {
             line
         })
         .collect();
+    if !r.environment.is_kubernetes() && r.incidents.iter().any(|i| !i.next_steps.is_empty()) {
+        bullets.push(vec![styled(format!("next steps without kubectl: {}", r.environment.reason), Tone::Dim)]);
+    }
     if let Some(j) = &r.join {
         let mut line = vec![plain(format!(
             "error log: {} lines read, {} with a message culprit uses, {} explained a request, {} left over",

@@ -186,6 +186,14 @@ impl KnowledgeBase {
         duplicates(&mut problems, "code", self.codes.iter().map(|c| c.code.to_string()));
         duplicates(&mut problems, "cause", self.causes.iter().map(|c| c.id.clone()));
         duplicates(&mut problems, "check", self.checks.iter().map(|c| c.id.clone()));
+        for c in &self.checks {
+            if let Some(host) = &c.on_hosts {
+                self.check_refs(&mut problems, &format!("check {} on_hosts", c.id), std::slice::from_ref(host));
+                if self.check(host).is_some_and(Check::needs_kubernetes) {
+                    problems.push(format!("check {}: on_hosts names {host}, which runs kubectl", c.id));
+                }
+            }
+        }
         duplicates(&mut problems, "mistake", self.mistakes.iter().map(|m| m.id.clone()));
         duplicates(&mut problems, "responder", self.responders.iter().map(|r| r.id.clone()));
         duplicates(&mut problems, "tree", self.trees.iter().map(|t| t.id.clone()));

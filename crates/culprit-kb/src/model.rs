@@ -272,6 +272,17 @@ pub struct Check {
     /// Shell command(s) with `<placeholders>`.
     pub command: String,
     pub look_for: String,
+    /// The check to run instead when the proxy and its backends run on plain hosts (VMs, bare
+    /// metal, Docker without Kubernetes): a Kubernetes command there would only confuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_hosts: Option<String>,
+}
+
+impl Check {
+    /// Whether the command needs a Kubernetes cluster.
+    pub fn needs_kubernetes(&self) -> bool {
+        self.command.contains("kubectl")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -32,6 +32,7 @@ causes! {
     Ok => "ok",
     Redirect => "redirect",
     ProxyRedirect => "proxy_redirect",
+    RedirectLoop => "redirect_loop",
     ClientClosedRequest => "client_closed_request",
     ClientRequestTimeout => "client_request_timeout",
     MalformedRequest => "malformed_request",

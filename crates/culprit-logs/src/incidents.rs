@@ -32,6 +32,10 @@ const TARGET_REQUESTS_PER_BUCKET: u64 = 100;
 const MIN_DETECTION_BUCKETS: i64 = 12;
 /// Share of traffic-carrying buckets a kind must appear in to be chronic.
 const CHRONIC_PRESENCE: f64 = 0.5;
+/// A service seen for less than this is a short capture (taken during an outage, most likely):
+/// a server error present all along at a high rate is reported as an incident whose baseline is
+/// unknown, not as "chronic" — nothing in the input says it was ever otherwise.
+const SHORT_CAPTURE_MS: i64 = 15 * 60 * 1000;
 
 /// One kind's rise on one service.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +96,11 @@ pub fn detect(stats: &Stats) -> Detection {
         }
         let buckets: Vec<(i64, &crate::stats::Bucket)> = merged.iter().map(|(k, b)| (*k, b)).collect();
         let with_traffic = buckets.iter().filter(|(_, b)| b.total > 0).count();
+        let span_ms = match (svc.buckets.keys().min(), svc.buckets.keys().max()) {
+            (Some(a), Some(b)) => (b - a + 1) * stats.resolution_ms,
+            _ => 0,
+        };
+        let short = span_ms < SHORT_CAPTURE_MS;
         let mut rises = Vec::new();
         let mut kinds: Vec<(&Kind, u64)> = svc.kinds.iter().map(|(k, s)| (k, s.count)).collect();
         kinds.sort();
@@ -100,11 +109,14 @@ pub fn detect(stats: &Stats) -> Detection {
                 continue;
             }
             let series: Vec<(i64, u64, u64)> = buckets.iter().map(|(i, b)| (*i, b.errors_of(kind), b.total)).collect();
-            let found = if with_traffic < MIN_BUCKETS_FOR_BASELINE {
+            let mut found = if with_traffic < MIN_BUCKETS_FOR_BASELINE {
                 whole_span_rise(kind, &series)
             } else {
                 rises_of(kind, &series)
             };
+            if found.is_empty() && short && kind.0 >= 500 {
+                found = whole_span_rise(kind, &series);
+            }
             let in_rises: u64 = found.iter().map(|r| r.errors).sum();
             let presence = series.iter().filter(|(_, e, _)| *e > 0).count() as f64 / with_traffic.max(1) as f64;
             if presence >= CHRONIC_PRESENCE && in_rises * 2 < count {
@@ -120,7 +132,12 @@ pub fn detect(stats: &Stats) -> Detection {
         }
         incidents.extend(group(si, rises));
     }
-    incidents.sort_by(|a, b| b.excess().total_cmp(&a.excess()).then(a.start.cmp(&b.start)));
+    // A rise over a baseline ("what changed") ranks above errors present from the start of a short
+    // capture, which cannot tell whether they are new; then by errors above the baseline.
+    let no_baseline = |g: &Group| g.rises.iter().all(|r| r.baseline.is_none());
+    incidents.sort_by(|a, b| {
+        no_baseline(a).cmp(&no_baseline(b)).then(b.excess().total_cmp(&a.excess())).then(a.start.cmp(&b.start))
+    });
     chronic.sort_by_key(|c| std::cmp::Reverse(c.errors));
     Detection { incidents, chronic }
 }
@@ -223,7 +240,9 @@ fn whole_span_rise(kind: Kind, series: &[(i64, u64, u64)]) -> Vec<Rise> {
         end: series.last().map_or(0, |s| s.0),
         errors,
         requests,
-        peak_rate: rate(peak.1, peak.2),
+        // Over a few small buckets a "peak" is noise (one request in a bucket is 100%): the rate
+        // over the whole span is what the capture shows.
+        peak_rate: rate(errors, requests),
         peak_bucket: peak.0,
         excess: errors as f64,
     }]

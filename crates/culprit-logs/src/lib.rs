@@ -18,6 +18,7 @@ pub mod input;
 pub mod join;
 pub mod observation;
 pub mod paths;
+pub mod redirects;
 pub mod report;
 pub mod stats;
 pub mod time;

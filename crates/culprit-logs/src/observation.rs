@@ -15,6 +15,8 @@ pub struct Observation<'a> {
     /// Request target as logged (path and query).
     pub target: &'a [u8],
     pub host: &'a [u8],
+    /// The `Location` of a redirect, where the format logs it.
+    pub location: &'a [u8],
     /// The status the client received, as logged; `None` when the field was `-` or unparsable.
     /// Pseudo-statuses are kept as numbers: nginx 009 is 9, Caddy 0 is 0, HAProxy -1 becomes 0.
     pub status: Option<u16>,

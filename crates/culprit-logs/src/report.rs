@@ -35,6 +35,8 @@ pub struct LogReport {
     pub incidents: Vec<Incident>,
     /// Errors present most of the time without a spike.
     pub chronic: Vec<Chronic>,
+    /// Clients sent round in circles: the same redirect (or a cycle of them) again and again.
+    pub redirect_loops: Vec<RedirectLoop>,
     /// The incidents (severity error) and chronic errors (warning) as the finding type `culprit
     /// cluster` uses, so both can be routed and gated the same way.
     pub findings: Vec<culprit_kb::Finding>,
@@ -49,6 +51,113 @@ pub struct LogReport {
     /// What the error-log join did, when error-log lines were read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join: Option<JoinSummary>,
+    /// Where the proxy runs, as far as the logs tell: next steps use kubectl only on Kubernetes.
+    pub environment: Environment,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// `kubernetes` or `hosts`.
+    pub kind: String,
+    /// The evidence for it, in words.
+    pub reason: String,
+}
+
+impl Environment {
+    pub fn is_kubernetes(&self) -> bool {
+        self.kind == "kubernetes"
+    }
+}
+
+/// Whether the logs come from Kubernetes: an ingress controller's or mesh's format, a container
+/// runtime's wrapper, or service names only a cluster gives.
+fn environment(analysis: &Analysis) -> Environment {
+    let k8s = |reason: String| Environment { kind: "kubernetes".into(), reason };
+    for i in &analysis.inputs {
+        if let Some(f) = i.format.as_deref().filter(|f| f.starts_with("ingress-nginx") || *f == "istio") {
+            return k8s(format!("{} reads {f} lines", i.path));
+        }
+        if i.wrapper.as_deref() == Some("cri") {
+            return k8s(format!("{} is a container log (CRI) from a Kubernetes node", i.path));
+        }
+    }
+    let cluster_names = [".svc.cluster.local", "@kubernetes", "outbound|", "inbound|"];
+    if let Some(svc) = analysis.stats.services.iter().find(|s| cluster_names.iter().any(|n| s.name.contains(n))) {
+        return k8s(format!("service name {} is a cluster name", svc.name));
+    }
+    Environment {
+        kind: "hosts".into(),
+        reason: "nothing in these logs points at Kubernetes (no ingress controller or mesh format, no container \
+                 runtime wrapper, no cluster service names): next steps are for the proxy's and backends' hosts"
+            .into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectLoop {
+    /// `redirect_loop`.
+    pub cause: String,
+    pub owner: Owner,
+    pub client: String,
+    pub host: String,
+    pub service: String,
+    /// The paths of the cycle, in the order first seen, each with its status and, where the
+    /// format logs it, the `Location` it sent the client to.
+    pub paths: Vec<RedirectHop>,
+    pub redirects: u64,
+    pub start: String,
+    pub end: String,
+    /// `proxy` when the proxy answered the redirects itself (no upstream contacted), `upstream`
+    /// when the application did, `both` when the cycle mixes them, `unknown` when the format
+    /// cannot tell (no upstream fields).
+    pub generated_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectHop {
+    pub path: String,
+    pub status: u16,
+    pub count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl RedirectLoop {
+    /// The loop as a [`culprit_kb::Finding`] (severity error: those clients get no page at all).
+    pub fn finding(&self) -> culprit_kb::Finding {
+        let mut codes: Vec<u16> = self.paths.iter().map(|p| p.status).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let cycle = self.paths.iter().map(|p| p.path.as_str()).collect::<Vec<_>>().join(" → ");
+        let mut f = culprit_kb::Finding::new(
+            &self.cause,
+            culprit_kb::Severity::Error,
+            &codes,
+            format!("service/{}", self.service),
+            format!(
+                "client {} was redirected {} times in {} on {}",
+                self.client,
+                self.redirects,
+                span_words(&self.start, &self.end),
+                if self.paths.len() > 1 { format!("the cycle {cycle}") } else { cycle }
+            ),
+        );
+        for p in &self.paths {
+            let to = p.location.as_deref().map(|l| format!(" → Location: {l}")).unwrap_or_default();
+            f = f.with("redirect", format!("{} {} ×{}{to}", p.status, p.path, p.count));
+        }
+        f.with("generated_by", self.generated_by.clone())
+    }
+}
+
+/// `3 s`, `under a second`: the length of a window given as two ISO times.
+fn span_words(start: &str, end: &str) -> String {
+    let ms =
+        crate::time::parse_iso(end.as_bytes()).unwrap_or(0) - crate::time::parse_iso(start.as_bytes()).unwrap_or(0);
+    if ms < 1000 { "under a second".into() } else { format!("{} s", ms / 1000) }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,8 +230,13 @@ impl LogReport {
     /// Fills `findings` from the incidents and chronic errors (again after `--cluster` filled in
     /// next steps and Services).
     pub fn refresh_findings(&mut self) {
-        self.findings =
-            self.incidents.iter().map(Incident::finding).chain(self.chronic.iter().map(Chronic::finding)).collect();
+        self.findings = self
+            .incidents
+            .iter()
+            .map(Incident::finding)
+            .chain(self.redirect_loops.iter().map(RedirectLoop::finding))
+            .chain(self.chronic.iter().map(Chronic::finding))
+            .collect();
     }
 }
 
@@ -329,6 +443,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
     let stats = &analysis.stats;
     let res = stats.resolution_ms;
     let filter = &analysis.filter;
+    let env = environment(analysis);
     // The filter narrows what is shown: incidents of the services and statuses asked for, whose
     // window meets the time range (detection itself ran on all the traffic).
     let shown_groups: Vec<Group> = detection
@@ -344,7 +459,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
     let incidents: Vec<Incident> = shown_groups
         .iter()
         .enumerate()
-        .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), res))
+        .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), res, &env))
         .collect();
     let chronic: Vec<Chronic> = detection
         .chronic
@@ -386,6 +501,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
         findings: Vec::new(),
         incidents,
         chronic,
+        redirect_loops: redirect_loops(stats, filter),
         services,
         timeline: timeline(stats, filter),
         unparsed: unparsed(analysis),
@@ -403,20 +519,76 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
             ambiguous: j.ambiguous,
             inconsistent: j.inconsistent,
         }),
+        environment: env,
     };
     report.refresh_findings();
     report
+}
+
+fn redirect_loops(stats: &Stats, filter: &crate::engine::Filter) -> Vec<RedirectLoop> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    stats
+        .redirects
+        .loops()
+        .into_iter()
+        .map(|l| {
+            let by_proxy = l.paths.iter().filter(|p| p.by_proxy == Some(true)).count();
+            let known = l.paths.iter().filter(|p| p.by_proxy.is_some()).count();
+            RedirectLoop {
+                cause: Cause::RedirectLoop.id().into(),
+                owner: Cause::RedirectLoop.owner(),
+                client: text(&l.client),
+                host: text(&l.host),
+                service: l
+                    .paths
+                    .first()
+                    .map(
+                        |p| {
+                            if p.service.is_empty() || &*p.service == b"-" {
+                                NO_SERVICE.into()
+                            } else {
+                                text(&p.service)
+                            }
+                        },
+                    )
+                    .unwrap_or_default(),
+                redirects: l.redirects,
+                start: iso(l.first_ms),
+                end: iso(l.last_ms),
+                generated_by: match (by_proxy, known) {
+                    (_, 0) => "unknown",
+                    (0, _) => "upstream",
+                    (n, k) if n == k => "proxy",
+                    _ => "both",
+                }
+                .into(),
+                paths: l
+                    .paths
+                    .iter()
+                    .map(|p| RedirectHop {
+                        path: text(&p.path),
+                        status: p.status,
+                        count: p.count,
+                        location: (!p.location.is_empty()).then(|| text(&p.location)),
+                    })
+                    .collect(),
+            }
+        })
+        .filter(|l| filter.admits_service(&l.service) && l.paths.iter().any(|p| filter.admits_status(p.status)))
+        .take(TOP * 2)
+        .collect()
 }
 
 fn title(cause: Cause) -> String {
     kb().cause(cause.id()).map_or_else(|| cause.id().to_string(), |c| c.title.clone())
 }
 
-fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
+fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64, env: &Environment) -> Incident {
     let stats = &analysis.stats;
     let svc = &stats.services[g.service];
-    let start_ms = g.start * res;
-    let end_ms = (g.end + 1) * res;
+    // Bucket edges, kept within the requests seen.
+    let start_ms = stats.first_ms.map_or(g.start * res, |f| (g.start * res).max(f.div_euclid(1000) * 1000));
+    let end_ms = stats.last_ms.map_or((g.end + 1) * res, |l| ((g.end + 1) * res).min(l.div_euclid(1000) * 1000 + 1000));
     let requests: u64 = svc.buckets.iter().filter(|(i, _)| (g.start..=g.end).contains(*i)).map(|(_, b)| b.total).sum();
     let causes: Vec<IncidentCause> = g
         .rises
@@ -453,7 +625,8 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
     let ks = &svc.kinds[&primary.kind];
     let upstreams = shares(&ks.upstreams, ks.count);
     let paths = shares(&ks.paths, ks.count);
-    let next_steps = next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5));
+    let next_steps =
+        next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5), env.is_kubernetes());
     let headline = headline(svc, &causes[0], (start_ms, end_ms), upstreams.first());
     Incident {
         rank,
@@ -477,10 +650,21 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64) -> Incident {
 fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Option<&Share>) -> String {
     let (start_ms, end_ms) = window;
     let seconds = start_ms % 60_000 != 0 || end_ms % 60_000 != 0;
-    let service = if svc.name == NO_SERVICE { "all traffic".to_string() } else { svc.name.clone() };
+    let service = if svc.name == NO_SERVICE { "the service".to_string() } else { svc.name.clone() };
+    let (from, to) = (clock(start_ms, seconds), clock(end_ms, seconds));
     let rise = match c.baseline_rate {
-        Some(b) => format!("rose from {} to {} at {}", pct(b), pct(c.peak_rate), clock(start_ms, seconds)),
-        None => format!("reached {} (no earlier baseline in these logs)", pct(c.peak_rate)),
+        Some(b) => format!(
+            "{}s on {service} rose from {} to {} at {from} ({from}–{to} UTC)",
+            c.status,
+            pct(b),
+            pct(c.peak_rate)
+        ),
+        None => format!(
+            "{}s on {service} were {} of its requests from {from} to {to} UTC, from the start of these logs \
+             (no earlier baseline to compare with)",
+            c.status,
+            pct(c.peak_rate)
+        ),
     };
     let who = match c.generated_by {
         GeneratedBy::Client => "the client hung up".to_string(),
@@ -490,10 +674,7 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Opti
         GeneratedBy::Cdn => "generated by the CDN".to_string(),
     };
     let mut s = format!(
-        "{}s on {service} {rise} ({}–{} UTC), {who}: {} ({} confidence).",
-        c.status,
-        clock(start_ms, seconds),
-        clock(end_ms, seconds),
+        "{rise}, {who}: {} ({} confidence).",
         c.title,
         match c.confidence {
             Confidence::High => "high",
@@ -509,23 +690,33 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Opti
 }
 
 /// Checks culprit has already done by reading the logs: not worth sending the reader to.
-const DONE_BY_READING_LOGS: [&str; 2] = ["ingress_logs", "ingress_error_log"];
+const DONE_BY_READING_LOGS: [&str; 3] = ["ingress_logs", "ingress_error_log", "host_proxy_error_log"];
 /// Checks that look at one pod, first when the errors concentrate on one upstream address.
 const ONE_POD: [&str; 2] = ["pod_by_ip", "pod_last_state"];
 
 /// The cause's checks from the knowledge base, with placeholders the logs can fill. When most errors
 /// went to one upstream address, one pod is failing rather than the Service's configuration, so the
 /// pod's checks come first.
-fn next_steps(cause: Cause, status: u16, top: Option<&Share>) -> Vec<NextStep> {
+///
+/// Off Kubernetes, each check is replaced by its host-level equivalent (`on_hosts`), and checks
+/// that have none are left out: kubectl commands would only send the reader astray.
+fn next_steps(cause: Cause, status: u16, top: Option<&Share>, kubernetes: bool) -> Vec<NextStep> {
     let kb = kb();
     let Some(k) = kb.cause(cause.id()) else { return Vec::new() };
-    let concentrated =
-        top.and_then(|t| t.key.rsplit_once(':')).filter(|(ip, _)| ip.parse::<std::net::IpAddr>().is_ok());
+    let top_addr = top.map(|t| t.key.as_str()).filter(|k| {
+        k.rsplit_once(':').is_some_and(|(ip, _)| ip.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok())
+    });
+    let concentrated = top_addr.and_then(|a| a.rsplit_once(':'));
     let mut ids: Vec<&str> = Vec::new();
-    if concentrated.is_some() {
-        ids.extend(ONE_POD);
-    }
-    for id in k.checks.iter().map(String::as_str) {
+    let wanted = concentrated.map(|_| ONE_POD.as_slice()).unwrap_or_default().iter().copied();
+    for id in wanted.chain(k.checks.iter().map(String::as_str)) {
+        let id = match kb.check(id) {
+            Some(c) if !kubernetes && c.needs_kubernetes() => match c.on_hosts.as_deref() {
+                Some(host) => host,
+                None => continue,
+            },
+            _ => id,
+        };
         if !DONE_BY_READING_LOGS.contains(&id) && !ids.contains(&id) {
             ids.push(id);
         }
@@ -535,8 +726,15 @@ fn next_steps(cause: Cause, status: u16, top: Option<&Share>) -> Vec<NextStep> {
         .take(3)
         .map(|c| {
             let mut command = c.command.replace("<status>", &status.to_string());
-            if let Some((ip, port)) = concentrated {
+            if let (Some(addr), Some((ip, port))) = (top_addr, concentrated) {
                 command = command.replace("<pod-ip>", ip).replace("<container-port>", port);
+                if !c.needs_kubernetes() {
+                    // In kubectl commands `<port>` is the Service's port, not the backend's.
+                    command = command
+                        .replace("<upstream>", addr)
+                        .replace("<backend-host>", ip.trim_matches(['[', ']']))
+                        .replace("<port>", port);
+                }
             }
             NextStep { check: c.id.clone(), title: c.title.clone(), command }
         })

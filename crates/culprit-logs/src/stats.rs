@@ -60,6 +60,8 @@ pub struct Stats {
     pub no_status: u64,
     /// Access lines explained by a joined error-log entry.
     pub joined: u64,
+    /// Redirects by client and path, to find loops.
+    pub redirects: crate::redirects::Redirects,
     /// Requests (and errors among them) that the filter shows.
     pub matched: u64,
     pub matched_errors: u64,
@@ -204,6 +206,10 @@ impl Stats {
             }
         }
         if !error {
+            if (300..400).contains(&status) && status != 304 {
+                let by_proxy = (att.confidence != Confidence::Low).then_some(att.generated_by == GeneratedBy::Proxy);
+                self.redirects.record(obs, status, by_proxy);
+            }
             return;
         }
         svc.errors += 1;
@@ -277,6 +283,7 @@ impl Stats {
         self.no_status += other.no_status;
         self.joined += other.joined;
         self.matched += other.matched;
+        self.redirects.merge(std::mem::take(&mut other.redirects));
         self.matched_errors += other.matched_errors;
         for (k, v) in other.bad {
             *self.bad.entry(k).or_default() += v;

@@ -298,6 +298,8 @@ struct CaddyResponseHeaders<'a> {
     date: Option<Vec<&'a RawValue>>,
     #[serde(rename = "Content-Length", borrow)]
     content_length: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "Location", borrow)]
+    location: Option<Vec<&'a RawValue>>,
 }
 
 /// The request headers of a Caddy log entry that culprit reads (Go canonicalises the names).
@@ -357,6 +359,9 @@ pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThi
     obs.request_id =
         req.headers.and_then(|h| h.request_id).and_then(|v| v.first().copied()).map_or(&b""[..], |v| raw(Some(v)));
     if let Some(headers) = c.resp_headers {
+        if let Some(l) = headers.location.as_ref().and_then(|v| v.first().copied()) {
+            obs.location = raw(Some(l));
+        }
         obs.upstream_answered = headers.date.is_some();
         obs.proxy_answered = headers.date.is_none();
         // A relayed answer shorter than the Content-Length it announced: the upstream died mid-body
@@ -404,37 +409,67 @@ pub fn caddy_error(line: &[u8]) -> Option<CaddyError<'_>> {
     })
 }
 
-/// The signal a Caddy (Go) proxy error stands for.
+/// The signal a Caddy (Go) proxy error stands for; `None` for a message culprit does not map.
+///
+/// Caddy logs Go's transport errors verbatim. The wrapper `net/http: HTTP/1.x transport connection
+/// broken: ` says nothing by itself: the text after it does. Checked in order, first hit wins
+/// (`lookup` before `i/o timeout`, header limits before `EOF`). Dial errors are 502 even when they
+/// time out (Caddy wraps them in a type that hides the timeout), and only the literal `no
+/// upstreams available` means every upstream was down. Sources: Caddy's reverseproxy and Go's
+/// net/http (docs/logs.md lists them).
 pub fn caddy_signal(message: &[u8]) -> Option<Signal> {
+    use Signal as S;
     let has = |n: &[u8]| memchr::memmem::find(message, n).is_some();
-    Some(if has(b"connection refused") {
-        Signal::UpstreamConnectRefused
-    } else if has(b"no upstreams available") {
-        Signal::NoLiveUpstreams
-    } else if has(b"dial tcp") && (has(b"i/o timeout") || has(b"timeout")) {
-        Signal::UpstreamConnectTimeout
-    } else if has(b"deadline exceeded") || has(b"timeout awaiting response headers") || has(b"i/o timeout") {
-        Signal::UpstreamReadTimeout
-    } else if has(b"reset by peer") {
-        Signal::UpstreamReset
-    } else if has(b"server response headers exceeded") {
-        // Go's transport: the upstream's headers are over MaxResponseHeaderBytes.
-        Signal::UpstreamHeaderTooBig
-    } else if has(b"malformed MIME header") || has(b"gave HTTP response to HTTPS") && !has(b"tls:") {
-        // A header line without a colon, or an answer Go's HTTP parser cannot read.
-        if has(b"gave HTTP response to HTTPS") { Signal::UpstreamTlsFailed } else { Signal::UpstreamInvalidResponse }
+    let starts = |n: &[u8]| message.starts_with(n);
+    Some(if has(b"no upstreams available") || has(b"no hosts available upstream") {
+        S::NoLiveUpstreams
+    } else if has(b"lookup ") && (has(b"no such host") || has(b"i/o timeout") || has(b"server misbehaving"))
+        || has(b"Temporary failure in name resolution")
+    {
+        S::UpstreamDnsFailed
+    } else if has(b"connection refused") || has(b"connect: no such file or directory") {
+        S::UpstreamConnectRefused
+    } else if has(b"dial ") && has(b"i/o timeout")
+        || has(b"connect: connection timed out")
+        || has(b"no route to host")
+        || has(b"network is unreachable")
+    {
+        S::UpstreamConnectTimeout
+    } else if has(b"server response headers exceeded") || has(b"read limit of") {
+        S::UpstreamHeaderTooBig
+    } else if has(b"malformed HTTP")
+        || has(b"malformed MIME header")
+        || has(b"bad Content-Length")
+        || has(b"invalid Transfer-Encoding")
+        || has(b"too many transfer encodings")
+        || has(b"fcgi: invalid header")
+        || has(b"HTTP_1_1_REQUIRED")
+    {
+        S::UpstreamInvalidResponse
+    } else if has(b"tls: ") || has(b"x509: ") || has(b"TLS handshake timeout") {
+        S::UpstreamTlsFailed
+    } else if has(b"timeout awaiting response headers")
+        || has(b"read tcp") && has(b"i/o timeout")
+        || has(b"context deadline exceeded")
+    {
+        S::UpstreamReadTimeout
     } else if has(b"request body too large") {
-        Signal::BodyTooLarge
-    } else if has(b"tls:") || has(b"x509:") {
-        Signal::UpstreamTlsFailed
-    } else if has(b"no such host") {
-        Signal::UpstreamDnsFailed
-    } else if has(b"malformed HTTP") {
-        Signal::UpstreamInvalidResponse
-    } else if has(b"context canceled") {
-        Signal::ClientAborted
-    } else if has(b"EOF") {
-        Signal::UpstreamClosedPrematurely
+        S::BodyTooLarge
+    } else if has(b"context canceled") || has(b"operation was canceled") || has(b"request canceled") {
+        S::ClientAborted
+    } else if has(b"server closed idle connection")
+        || has(b"reset by peer")
+        || has(b"stream error: stream ID")
+        || has(b"http2: client connection lost")
+        || has(b"http2: client connection force closed")
+    {
+        S::UpstreamReset
+    } else if has(b"EOF") || has(b"broken pipe") || has(b"GOAWAY") {
+        S::UpstreamClosedPrematurely
+    } else if starts(b"not authenticated") {
+        S::AuthFailed
+    } else if has(b"rfc9112 forbids empty Host") {
+        S::InvalidRequest
     } else {
         return None;
     })
@@ -443,6 +478,37 @@ pub fn caddy_signal(message: &[u8]) -> Option<Signal> {
 #[cfg(test)]
 mod caddy_tests {
     use super::*;
+
+    /// Messages Caddy writes in `http.log.error` for upstream failures (from Caddy's and Go's
+    /// sources and real logs), each with the signal it stands for.
+    #[test]
+    fn caddy_messages_to_signals() {
+        let cases: &[(&[u8], Signal)] = &[
+            (b"dial tcp 10.0.0.1:8080: connect: connection refused", Signal::UpstreamConnectRefused),
+            (b"dial tcp 10.10.79.117:8080: i/o timeout", Signal::UpstreamConnectTimeout),
+            (b"dial tcp: lookup windmill_server: i/o timeout", Signal::UpstreamDnsFailed),
+            (b"dial tcp: lookup foo on 127.0.0.11:53: no such host", Signal::UpstreamDnsFailed),
+            (b"net/http: HTTP/1.x transport connection broken: net/http: server response headers exceeded 10485760 bytes; aborted", Signal::UpstreamHeaderTooBig),
+            (b"net/http: HTTP/1.x transport connection broken: malformed MIME header line: Broken header without colon", Signal::UpstreamInvalidResponse),
+            (b"malformed MIME header: missing colon: \"X\"", Signal::UpstreamInvalidResponse),
+            (b"net/http: HTTP/1.x transport connection broken: malformed HTTP response \"\\x00\\x00\\x1e\\x04\"", Signal::UpstreamInvalidResponse),
+            (b"tls: first record does not look like a TLS handshake", Signal::UpstreamTlsFailed),
+            (b"tls: failed to verify certificate: x509: certificate signed by unknown authority", Signal::UpstreamTlsFailed),
+            (b"net/http: timeout awaiting response headers", Signal::UpstreamReadTimeout),
+            (b"read tcp 10.0.0.2:41234->10.0.0.1:8080: i/o timeout", Signal::UpstreamReadTimeout),
+            (b"read tcp 127.0.0.1:59660->127.0.0.1:5443: read: connection reset by peer", Signal::UpstreamReset),
+            (b"stream error: stream ID 3; INTERNAL_ERROR; received from peer", Signal::UpstreamReset),
+            (b"EOF", Signal::UpstreamClosedPrematurely),
+            (b"unexpected EOF", Signal::UpstreamClosedPrematurely),
+            (b"readfrom tcp 172.18.0.14:49552->172.18.0.15:8080: write tcp 172.18.0.14:49552->172.18.0.15:8080: write: broken pipe", Signal::UpstreamClosedPrematurely),
+            (b"no upstreams available", Signal::NoLiveUpstreams),
+        ];
+        for (m, want) in cases {
+            assert_eq!(caddy_signal(m), Some(*want), "{}", String::from_utf8_lossy(m));
+        }
+        // A message culprit does not know is not given an unrelated cause.
+        assert_eq!(caddy_signal(b"making dial info: upstream {http.request.host}:8080: invalid dial address"), None);
+    }
 
     #[test]
     fn caddy_lines() {

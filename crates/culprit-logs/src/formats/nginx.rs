@@ -151,6 +151,14 @@ impl Field {
         }
     }
 
+    /// Values that never hold a space (numbers, times in seconds, ids).
+    fn is_token(self) -> bool {
+        matches!(
+            self,
+            Field::Status | Field::BodyBytes | Field::RequestTime | Field::DurationMs | Field::TimeMsec | Field::Client
+        )
+    }
+
     fn is_list(self) -> bool {
         matches!(
             self,
@@ -367,6 +375,10 @@ impl NginxFormat {
                         let (end, several) = list_end(line, pos, next.as_deref());
                         several_attempts |= several;
                         end
+                    } else if next.is_none() && field.is_token() {
+                        // The last field of the format, a number or an address: it ends at the
+                        // first space, so that extra fields after it are seen as such.
+                        find_byte(b' ', &line[pos..]).map_or(line.len(), |i| pos + i)
                     } else {
                         value_end(line, pos, next.as_deref())
                     };

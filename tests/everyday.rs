@@ -1,0 +1,201 @@
+//! `culprit logs` on everyday input (issue 12): nginx's own formats, error-log joins across time
+//! zones, short captures, redirect loops, the same evidence in different formats, and next steps
+//! that fit where the proxy runs. Each test starts from a behaviour a user met.
+
+use culprit_logs::report::LogReport;
+use std::fmt::Write as _;
+use std::process::{Command, Output, Stdio};
+
+fn culprit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_culprit")).args(args).stdin(Stdio::null()).output().expect("run culprit")
+}
+
+fn report(args: &[&str]) -> LogReport {
+    let mut all = vec!["logs", "--json"];
+    all.extend_from_slice(args);
+    let out = culprit(&all);
+    assert!(out.status.success(), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("report matches the schema")
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+/// A 90-second capture of an outage behind nginx writing its packages' `main` format at +0100,
+/// every other request sent to a dead upstream, with the error log in local time.
+fn outage(access_suffix: &str) -> (String, String) {
+    let (mut access, mut errors) = (String::new(), String::new());
+    for i in 0..82u32 {
+        let t = i * 90 / 82;
+        let (m, s) = (50 + t / 60, t % 60);
+        let dead = i % 2 == 0;
+        let status = if dead { 502 } else { 200 };
+        let client = format!("192.0.2.{}", i % 7 + 1);
+        let _ = writeln!(
+            access,
+            r#"{client} - - [08/Mar/2026:15:{m:02}:{s:02} +0100] "GET /api/items/{i} HTTP/1.1" {status} 157 "-" "curl/8.5.0" "-"{access_suffix}"#
+        );
+        if dead {
+            let _ = writeln!(
+                errors,
+                r#"2026/03/08 15:{m:02}:{s:02} [error] 29#29: *{i} connect() failed (111: Connection refused) while connecting to upstream, client: {client}, server: shop, request: "GET /api/items/{i} HTTP/1.1", upstream: "http://10.0.0.2:8080/api/items/{i}", host: "shop.example""#
+            );
+        }
+    }
+    (access, errors)
+}
+
+#[test]
+fn nginx_main_format_with_a_local_time_error_log_is_read_joined_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, errors) = outage("");
+    let a = write(&dir, "access.log", &access);
+    let e = write(&dir, "error.log", &errors);
+    let r = report(&[&a, "--error-log", &e]);
+    assert_eq!(r.inputs[0].format.as_deref(), Some("nginx main"));
+    assert_eq!(r.requests, 82, "every line read");
+    let j = r.join.as_ref().expect("join summary");
+    assert_eq!((j.lines, j.used, j.left_over, j.assumed_utc), (41, 41, 0, 0), "{j:?}");
+    // Too short for a baseline, still reported.
+    let inc = r.incidents.first().expect("a short capture still reports what it sees");
+    assert_eq!(inc.baseline_rate, None);
+    let c = &inc.causes[0];
+    assert_eq!((c.status, c.cause.as_str()), (502, "upstream_connection_refused"));
+    assert_eq!(c.confidence, culprit_kb::Confidence::High, "the error log decides");
+    assert!(inc.headline.contains("no earlier baseline"), "{}", inc.headline);
+    // Plain hosts: no kubectl in the next steps.
+    assert_eq!(r.environment.kind, "hosts");
+    assert!(inc.next_steps.iter().all(|s| !s.command.contains("kubectl")), "{:#?}", inc.next_steps);
+}
+
+#[test]
+fn combined_with_extra_fields_and_common_log_format_are_sniffed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, _) = outage(" 0.012");
+    let combined_plus = access.replace(r#" "-" 0.012"#, " 0.012");
+    let a = write(&dir, "a.log", &combined_plus);
+    assert_eq!(report(&[&a]).inputs[0].format.as_deref(), Some("nginx combined + extra fields"));
+    let common: String = access.lines().map(|l| l.split(r#" "-" "curl"#).next().unwrap().to_owned() + "\n").collect();
+    let c = write(&dir, "c.log", &common);
+    let r = report(&[&c]);
+    assert_eq!(r.inputs[0].format.as_deref(), Some("common log format"));
+    assert_eq!(r.requests, 82);
+}
+
+#[test]
+fn an_error_log_given_as_an_input_is_joined_not_unrecognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let (access, errors) = outage("");
+    let a = write(&dir, "access.log", &access);
+    let e = write(&dir, "error.log", &errors);
+    let r = report(&[&a, &e]);
+    assert!(r.inputs[1].error.is_none(), "{:?}", r.inputs[1]);
+    assert!(r.inputs[1].format.as_deref().is_some_and(|f| f.contains("error log")));
+    assert_eq!(r.join.as_ref().map(|j| j.used), Some(41));
+    assert_eq!(r.incidents[0].causes[0].confidence, culprit_kb::Confidence::High);
+}
+
+#[test]
+fn an_unrecognised_format_names_what_was_tried_and_how_to_describe_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(&dir, "odd.log", "2026-03-08T14:00:00 GET /x -> 502 in 3ms\n");
+    let out = culprit(&["logs", &a]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tried: ingress-nginx upstreaminfo") && err.contains("--nginx-format"), "{err}");
+}
+
+#[test]
+fn a_redirect_loop_is_one_finding_with_its_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..12 {
+        let p = if i % 2 == 0 { "/login" } else { "/sso/callback" };
+        let _ = writeln!(
+            log,
+            r#"198.51.100.7 - - [08/Mar/2026:14:00:{:02} +0000] "GET {p}?n={i} HTTP/1.1" 302 0 "-" "Mozilla/5.0""#,
+            i / 3
+        );
+        let _ = writeln!(
+            log,
+            r#"198.51.100.{} - - [08/Mar/2026:14:00:{:02} +0000] "GET / HTTP/1.1" 200 612 "-" "curl""#,
+            i + 10,
+            i / 3
+        );
+    }
+    let a = write(&dir, "loop.log", &log);
+    let r = report(&[&a]);
+    assert_eq!(r.redirect_loops.len(), 1, "{:#?}", r.redirect_loops);
+    let l = &r.redirect_loops[0];
+    assert_eq!((l.client.as_str(), l.redirects, l.paths.len()), ("198.51.100.7", 12, 2));
+    assert!(r.findings.iter().any(|f| f.cause == "redirect_loop"));
+    let text = String::from_utf8_lossy(&culprit(&["logs", &a]).stdout).into_owned();
+    assert!(text.contains("Redirect loops") && text.contains("/sso/callback"), "{text}");
+}
+
+#[test]
+fn haproxy_on_plain_hosts_gets_host_level_next_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    for i in 0..200u32 {
+        let (m, s) = (i / 60, i % 60);
+        let down = i >= 120 && i % 2 == 0;
+        let (status, state, server, timers) =
+            if down { (503, "SC--", "api2", "0/0/-1/-1/0") } else { (200, "----", "api1", "0/0/1/2/3") };
+        let _ = writeln!(
+            log,
+            r#"Mar  8 14:{m:02}:{s:02} lb1 haproxy[2211]: 192.0.2.{}:5{i:04} [08/Mar/2026:14:{m:02}:{s:02}.120] www api/{server} {timers} {status} 217 - - {state} 1/1/0/0/0 0/0 "GET /v1/orders/{i} HTTP/1.1""#,
+            i % 9 + 1
+        );
+    }
+    let a = write(&dir, "haproxy.log", &log);
+    let r = report(&[&a]);
+    assert_eq!(r.environment.kind, "hosts");
+    let inc = r.incidents.first().expect("api2 refusing is an incident");
+    assert_eq!(inc.causes[0].cause, "upstream_connection_refused");
+    assert!(!inc.next_steps.is_empty());
+    assert!(inc.next_steps.iter().all(|s| !s.command.contains("kubectl")), "{:#?}", inc.next_steps);
+}
+
+/// The same failure written by different proxies gives the same diagnosis (issue 12: a Traefik
+/// JSON 502 came out as `no_live_upstreams` where the common format said the connection failed).
+#[test]
+fn the_same_evidence_gives_the_same_answer_whatever_format_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // An upstream that refuses connections, as each proxy logs it.
+    let refused: &[(&str, String)] = &[
+        (
+            "ingress-nginx",
+            r#"10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET /x HTTP/1.1" 502 150 "-" "curl" 90 0.001 [ns-svc-80] [] 10.0.0.1:8080 0 0.000 502 abc"#.to_owned(),
+        ),
+        (
+            "traefik json",
+            r#"{"ClientHost":"10.0.0.9","DownstreamStatus":502,"OriginStatus":0,"RequestMethod":"GET","RequestPath":"/x","ServiceName":"svc@kubernetes","ServiceAddr":"10.0.0.1:8080","StartUTC":"2026-03-08T14:00:00Z","Duration":1200000}"#.to_owned(),
+        ),
+        (
+            "traefik common",
+            r#"10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET /x HTTP/1.1" 502 11 "-" "curl" 1 "svc@kubernetes" "http://10.0.0.1:8080" 1ms"#.to_owned(),
+        ),
+        (
+            "envoy",
+            r#"[2026-03-08T14:00:00.000Z] "GET /x HTTP/1.1" 503 UF 0 91 1 - "-" "curl" "id" "svc" "10.0.0.1:8080""#.to_owned(),
+        ),
+        (
+            "haproxy",
+            r#"haproxy[1]: 10.0.0.9:5000 [08/Mar/2026:14:00:00.000] fe be/srv1 0/0/-1/-1/0 503 217 - - SC-- 1/1/0/0/3 0/0 "GET /x HTTP/1.1""#.to_owned(),
+        ),
+    ];
+    for (name, line) in refused {
+        let a = write(&dir, "one.log", &format!("{line}\n"));
+        let out = culprit(&["logs", "--per-request", &a]);
+        let rec: culprit_logs::engine::RequestRecord = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(
+            (rec.cause.as_str(), rec.generated_by),
+            ("upstream_connection_refused", culprit_kb::GeneratedBy::Proxy),
+            "{name}: {rec:?}"
+        );
+    }
+}
