@@ -78,11 +78,23 @@ impl Proxy {
     /// Renders the template with `vars` (`@@NAME@@` placeholders; `DIR` and `PORT` are added) into
     /// `dir`, starts the proxy and waits until it accepts connections.
     pub fn start(kind: ProxyKind, dir: &Path, vars: &BTreeMap<&str, String>) -> anyhow::Result<Proxy> {
+        Self::start_with(kind, dir, kind.template(), vars, &[])
+    }
+
+    /// [`Self::start`] with a configuration template of the caller's (`(file name, text)`, same
+    /// placeholders) and extra environment variables for the proxy process (e.g. `TZ`, which
+    /// nginx keeps and writes its local times in).
+    pub fn start_with(
+        kind: ProxyKind,
+        dir: &Path,
+        (file, template): (&str, &str),
+        vars: &BTreeMap<&str, String>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Proxy> {
         let port = free_port()?;
         let mut vars = vars.clone();
         vars.insert("DIR", dir.display().to_string());
         vars.insert("PORT", port.to_string());
-        let (file, template) = kind.template();
         let config = render(template, &vars)?;
         let config_path = dir.join(file);
         fs::write(&config_path, config).with_context(|| format!("writing {}", config_path.display()))?;
@@ -119,6 +131,7 @@ impl Proxy {
                 ProxyLogs { access: dir.join("access.log"), error: Some(dir.join("caddy.log")), error_info: None }
             }
         };
+        command.envs(env.iter().copied());
         let child = command
             .current_dir(dir)
             .stdin(Stdio::null())

@@ -31,6 +31,8 @@ struct Entry {
     signal: Signal,
     /// Hash of the upstream the message names (0: it names none).
     peer: u64,
+    /// The upstream it names, interned (`u32::MAX`: none or not kept).
+    peer_text: u32,
     message: u32,
     /// From Caddy's error log rather than nginx's.
     caddy: bool,
@@ -44,6 +46,8 @@ pub struct ErrorIndex {
     map: FxHashMap<u64, Vec<Entry>>,
     messages: Vec<Box<str>>,
     message_ids: FxHashMap<Box<str>, u32>,
+    peers: Vec<Box<str>>,
+    peer_ids: FxHashMap<Box<str>, u32>,
     /// Error-log lines seen, indexed (with a known signal or from Caddy), and dropped over the cap.
     pub lines: u64,
     pub indexed: u64,
@@ -106,6 +110,22 @@ fn split_request(request: &[u8]) -> (&[u8], &[u8]) {
     (&request[..sp], target)
 }
 
+/// The id of `text` in an interning table (`u32::MAX` once the table is full).
+fn intern(table: &mut Vec<Box<str>>, ids: &mut FxHashMap<Box<str>, u32>, text: &[u8]) -> u32 {
+    let text = String::from_utf8_lossy(text);
+    if let Some(&id) = ids.get(text.as_ref()) {
+        return id;
+    }
+    if table.len() >= MAX_MESSAGES {
+        return u32::MAX;
+    }
+    let id = u32::try_from(table.len()).unwrap_or(u32::MAX);
+    let boxed: Box<str> = text.into();
+    table.push(boxed.clone());
+    ids.insert(boxed, id);
+    id
+}
+
 /// Whether a proxy can answer `status` for the reason `signal` stands for. A message that cannot
 /// have produced the access line's status belongs to another request.
 fn signal_fits_status(signal: Signal, status: u16) -> bool {
@@ -157,41 +177,28 @@ impl ErrorIndex {
         self.lines += 1;
         let Some(time_ms) = e.time_ms else { return };
         let signal = crate::formats::json::caddy_signal(e.message).unwrap_or(Signal::ProxyError);
-        self.push(key(e.client, e.method, e.uri), time_ms, false, signal, 0, e.message, true);
+        self.push(key(e.client, e.method, e.uri), time_ms, false, signal, b"", e.message, true);
         self.caddy = true;
     }
 
     pub fn add(&mut self, e: &ErrorEntry<'_>) {
         let (Some(signal), Some(time_ms)) = (nginx_error::signal(e.message), e.time_ms) else { return };
         let (method, target) = split_request(e.request);
-        self.push(key(e.client, method, target), time_ms, true, signal, peer_hash(e.upstream), e.message, false);
+        self.push(key(e.client, method, target), time_ms, true, signal, e.upstream, e.message, false);
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, k: u64, time_ms: i64, local: bool, signal: Signal, peer: u64, message: &[u8], caddy: bool) {
+    fn push(&mut self, k: u64, time_ms: i64, local: bool, signal: Signal, peer: &[u8], message: &[u8], caddy: bool) {
         if self.indexed >= MAX_ENTRIES {
             self.dropped += 1;
             return;
         }
-        let message = self.intern(message);
+        let message = intern(&mut self.messages, &mut self.message_ids, message);
+        let peer_text = if is_dash(peer) { u32::MAX } else { intern(&mut self.peers, &mut self.peer_ids, peer) };
         let claimed = AtomicBool::new(false);
-        self.map.entry(k).or_default().push(Entry { time_ms, local, signal, peer, message, caddy, claimed });
+        let peer = peer_hash(peer);
+        self.map.entry(k).or_default().push(Entry { time_ms, local, signal, peer, peer_text, message, caddy, claimed });
         self.indexed += 1;
-    }
-
-    fn intern(&mut self, message: &[u8]) -> u32 {
-        let text = String::from_utf8_lossy(message);
-        if let Some(&id) = self.message_ids.get(text.as_ref()) {
-            return id;
-        }
-        if self.messages.len() >= MAX_MESSAGES {
-            return u32::MAX;
-        }
-        let id = u32::try_from(self.messages.len()).unwrap_or(u32::MAX);
-        let boxed: Box<str> = text.into();
-        self.messages.push(boxed.clone());
-        self.message_ids.insert(boxed, id);
-        id
     }
 
     /// Combine two indexes (built from different inputs).
@@ -202,8 +209,12 @@ impl ErrorIndex {
         for (k, entries) in other.map {
             for mut e in entries {
                 if e.message != u32::MAX {
-                    let text = other.messages[e.message as usize].clone();
-                    e.message = self.intern(text.as_bytes());
+                    let text = other.messages[e.message as usize].as_bytes();
+                    e.message = intern(&mut self.messages, &mut self.message_ids, text);
+                }
+                if e.peer_text != u32::MAX {
+                    let text = other.peers[e.peer_text as usize].as_bytes();
+                    e.peer_text = intern(&mut self.peers, &mut self.peer_ids, text);
                 }
                 self.map.entry(k).or_default().push(e);
                 self.indexed += 1;
@@ -285,6 +296,11 @@ impl ErrorIndex {
             obs.join = JoinQuality::Ambiguous(fitting);
         }
         obs.signals.set(e.signal);
+        if !has_upstream_fields && e.peer_text != u32::MAX {
+            // The access format logs no upstream; the error log names the one that failed.
+            obs.upstream.addr = self.peers.get(e.peer_text as usize).map_or(b"-", |p| p.as_bytes());
+            obs.upstream.single = true;
+        }
         obs.detail_source = if e.caddy { "Caddy error log" } else { "nginx error log" };
         obs.detail = self.messages.get(e.message as usize).map_or(b"(message not kept)", |m| m.as_bytes());
         true
