@@ -415,17 +415,19 @@ fn reason_line(m: &culprit_kb::search::MatchReason) -> Line {
             .map_or_else(|_| other.to_string(), |k| k.label().to_string()),
     };
     let how = match m.how {
-        MatchHow::Exact => "exact",
-        MatchHow::Contains => "found in your text",
-        MatchHow::Within => "your text is part of it",
-        MatchHow::Words => "shares words",
-        MatchHow::Responder => "typical of that responder",
+        // A flag or state names a family of causes, not this one for sure.
+        MatchHow::Exact => format!("named in your text: culprit explain {}", m.text),
+        MatchHow::Contains => "found in your text".to_string(),
+        MatchHow::Within => "your text is part of it".to_string(),
+        MatchHow::Words => "shares words".to_string(),
+        MatchHow::Responder => "typical of that responder".to_string(),
     };
-    vec![
-        styled(format!("{place}: "), Tone::Dim),
-        styled(m.text.clone(), Tone::Code),
-        styled(format!(" ({how})"), Tone::Dim),
-    ]
+    let mut line = vec![styled(format!("{place}: "), Tone::Dim), styled(m.text.clone(), Tone::Code)];
+    if let Some(status) = m.status {
+        line.push(styled(format!(" → {status}"), Tone::Dim));
+    }
+    line.push(styled(format!(" ({how})"), Tone::Dim));
+    line
 }
 
 fn tree_doc(r: &TreeReport, kb: &KnowledgeBase) -> Doc {
