@@ -285,6 +285,19 @@ impl KnowledgeBase {
     }
 
     fn validate_codes(&self, problems: &mut Vec<String>) {
+        // A pasted reason phrase must name one code.
+        let mut phrases: HashMap<String, u16> = HashMap::new();
+        for c in &self.codes {
+            for name in c.names() {
+                let key: String =
+                    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+                if let Some(other) = phrases.insert(key, c.code) {
+                    if other != c.code {
+                        problems.push(format!("code {}: reason phrase '{name}' also names {other}", c.code));
+                    }
+                }
+            }
+        }
         for c in &self.codes {
             let what = format!("code {}", c.code);
             if !(100..=599).contains(&c.code) {

@@ -70,8 +70,9 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
             }
             if !found {
                 return unusable(&format!(
-                    "'{text}' is not a status code, a class (like 5xx), or a message, flag or header \
-                     that the knowledge base recognises"
+                    "'{text}' is not a status code or status line, a class (like 5xx), an id culprit \
+                     prints, an Envoy flag or HAProxy termination state, or a message or header that \
+                     the knowledge base recognises"
                 ));
             }
         }
