@@ -104,8 +104,13 @@ impl KnowledgeBase {
     pub fn search(&self, query: &str) -> SearchReport {
         let query = cut(query.trim(), MAX_QUERY);
         let mut q = Prepared::new(query);
-        q.codes.retain(|&c| self.code(c).is_some());
-        q.codes.dedup();
+        let mut seen = Vec::new();
+        q.codes.retain(|&c| {
+            self.code(c).is_some() && !seen.contains(&c) && {
+                seen.push(c);
+                true
+            }
+        });
         let responders = self.match_responders(&q);
         let mut hits: Vec<CauseHit> = self.causes.iter().filter_map(|c| self.score_cause(c, &q)).collect();
         // A matched fingerprint suggests the causes that component typically reports.
