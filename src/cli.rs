@@ -314,10 +314,11 @@ pub struct LogsArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A status code (502), a class (5xx), or free text: an error-log message, an Envoy flag (UF),
-    /// an HAProxy termination state (sH--), a header (server: awselb/2.0). Several words are
-    /// joined with spaces.
-    #[arg(value_name = "QUERY", required_unless_present_any = ["tree", "chain"])]
+    /// A status code (502) or a pasted status line (HTTP/1.1 502, 502 Bad Gateway, status=502), a
+    /// class (5xx), a value proxies log (009, -1), any id culprit prints (a cause, check, layer,
+    /// responder), Envoy flags (UF, UF,URX), an HAProxy termination state (sH--), or free text: an
+    /// error-log message, a header (server: awselb/2.0). Several words are joined with spaces.
+    #[arg(value_name = "QUERY", required_unless_present_any = ["tree", "chain"], allow_negative_numbers = true)]
     pub query: Vec<String>,
 
     /// Show everything: meaning in depth, both sides, every cause's evidence, checks and fix.

@@ -1,10 +1,15 @@
 //! `culprit explain` through the binary: output snapshots, the JSON contract, exit codes, colour and
 //! width rules.
 
+use culprit_kb::cards::{
+    CAUSE_SCHEMA, CHECK_SCHEMA, CauseReport, CheckReport, LAYER_SCHEMA, LayerReport, MISTAKE_SCHEMA, MistakeReport,
+    RESPONDER_SCHEMA, ResponderReport,
+};
 use culprit_kb::explain::{ChainReport, ClassReport, CodeReport, TreeReport};
 use culprit_kb::search::SearchReport;
+use culprit_kb::signals::{SIGNAL_SCHEMA, SignalReport};
 use culprit_kb::{LogStatus, kb};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn culprit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_culprit"))
@@ -77,6 +82,7 @@ fn words_are_joined_into_one_query() {
 #[test]
 fn flags_states_and_headers() {
     assert!(stdout(&["explain", "UF"]).contains("upstream_connection_refused"));
+    assert!(stdout(&["explain", "-1"]).contains("status -1"), "a negative log value is a query, not an option");
     assert!(stdout(&["explain", "sH--"]).contains("upstream_timeout"));
     let alb = stdout(&["explain", "server: awselb/2.0"]);
     assert!(alb.contains("AWS Application Load Balancer"), "{alb}");
@@ -163,4 +169,304 @@ fn every_known_code_fits_100_columns_in_full() {
 #[test]
 fn completions_are_generated() {
     assert!(stdout(&["completions", "bash"]).contains("culprit"));
+}
+
+// --- Every id culprit prints can be looked up (issue 11, item 1) ---
+
+/// `explain <id> --json` answers with that id's own card: exit 0, the card's schema, the id inside.
+fn assert_card(id: &str) {
+    let out = culprit(&["explain", id, "--json"]);
+    assert!(out.status.success(), "explain {id}: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let schema = v["schema"].as_str().unwrap_or_default().to_string();
+    let named = match schema.as_str() {
+        CAUSE_SCHEMA => v["cause"]["id"].as_str(),
+        CHECK_SCHEMA => v["check"]["id"].as_str(),
+        LAYER_SCHEMA => v["layer"]["id"].as_str(),
+        RESPONDER_SCHEMA => v["responder"]["id"].as_str(),
+        MISTAKE_SCHEMA => v["mistake"]["id"].as_str(),
+        other => panic!("explain {id} answered {other}, not a card"),
+    };
+    assert_eq!(named, Some(id), "explain {id} answered another id's card");
+}
+
+#[test]
+fn every_id_the_knowledge_base_defines_has_its_card() {
+    let kb = kb();
+    let ids: Vec<String> = kb
+        .causes
+        .iter()
+        .map(|c| c.id.clone())
+        .chain(kb.checks.iter().map(|c| c.id.clone()))
+        .chain(kb.layers.iter().map(|l| l.id.id().to_string()))
+        .chain(kb.responders.iter().map(|r| r.id.clone()))
+        .chain(kb.mistakes.iter().map(|m| m.id.clone()))
+        .collect();
+    for id in &ids {
+        assert_card(id);
+        // The human cards answer too, within the report width, compact and full.
+        assert_fits(&stdout(&["explain", id]), id);
+        assert_fits(&stdout(&["explain", id, "--full"]), id);
+    }
+    // The typed schema for causes, as documented.
+    let r: CauseReport = serde_json::from_str(&stdout(&["explain", "app_unauthenticated", "--json"])).unwrap();
+    assert_eq!(r.schema, CAUSE_SCHEMA);
+    assert_eq!(r.codes, [401]);
+    let _: CheckReport = serde_json::from_str(&stdout(&["explain", "service_ports", "--json"])).unwrap();
+    let _: LayerReport = serde_json::from_str(&stdout(&["explain", "ingress", "--json"])).unwrap();
+    let _: ResponderReport = serde_json::from_str(&stdout(&["explain", "envoy", "--json"])).unwrap();
+    let _: MistakeReport = serde_json::from_str(&stdout(&["explain", "assume_502_means_down", "--json"])).unwrap();
+}
+
+#[test]
+fn every_cause_and_check_id_an_explain_report_prints_resolves() {
+    let mut causes: Vec<String> = Vec::new();
+    let mut checks: Vec<String> = Vec::new();
+    for tree in ["5xx", "4xx"] {
+        let r: TreeReport = serde_json::from_str(&stdout(&["explain", "--tree", tree, "--json"])).unwrap();
+        for node in &r.tree.nodes {
+            checks.extend(node.check.iter().cloned());
+            causes.extend(node.answers.iter().flat_map(|a| a.causes.iter().cloned()));
+        }
+        causes.extend(r.causes.iter().map(|c| c.id.clone()));
+    }
+    let r: ChainReport = serde_json::from_str(&stdout(&["explain", "--chain", "--json"])).unwrap();
+    for step in &r.chain.steps {
+        checks.push(step.check.clone());
+        causes.extend(step.outcomes.iter().flat_map(|o| o.causes.iter().cloned()));
+    }
+    for c in &kb().codes {
+        let r: CodeReport = serde_json::from_str(&stdout(&["explain", &c.code.to_string(), "--json"])).unwrap();
+        causes.extend(r.generated_at.iter().flat_map(|l| l.causes.iter().map(|c| c.cause.clone())));
+        causes.extend(r.causes.iter().flat_map(|c| std::iter::once(c.id.clone())));
+        checks.extend(r.causes.iter().flat_map(|c| c.checks.iter().cloned()));
+        checks.extend(r.checks.iter().map(|c| c.id.clone()));
+    }
+    causes.sort();
+    causes.dedup();
+    checks.sort();
+    checks.dedup();
+    assert!(causes.len() > 40 && checks.len() > 30, "{} causes, {} checks", causes.len(), checks.len());
+    for id in causes.iter().chain(&checks) {
+        assert_card(id);
+    }
+    // The ids the issue found missing or answered with another cause.
+    for id in
+        ["rollout_drain_race", "keepalive_timeout_mismatch", "circuit_open", "app_not_found", "app_unauthenticated"]
+    {
+        assert_card(id);
+    }
+}
+
+#[test]
+fn the_next_steps_hint_of_a_logs_report_leads_to_the_card() {
+    let report = stdout(&["logs", "examples/incident-502/ingress-nginx.log.gz"]);
+    let hints: Vec<&str> = report
+        .match_indices("culprit explain ")
+        .filter_map(|(i, _)| report[i + 16..].split_whitespace().next())
+        .filter(|id| !id.starts_with('<'))
+        .collect();
+    assert!(hints.contains(&"upstream_connection_refused"), "{report}");
+    for id in hints {
+        assert_card(id);
+        let full = stdout(&["explain", id, "--full"]);
+        assert!(full.starts_with(id), "explain {id} --full is that cause's card:\n{full}");
+        assert!(full.contains("What happens"), "--full adds the explanation");
+    }
+}
+
+#[test]
+fn the_causes_cluster_check_prints_resolve() {
+    // Exit status 1: the snapshot has an error-level finding.
+    let out = culprit(&["cluster", "check", "--from", "examples/incident-502/cluster", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_card(f["cause"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn a_cause_card_says_everything_about_the_cause() {
+    let out = stdout(&["explain", "upstream_connection_refused"]);
+    for part in [
+        "upstream_connection_refused — Connection refused by the upstream address",
+        "Fault in: service",
+        "status written by: proxy",
+        "looks first: DevOps / platform",
+        "Codes: 502 503 521",
+        "nginx error log",
+        "connect() failed (111: Connection refused) while connecting to upstream → 502",
+        "Envoy response flag",
+        "UF → 503",
+        "HAProxy termination state",
+        "SC → 503",
+        "kubectl get svc <service>",
+        "Fix",
+        "More: culprit explain upstream_connection_refused --full",
+    ] {
+        assert!(out.contains(part), "missing {part:?}:\n{out}");
+    }
+    assert!(!out.contains("What happens"), "the compact card leaves the depth to --full");
+    let full = stdout(&["explain", "upstream_connection_refused", "--full"]);
+    for part in ["What happens", "Who emits which code", "Envoy UF", "targetPort: http"] {
+        assert!(full.contains(part), "--full lacks {part:?}:\n{full}");
+    }
+    let md = stdout(&["explain", "upstream_connection_refused", "--markdown"]);
+    assert!(md.contains("`upstream_connection_refused`"), "{md}");
+    let check = stdout(&["explain", "service_ports"]);
+    assert!(check.contains("What to look for") && check.contains("upstream_connection_refused"), "{check}");
+}
+
+// --- Pasted status lines (item 2) ---
+
+#[test]
+fn pasted_status_lines_explain_the_code_with_proxy_causes_first() {
+    for (input, code) in [
+        (vec!["502", "Bad", "Gateway"], 502),
+        (vec!["504 Gateway Timeout"], 504),
+        (vec!["HTTP/1.1 502"], 502),
+        (vec!["HTTP/2 503"], 503),
+        (vec!["HTTP/1.0 404 Not Found"], 404),
+        (vec!["status=502"], 502),
+        (vec!["status: 502"], 502),
+        (vec!["502 (Bad Gateway)"], 502),
+        (vec!["\"status\":502"], 502),
+        (vec!["Bad", "Gateway"], 502),
+        (vec!["gateway timeout"], 504),
+    ] {
+        let mut args = vec!["explain"];
+        args.extend(input.iter().copied());
+        args.push("--json");
+        let r: CodeReport = serde_json::from_str(&stdout(&args)).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        assert_eq!(r.code, code, "{input:?}");
+        assert_eq!(r, serde_json::from_str(&stdout(&["explain", &code.to_string(), "--json"])).unwrap());
+    }
+    let r: CodeReport = serde_json::from_str(&stdout(&["explain", "502 Bad Gateway", "--json"])).unwrap();
+    assert_eq!(r.causes[0].id, "upstream_connection_refused", "the proxy's causes first, as for 502");
+}
+
+// --- Links to the right code for that layer (item 3) ---
+
+/// The closing "More:" line of a human report.
+fn more_line(args: &[&str]) -> String {
+    let out = stdout(args);
+    let at = out.rfind("More:").unwrap_or_else(|| panic!("no More: line in {args:?}:\n{out}"));
+    out[at..].replace('\n', " ")
+}
+
+#[test]
+fn flags_and_states_link_to_the_code_their_proxy_answers() {
+    for (input, link) in [
+        ("UF", "culprit explain 503 --full"),
+        ("UH", "culprit explain 503 --full"),
+        ("UO", "culprit explain 503 --full"),
+        ("UT", "culprit explain 504 --full"),
+        ("NR", "culprit explain 404 --full"),
+        ("UPE", "culprit explain 502 --full"),
+        ("SC--", "culprit explain 503 --full"),
+        ("sC--", "culprit explain 503 --full"),
+        ("SH--", "culprit explain 502 --full"),
+        ("sH--", "culprit explain 504 --full"),
+        ("CD--", "culprit explain client_closed_request --full"),
+        ("CH--", "culprit explain client_closed_request --full"),
+        ("CC--", "culprit explain -1"),
+        ("DC", "culprit explain 0"),
+    ] {
+        let more = more_line(&["explain", input]);
+        assert!(more.contains(link), "{input}: {more}");
+        assert!(!more.contains("460") && !more.contains("499"), "{input}: {more}");
+    }
+    assert!(!more_line(&["explain", "UF"]).contains("502"), "Envoy answers 503 for UF, not 502");
+}
+
+#[test]
+fn a_pasted_error_line_links_to_its_evidence_status_not_its_digits() {
+    let line = r#"2024/05/01 10:00:00 [error] 31#31: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: shop, request: "GET / HTTP/1.1", upstream: "http://10.244.1.5:8080/", host: "shop""#;
+    let more = more_line(&["explain", line]);
+    assert!(more.contains("culprit explain 502 --full"), "{more}");
+    for digits in ["244", "111", "31 "] {
+        assert!(!more.contains(&format!("explain {digits}")), "{more}");
+    }
+    let r: SearchReport = serde_json::from_str(&stdout(&["explain", line, "--json"])).unwrap();
+    assert!(r.codes.is_empty(), "{:?}", r.codes);
+    assert_eq!(r.causes[0].id, "upstream_connection_refused");
+    // Without a status for the matched evidence, the link is the cause's card.
+    let more = more_line(&["explain", "upstream prematurely closed connection while reading upstream"]);
+    assert!(more.contains("culprit explain upstream_died_mid_response --full"), "{more}");
+}
+
+// --- Complete vocabularies (item 4) ---
+
+#[test]
+fn every_flag_and_state_is_explained() {
+    let kb = kb();
+    for f in &kb.envoy_flags {
+        let r: SignalReport = serde_json::from_str(&stdout(&["explain", &f.short, "--json"])).unwrap();
+        assert_eq!(r.schema, SIGNAL_SCHEMA);
+        assert_eq!(r.envoy_flags[0].flag.short, f.short);
+        assert_fits(&stdout(&["explain", &f.short]), &f.short);
+    }
+    for s in &kb.haproxy_states {
+        let state = format!("{}--", s.state);
+        // `--` first: a state such as `----` would read as an option.
+        let r: SignalReport = serde_json::from_str(&stdout(&["explain", "--json", "--", &state])).unwrap();
+        assert_eq!(r.haproxy_states[0].pair.as_ref().map(|p| p.state.as_str()), Some(s.state.as_str()));
+        assert_fits(&stdout(&["explain", "--", &state]), &state);
+    }
+    let out = stdout(&["explain", "cD--"]);
+    assert!(out.contains("the client-side timeout expired") && out.contains("transferring data"), "{out}");
+    let out = stdout(&["explain", "UF"]);
+    assert!(out.contains("one of these"), "UF is one of several causes:\n{out}");
+    assert!(!out.contains("(exact)"));
+    let r: SignalReport = serde_json::from_str(&stdout(&["explain", "UF,URX", "--json"])).unwrap();
+    assert_eq!(r.envoy_flags.len(), 2, "each flag counts");
+    let out = stdout(&["explain", "UF|URX"]);
+    assert!(
+        out.contains("UF · UpstreamConnectionFailure") && out.contains("URX · UpstreamRetryLimitExceeded"),
+        "{out}"
+    );
+}
+
+// --- Pipes (item 8) ---
+
+/// Run culprit with stdout a pipe whose reading end is closed before culprit writes: the write
+/// fails with EPIPE, which must end the run quietly with status 0.
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run culprit");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn a_closed_pipe_ends_every_explain_mode_quietly() {
+    for args in [
+        &["explain", "502", "--json"][..],
+        &["explain", "--tree", "5xx"],
+        &["explain", "--tree", "5xx", "--json"],
+        &["explain", "--chain"],
+        &["explain", "502", "--markdown"],
+        &["explain", "502", "--full"],
+        &["explain", "upstream_connection_refused", "--json"],
+        &["explain", "UF,URX"],
+        &["explain", "no live upstreams", "--json"],
+    ] {
+        let out = with_closed_stdout(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // And as a shell runs it, with head reading one line.
+    let bin = env!("CARGO_BIN_EXE_culprit");
+    for mode in ["explain 502 --json", "explain --tree 5xx", "explain --chain", "explain 502 --markdown"] {
+        let script = format!("'{bin}' {mode} | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}");
+        let out = Command::new("bash").args(["-c", &script]).output().expect("bash");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "{mode}");
+        assert!(out.stderr.is_empty(), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }

@@ -28,8 +28,11 @@ pub fn emit<T: Serialize>(format: Format, report: &T, doc: impl FnOnce() -> doc:
     let mut out = anstream::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, report)?;
-            writeln!(out)?;
+            // Serialize first, then write: a write error (a closed pipe) then reaches the caller as
+            // the `io::Error` it is, not wrapped in a serde_json error that hides its kind.
+            let mut text = serde_json::to_string_pretty(report)?;
+            text.push('\n');
+            out.write_all(text.as_bytes())?;
         }
         Format::Terminal => out.write_all(terminal::render(&doc(), WIDTH).as_bytes())?,
         Format::Markdown => out.write_all(markdown::render(&doc()).as_bytes())?,

@@ -5,6 +5,7 @@
 //! fields are only ever added (docs/json.md).
 
 use crate::KnowledgeBase;
+use crate::cards::IdKind;
 use crate::model::{Cause, Chain, Check, CodeDetail, Mistake, RedirectMethod, Tree};
 use crate::vocab::{Layer, Owner, class_of};
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,8 @@ pub const CHAIN_SCHEMA: &str = "culprit.explain.chain/1";
 /// What an input string denotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
-    /// A three-digit status code, 100–599 (registered, vendor or unassigned).
+    /// A status code, 100–599 (registered, vendor or unassigned), given as a number or pasted as a
+    /// status line or reason phrase (`HTTP/1.1 502`, `502 Bad Gateway`, `status=502`, `Bad Gateway`).
     Code(u16),
     /// A class written `5xx` or `5XX`.
     Class(u8),
@@ -25,11 +27,19 @@ pub enum Query {
     LogStatus(String),
     /// A number that cannot be a status code.
     NotAStatus(String),
+    /// An id the knowledge base defines: a cause, check, layer, responder or mistake.
+    Id(String, IdKind),
+    /// Envoy response flags (`UF`, `UF,URX`) or an HAProxy termination state (`sH--`).
+    Signal(String),
     /// Anything else: free-text search.
     Text(String),
 }
 
 impl Query {
+    /// Read an input. The most specific reading wins: a number, then a pasted status line, an
+    /// exact id, a flag or termination state, a reason phrase on its own, and only then free text.
+    /// Digits inside free text (an address, an errno) never make it a code: a status line must be
+    /// the whole input.
     pub fn parse(input: &str, kb: &KnowledgeBase) -> Query {
         let s = input.trim();
         if kb.log_status(s).is_some() {
@@ -43,12 +53,97 @@ impl Query {
             && (s.bytes().all(|b| b.is_ascii_digit())
                 || (s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) && s.len() > 1))
         {
-            return match s.parse::<u16>() {
-                Ok(n) if class_of(n).is_some() && s.len() == 3 => Query::Code(n),
-                _ => Query::NotAStatus(s.to_string()),
-            };
+            return number(s);
+        }
+        if let Some(n) = status_line(s, kb) {
+            return number(&n);
+        }
+        if let Some(kind) = kb.id_kind(s) {
+            return Query::Id(s.to_string(), kind);
+        }
+        if kb.parse_envoy_flags(s).is_some() || kb.is_haproxy_state(s) {
+            return Query::Signal(s.to_string());
+        }
+        if let Some(code) = kb.code_by_phrase(s, false) {
+            return Query::Code(code);
         }
         Query::Text(s.to_string())
+    }
+}
+
+/// A run of digits: a code when it has three and lies in 100–599.
+fn number(s: &str) -> Query {
+    match s.parse::<u16>() {
+        Ok(n) if class_of(n).is_some() && s.len() == 3 => Query::Code(n),
+        _ => Query::NotAStatus(s.to_string()),
+    }
+}
+
+/// Names under which logs and JSON carry a status: `status=502`, `"status": 502`, `code: 502`.
+const STATUS_KEYS: &[&str] =
+    &["status", "status_code", "statuscode", "http_status", "http_code", "response_code", "code"];
+
+/// The digits of a whole-input status line, in the forms people paste: `HTTP/1.1 502 Bad Gateway`,
+/// `HTTP/2 503`, `HTTP 502`, `status=502`, `status: 502`, `"status":502`, `502 Bad Gateway`,
+/// `502 (Bad Gateway)`. A number followed by anything but its own reason phrase is not one.
+fn status_line(s: &str, kb: &KnowledgeBase) -> Option<String> {
+    let digits = |t: &str| (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.to_string());
+    let mut words = s.split_whitespace();
+    let first = words.next()?;
+    // HTTP/1.1 502 …, HTTP/2 503, HTTP 502
+    if first.len() > 5 && first.is_char_boundary(5) && first[..5].eq_ignore_ascii_case("http/") {
+        let version = &first[5..];
+        let is_version = version.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        return if is_version { words.next().and_then(digits) } else { None };
+    }
+    if first.eq_ignore_ascii_case("http") {
+        let code = words.next().and_then(digits)?;
+        return words.next().is_none().then_some(code);
+    }
+    // status=502, "status": 502, {"status":502}
+    let bare: String = s.chars().filter(|c| !matches!(c, '"' | '\'' | '{' | '}') && !c.is_whitespace()).collect();
+    let bare = bare.trim_end_matches(',');
+    if let Some(split) = bare.find(['=', ':']) {
+        let (key, value) = (&bare[..split], &bare[split + 1..]);
+        if STATUS_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            return digits(value);
+        }
+    }
+    // 502 Bad Gateway, 502 (Bad Gateway), 504 Gateway Time-out
+    let code = digits(first)?;
+    let rest = &s[first.len()..];
+    let n: u16 = code.parse().ok()?;
+    (code.len() == 3 && kb.code(n).is_some_and(|c| c.names().any(|name| same_phrase(name, rest)))).then_some(code)
+}
+
+/// Reason phrases compare without case, spaces or punctuation: `Gateway Time-out` = `gateway timeout`.
+fn same_phrase(a: &str, b: &str) -> bool {
+    let norm =
+        |s: &str| s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect::<String>();
+    let (a, b) = (norm(a), norm(b));
+    !a.is_empty() && a == b
+}
+
+impl crate::model::StatusCode {
+    /// Its registered reason phrase and the other phrases servers send with it. Placeholder names
+    /// such as `(Unused)` are not phrases anyone sends.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str())
+            .filter(|n| !n.starts_with('('))
+            .chain(self.phrases.iter().map(String::as_str))
+    }
+}
+
+impl KnowledgeBase {
+    /// The code whose reason phrase `phrase` is (`Bad Gateway` → 502, `Gateway Time-out` → 504).
+    /// Vendor codes only with `vendor`: their names (`Connection Timed Out`) read like error
+    /// messages, which free-text search should get.
+    pub fn code_by_phrase(&self, phrase: &str, vendor: bool) -> Option<u16> {
+        self.codes
+            .iter()
+            .filter(|c| vendor || c.registered())
+            .find(|c| c.names().any(|name| same_phrase(name, phrase)))
+            .map(|c| c.code)
     }
 }
 

@@ -5,10 +5,12 @@
 //! parsed once on first use. Everything else in culprit refers to causes, checks and layers by id
 //! and never hard-codes advice text; `validate` checks every cross-reference and is run by tests.
 
+pub mod cards;
 pub mod explain;
 pub mod finding;
 pub mod model;
 pub mod search;
+pub mod signals;
 pub mod vocab;
 
 mod load;

@@ -1,6 +1,9 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
-use crate::model::{Cause, Chain, Check, LayerInfo, LogStatus, Mistake, Responder, StatusClass, StatusCode, Tree};
+use crate::model::{
+    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, HaproxyState, HaproxyStateChar, LayerInfo, LogStatus,
+    Mistake, Responder, StatusClass, StatusCode, Tree,
+};
 use crate::vocab::Layer;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -19,6 +22,8 @@ const SOURCES: &[(&str, &str)] = &[
     ("trees.toml", include_str!("../data/trees.toml")),
     ("chain.toml", include_str!("../data/chain.toml")),
     ("responders.toml", include_str!("../data/responders.toml")),
+    ("envoy-flags.toml", include_str!("../data/envoy-flags.toml")),
+    ("haproxy-states.toml", include_str!("../data/haproxy-states.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -60,6 +65,12 @@ pub struct KnowledgeBase {
     pub trees: Vec<Tree>,
     pub chain: Chain,
     pub responders: Vec<Responder>,
+    /// Every Envoy response flag, in documentation order.
+    pub envoy_flags: Vec<EnvoyFlag>,
+    /// What each character of an HAProxy termination state means, by position.
+    pub haproxy_chars: Vec<HaproxyStateChar>,
+    /// HAProxy termination states read as pairs (first two characters).
+    pub haproxy_states: Vec<HaproxyState>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
@@ -88,6 +99,12 @@ struct DataFile {
     tree: Vec<Tree>,
     #[serde(default)]
     responder: Vec<Responder>,
+    #[serde(default)]
+    envoy_flag: Vec<EnvoyFlag>,
+    #[serde(default)]
+    haproxy_char: Vec<HaproxyStateChar>,
+    #[serde(default)]
+    haproxy_state: Vec<HaproxyState>,
 }
 
 impl KnowledgeBase {
@@ -111,13 +128,33 @@ impl KnowledgeBase {
             all.mistake.extend(part.mistake);
             all.tree.extend(part.tree);
             all.responder.extend(part.responder);
+            all.envoy_flag.extend(part.envoy_flag);
+            all.haproxy_char.extend(part.haproxy_char);
+            all.haproxy_state.extend(part.haproxy_state);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
         codes.sort_by_key(|c| c.code);
+        // Flags and termination states are written once, in their own files; a cause that listed
+        // one itself would say it twice, and the two could drift apart.
+        let mut problems = Vec::new();
+        for c in &all.cause {
+            for e in
+                c.evidence.iter().filter(|e| matches!(e.kind, EvidenceKind::EnvoyFlag | EvidenceKind::HaproxyState))
+            {
+                problems.push(format!(
+                    "cause {}: evidence {} '{}' belongs in envoy-flags.toml / haproxy-states.toml, which name their causes",
+                    c.id,
+                    e.kind.label(),
+                    e.text
+                ));
+            }
+        }
+        let mut causes = all.cause;
+        add_signal_evidence(&mut causes, &all.envoy_flag, &all.haproxy_state);
         let kb = KnowledgeBase {
             code_index: index(&codes, |c| c.code),
-            cause_index: index(&all.cause, |c| c.id.clone()),
+            cause_index: index(&causes, |c| c.id.clone()),
             check_index: index(&all.check, |c| c.id.clone()),
             mistake_index: index(&all.mistake, |m| m.id.clone()),
             codes,
@@ -125,13 +162,16 @@ impl KnowledgeBase {
             classes: all.class,
             layers: all.layer,
             checks: all.check,
-            causes: all.cause,
+            causes,
             mistakes: all.mistake,
             trees: all.tree,
             chain,
             responders: all.responder,
+            envoy_flags: all.envoy_flag,
+            haproxy_chars: all.haproxy_char,
+            haproxy_states: all.haproxy_state,
         };
-        let problems = kb.validate();
+        problems.extend(kb.validate());
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
     }
 
@@ -171,6 +211,21 @@ impl KnowledgeBase {
         self.log_statuses.iter().find(|s| s.value == value)
     }
 
+    /// An Envoy response flag by its short name (`UF`).
+    pub fn envoy_flag(&self, short: &str) -> Option<&EnvoyFlag> {
+        self.envoy_flags.iter().find(|f| f.short == short)
+    }
+
+    /// What character `ch` means at `position` (1–4) of an HAProxy termination state.
+    pub fn haproxy_char(&self, position: u8, ch: char) -> Option<&HaproxyStateChar> {
+        self.haproxy_chars.iter().find(|c| c.position == position && c.ch.chars().eq([ch]))
+    }
+
+    /// An HAProxy termination state's first two characters read together, when the data has them.
+    pub fn haproxy_state(&self, pair: &str) -> Option<&HaproxyState> {
+        self.haproxy_states.iter().find(|s| s.state == pair)
+    }
+
     /// Causes that can produce `code`, in the order the code's detail lists them (most likely
     /// first), else in data order.
     pub fn causes_for_code(&self, code: u16) -> Vec<&Cause> {
@@ -199,6 +254,8 @@ impl KnowledgeBase {
         duplicates(&mut problems, "tree", self.trees.iter().map(|t| t.id.clone()));
         self.validate_codes(&mut problems);
         self.validate_causes(&mut problems);
+        self.validate_signals(&mut problems);
+        self.validate_ids(&mut problems);
         self.validate_trees(&mut problems);
         self.validate_chain(&mut problems);
         for layer in Layer::ALL {
@@ -236,6 +293,19 @@ impl KnowledgeBase {
     }
 
     fn validate_codes(&self, problems: &mut Vec<String>) {
+        // A pasted reason phrase must name one code.
+        let mut phrases: HashMap<String, u16> = HashMap::new();
+        for c in &self.codes {
+            for name in c.names() {
+                let key: String =
+                    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+                if let Some(other) = phrases.insert(key, c.code) {
+                    if other != c.code {
+                        problems.push(format!("code {}: reason phrase '{name}' also names {other}", c.code));
+                    }
+                }
+            }
+        }
         for c in &self.codes {
             let what = format!("code {}", c.code);
             if !(100..=599).contains(&c.code) {
@@ -288,8 +358,113 @@ impl KnowledgeBase {
                     problems.push(format!("{what}: produces unknown code {}", p.code));
                 }
             }
+            for e in &k.evidence {
+                if let Some(status) = e.status {
+                    if !k.produces_code(status) {
+                        problems
+                            .push(format!("{what}: evidence '{}' answers {status}, which it does not produce", e.text));
+                    }
+                }
+            }
             self.check_refs(problems, &what, &k.checks);
             self.mistake_refs(problems, &what, &k.mistakes);
+        }
+    }
+
+    /// Envoy flags and HAProxy termination states: every reference resolves, and a flag's status is
+    /// one its causes produce, so a link from the flag to a code leads to a report that lists them.
+    fn validate_signals(&self, problems: &mut Vec<String>) {
+        duplicates(problems, "envoy flag", self.envoy_flags.iter().map(|f| f.short.clone()));
+        duplicates(problems, "envoy flag long name", self.envoy_flags.iter().map(|f| f.long.clone()));
+        for f in &self.envoy_flags {
+            let what = format!("envoy flag {}", f.short);
+            if f.short.is_empty() || !f.short.bytes().all(|b| b.is_ascii_uppercase()) {
+                problems.push(format!("{what}: short names are upper-case letters"));
+            }
+            self.signal_refs(problems, &what, &f.statuses, f.logged.as_deref(), f.status_note.as_deref(), &f.causes);
+        }
+        duplicates(
+            problems,
+            "haproxy character",
+            self.haproxy_chars.iter().map(|c| format!("{} at position {}", c.ch, c.position)),
+        );
+        for c in &self.haproxy_chars {
+            let what = format!("haproxy character '{}' at position {}", c.ch, c.position);
+            if !(1..=4).contains(&c.position) {
+                problems.push(format!("{what}: positions are 1 to 4"));
+            }
+            if c.ch.chars().count() != 1 {
+                problems.push(format!("{what}: one character expected"));
+            }
+            if c.position != 1 && !c.causes.is_empty() {
+                problems.push(format!("{what}: only first characters name causes"));
+            }
+            self.cause_refs(problems, &what, &c.causes);
+        }
+        duplicates(problems, "haproxy state", self.haproxy_states.iter().map(|s| s.state.clone()));
+        for s in &self.haproxy_states {
+            let what = format!("haproxy state {}", s.state);
+            let mut chars = s.state.chars();
+            let (first, second) = (chars.next(), chars.next());
+            let known = |pos, ch: Option<char>| ch.is_some_and(|ch| self.haproxy_char(pos, ch).is_some());
+            if chars.next().is_some() || !known(1, first) || !known(2, second) {
+                problems.push(format!("{what}: not two characters described by haproxy_char"));
+            }
+            self.signal_refs(problems, &what, &s.statuses, s.logged.as_deref(), s.status_note.as_deref(), &s.causes);
+        }
+    }
+
+    fn signal_refs(
+        &self,
+        problems: &mut Vec<String>,
+        what: &str,
+        statuses: &[u16],
+        logged: Option<&str>,
+        status_note: Option<&str>,
+        causes: &[String],
+    ) {
+        for &code in statuses {
+            if self.code(code).is_none() {
+                problems.push(format!("{what}: unknown status {code}"));
+            }
+        }
+        if let Some(value) = logged {
+            if self.log_status(value).is_none() {
+                problems.push(format!("{what}: logged value {value} is not a log_status"));
+            }
+        }
+        if statuses.is_empty() && status_note.is_none() {
+            problems.push(format!("{what}: without statuses, status_note must say what the status is"));
+        }
+        self.cause_refs(problems, what, causes);
+        for id in causes {
+            if let Some(cause) = self.cause(id) {
+                if !statuses.is_empty() && !statuses.iter().any(|&s| cause.produces_code(s)) {
+                    problems.push(format!(
+                        "{what}: cause {id} produces none of {statuses:?}; add the production or drop the cause"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// `culprit explain <id>` looks an id up in every namespace at once, so an id must name one thing.
+    fn validate_ids(&self, problems: &mut Vec<String>) {
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let all = self
+            .causes
+            .iter()
+            .map(|c| (c.id.as_str(), "cause"))
+            .chain(self.checks.iter().map(|c| (c.id.as_str(), "check")))
+            .chain(self.mistakes.iter().map(|m| (m.id.as_str(), "mistake")))
+            .chain(self.responders.iter().map(|r| (r.id.as_str(), "responder")))
+            .chain(self.layers.iter().map(|l| (l.id.id(), "layer")));
+        for (id, kind) in all {
+            if let Some(other) = seen.insert(id, kind) {
+                if other != kind {
+                    problems.push(format!("id {id} names both a {other} and a {kind}"));
+                }
+            }
         }
     }
 
@@ -373,6 +548,24 @@ impl KnowledgeBase {
         for id in ids {
             if self.mistake(id).is_none() {
                 problems.push(format!("{at}: unknown mistake {id}"));
+            }
+        }
+    }
+}
+
+/// Each flag and termination state becomes evidence of the causes it names, carrying the status that
+/// proxy answers with, so everything that reads a cause's evidence (search, reports, JSON) sees it.
+fn add_signal_evidence(causes: &mut [Cause], flags: &[EnvoyFlag], states: &[HaproxyState]) {
+    let signals = flags
+        .iter()
+        .map(|f| (EvidenceKind::EnvoyFlag, &f.short, &f.statuses, &f.causes))
+        .chain(states.iter().map(|s| (EvidenceKind::HaproxyState, &s.state, &s.statuses, &s.causes)));
+    for (kind, text, statuses, ids) in signals {
+        for id in ids {
+            if let Some(cause) = causes.iter_mut().find(|c| &c.id == id) {
+                // The proxy's status for this cause: the first of the signal's that the cause produces.
+                let answered = statuses.iter().copied().find(|&s| cause.produces_code(s));
+                cause.evidence.push(Evidence { kind, text: text.clone(), status: answered });
             }
         }
     }

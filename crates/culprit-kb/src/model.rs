@@ -27,6 +27,10 @@ pub struct StatusCode {
     /// Log-only vendor codes: what the client actually receives (0 = nothing at all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_sees: Option<u16>,
+    /// Other reason phrases servers send with this code (nginx's `Gateway Time-out`), so a pasted
+    /// status line is recognised whichever server wrote it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<CodeDetail>,
 }
@@ -186,6 +190,11 @@ pub struct Production {
 pub struct Evidence {
     pub kind: EvidenceKind,
     pub text: String,
+    /// The status the component that writes this evidence answers with when it sees it (nginx
+    /// answers 502 after `connect() failed (111: …)`, Envoy 503 with `UF`). Absent when that
+    /// component's status varies or the evidence is not tied to one response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
 }
 
 /// Where a piece of evidence is found. Flags and termination states are matched exactly; the rest
@@ -201,13 +210,15 @@ pub enum EvidenceKind {
     IngressNginx,
     /// AWS ALB access-log fields.
     AlbLog,
-    /// Envoy %RESPONSE_FLAGS% short code, matched exactly.
+    /// Envoy %RESPONSE_FLAGS% short code, matched exactly. Listed in `envoy-flags.toml`, which
+    /// adds it to the causes it names.
     EnvoyFlag,
     /// Envoy %RESPONSE_CODE_DETAILS%.
     EnvoyDetails,
     /// Body of an Envoy local reply.
     EnvoyBody,
-    /// HAProxy termination state (first two characters), matched exactly.
+    /// HAProxy termination state (first two characters), matched exactly. Listed in
+    /// `haproxy-states.toml`, which adds it to the causes it names.
     HaproxyState,
     HaproxyLog,
     TraefikLog,
@@ -402,4 +413,71 @@ pub struct Marker {
 pub enum MarkerKind {
     Header,
     Body,
+}
+
+/// One Envoy response flag (`%RESPONSE_FLAGS%`), from Envoy's access-log documentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvoyFlag {
+    /// As `%RESPONSE_FLAGS%` prints it: `UF`.
+    pub short: String,
+    /// As `%RESPONSE_FLAGS_LONG%` prints it: `UpstreamConnectionFailure`.
+    pub long: String,
+    /// What happened, in a sentence or two.
+    pub meaning: String,
+    /// Also set by Envoy's TCP proxy (where no HTTP status exists).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tcp: bool,
+    /// The statuses Envoy answers with when it sets the flag, most common first; empty when the
+    /// flag does not decide the status (the response had started, or the status is configured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<u16>,
+    /// A value Envoy logs in the status column instead of a code (`0`), a `log_status` value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged: Option<String>,
+    /// When each status applies, or what the status is when the flag does not decide it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_note: Option<String>,
+    /// Cause ids the flag points to, most likely first. Several when the flag cannot tell them
+    /// apart (`UF` is refused, timed out or TLS); empty only for flags that mark no fault.
+    #[serde(default)]
+    pub causes: Vec<String>,
+}
+
+/// What one character of an HAProxy termination state means (section "Stream state at
+/// disconnection" of HAProxy's configuration manual).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaproxyStateChar {
+    /// 1: the first event that ended the stream; 2: the phase it was in; 3: the persistence
+    /// cookie the client sent; 4: what happened to the cookie in the response.
+    pub position: u8,
+    #[serde(rename = "char")]
+    pub ch: String,
+    pub meaning: String,
+    /// First characters only: the causes when no `haproxy_state` entry names the pair.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<String>,
+}
+
+/// An HAProxy termination state's first two characters read together, with the status HAProxy
+/// logs for it and the causes it points to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaproxyState {
+    /// Two characters: `SC`, `sH`, `--`.
+    pub state: String,
+    pub meaning: String,
+    /// The statuses HAProxy answers (and logs) with, most common first; empty when the status is
+    /// the one already sent or set by a rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<u16>,
+    /// A value HAProxy logs in the status column instead of a code (`-1`), a `log_status` value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_note: Option<String>,
+    /// Cause ids, most likely first; empty only for states that mark no fault.
+    #[serde(default)]
+    pub causes: Vec<String>,
 }

@@ -16,7 +16,7 @@
 //! causes that merely share a word with it.
 
 use crate::KnowledgeBase;
-use crate::model::{Cause, EvidenceKind, MarkerKind, Responder};
+use crate::model::{Cause, Evidence, EvidenceKind, MarkerKind, Responder};
 use crate::vocab::{Layer, Owner};
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,8 @@ const MAX_HITS: usize = 10;
 pub struct SearchReport {
     pub schema: String,
     pub query: String,
-    /// Status codes named in the query.
+    /// Status codes the query states (a three-digit token of its own or `status=…`); digits inside
+    /// other tokens, such as an address or an errno, are not codes.
     pub codes: Vec<u16>,
     /// Components whose fingerprint the query matches (a Server header, an error page).
     pub responders: Vec<ResponderHit>,
@@ -78,6 +79,10 @@ pub struct MatchReason {
     pub text: String,
     pub how: MatchHow,
     pub score: u32,
+    /// The status the component that writes this evidence answers with, when the knowledge base
+    /// knows it (Envoy answers 503 with `UF`): the code a reader should look up next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,9 +103,16 @@ pub enum MatchHow {
 impl KnowledgeBase {
     pub fn search(&self, query: &str) -> SearchReport {
         let query = cut(query.trim(), MAX_QUERY);
-        let q = Prepared::new(query);
+        let mut q = Prepared::new(query);
+        let mut seen = Vec::new();
+        q.codes.retain(|&c| {
+            self.code(c).is_some() && !seen.contains(&c) && {
+                seen.push(c);
+                true
+            }
+        });
         let responders = self.match_responders(&q);
-        let mut hits: Vec<CauseHit> = self.causes.iter().filter_map(|c| score_cause(c, &q)).collect();
+        let mut hits: Vec<CauseHit> = self.causes.iter().filter_map(|c| self.score_cause(c, &q)).collect();
         // A matched fingerprint suggests the causes that component typically reports.
         for r in &responders {
             let Some(responder) = self.responder(&r.id) else { continue };
@@ -110,6 +122,7 @@ impl KnowledgeBase {
                     text: format!("{} answered ({})", responder.name, r.matched),
                     how: MatchHow::Responder,
                     score: 20u32.saturating_sub(u32::try_from(rank).unwrap_or(u32::MAX)),
+                    status: None,
                 };
                 match hits.iter_mut().find(|h| &h.id == id) {
                     Some(hit) => add_reason(hit, reason),
@@ -174,18 +187,13 @@ struct Prepared {
 impl Prepared {
     fn new(query: &str) -> Self {
         let lower = collapse_ws(&query.to_lowercase());
-        let raw_tokens = query
+        let raw_tokens: Vec<String> = query
             .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|' | '"' | '\''))
             .filter(|t| !t.is_empty())
             .map(str::to_string)
             .collect();
         let words = words(&lower);
-        let codes = lower
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|t| t.len() == 3)
-            .filter_map(|t| t.parse::<u16>().ok())
-            .filter(|c| (100..=599).contains(c))
-            .collect();
+        let codes = raw_tokens.iter().filter_map(|t: &String| status_token(t)).collect();
         Prepared { lower, raw_tokens, words, codes }
     }
 }
@@ -215,28 +223,58 @@ fn add_reason(hit: &mut CauseHit, reason: MatchReason) {
     hit.score = best + rest / 4;
 }
 
-fn score_cause(c: &Cause, q: &Prepared) -> Option<CauseHit> {
-    let mut hit = new_hit(c);
-    // A cause lists its defining evidence first; the same message can support several causes
-    // (a premature close is also what a keep-alive race looks like), and position breaks the tie.
-    for (position, e) in c.evidence.iter().enumerate() {
-        let field = serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let matched = match e.kind {
-            EvidenceKind::EnvoyFlag => exact_flag(&e.text, q),
-            EvidenceKind::HaproxyState => termination_state(&e.text, q),
-            _ => text_match(&e.text, q, 40),
+impl KnowledgeBase {
+    fn score_cause(&self, c: &Cause, q: &Prepared) -> Option<CauseHit> {
+        let mut hit = new_hit(c);
+        // A cause lists its defining evidence first; the same message can support several causes
+        // (a premature close is also what a keep-alive race looks like), and position breaks the
+        // tie. A flag or termination state ranks its causes itself, most likely first.
+        for (position, e) in c.evidence.iter().enumerate() {
+            let field =
+                serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let (matched, rank) = match e.kind {
+                EvidenceKind::EnvoyFlag => (exact_flag(&e.text, q), self.signal_rank(e, &c.id)),
+                EvidenceKind::HaproxyState => (termination_state(&e.text, q), self.signal_rank(e, &c.id)),
+                _ => (text_match(&e.text, q, 40), position),
+            };
+            if let Some((how, score)) = matched {
+                let score = score + 10u32.saturating_sub(3 * u32::try_from(rank).unwrap_or(u32::MAX));
+                add_reason(&mut hit, MatchReason { field, text: e.text.clone(), how, score, status: e.status });
+            }
+        }
+        for (field, text) in [("title", &c.title), ("summary", &c.summary)] {
+            if let Some((how, score)) = text_match(text, q, 20) {
+                add_reason(
+                    &mut hit,
+                    MatchReason { field: field.into(), text: text.clone(), how, score: score.min(20), status: None },
+                );
+            }
+        }
+        (!hit.why.is_empty()).then_some(hit)
+    }
+
+    /// Where `cause` stands in the list of causes of the flag or state `e` names.
+    fn signal_rank(&self, e: &Evidence, cause: &str) -> usize {
+        let causes = match e.kind {
+            EvidenceKind::EnvoyFlag => self.envoy_flag(&e.text).map(|f| &f.causes),
+            _ => self.haproxy_state(&e.text).map(|s| &s.causes),
         };
-        if let Some((how, score)) = matched {
-            let score = score + 10u32.saturating_sub(3 * u32::try_from(position).unwrap_or(u32::MAX));
-            add_reason(&mut hit, MatchReason { field, text: e.text.clone(), how, score });
-        }
+        causes.and_then(|ids| ids.iter().position(|id| id == cause)).unwrap_or(usize::MAX)
     }
-    for (field, text) in [("title", &c.title), ("summary", &c.summary)] {
-        if let Some((how, score)) = text_match(text, q, 20) {
-            add_reason(&mut hit, MatchReason { field: field.into(), text: text.clone(), how, score: score.min(20) });
-        }
-    }
-    (!hit.why.is_empty()).then_some(hit)
+}
+
+/// A token that states a status: three digits standing alone (`502` in an access-log line), or a
+/// `status=502` / `status:502` pair. Digits inside a token (`10.244.1.5`, `(111:`) are not codes.
+fn status_token(token: &str) -> Option<u16> {
+    let value = match token.split_once(['=', ':']) {
+        Some((key, value)) if ["status", "status_code", "code"].iter().any(|k| key.eq_ignore_ascii_case(k)) => value,
+        Some(_) => return None,
+        None => token,
+    };
+    (value.len() == 3 && value.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| value.parse().ok())
+        .flatten()
+        .filter(|c| (100..=599).contains(c))
 }
 
 /// Envoy flags are upper-case codes; a query token equal to one (or the lone query in any case).

@@ -1,8 +1,9 @@
 //! The knowledge base's contract: complete, consistent, and answering the questions it exists for.
 
+use culprit_kb::cards::{Card, IdKind};
 use culprit_kb::explain::Query;
 use culprit_kb::search::MatchHow;
-use culprit_kb::{KnowledgeBase, Owner, kb};
+use culprit_kb::{EvidenceKind, KnowledgeBase, Owner, kb};
 
 /// The IANA HTTP Status Code Registry (last updated 2025-09-15), every assigned value.
 const IANA: &[u16] = &[
@@ -208,16 +209,21 @@ fn search_error_log_messages() {
 
 #[test]
 fn search_flags_and_termination_states() {
+    // Inside a pasted line, a flag or state still finds its causes, ranked as its entry ranks them.
     assert_eq!(top("UF"), "upstream_connection_refused");
     assert_eq!(top("UO"), "circuit_open");
     assert_eq!(top("UH"), "no_live_upstreams");
     assert_eq!(top("sH--"), "upstream_timeout");
-    assert_eq!(top("SC--"), "upstream_connection_refused");
     assert_eq!(top("SH--"), "upstream_closed_prematurely");
     assert_eq!(top("PH--"), "upstream_invalid_response");
     let r = kb().search("sH--");
     assert_eq!(r.causes[0].why[0].how, MatchHow::Exact);
     assert_eq!(r.causes[0].why[0].field, "haproxy_state");
+    assert_eq!(r.causes[0].why[0].status, Some(504), "the status HAProxy answers with sH");
+    let line = r#"[2024-05-01T10:00:00.000Z] "GET /api HTTP/1.1" 503 UF,URX 0 91 3 - "-" "curl/8" "id" "api" "10.244.1.5:8080""#;
+    let r = kb().search(line);
+    assert_eq!(r.causes[0].id, "upstream_connection_refused");
+    assert_eq!(r.causes[0].why[0].status, Some(503));
 }
 
 #[test]
@@ -297,4 +303,262 @@ fn commands_and_examples_fit_the_report_width() {
             assert!(line.chars().count() <= 92, "{what}: line too long for a report:\n{line}");
         }
     }
+}
+
+/// Every flag in Envoy's access-log documentation (usage.rst, `%RESPONSE_FLAGS%`) and in
+/// source/common/stream_info/utility.h (CORE_RESPONSE_FLAGS), short and long names.
+const ENVOY_FLAGS: &[(&str, &str)] = &[
+    ("UH", "NoHealthyUpstream"),
+    ("UF", "UpstreamConnectionFailure"),
+    ("UO", "UpstreamOverflow"),
+    ("NR", "NoRouteFound"),
+    ("URX", "UpstreamRetryLimitExceeded"),
+    ("NC", "NoClusterFound"),
+    ("DT", "DurationTimeout"),
+    ("DC", "DownstreamConnectionTermination"),
+    ("LH", "FailedLocalHealthCheck"),
+    ("UT", "UpstreamRequestTimeout"),
+    ("LR", "LocalReset"),
+    ("UR", "UpstreamRemoteReset"),
+    ("UC", "UpstreamConnectionTermination"),
+    ("DI", "DelayInjected"),
+    ("FI", "FaultInjected"),
+    ("RL", "RateLimited"),
+    ("UAEX", "UnauthorizedExternalService"),
+    ("RLSE", "RateLimitServiceError"),
+    ("SI", "StreamIdleTimeout"),
+    ("IH", "InvalidEnvoyRequestHeaders"),
+    ("DPE", "DownstreamProtocolError"),
+    ("UPE", "UpstreamProtocolError"),
+    ("UMSDR", "UpstreamMaxStreamDurationReached"),
+    ("RFCF", "ResponseFromCacheFilter"),
+    ("NFCF", "NoFilterConfigFound"),
+    ("OM", "OverloadManagerTerminated"),
+    ("DF", "DnsResolutionFailed"),
+    ("DO", "DropOverload"),
+    ("DR", "DownstreamRemoteReset"),
+    ("UDO", "UnconditionalDropOverload"),
+];
+
+#[test]
+fn every_envoy_flag_is_known_with_its_long_name() {
+    let kb = kb();
+    for &(short, long) in ENVOY_FLAGS {
+        let flag = kb.envoy_flag(short).unwrap_or_else(|| panic!("Envoy flag {short} missing"));
+        assert_eq!(flag.long, long, "{short}");
+    }
+    for f in &kb.envoy_flags {
+        assert!(ENVOY_FLAGS.iter().any(|&(s, _)| s == f.short), "{} is not an Envoy flag", f.short);
+    }
+    // Only flags that mark no fault may name no cause.
+    let causeless: Vec<&str> =
+        kb.envoy_flags.iter().filter(|f| f.causes.is_empty()).map(|f| f.short.as_str()).collect();
+    assert_eq!(causeless, ["DT"]);
+}
+
+#[test]
+fn envoy_flags_carry_the_status_envoy_answers() {
+    let kb = kb();
+    let statuses = |f: &str| kb.envoy_flag(f).unwrap().statuses.clone();
+    for f in ["UH", "UF", "UO", "NC", "LH", "LR", "UR", "UC", "OM", "DF", "DO", "UDO"] {
+        assert_eq!(statuses(f), [503], "{f}");
+    }
+    assert_eq!(statuses("NR"), [404]);
+    assert_eq!(statuses("UT"), [504]);
+    assert_eq!(statuses("RL"), [429]);
+    assert_eq!(statuses("UPE"), [502]);
+    assert_eq!(statuses("NFCF"), [500]);
+    assert_eq!(statuses("SI"), [504, 408]);
+    assert_eq!(statuses("UMSDR"), [504, 408]);
+    assert!(statuses("URX").is_empty() && statuses("FI").is_empty() && statuses("DC").is_empty());
+    assert_eq!(kb.envoy_flag("DC").unwrap().logged.as_deref(), Some("0"));
+    // UF is a connection failure: refused, timed out or TLS, not "refused" alone.
+    assert_eq!(
+        kb.envoy_flag("UF").unwrap().causes,
+        ["upstream_connection_refused", "upstream_connect_timeout", "upstream_tls_failed"]
+    );
+}
+
+/// The characters HAProxy's manual defines for each position of a termination state.
+const HAPROXY_CHARS: [&str; 4] = ["CSPLRIDUKcs-", "RQCHDLT-", "NIDVEOU-", "NIUPRD-"];
+
+#[test]
+fn every_termination_state_character_is_known() {
+    let kb = kb();
+    for (i, chars) in HAPROXY_CHARS.iter().enumerate() {
+        let position = u8::try_from(i + 1).unwrap();
+        for ch in chars.chars() {
+            let c = kb.haproxy_char(position, ch).unwrap_or_else(|| panic!("'{ch}' at position {position} missing"));
+            assert!(!c.meaning.is_empty());
+        }
+        let known = kb.haproxy_chars.iter().filter(|c| c.position == position).count();
+        assert_eq!(known, chars.chars().count(), "position {position} has characters HAProxy does not define");
+    }
+}
+
+#[test]
+fn every_pair_of_state_characters_is_explained() {
+    let kb = kb();
+    for first in HAPROXY_CHARS[0].chars() {
+        for second in HAPROXY_CHARS[1].chars() {
+            for state in [format!("{first}{second}"), format!("{first}{second}--")] {
+                let r = kb.explain_signal(&state).unwrap_or_else(|| panic!("{state} not read"));
+                let a = r.haproxy_states.first().unwrap_or_else(|| panic!("{state} not read as HAProxy"));
+                assert_eq!(a.characters.len(), state.chars().count(), "{state}");
+                assert_eq!(a.characters[0].ch, first.to_string());
+                assert_eq!(a.characters[1].ch, second.to_string());
+                if let Some(pair) = &a.pair {
+                    assert!(!pair.statuses.is_empty() || pair.status_note.is_some(), "{state}: say the status");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn termination_states_carry_the_status_haproxy_answers() {
+    let kb = kb();
+    let state = |s: &str| kb.explain_signal(s).unwrap().haproxy_states.remove(0);
+    assert_eq!(state("SC--").statuses, [503], "HAProxy answers 503 when the server refuses");
+    assert_eq!(state("sC--").statuses, [503]);
+    assert_eq!(state("SH--").statuses, [502]);
+    assert_eq!(state("sH--").statuses, [504]);
+    assert_eq!(state("cR--").statuses, [408]);
+    assert_eq!(state("CC--").logged.as_deref(), Some("-1"));
+    for s in ["CD--", "CH--", "cD--"] {
+        let a = state(s);
+        assert!(!a.statuses.contains(&460) && !a.statuses.contains(&499), "{s}: not an ALB or nginx code");
+        assert_eq!(a.causes[0].id, "client_closed_request", "{s}");
+    }
+    let pr = state("PR--");
+    assert!(pr.statuses.contains(&400) && pr.statuses.contains(&403));
+    assert_eq!(state("SC").characters.len(), 2, "TCP logs write two characters");
+    // A pair the data does not list is read from its characters; its first decides the causes.
+    let kd = state("KD--");
+    assert!(kd.pair.is_none() && kd.causes.is_empty());
+    assert_eq!(state("sL--").causes[0].id, "upstream_timeout");
+}
+
+#[test]
+fn flag_combinations_count_each_flag() {
+    let kb = kb();
+    for input in ["UF,URX", "UF|URX", "UF URX", "UpstreamConnectionFailure,UpstreamRetryLimitExceeded"] {
+        let r = kb.explain_signal(input).unwrap_or_else(|| panic!("{input}"));
+        let shorts: Vec<&str> = r.envoy_flags.iter().map(|f| f.flag.short.as_str()).collect();
+        assert_eq!(shorts, ["UF", "URX"], "{input}");
+    }
+    assert!(kb.explain_signal("uf").is_some(), "a lone flag in any case");
+    assert!(kb.explain_signal("UF,XX").is_none(), "every part must be a flag");
+    // Two letters can be both an Envoy flag and an HAProxy state: both readings are given.
+    let r = kb.explain_signal("LR").unwrap();
+    assert_eq!(r.envoy_flags.len(), 1);
+    assert_eq!(r.haproxy_states.len(), 1);
+}
+
+#[test]
+fn pasted_status_lines_are_the_code() {
+    let kb = kb();
+    for (input, code) in [
+        ("502 Bad Gateway", 502),
+        ("504 Gateway Timeout", 504),
+        ("504 Gateway Time-out", 504),
+        ("HTTP/1.1 502", 502),
+        ("HTTP/2 503", 503),
+        ("HTTP/1.0 404 Not Found", 404),
+        ("HTTP/1.1 503 Service Temporarily Unavailable", 503),
+        ("http 502", 502),
+        ("status=502", 502),
+        ("status: 502", 502),
+        ("\"status\":502", 502),
+        ("{\"status\": 502}", 502),
+        ("status_code=429", 429),
+        ("502 (Bad Gateway)", 502),
+        ("Bad Gateway", 502),
+        ("gateway timeout", 504),
+        ("BAD GATEWAY", 502),
+        ("Request Entity Too Large", 413),
+        ("499 Client Closed Request", 499),
+    ] {
+        assert_eq!(Query::parse(input, kb), Query::Code(code), "{input}");
+    }
+    assert_eq!(Query::parse("HTTP/1.1 600", kb), Query::NotAStatus("600".into()));
+    assert_eq!(Query::parse("status=42", kb), Query::NotAStatus("42".into()));
+    // A code followed by anything but its reason phrase is text, and so are error messages whose
+    // digits are an address or an errno, and vendor names that read like messages.
+    for text in [
+        "502 upstream prematurely closed connection",
+        r#"connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, upstream: "http://10.244.1.5:8080/""#,
+        "upstream timed out (110: Connection timed out)",
+        "Connection Timed Out",
+        "404 page not found",
+    ] {
+        assert!(matches!(Query::parse(text, kb), Query::Text(_)), "{text}: {:?}", Query::parse(text, kb));
+    }
+}
+
+#[test]
+fn ids_flags_and_states_are_recognised() {
+    let kb = kb();
+    assert_eq!(
+        Query::parse("upstream_connection_refused", kb),
+        Query::Id("upstream_connection_refused".into(), IdKind::Cause)
+    );
+    assert_eq!(Query::parse("service_ports", kb), Query::Id("service_ports".into(), IdKind::Check));
+    assert_eq!(Query::parse("ingress", kb), Query::Id("ingress".into(), IdKind::Layer));
+    assert_eq!(Query::parse("envoy", kb), Query::Id("envoy".into(), IdKind::Responder));
+    assert_eq!(Query::parse("assume_502_means_down", kb), Query::Id("assume_502_means_down".into(), IdKind::Mistake));
+    assert_eq!(Query::parse("ok", kb), Query::Id("ok".into(), IdKind::Cause), "an exact id wins over a reason phrase");
+    assert_eq!(Query::parse("OK", kb), Query::Code(200));
+    assert_eq!(Query::parse("UF,URX", kb), Query::Signal("UF,URX".into()));
+    assert_eq!(Query::parse("cD--", kb), Query::Signal("cD--".into()));
+    assert!(matches!(Query::parse("sc--", kb), Query::Text(_)), "state characters are case-sensitive");
+}
+
+#[test]
+fn every_id_has_its_own_card() {
+    let kb = kb();
+    let ids = kb
+        .causes
+        .iter()
+        .map(|c| (c.id.clone(), IdKind::Cause))
+        .chain(kb.checks.iter().map(|c| (c.id.clone(), IdKind::Check)))
+        .chain(kb.layers.iter().map(|l| (l.id.id().to_string(), IdKind::Layer)))
+        .chain(kb.responders.iter().map(|r| (r.id.clone(), IdKind::Responder)))
+        .chain(kb.mistakes.iter().map(|m| (m.id.clone(), IdKind::Mistake)));
+    for (id, kind) in ids {
+        let card = kb.explain_id(&id).unwrap_or_else(|| panic!("no card for {id}"));
+        assert_eq!(card.kind(), kind, "{id}");
+        let named = match &card {
+            Card::Cause(r) => r.cause.id.clone(),
+            Card::Check(r) => r.check.id.clone(),
+            Card::Layer(r) => r.layer.id.id().to_string(),
+            Card::Responder(r) => r.responder.id.clone(),
+            Card::Mistake(r) => r.mistake.id.clone(),
+        };
+        assert_eq!(named, id, "the card of {id} is about {named}");
+    }
+}
+
+#[test]
+fn flags_and_states_become_evidence_of_their_causes() {
+    let kb = kb();
+    let refused = kb.cause("upstream_connection_refused").unwrap();
+    let uf = refused.evidence.iter().find(|e| e.kind == EvidenceKind::EnvoyFlag && e.text == "UF").unwrap();
+    assert_eq!(uf.status, Some(503));
+    let sc = refused.evidence.iter().find(|e| e.kind == EvidenceKind::HaproxyState && e.text == "SC").unwrap();
+    assert_eq!(sc.status, Some(503));
+    // A state with several statuses gives each cause the one it produces.
+    let body = kb.cause("body_too_large").unwrap();
+    assert_eq!(body.evidence.iter().find(|e| e.text == "PR").and_then(|e| e.status), Some(413));
+}
+
+#[test]
+fn search_reads_codes_only_from_tokens_that_state_them() {
+    let line = r#"2024/05/01 10:00:00 [error] 31#31: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: shop, request: "GET / HTTP/1.1", upstream: "http://10.244.1.5:8080/", host: "shop""#;
+    let r = kb().search(line);
+    assert!(r.codes.is_empty(), "no code in an error line: {:?}", r.codes);
+    assert_eq!(r.causes[0].id, "upstream_connection_refused");
+    assert_eq!(r.causes[0].why[0].status, Some(502), "nginx answers 502 for that message");
+    let access = r#"10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 502 157 "-" "curl/8""#;
+    assert_eq!(kb().search(access).codes, [502], "157 bytes is not a code the knowledge base knows");
 }

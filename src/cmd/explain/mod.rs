@@ -1,4 +1,9 @@
-//! `culprit explain`: a code, a class, a log-only status, free text, a decision tree or the chain.
+//! `culprit explain`: a code (or a pasted status line), a class, a log-only status, any id the
+//! knowledge base defines, an Envoy flag or HAProxy termination state, free text, a decision tree
+//! or the chain.
+
+mod cards;
+mod signals;
 
 use super::Status;
 use crate::cli::ExplainArgs;
@@ -49,6 +54,14 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
                  (try `culprit explain 5xx` for a class)"
             ));
         }
+        Query::Id(id, _) => {
+            let card = kb.explain_id(&id).expect("parsed as an id");
+            cards::emit_card(format, &card, args.full)?;
+        }
+        Query::Signal(text) => {
+            let report = kb.explain_signal(&text).expect("parsed as a flag or termination state");
+            emit(format, &report, || signals::signal_doc(&report, kb))?;
+        }
         Query::Text(text) => {
             let report = kb.search(&text);
             let found = !report.causes.is_empty() || !report.responders.is_empty();
@@ -57,8 +70,9 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
             }
             if !found {
                 return unusable(&format!(
-                    "'{text}' is not a status code, a class (like 5xx), or a message, flag or header \
-                     that the knowledge base recognises"
+                    "'{text}' is not a status code or status line, a class (like 5xx), an id culprit \
+                     prints, an Envoy flag or HAProxy termination state, or a message or header that \
+                     the knowledge base recognises"
                 ));
             }
         }
@@ -185,7 +199,14 @@ fn code_doc(r: &CodeReport, full: bool) -> Doc {
                     c.evidence
                         .iter()
                         .map(|e| {
-                            vec![styled(format!("{}: ", e.kind.label()), Tone::Dim), styled(e.text.clone(), Tone::Code)]
+                            let mut line = vec![
+                                styled(format!("{}: ", e.kind.label()), Tone::Dim),
+                                styled(e.text.clone(), Tone::Code),
+                            ];
+                            if let Some(status) = e.status {
+                                line.push(styled(format!(" → {status}"), Tone::Dim));
+                            }
+                            line
                         })
                         .collect(),
                 ));
@@ -372,11 +393,16 @@ fn search_doc(r: &SearchReport) -> Doc {
             })
             .collect();
         doc.push(Block::Numbered(items));
+        // The link follows the evidence that matched: the status its proxy answers with (Envoy's
+        // 503 for UF), else the cause's own card. Digits in the query (an address, an errno) are
+        // never taken for a code.
         let top = &r.causes[0];
-        let code = r.codes.first().or(top.codes.iter().find(|c| **c >= 400)).or(top.codes.first());
-        if let Some(code) = code {
-            doc.push(Block::Note(vec![plain(format!("More: culprit explain {code} --full"))]));
+        let mut more = String::from("More:");
+        if let Some(status) = top.why.iter().find_map(|w| w.status) {
+            let _ = write!(more, " culprit explain {status} --full ·");
         }
+        let _ = write!(more, " culprit explain {} --full", top.id);
+        doc.push(Block::Note(vec![plain(more)]));
     }
     doc
 }
@@ -390,17 +416,19 @@ fn reason_line(m: &culprit_kb::search::MatchReason) -> Line {
             .map_or_else(|_| other.to_string(), |k| k.label().to_string()),
     };
     let how = match m.how {
-        MatchHow::Exact => "exact",
-        MatchHow::Contains => "found in your text",
-        MatchHow::Within => "your text is part of it",
-        MatchHow::Words => "shares words",
-        MatchHow::Responder => "typical of that responder",
+        // A flag or state names a family of causes, not this one for sure.
+        MatchHow::Exact => format!("named in your text: culprit explain {}", m.text),
+        MatchHow::Contains => "found in your text".to_string(),
+        MatchHow::Within => "your text is part of it".to_string(),
+        MatchHow::Words => "shares words".to_string(),
+        MatchHow::Responder => "typical of that responder".to_string(),
     };
-    vec![
-        styled(format!("{place}: "), Tone::Dim),
-        styled(m.text.clone(), Tone::Code),
-        styled(format!(" ({how})"), Tone::Dim),
-    ]
+    let mut line = vec![styled(format!("{place}: "), Tone::Dim), styled(m.text.clone(), Tone::Code)];
+    if let Some(status) = m.status {
+        line.push(styled(format!(" → {status}"), Tone::Dim));
+    }
+    line.push(styled(format!(" ({how})"), Tone::Dim));
+    line
 }
 
 fn tree_doc(r: &TreeReport, kb: &KnowledgeBase) -> Doc {
