@@ -165,13 +165,25 @@ pub fn findings_blocks(doc: &mut Doc, findings: &[Finding]) {
                         .collect(),
                 )];
                 if let Some(fix) = &f.fix {
-                    let lang = if fix.contains(":\n") { "yaml" } else { "sh" };
-                    nested.push(Block::Code { lang, text: fix.clone() });
+                    nested.push(Block::Code { lang: fix_lang(fix), text: fix.clone() });
                 }
                 (head, nested)
             })
             .collect(),
     ));
+}
+
+/// A fix is YAML to apply, a command to run, or an instruction in words (wrapped as text: a shell
+/// line continuation in the middle of a sentence would read as part of it).
+fn fix_lang(fix: &str) -> &'static str {
+    const COMMANDS: [&str; 8] = ["kubectl", "helm", "curl", "aws", "gcloud", "az", "istioctl", "openssl"];
+    if fix.contains(":\n") {
+        "yaml"
+    } else if fix.split_whitespace().next().is_some_and(|w| COMMANDS.contains(&w)) {
+        "sh"
+    } else {
+        "text"
+    }
 }
 
 fn source_note(doc: &mut Doc, source: &Source) {

@@ -13,6 +13,11 @@ pub mod snapshot;
 
 use culprit_kb::Finding;
 
+/// The command that dumps every kind culprit reads, for `--from` and `logs --cluster`. The README
+/// and `--help` print it, and messages suggest it; a test keeps them in one voice.
+pub const DUMP_COMMAND: &str = "kubectl get ingresses,ingressclasses,services,endpoints,endpointslices,pods,\
+deployments,hpa,networkpolicies,nodes,events -A -o json > snapshot.json";
+
 pub const ROUTE_SCHEMA: &str = "culprit.cluster.route/1";
 pub const CHECK_SCHEMA: &str = "culprit.cluster.check/1";
 

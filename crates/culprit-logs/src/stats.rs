@@ -66,10 +66,25 @@ pub struct Stats {
     pub last_ms: Option<i64>,
     pub resolution_ms: i64,
     pub services: Vec<ServiceStats>,
+    /// Requests read but left out by the filters.
+    pub excluded: Excluded,
     index: FxHashMap<Box<[u8]>, u32>,
     /// The last time seen and its bucket: consecutive lines mostly share a timestamp, and this
     /// saves two 64-bit divisions a line.
     last_time: Option<(i64, i64)>,
+}
+
+/// Requests read but left out by the filters (`--since`, `--service`, `--status`): how many, over
+/// which time span and from which services, so a filter that matches nothing can say what it
+/// missed.
+#[derive(Debug, Clone, Default)]
+pub struct Excluded {
+    pub requests: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    /// Requests per service name; counted only when asked (a service filter is set), as it costs a
+    /// hash lookup a line.
+    pub services: FxHashMap<Box<[u8]>, u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -163,6 +178,25 @@ impl Stats {
             .push(ServiceStats { name: String::from_utf8_lossy(name).into_owned(), ..ServiceStats::default() });
         self.index.insert(name.into(), u32::try_from(i).unwrap_or(u32::MAX));
         i
+    }
+
+    /// Count one request the filters left out; `by_service` also counts it under its service.
+    pub fn exclude(&mut self, obs: &Observation<'_>, by_service: bool) {
+        let e = &mut self.excluded;
+        e.requests += 1;
+        if let Some(t) = obs.time_ms {
+            e.first_ms = min_opt(e.first_ms, Some(t));
+            e.last_ms = e.last_ms.max(Some(t));
+        }
+        if by_service {
+            let name = if obs.service.is_empty() || obs.service == b"-" { NO_SERVICE.as_bytes() } else { obs.service };
+            match e.services.get_mut(name) {
+                Some(n) => *n += 1,
+                None => {
+                    e.services.insert(name.into(), 1);
+                }
+            }
+        }
     }
 
     /// Count one attributed request. `path_template` is filled only for errors (it costs a scan).
@@ -273,6 +307,12 @@ impl Stats {
         self.other += other.other;
         self.no_status += other.no_status;
         self.joined += other.joined;
+        self.excluded.requests += other.excluded.requests;
+        self.excluded.first_ms = min_opt(self.excluded.first_ms, other.excluded.first_ms);
+        self.excluded.last_ms = other.excluded.last_ms.max(self.excluded.last_ms);
+        for (name, n) in other.excluded.services {
+            *self.excluded.services.entry(name).or_default() += n;
+        }
         for (k, v) in other.bad {
             *self.bad.entry(k).or_default() += v;
         }
