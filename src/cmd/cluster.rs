@@ -55,10 +55,18 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
             args.kubeconfig.as_ref().map_or_else(|| "default".to_owned(), |p| p.display().to_string()),
             args.context.as_deref().unwrap_or("current")
         );
-        (
-            culprit_cluster::live::load(args.kubeconfig.as_deref(), args.context.as_deref(), args.namespace.as_deref()),
-            vec![what],
-        )
+        let live =
+            culprit_cluster::live::load(args.kubeconfig.as_deref(), args.context.as_deref(), args.namespace.as_deref())
+                .map_err(|e| match e {
+                    culprit_cluster::live::LiveError::NoKubeconfig { .. } => format!(
+                        "{e}. Without --from, culprit reads the cluster live through a kubeconfig: give one \
+                     with --kubeconfig FILE or $KUBECONFIG. To read a dump of the cluster instead, use \
+                     --from <file or dir>, made where kubectl works with:\n  {}",
+                        culprit_cluster::DUMP_COMMAND
+                    ),
+                    other => other.to_string(),
+                });
+        (live, vec![what])
     } else {
         (
             Snapshot::load(&args.from).map_err(|e| format!("--from: {e}")),
@@ -71,7 +79,12 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
                 eprintln!("culprit: skipped: {p}");
             }
             if s.object_count() == 0 {
-                eprintln!("culprit: no Ingress, Service, EndpointSlice, Pod or Deployment found");
+                eprintln!(
+                    "culprit: no object culprit reads was found in {} (it holds {}); make a dump with:\n  {}",
+                    from.join(", "),
+                    s.kinds_read(),
+                    culprit_cluster::DUMP_COMMAND
+                );
                 return None;
             }
             let source = Source { from, objects: s.object_count(), problems: s.problems.clone() };
