@@ -14,6 +14,27 @@ use textwrap::core::display_width;
 /// Extra indentation of the lines that continue a command.
 const CONTINUATION: &str = "    ";
 
+/// A command's lines with its own ` \` continuations joined, so that it can be wrapped again as
+/// one line for a narrower terminal (a line whose quotes do not balance is left as it is).
+pub fn join_continuations(code: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in code.lines() {
+        if open && let Some(last) = out.last_mut() {
+            last.push(' ');
+            last.push_str(line.trim_start());
+        } else {
+            out.push(line.to_owned());
+        }
+        let last = out.last().map_or("", String::as_str);
+        open = last.ends_with(" \\") && shell_words(last).is_some();
+        if open && let Some(last) = out.last_mut() {
+            last.truncate(last.len() - 2);
+        }
+    }
+    out
+}
+
 /// Text wrapped at spaces (words longer than `room` are cut), later lines indented four columns
 /// more than the first.
 pub fn wrap_text(line: &str, room: usize) -> Vec<(bool, String)> {
@@ -302,6 +323,15 @@ mod tests {
                 assert_eq!(run_sh(&text), want, "{room}:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn continuations_are_joined_before_wrapping_again() {
+        let code = "kubectl logs -n x deploy/y | grep -E \\\n  'a|b' | grep c\nkubectl get pods";
+        assert_eq!(
+            join_continuations(code),
+            ["kubectl logs -n x deploy/y | grep -E 'a|b' | grep c", "kubectl get pods"]
+        );
     }
 
     #[test]

@@ -168,7 +168,15 @@ fn block_into(out: &mut String, block: &Block, width: usize, indent: usize) {
         Block::Code { lang, text: code } => {
             let st = AnsiColor::Green.on_default();
             let lead = format!("{pad}  ");
-            for line in code.trim_end().lines() {
+            let code = code.trim_end();
+            let room = width.saturating_sub(lead.len());
+            // A command too wide for this terminal is wrapped again from its logical lines.
+            let lines: Vec<String> = if *lang == "sh" && code.lines().any(|l| display_width(l) > room) {
+                super::shellwrap::join_continuations(code)
+            } else {
+                code.lines().map(str::to_owned).collect()
+            };
+            for line in &lines {
                 let line = escape_controls(line);
                 for (indented, piece) in code_lines(&line, lang, width, lead.len()) {
                     let lead = if indented { lead.as_str() } else { "" };
@@ -187,8 +195,8 @@ fn block_into(out: &mut String, block: &Block, width: usize, indent: usize) {
 /// Column widths for a table: every column at its widest cell when that fits. Otherwise each
 /// column gets at least its longest word, headers included (so ids and numbers stay whole); when
 /// that is too wide, its longest word in the rows, then whole header words for the columns that
-/// need the least to get them; the room left is shared out evenly among the columns that want
-/// more. When even the rows' words do not fit, the room is shared fairly up to each column's
+/// need the least to get them; the room left goes to the narrowest columns that want more first.
+/// When even the rows' words do not fit, the room is shared the same way up to each column's
 /// longest word: narrow columns keep theirs, the widest give way.
 fn column_widths(natural: &[usize], words: &[usize], body_words: &[usize], room: usize) -> Vec<usize> {
     if natural.iter().sum::<usize>() <= room {
@@ -217,19 +225,14 @@ fn column_widths(natural: &[usize], words: &[usize], body_words: &[usize], room:
     widths
 }
 
-/// Raise `widths` towards `caps` in even steps (max-min fair) out of `budget`; returns what is left.
+/// Raise `widths` towards `caps` out of `budget`, one column at a time, always the narrowest that
+/// wants more (max-min fair: short columns reach their width whole, the widest wraps); returns
+/// what is left.
 fn fill(widths: &mut [usize], caps: &[usize], mut budget: usize) -> usize {
     while budget > 0 {
-        let open: Vec<usize> = (0..widths.len()).filter(|&i| widths[i] < caps[i]).collect();
-        if open.is_empty() {
-            break;
-        }
-        let share = (budget / open.len()).max(1);
-        for i in open {
-            let add = share.min(caps[i] - widths[i]).min(budget);
-            widths[i] += add;
-            budget -= add;
-        }
+        let Some(i) = (0..widths.len()).filter(|&i| widths[i] < caps[i]).min_by_key(|&i| widths[i]) else { break };
+        widths[i] += 1;
+        budget -= 1;
     }
     budget
 }
@@ -261,8 +264,14 @@ fn table(out: &mut String, head: &[String], rows: &[Vec<Line>], width: usize, pa
         }
     }
     let room = |gap: usize| width.saturating_sub(pad.len() + 2 + gap * (cols - 1));
-    // Columns one space apart rather than headers cut mid-word.
-    let gap = if words.iter().sum::<usize>() > room(GAP) && words.iter().sum::<usize>() <= room(1) { 1 } else { GAP };
+    // Columns one space apart rather than words cut: when that keeps every word whole, or at
+    // least every word of the rows.
+    let fits = |w: &[usize], gap: usize| w.iter().sum::<usize>() <= room(gap);
+    let gap = if !fits(&words, GAP) && (fits(&words, 1) || (!fits(&body_words, GAP) && fits(&body_words, 1))) {
+        1
+    } else {
+        GAP
+    };
     let widths = column_widths(&natural, &words, &body_words, room(gap));
     for row in std::iter::once(&header).chain(&body) {
         let cells: Vec<Vec<String>> = row
