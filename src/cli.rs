@@ -2,11 +2,12 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The command that dumps the cluster's objects for `--from` and `logs --cluster`; the same text
+/// The commands that dump the cluster's objects for `--from` and `logs --cluster`; the same text
 /// as `culprit_cluster::DUMP_COMMAND` (a test holds them, `--help` and the README together).
 macro_rules! dump_command {
     () => {
-        "kubectl get ingresses,ingressclasses,services,endpoints,endpointslices,pods,deployments,hpa,networkpolicies,nodes,events -A -o json > snapshot.json"
+        "kubectl get ingress,ingressclass,svc,endpoints,endpointslices,pods -A -o json > snapshot.json
+  kubectl get deploy,hpa,networkpolicies,nodes,events -A -o json >> snapshot.json"
     };
 }
 
@@ -88,7 +89,8 @@ Examples:
 
 Exit status: 0 answered; 2 the input is not something culprit can explain.";
 
-const LOGS_EXAMPLES: &str = "\
+const LOGS_EXAMPLES: &str = concat!(
+    "\
 Examples:
   culprit logs access.log                          sniff the format, report incidents
   culprit logs /var/log/ingress/ --since '2026-03-08 14:00'
@@ -96,8 +98,13 @@ Examples:
   culprit logs access.log.gz --service checkout --status 5xx --markdown
   culprit logs access.log --per-request > requests.ndjson
   culprit logs app.log --nginx-format '$remote_addr \"$request\" $status $upstream_status'
+  culprit logs access.log --cluster snapshot.json  name the pods and Services, made with:
+  ",
+    dump_command!(),
+    "
 
-Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs.";
+Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs."
+);
 
 const CLUSTER_EXAMPLES: &str = concat!(
     "\
@@ -115,8 +122,10 @@ Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 un
 #[derive(Debug, clap::Subcommand)]
 pub enum ClusterCommand {
     /// Which Ingress rule, Service, endpoints and Pods serve a URL, each link judged.
+    #[command(after_help = CLUSTER_EXAMPLES)]
     Route(ClusterRouteArgs),
     /// Every configuration or state in the snapshot that makes clients get a status code.
+    #[command(after_help = CLUSTER_EXAMPLES)]
     Check(ClusterCheckArgs),
 }
 
@@ -298,13 +307,11 @@ pub struct LogsArgs {
     #[arg(long, value_name = "PATH")]
     pub error_log: Vec<std::path::PathBuf>,
 
-    // The help names the dump command, so it is built with concat! rather than a doc comment.
-    #[arg(long, value_name = "PATH", help = concat!(
-        "A dump of the cluster's objects (files or directories, JSON or YAML): names the pod behind \
-         each upstream address of an incident (restarts, last termination reason), maps the service \
-         to its Service and adds what `culprit cluster check` finds about it. Make it with: ",
-        dump_command!()
-    ))]
+    /// A dump of the cluster's objects (files or directories, JSON or YAML; the examples show how
+    /// to make one): names the pod behind each upstream address of an incident (restarts, last
+    /// termination reason), maps the service to its Service and adds what `culprit cluster check`
+    /// finds about it.
+    #[arg(long, value_name = "PATH")]
     pub cluster: Vec<std::path::PathBuf>,
 
     /// Only requests at or after this time: 2026-03-08T14:00:00Z (RFC 3339, any offset),

@@ -12,6 +12,7 @@ const EXAMPLE: &str = "examples/incident-502/ingress-nginx.log.gz";
 fn culprit(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
         .args(args)
+        .env_remove("COLUMNS")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())

@@ -62,7 +62,7 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
                         "{e}. Without --from, culprit reads the cluster live through a kubeconfig: give one \
                      with --kubeconfig FILE or $KUBECONFIG. To read a dump of the cluster instead, use \
                      --from <file or dir>, made where kubectl works with:\n  {}",
-                        culprit_cluster::DUMP_COMMAND
+                        culprit_cluster::DUMP_COMMAND.replace('\n', "\n  ")
                     ),
                     other => other.to_string(),
                 });
@@ -83,7 +83,7 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
                     "culprit: no object culprit reads was found in {} (it holds {}); make a dump with:\n  {}",
                     from.join(", "),
                     s.kinds_read(),
-                    culprit_cluster::DUMP_COMMAND
+                    culprit_cluster::DUMP_COMMAND.replace('\n', "\n  ")
                 );
                 return None;
             }
