@@ -64,7 +64,7 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
                      --from <file or dir>, made where kubectl works with:\n  {}",
                         culprit_cluster::DUMP_COMMAND.replace('\n', "\n  ")
                     ),
-                    other => other.to_string(),
+                    other @ culprit_cluster::live::LiveError::Other(_) => other.to_string(),
                 });
         (live, vec![what])
     } else {

@@ -125,6 +125,8 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
 /// requests read (saying what they missed: the services and the time span seen), or no line could
 /// be read as a request.
 fn nothing_counted(args: &LogsArgs, a: &engine::Analysis) -> String {
+    /// Services named when a filter matched nothing.
+    const SHOWN: usize = 8;
     let stats = &a.stats;
     let excluded = &stats.excluded;
     let inputs = |n: usize| if n == 1 { "the input".to_owned() } else { format!("the {n} inputs") };
@@ -172,7 +174,6 @@ fn nothing_counted(args: &LogsArgs, a: &engine::Analysis) -> String {
         if !excluded.services.is_empty() {
             let mut services: Vec<(&[u8], u64)> = excluded.services.iter().map(|(k, v)| (&**k, *v)).collect();
             services.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
-            const SHOWN: usize = 8;
             let listed: Vec<String> = services
                 .iter()
                 .take(SHOWN)

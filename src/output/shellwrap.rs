@@ -255,12 +255,12 @@ fn cut_word(word: &str, first: usize, width: usize, tail: usize) -> Vec<String> 
         }
         // The farthest cut that fits with its continuation (`\`, or `'\` in single quotes).
         let mut cut = start + 1;
-        for end in start + 1..at.len() {
-            let cost = if at[end].1 == Quote::Single { 2 } else { 1 };
+        for (end, &(_, quote, may_cut)) in at.iter().enumerate().skip(start + 1) {
+            let cost = if quote == Quote::Single { 2 } else { 1 };
             if text_width(end) + cost > limit {
                 break;
             }
-            if at[end].2 {
+            if may_cut {
                 cut = end;
             }
         }
