@@ -76,7 +76,7 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
     match loaded {
         Ok(s) => {
             for p in &s.problems {
-                eprintln!("culprit: skipped: {p}");
+                eprintln!("culprit: skipped: {}", crate::output::escape_controls(p));
             }
             if s.object_count() == 0 {
                 eprintln!(

@@ -104,7 +104,7 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
             match culprit_cluster::snapshot::Snapshot::load(&args.cluster) {
                 Ok(snapshot) => {
                     for p in &snapshot.problems {
-                        eprintln!("culprit: --cluster: skipped: {p}");
+                        eprintln!("culprit: --cluster: skipped: {}", escape_controls(p));
                     }
                     resolve_pods(&mut report, &snapshot);
                     report.refresh_findings();
