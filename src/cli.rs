@@ -2,6 +2,15 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The commands that dump the cluster's objects for `--from` and `logs --cluster`; the same text
+/// as `culprit_cluster::DUMP_COMMAND` (a test holds them, `--help` and the README together).
+macro_rules! dump_command {
+    () => {
+        "kubectl get ingress,ingressclass,svc,endpoints,endpointslices,pods -A -o json > snapshot.json
+  kubectl get deploy,hpa,networkpolicies,nodes,events -A -o json >> snapshot.json"
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "culprit",
@@ -42,15 +51,29 @@ pub enum Command {
     #[command(after_help = PROBE_EXAMPLES)]
     Probe(Box<ProbeArgs>),
     /// Trace Ingress → Service → endpoints → Pods and flag the configuration behind specific
-    /// status codes, from `kubectl get -o json|yaml` dumps.
+    /// status codes, from `kubectl get -o json|yaml` dumps or live through the kubeconfig
+    /// (read-only).
     #[command(subcommand, after_help = CLUSTER_EXAMPLES)]
     Cluster(ClusterCommand),
-    /// Print shell completions.
+    /// Print shell completions (bash, zsh, fish, elvish, powershell); the README says where each
+    /// shell looks for them.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff), or with --dir write one page per command into a directory.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// Write culprit.1 and a page per subcommand (culprit-logs.1, …) into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  culprit man | man -l -                               read it now
+  culprit man --dir ~/.local/share/man/man1            install every page: man culprit-logs";
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:
@@ -66,7 +89,8 @@ Examples:
 
 Exit status: 0 answered; 2 the input is not something culprit can explain.";
 
-const LOGS_EXAMPLES: &str = "\
+const LOGS_EXAMPLES: &str = concat!(
+    "\
 Examples:
   culprit logs access.log                          sniff the format, report incidents
   culprit logs /var/log/ingress/ --since '2026-03-08 14:00'
@@ -74,30 +98,42 @@ Examples:
   culprit logs access.log.gz --service checkout --status 5xx --markdown
   culprit logs access.log --per-request > requests.ndjson
   culprit logs app.log --nginx-format '$remote_addr \"$request\" $status $upstream_status'
+  culprit logs access.log --cluster snapshot.json  name the pods and Services, made with:
+  ",
+    dump_command!(),
+    "
 
-Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs.";
+Exit status: 0 something was read; 1 nothing could be read; 2 unusable arguments or inputs."
+);
 
-const CLUSTER_EXAMPLES: &str = "\
+const CLUSTER_EXAMPLES: &str = concat!(
+    "\
 Examples:
-  kubectl get ingress,svc,endpointslices,pods,deploy -A -o json > snapshot.json
+  ",
+    dump_command!(),
+    "
   culprit cluster route https://shop.example.com/api/cart --from snapshot.json
   culprit cluster check --from snapshot-dir/ -n shop --fail-on error
   culprit cluster check --context prod -n shop      live, read-only (RBAC in the README)
 
-Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 unusable input.";
+Exit status: 0 no finding at or above --fail-on; 1 findings at or above it; 2 unusable input."
+);
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ClusterCommand {
     /// Which Ingress rule, Service, endpoints and Pods serve a URL, each link judged.
+    #[command(after_help = CLUSTER_EXAMPLES)]
     Route(ClusterRouteArgs),
     /// Every configuration or state in the snapshot that makes clients get a status code.
+    #[command(after_help = CLUSTER_EXAMPLES)]
     Check(ClusterCheckArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ClusterSourceArgs {
-    /// `kubectl get … -o json` or `-o yaml` output: files or directories (read recursively).
-    /// Without it, culprit reads the cluster live through the kubeconfig (list only).
+    /// `kubectl get … -o json` or `-o yaml` output: files or directories (read recursively); the
+    /// examples below show the command that dumps every kind culprit reads. Without it, culprit
+    /// reads the cluster live through the kubeconfig (list only).
     #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
     pub from: Vec<std::path::PathBuf>,
 
@@ -252,8 +288,8 @@ pub struct LogsArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<std::path::PathBuf>,
 
-    /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx), combined, envoy,
-    /// istio, haproxy, alb, traefik, traefik-common, gcp, caddy.
+    /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),
+    /// combined (nginx's default), envoy, istio, haproxy, alb, traefik, traefik-common, gcp, caddy.
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
@@ -271,17 +307,22 @@ pub struct LogsArgs {
     #[arg(long, value_name = "PATH")]
     pub error_log: Vec<std::path::PathBuf>,
 
-    /// A `kubectl get pods -A -o json|yaml` dump (file or directory): name the pod behind each upstream
-    /// address of an incident, with its restarts and last termination reason.
+    /// A dump of the cluster's objects (files or directories, JSON or YAML; the examples show how
+    /// to make one): names the pod behind each upstream address of an incident (restarts, last
+    /// termination reason), maps the service to its Service and adds what `culprit cluster check`
+    /// finds about it.
     #[arg(long, value_name = "PATH")]
     pub cluster: Vec<std::path::PathBuf>,
 
-    /// Only requests at or after this time (UTC): 2026-03-08T14:00:00Z, '2026-03-08 14:00', epoch.
-    #[arg(long, value_name = "TIME")]
+    /// Only requests at or after this time: 2026-03-08T14:00:00Z (RFC 3339, any offset),
+    /// '2026-03-08 14:00' (UTC), 2026-03-08 (midnight UTC), epoch seconds, or a duration back from
+    /// now: 1h, 15m, 1h30m, 2d (as `kubectl logs --since`; -1h and '1h ago' too). For a log
+    /// read later, give a time: a duration counts back from now, not from the log's end.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
 
-    /// Only requests before this time (UTC), same forms as --since.
-    #[arg(long, value_name = "TIME")]
+    /// Only requests before this time, same forms as --since.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
 
     /// Aggregation bucket: 30s, 1m, 5m, 1h (default: automatic, from 1 s up as the span grows).
@@ -292,7 +333,8 @@ pub struct LogsArgs {
     #[arg(long, value_name = "TEXT")]
     pub service: Option<String>,
 
-    /// Only these statuses: 502, 5xx, 4xx,5xx, 500-504.
+    /// Only these statuses: 502, 5xx, 4xx,5xx, 500-504 (codes 100–599; 0 and 009, the values
+    /// proxies log when no HTTP status was sent or received, too).
     #[arg(long, value_name = "LIST")]
     pub status: Option<String>,
 

@@ -18,13 +18,9 @@ fn main() -> ExitCode {
     });
     match cmd::run(cli.command) {
         Ok(status) => status.into(),
+        // A closed pipe (`culprit … | head`) is not a failure: end quietly.
+        Err(err) if output::is_closed_stdout(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            // A closed pipe (`culprit … | head`) is not a failure.
-            if err.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("culprit: {err:#}");
             cmd::Status::Failure.into()
         }

@@ -3,7 +3,8 @@
 use std::process::Command;
 
 fn culprit(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_culprit")).args(args).output().expect("run culprit");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_culprit")).args(args).env_remove("COLUMNS").output().expect("run culprit");
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -75,5 +76,40 @@ fn bad_dumps_are_named_and_skipped() {
 fn live_mode_names_the_kubeconfig_problem() {
     let (_, err, code) = culprit(&["cluster", "check", "--kubeconfig", "/nonexistent/kubeconfig"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("kubeconfig /nonexistent/kubeconfig"), "{err}");
+    assert!(err.contains("no kubeconfig at /nonexistent/kubeconfig"), "{err}");
+    // Without --kubeconfig or $KUBECONFIG: the default path, said once (not quoted twice), and the
+    // way to read a dump instead.
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["cluster", "check"])
+        .env("HOME", home.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let default = home.path().join(".kube/config");
+    assert!(err.contains(&format!("no kubeconfig at {} (the default)", default.display())), "{err}");
+    assert!(!err.contains("'\""), "the path quoted twice: {err}");
+    assert!(err.contains("--from"), "{err}");
+    for line in culprit_cluster::DUMP_COMMAND.lines() {
+        assert!(err.contains(line), "the command to make a dump: {err}");
+    }
+}
+
+#[test]
+fn a_dump_without_ingress_or_httproute_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in ["pods.json", "services.json", "endpointslices.json"] {
+        std::fs::copy(format!("{SCENARIOS}/crash-loop/{file}"), tmp.path().join(file)).unwrap();
+    }
+    let dir = tmp.path().to_str().unwrap();
+    let (out, err, code) = culprit(&["cluster", "route", "https://shop.example.com/api/cart/42", "--from", dir]);
+    assert_eq!(code, 2, "no verdict without routes: {out}{err}");
+    assert!(!out.contains("clients get 404") && !err.contains("clients get 404"), "{out}{err}");
+    assert!(err.contains("has no Ingress or HTTPRoute"), "{err}");
+    assert!(
+        err.contains("6 Pods") && err.contains("2 Services") && err.contains("2 EndpointSlices"),
+        "the kinds read: {err}"
+    );
 }

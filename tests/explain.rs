@@ -16,6 +16,7 @@ fn culprit(args: &[&str]) -> Output {
         .args(args)
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
         .output()
         .expect("run culprit")
 }

@@ -134,11 +134,7 @@ fn real_nginx_everyday_formats_in_another_time_zone() {
         assert_eq!(c.errors, bad, "{file}");
         // These formats log no upstream: the joined error-log entries name it.
         let dead = format!("127.0.0.1:{}", vars["DEAD"]);
-        assert_eq!(
-            inc.upstreams.first().map(|u| (u.key.as_str(), u.count)),
-            Some((dead.as_str(), bad)),
-            "{file}"
-        );
+        assert_eq!(inc.upstreams.first().map(|u| (u.key.as_str(), u.count)), Some((dead.as_str(), bad)), "{file}");
         assert_eq!(r.environment.kind, "hosts", "{file}");
     }
     // What a person sees.

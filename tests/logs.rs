@@ -12,6 +12,7 @@ const EXAMPLE: &str = "examples/incident-502/ingress-nginx.log.gz";
 fn culprit(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
         .args(args)
+        .env_remove("COLUMNS")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
@@ -422,4 +423,199 @@ fn cluster_dump_names_the_pod_behind_the_upstream() {
     let missing = culprit(&["logs", LOG, "--cluster", "no/such/dump.json"], None);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--cluster"));
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn filters_that_match_nothing_say_what_they_missed() {
+    let out = culprit(&["logs", EXAMPLE, "--service", "nosuch"], None);
+    assert_eq!(out.status.code(), Some(1), "nothing counted");
+    let err = stderr_of(&out);
+    assert!(err.contains("(--service nosuch) matched none of the 12,000 requests read"), "{err}");
+    assert!(err.contains("default-catalog-8080 (3,538), default-checkout-8080 (3,015)"), "the services seen: {err}");
+    assert!(!err.contains("no request could be read"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("No request counted: the filters") && !text.contains("No incident"), "{text}");
+
+    let out = culprit(&["logs", EXAMPLE, "--since", "2026-03-09"], None);
+    let err = stderr_of(&out);
+    assert!(err.contains("--since 2026-03-09 = 2026-03-09 00:00:00 UTC"), "{err}");
+    assert!(err.contains("they span 2026-03-08 13:30:00 → 2026-03-08 14:29:59 UTC"), "the input's time range: {err}");
+    let out = culprit(&["logs", EXAMPLE, "--since", "1h"], None);
+    let err = stderr_of(&out);
+    assert!(err.contains("1h counts back from now") && err.contains("--since '2026-03-08 13:30'"), "{err}");
+}
+
+#[test]
+fn an_empty_input_says_it_is_empty() {
+    let dir = tmp();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let out = culprit(&["logs", empty.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("empty.log is empty"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("No incident") && text.contains("is empty"), "{text}");
+    let out = culprit(&["logs", "-"], Some(b""));
+    assert!(stderr_of(&out).contains("- is empty"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn overlong_lines_keep_their_line_numbers() {
+    let example = example_lines();
+    let lines: Vec<&[u8]> = example.split(|&b| b == b'\n').collect();
+    let mut data = Vec::new();
+    for l in &lines[..3] {
+        data.extend_from_slice(l);
+        data.push(b'\n');
+    }
+    data.extend(std::iter::repeat_n(b'x', 2 << 20)); // line 4: over the 1 MiB cap
+    data.extend_from_slice(b"\nnot a log line\n"); // line 5
+    for l in &lines[3..6] {
+        data.extend_from_slice(l);
+        data.push(b'\n');
+    }
+    data.extend(std::iter::repeat_n(b'y', 3 << 20)); // line 9
+    data.push(b'\n');
+    for l in &lines[6..8] {
+        data.extend_from_slice(l);
+        data.push(b'\n');
+    }
+    let dir = tmp();
+    let huge = dir.path().join("huge.log");
+    std::fs::write(&huge, &data).unwrap();
+    let path = huge.to_str().unwrap();
+    let r = report(&[path], None);
+    assert_eq!(r.inputs[0].lines, 11);
+    let samples: Vec<(u64, &str)> = r.unparsed.samples.iter().map(|s| (s.line, s.reason.as_str())).collect();
+    assert_eq!(samples, [(4, "longer than the line-length cap"), (5, "does not match the format")], "{samples:?}");
+    let out = culprit(&["logs", "--per-request", path], None);
+    let numbers: Vec<u64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<RequestRecord>(l).unwrap().line)
+        .collect();
+    assert_eq!(numbers, [1, 2, 3, 6, 7, 8, 10, 11], "lines after an overlong one keep their numbers");
+    let text = String::from_utf8(culprit(&["logs", path], None).stdout).unwrap();
+    assert!(text.contains("huge.log:4"), "{text}");
+}
+
+/// One ingress-nginx upstreaminfo line at `ms` (Unix milliseconds).
+fn line_at(ms: i64, path: &str) -> String {
+    let t = culprit_logs::time::format_utc(ms);
+    let (y, mo, d, hms) = (&t[0..4], &t[5..7], &t[8..10], &t[11..19]);
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        [mo.parse::<usize>().unwrap() - 1];
+    format!(
+        "10.0.0.1 - - [{d}/{month}/{y}:{hms} +0000] \"GET {path} HTTP/1.1\" 200 10 \"-\" \"curl/8\" 80 0.001 \
+         [default-web-80] [] 10.244.0.5:80 10 0.001 200 0123456789abcdef\n"
+    )
+}
+
+/// Requests the filters show (every request still counts in `requests`).
+fn shown(r: &LogReport) -> u64 {
+    r.filter.as_ref().map_or(r.requests, |f| f.requests)
+}
+
+#[test]
+fn since_and_until_take_times_dates_and_spans_back_from_now() {
+    for (since, requests) in [
+        ("2026-03-08", 12_000),
+        ("2026-03-08 14:00", 6_000),
+        ("2026-03-08T14:00", 6_000),
+        ("2026-03-08T14:00:00Z", 6_000),
+        ("2026-03-08T15:00:00+01:00", 6_000),
+        ("08/Mar/2026:14:00:00 +0000", 6_000),
+        ("1772978400", 6_000),
+    ] {
+        assert_eq!(shown(&report(&[EXAMPLE, "--since", since], None)), requests, "--since {since}");
+    }
+    assert_eq!(shown(&report(&[EXAMPLE, "--until", "2026-03-08 14:00"], None)), 6_000);
+    // Spans count back from now, as `kubectl logs --since` and journalctl do.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let now = i64::try_from(now).unwrap();
+    let log = [line_at(now - 3 * 3_600_000, "/old"), line_at(now - 20 * 60_000, "/recent")].concat();
+    for since in ["1h", "-1h", "1h ago", "30m", "1h30m", "2700s"] {
+        let r = report(&["-", "--since", since], Some(log.as_bytes()));
+        assert_eq!(shown(&r), 1, "--since {since} keeps the recent request only");
+    }
+    assert_eq!(shown(&report(&["-", "--since", "4h"], Some(log.as_bytes()))), 2);
+    assert_eq!(shown(&report(&["-", "--until", "1h"], Some(log.as_bytes()))), 1);
+    for bad in ["2026-02-30", "1x", "soon", "2026-13-01 10:00", "15"] {
+        let out = culprit(&["logs", EXAMPLE, "--since", bad], None);
+        assert_eq!(out.status.code(), Some(2), "--since {bad}");
+        assert!(stderr_of(&out).contains("a span back from now such as 1h"), "{}", stderr_of(&out));
+    }
+    let out = culprit(&["logs", EXAMPLE, "--since", "2026-03-08 14:10", "--until", "2026-03-08 14:00"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("is not before --until"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn status_and_format_values_are_checked() {
+    for bad in ["600", "99", "6xx", "0xx", "500-600", "504-502", "abc", "5"] {
+        let out = culprit(&["logs", EXAMPLE, "--status", bad], None);
+        assert_eq!(out.status.code(), Some(2), "--status {bad}");
+        let err = stderr_of(&out);
+        assert!(err.contains("100–599") || err.contains("backwards"), "{err}");
+    }
+    assert_eq!(shown(&report(&[EXAMPLE, "--status", "502,504"], None)), 130);
+    assert_eq!(shown(&report(&[EXAMPLE, "--status", "499"], None)), 7);
+    // No request has 0 or 009 here: accepted, and nothing matches.
+    assert_eq!(culprit(&["logs", EXAMPLE, "--status", "0,009"], None).status.code(), Some(1));
+    let out = culprit(&["logs", EXAMPLE, "--format", "nginx"], None);
+    assert_eq!(out.status.code(), Some(2), "nginx is ambiguous");
+    assert!(stderr_of(&out).contains("combined") && stderr_of(&out).contains("upstreaminfo"));
+    let out = culprit(&["logs", EXAMPLE, "--format", "elb"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("alb (aws-alb)"), "names and aliases: {}", stderr_of(&out));
+    assert_eq!(report(&[EXAMPLE, "--format", "ingress-nginx"], None).requests, 12_000);
+}
+
+#[test]
+fn binary_input_is_never_echoed_raw() {
+    let mut data = example_lines();
+    data.extend_from_slice(b"\x1b[31mred\x1b]0;title\x07 and \x00 nul \xff\xfe invalid \xc2\x9b csi\n");
+    let dir = tmp();
+    let path = dir.path().join("bad\x1b[2Jname.log");
+    std::fs::write(&path, &data).unwrap();
+    let path = path.to_str().unwrap();
+    for format in [None, Some("--markdown")] {
+        let mut args = vec!["logs", path];
+        args.extend(format);
+        let out = culprit(&args, None);
+        let mut text = String::from_utf8(out.stdout).expect("UTF-8 output");
+        let raw: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+        if format.is_some() {
+            for c in ["[", "]", "\\", "_", "*"] {
+                text = text.replace(&format!("\\{c}"), c);
+            }
+        }
+        assert!(raw.is_empty(), "{format:?}: raw control characters {raw:?} in:\n{text}");
+        assert!(text.contains("\\x1b[31mred\\x1b]0;title\\x07 and \\x00 nul"), "{text}");
+        assert!(text.contains("bad\\x1b[2Jname.log"), "{text}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'), "stderr too");
+    }
+}
+
+#[test]
+fn timeline_rows_under_a_minute_show_seconds() {
+    let short: Vec<u8> = example_lines().split_inclusive(|&b| b == b'\n').take(1000).flatten().copied().collect();
+    let text = String::from_utf8(culprit(&["logs", "-"], Some(&short)).stdout).unwrap();
+    assert!(text.contains("Timeline (one row = 10 s)"), "{text}");
+    let labels: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Timeline"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(&labels[..3], ["13:30:00", "13:30:10", "13:30:20"], "{text}");
+    let mut unique = labels.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), labels.len(), "every row has its own label");
 }

@@ -55,10 +55,18 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
             args.kubeconfig.as_ref().map_or_else(|| "default".to_owned(), |p| p.display().to_string()),
             args.context.as_deref().unwrap_or("current")
         );
-        (
-            culprit_cluster::live::load(args.kubeconfig.as_deref(), args.context.as_deref(), args.namespace.as_deref()),
-            vec![what],
-        )
+        let live =
+            culprit_cluster::live::load(args.kubeconfig.as_deref(), args.context.as_deref(), args.namespace.as_deref())
+                .map_err(|e| match e {
+                    culprit_cluster::live::LiveError::NoKubeconfig { .. } => format!(
+                        "{e}. Without --from, culprit reads the cluster live through a kubeconfig: give one \
+                     with --kubeconfig FILE or $KUBECONFIG. To read a dump of the cluster instead, use \
+                     --from <file or dir>, made where kubectl works with:\n  {}",
+                        culprit_cluster::DUMP_COMMAND.replace('\n', "\n  ")
+                    ),
+                    other @ culprit_cluster::live::LiveError::Other(_) => other.to_string(),
+                });
+        (live, vec![what])
     } else {
         (
             Snapshot::load(&args.from).map_err(|e| format!("--from: {e}")),
@@ -68,10 +76,15 @@ fn load(args: &ClusterSourceArgs) -> Option<(Snapshot, Source)> {
     match loaded {
         Ok(s) => {
             for p in &s.problems {
-                eprintln!("culprit: skipped: {p}");
+                eprintln!("culprit: skipped: {}", crate::output::escape_controls(p));
             }
             if s.object_count() == 0 {
-                eprintln!("culprit: no Ingress, Service, EndpointSlice, Pod or Deployment found");
+                eprintln!(
+                    "culprit: no object culprit reads was found in {} (it holds {}); make a dump with:\n  {}",
+                    from.join(", "),
+                    s.kinds_read(),
+                    culprit_cluster::DUMP_COMMAND.replace('\n', "\n  ")
+                );
                 return None;
             }
             let source = Source { from, objects: s.object_count(), problems: s.problems.clone() };
@@ -165,13 +178,25 @@ pub fn findings_blocks(doc: &mut Doc, findings: &[Finding]) {
                         .collect(),
                 )];
                 if let Some(fix) = &f.fix {
-                    let lang = if fix.contains(":\n") { "yaml" } else { "sh" };
-                    nested.push(Block::Code { lang, text: fix.clone() });
+                    nested.push(Block::Code { lang: fix_lang(fix), text: fix.clone() });
                 }
                 (head, nested)
             })
             .collect(),
     ));
+}
+
+/// A fix is YAML to apply, a command to run, or an instruction in words (wrapped as text: a shell
+/// line continuation in the middle of a sentence would read as part of it).
+fn fix_lang(fix: &str) -> &'static str {
+    const COMMANDS: [&str; 8] = ["kubectl", "helm", "curl", "aws", "gcloud", "az", "istioctl", "openssl"];
+    if fix.contains(":\n") {
+        "yaml"
+    } else if fix.split_whitespace().next().is_some_and(|w| COMMANDS.contains(&w)) {
+        "sh"
+    } else {
+        "text"
+    }
 }
 
 fn source_note(doc: &mut Doc, source: &Source) {

@@ -4,12 +4,14 @@ use super::Status;
 use crate::cli::LogsArgs;
 use crate::output::doc::{Block, Doc, Line, Tone, plain, status_tone, styled};
 use crate::output::emit;
+use crate::output::escape_controls;
 use anyhow::{Context as _, Result};
 use culprit_logs::engine::{self, Filter, Options, RequestRecord};
 use culprit_logs::formats::Format;
 use culprit_logs::incidents;
 use culprit_logs::input;
 use culprit_logs::report::{self, Incident, LogReport, Share, pct};
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 pub fn run(args: &LogsArgs) -> Result<Status> {
@@ -26,7 +28,19 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         }
         (Some(name), _) => match Format::by_name(name) {
             Some(f) => Some(f),
-            None => return unusable(&format!("unknown --format '{name}'; known: {}", Format::names().join(", "))),
+            None if name.eq_ignore_ascii_case("nginx") => {
+                return unusable(
+                    "--format nginx: which one? combined (nginx's default log_format), upstreaminfo \
+                     (ingress-nginx's default), or --nginx-format '…' for your own log_format; without \
+                     --format culprit recognises them itself",
+                );
+            }
+            None => {
+                return unusable(&format!(
+                    "unknown --format '{name}'; known (aliases in brackets): {}",
+                    Format::names_and_aliases()
+                ));
+            }
         },
         (None, Some(f)) => match Format::nginx_custom(f) {
             Ok(f) => Some(f),
@@ -79,10 +93,10 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     bar.finish_and_clear();
     for input in &analysis.inputs {
         if let Some(err) = &input.error {
-            eprintln!("culprit: {}: {err}", input.path);
+            eprintln!("culprit: {}: {}", escape_controls(&input.path), escape_controls(err));
         }
     }
-    let nothing_read = analysis.stats.parsed == 0;
+    let nothing_read = (analysis.stats.matched == 0).then(|| nothing_counted(args, &analysis));
     if !args.per_request {
         let detection = incidents::detect(&analysis.stats);
         let mut report = report::build(&analysis, &detection);
@@ -90,7 +104,7 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
             match culprit_cluster::snapshot::Snapshot::load(&args.cluster) {
                 Ok(snapshot) => {
                     for p in &snapshot.problems {
-                        eprintln!("culprit: --cluster: skipped: {p}");
+                        eprintln!("culprit: --cluster: skipped: {}", escape_controls(p));
                     }
                     resolve_pods(&mut report, &snapshot);
                     report.refresh_findings();
@@ -98,13 +112,101 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
                 Err(e) => return unusable(&format!("--cluster: {e}")),
             }
         }
-        emit(args.output.format(), &report, || doc(&report))?;
+        emit(args.output.format(), &report, || doc(&report, nothing_read.as_deref()))?;
     }
-    if nothing_read {
-        eprintln!("culprit: no request could be read from the input{}", if sources.len() > 1 { "s" } else { "" });
+    if let Some(why) = nothing_read {
+        eprintln!("culprit: {why}");
         return Ok(Status::Failure);
     }
     Ok(Status::Success)
+}
+
+/// Why no request was counted, in words: the input was empty, the filters matched none of the
+/// requests read (saying what they missed: the services and the time span seen), or no line could
+/// be read as a request.
+fn nothing_counted(args: &LogsArgs, a: &engine::Analysis) -> String {
+    /// Services named when a filter matched nothing.
+    const SHOWN: usize = 8;
+    let stats = &a.stats;
+    let inputs = |n: usize| if n == 1 { "the input".to_owned() } else { format!("the {n} inputs") };
+    // Requests were read, but the filters show none of them.
+    if stats.parsed > 0 {
+        let mut filters = Vec::new();
+        if let Some(s) = &args.service {
+            filters.push(format!("--service {s}"));
+        }
+        if let Some(s) = &args.status {
+            filters.push(format!("--status {s}"));
+        }
+        for (flag, value, ms) in
+            [("--since", &args.since, a_filter_ms(args, true)), ("--until", &args.until, a_filter_ms(args, false))]
+        {
+            if let (Some(v), Some(ms)) = (value, ms) {
+                let utc = culprit_logs::time::format_utc(ms);
+                filters.push(if v.trim() == utc || v.trim() == &utc[..16] {
+                    format!("{flag} {v}")
+                } else {
+                    format!("{flag} {v} = {utc} UTC")
+                });
+            }
+        }
+        let mut msg =
+            format!("the filters ({}) matched none of the {} requests read", filters.join(", "), num(stats.parsed));
+        if let (Some(first), Some(last)) = (stats.first_ms, stats.last_ms) {
+            let _ = write!(
+                msg,
+                "; they span {} → {} UTC",
+                culprit_logs::time::format_utc(first),
+                culprit_logs::time::format_utc(last)
+            );
+            let relative = [&args.since, &args.until].into_iter().flatten().find(|v| parse_relative_ms(v).is_some());
+            if let Some(v) = relative {
+                let _ = write!(
+                    msg,
+                    "; {v} counts back from now: for an older log give a time, such as --since '{}'",
+                    &culprit_logs::time::format_utc(first)[..16]
+                );
+            }
+        }
+        if args.service.is_some() {
+            let mut services: Vec<(&str, u64)> = stats.services.iter().map(|s| (s.name.as_str(), s.requests)).collect();
+            services.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+            let listed: Vec<String> = services
+                .iter()
+                .take(SHOWN)
+                .map(|(name, n)| format!("{} ({})", escape_controls(name), num(*n)))
+                .collect();
+            let more = services.len().saturating_sub(SHOWN);
+            let _ = write!(msg, "; services seen (--service matches part of a name): {}", listed.join(", "));
+            if more > 0 {
+                let _ = write!(msg, " and {more} more");
+            }
+        }
+        return msg;
+    }
+    if stats.lines == 0 {
+        let unreadable = a.inputs.iter().filter(|i| i.error.is_some()).count();
+        return match (a.inputs.len(), unreadable) {
+            (_, n) if n > 0 => format!("no request could be read: {} could not be read", inputs(n)),
+            (1, _) => format!("{} is empty: there is no line to read", escape_controls(&a.inputs[0].path)),
+            (n, _) => format!("{} are empty: there is no line to read", inputs(n)),
+        };
+    }
+    let mut msg = format!(
+        "no request could be read from {}: none of its {} lines is an access-log line culprit could read",
+        inputs(a.inputs.len()),
+        num(stats.lines)
+    );
+    if let Some(f) = &args.format {
+        let _ = write!(msg, "; is --format {f} right? Without it culprit recognises the format itself");
+    }
+    msg
+}
+
+/// The resolved `--since` (or `--until`) in Unix milliseconds, for messages.
+fn a_filter_ms(args: &LogsArgs, since: bool) -> Option<i64> {
+    let value = if since { args.since.as_deref() } else { args.until.as_deref() }?;
+    parse_when(value, now_ms()).ok()
 }
 
 #[allow(clippy::unnecessary_wraps)] // returned straight from `run`
@@ -126,24 +228,31 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
 }
 
 fn filter(args: &LogsArgs) -> Result<Filter, String> {
+    let now = now_ms();
     let time = |flag: &str, v: &Option<String>| -> Result<Option<i64>, String> {
-        v.as_deref()
-            .map(|s| {
-                parse_time(s)
-                    .ok_or_else(|| format!("{flag} '{s}': not a time (try 2026-03-08T14:00:00Z or '2026-03-08 14:00')"))
-            })
-            .transpose()
+        v.as_deref().map(|s| parse_when(s, now).map_err(|e| format!("{flag} '{s}': {e}"))).transpose()
     };
     let statuses = match &args.status {
         None => Vec::new(),
         Some(list) => list.split(',').map(|s| parse_status_range(s.trim())).collect::<Result<_, _>>()?,
     };
-    Ok(Filter {
-        since_ms: time("--since", &args.since)?,
-        until_ms: time("--until", &args.until)?,
-        service: args.service.clone(),
-        statuses,
-    })
+    let since_ms = time("--since", &args.since)?;
+    let until_ms = time("--until", &args.until)?;
+    if let (Some(s), Some(u)) = (since_ms, until_ms)
+        && s >= u
+    {
+        return Err(format!(
+            "--since {} is not before --until {}: no request can be in between",
+            culprit_logs::time::format_utc(s),
+            culprit_logs::time::format_utc(u)
+        ));
+    }
+    Ok(Filter { since_ms, until_ms, service: args.service.clone(), statuses })
+}
+
+fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// `30s`, `1m`, `5m`, `1h`, `1d` → milliseconds (at least 10 s, the base resolution).
@@ -161,23 +270,102 @@ fn parse_duration_ms(s: &str) -> Option<i64> {
     Some(n * unit).filter(|ms| *ms >= 10_000 && ms % 10_000 == 0)
 }
 
-fn parse_time(s: &str) -> Option<i64> {
+/// A span back from now as `kubectl logs --since` and journalctl take it: `1h`, `15m`, `1h30m`,
+/// `90s`, `2d`, `1w`, optionally written `-1h` or `1h ago`. Milliseconds.
+fn parse_relative_ms(s: &str) -> Option<i64> {
     let s = s.trim();
-    // '2026-03-08 14:00' (no seconds) is accepted too.
-    let padded = if s.len() == 16 { format!("{s}:00") } else { s.to_string() };
-    culprit_logs::time::parse_any(padded.as_bytes())
+    let s = s.strip_prefix('-').or_else(|| s.strip_suffix(" ago")).unwrap_or(s).trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut rest = s;
+    let mut total: i64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+        let n: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "s" | "sec" => 1_000,
+            "m" | "min" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
 }
 
+/// `--since`/`--until` to Unix milliseconds: RFC 3339 (any offset), `2026-03-08 14:00[:05]` and
+/// `2026-03-08T14:00` (UTC), a bare date (midnight UTC), epoch seconds, nginx's
+/// `08/Mar/2026:14:00:00 +0000`, `now`/`today`/`yesterday` (UTC), or a span back from `now_ms`.
+fn parse_when(s: &str, now_ms: i64) -> Result<i64, String> {
+    const DAY: i64 = 86_400_000;
+    let t = s.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "now" => return Ok(now_ms),
+        "today" => return Ok(now_ms - now_ms.rem_euclid(DAY)),
+        "yesterday" => return Ok(now_ms - now_ms.rem_euclid(DAY) - DAY),
+        _ => {}
+    }
+    if let Some(ms) = parse_relative_ms(t) {
+        return Ok(now_ms - ms);
+    }
+    let b = t.as_bytes();
+    // A date that does not exist (2026-02-30) must not roll over into the next month.
+    let date_ok = |b: &[u8]| {
+        let num = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<u32>().ok());
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return true; // not this shape: left to the parser
+        }
+        match (num(0..4), num(5..7), num(8..10)) {
+            (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && d >= 1 => {
+                let days = culprit_logs::time::days_from_civil(i64::from(y), m, d);
+                culprit_logs::time::civil_from_days(days) == (i64::from(y), m, d)
+            }
+            _ => false,
+        }
+    };
+    let dated = b.len() >= 10 && b[4] == b'-' && b[7] == b'-';
+    let padded = match b.len() {
+        // 2026-03-08
+        10 if dated => format!("{t}T00:00:00Z"),
+        // 2026-03-08 14:00 or 2026-03-08T14:00
+        16 if dated => format!("{t}:00"),
+        _ => t.to_owned(),
+    };
+    culprit_logs::time::parse_any(padded.as_bytes()).filter(|_| date_ok(b)).ok_or_else(|| {
+        "not a time; use 2026-03-08T14:00:00Z (RFC 3339), '2026-03-08 14:00' (UTC), 2026-03-08, epoch \
+         seconds, or a span back from now such as 1h, 15m, 1h30m or 2d"
+            .to_owned()
+    })
+}
+
+/// A `--status` item: a code (100–599, or 0 and 009, which proxies log when no HTTP status was
+/// sent or received), a class (`5xx`) or a range of codes (`500-504`).
 fn parse_status_range(s: &str) -> Result<(u16, u16), String> {
-    let bad = || format!("--status '{s}': use codes (502), classes (5xx) or ranges (500-504)");
+    let bad = || {
+        format!(
+            "--status '{s}': use codes 100–599 (502), classes 1xx–5xx (5xx), ranges (500-504), or 0 \
+             and 009 (logged when no HTTP status was sent or received)"
+        )
+    };
+    let code = |c: &str| -> Result<u16, String> {
+        let n: u16 = c.trim().parse().map_err(|_| bad())?;
+        if (100..=599).contains(&n) || n == 0 || (n == 9 && c.trim() == "009") { Ok(n) } else { Err(bad()) }
+    };
     if let Some(c) = s.strip_suffix("xx").or_else(|| s.strip_suffix("XX")) {
         let d: u16 = c.parse().map_err(|_| bad())?;
         return if (1..=5).contains(&d) { Ok((d * 100, d * 100 + 99)) } else { Err(bad()) };
     }
     if let Some((a, b)) = s.split_once('-') {
-        return Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?));
+        let (a, b) = (code(a)?, code(b)?);
+        return if a <= b { Ok((a, b)) } else { Err(format!("--status '{s}': the range is backwards ({b}-{a}?)")) };
     }
-    let c: u16 = s.parse().map_err(|_| bad())?;
+    let c = code(s)?;
     Ok((c, c))
 }
 
@@ -251,7 +439,8 @@ fn shares_line(label: &str, shares: &[Share]) -> Line {
     line
 }
 
-fn doc(r: &LogReport) -> Doc {
+/// The report as a document; `nothing_counted` says why no request was counted, if none was.
+fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
     let mut d = Doc::default();
     let span = match (&r.start, &r.end) {
         (Some(s), Some(e)) => format!("{} → {} UTC", s.replace('T', " ").trim_end_matches('Z'), &e[11..19]),
@@ -282,7 +471,9 @@ fn doc(r: &LogReport) -> Doc {
             ),
         ]));
     }
-    if r.incidents.is_empty() {
+    if let Some(why) = nothing_counted {
+        d.push(Block::Para(vec![styled(format!("No request counted: {why}."), Tone::Warn)]));
+    } else if r.incidents.is_empty() {
         d.push(Block::Para(vec![styled(
             if r.filter.is_some() {
                 "No incident among what the filter shows: no such service's error rate rose significantly above \
@@ -383,13 +574,11 @@ fn doc(r: &LogReport) -> Doc {
         });
     }
     if r.timeline.len() > 1 {
-        let step = r.timeline.get(1).map_or(String::new(), |t1| {
-            let secs = culprit_logs::time::parse_iso(t1.start.as_bytes()).unwrap_or(0)
-                - culprit_logs::time::parse_iso(r.timeline[0].start.as_bytes()).unwrap_or(0);
-            format!(" (one row = {})", duration(secs / 1000))
-        });
-        d.push(Block::Heading(format!("Timeline{step}")));
+        let at = |i: usize| culprit_logs::time::parse_iso(r.timeline[i].start.as_bytes()).unwrap_or(0) / 1000;
+        let step = at(1) - at(0);
+        d.push(Block::Heading(format!("Timeline (one row = {})", duration(step))));
         let max_rate = r.timeline.iter().map(row_rate).fold(0.0, f64::max);
+        let several_days = r.timeline.first().map(|t| &t.start[..10]) != r.timeline.last().map(|t| &t.start[..10]);
         d.push(Block::Table {
             head: vec![
                 "UTC".into(),
@@ -405,12 +594,12 @@ fn doc(r: &LogReport) -> Doc {
                 .map(|t| {
                     let rate = row_rate(t);
                     vec![
-                        vec![plain(t.start[11..16].to_string())],
+                        vec![plain(row_label(&t.start, step, several_days))],
                         vec![plain(num(t.requests))],
                         vec![plain(num(t.client_errors))],
                         vec![styled(num(t.server_errors), if t.server_errors > 0 { Tone::Bad } else { Tone::Plain })],
                         vec![plain(num(t.other_errors))],
-                        vec![plain(format!("{} {}", bar(rate, max_rate), pct(rate)))],
+                        vec![plain(format!("{} {}", bar(rate, max_rate), pct(rate)).trim_start().to_owned())],
                     ]
                 })
                 .collect(),
@@ -418,6 +607,13 @@ fn doc(r: &LogReport) -> Doc {
     }
     inputs(&mut d, r);
     d
+}
+
+/// A timeline row's label from its start (`2026-03-08T13:30:10Z`): `13:30`, with seconds when rows
+/// are shorter than a minute (`13:30:10`), with the date when the rows span several days.
+fn row_label(start: &str, step_secs: i64, several_days: bool) -> String {
+    let time = if step_secs < 60 { &start[11..19] } else { &start[11..16] };
+    if several_days { format!("{} {time}", &start[5..10]) } else { time.to_owned() }
 }
 
 fn row_rate(t: &report::TimelineRow) -> f64 {

@@ -38,10 +38,37 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Probe(args) => probe::run(&args),
         Command::Cluster(command) => cluster::run(&command),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut crate::cli::Cli::command(), "culprit", &mut std::io::stdout());
+            // Generated into memory: clap_complete panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut crate::cli::Cli::command(), "culprit", &mut script);
+            crate::output::emit_raw(&script)?;
             Ok(Status::Success)
         }
+        Command::Man { dir } => man(dir.as_deref()),
     }
+}
+
+/// `culprit man`: the manual page generated from the same definitions as `--help`; with a
+/// directory, one page per command (`man culprit-logs`).
+fn man(dir: Option<&std::path::Path>) -> Result<Status> {
+    let command = crate::cli::Cli::command().disable_help_subcommand(true);
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        crate::output::emit_raw(&page)?;
+        return Ok(Status::Success);
+    };
+    if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir)) {
+        eprintln!("culprit: man --dir {}: {e}", dir.display());
+        return Ok(Status::Failure);
+    }
+    let mut pages: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("culprit") && n.ends_with(".1"))
+        .collect();
+    pages.sort();
+    eprintln!("culprit: wrote {} pages to {}: {}", pages.len(), dir.display(), pages.join(", "));
+    Ok(Status::Success)
 }
 
 impl OutputArgs {

@@ -1,6 +1,7 @@
 //! The Markdown renderer: GitHub-flavoured, for pasting into an incident channel or a ticket.
 
 use super::doc::{Block, Doc, Line, Tone};
+use super::terminal::escape_controls;
 use std::fmt::Write;
 
 pub fn render(doc: &Doc) -> String {
@@ -12,7 +13,9 @@ pub fn render(doc: &Doc) -> String {
     out.trim_end().to_string() + "\n"
 }
 
+/// Markdown's special characters escaped, and control characters from the inputs shown as escapes.
 fn escape(text: &str) -> String {
+    let text = escape_controls(text);
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '_' | '`' | '|' | '<' | '>' | '[' | ']' | '\\') {
@@ -29,8 +32,9 @@ fn inline(line: &Line) -> String {
         match span.tone {
             Tone::Plain | Tone::Dim => s.push_str(&escape(&span.text)),
             Tone::Code => {
-                let ticks = if span.text.contains('`') { "``" } else { "`" };
-                let _ = write!(s, "{ticks}{}{ticks}", span.text);
+                let text = escape_controls(&span.text);
+                let ticks = if text.contains('`') { "``" } else { "`" };
+                let _ = write!(s, "{ticks}{text}{ticks}");
             }
             Tone::Strong | Tone::Owner | Tone::Good | Tone::Warn | Tone::Bad => {
                 // CommonMark ends emphasis only at a non-space: keep spaces outside the markers.
@@ -78,7 +82,7 @@ fn block_into(out: &mut String, block: &Block, indent: &str) {
         Block::Code { lang, text: code } => {
             let _ = writeln!(out, "{indent}```{lang}");
             for line in code.trim_end().lines() {
-                let _ = writeln!(out, "{indent}{line}");
+                let _ = writeln!(out, "{indent}{}", escape_controls(line));
             }
             let _ = writeln!(out, "{indent}```");
         }

@@ -13,6 +13,14 @@ pub mod snapshot;
 
 use culprit_kb::Finding;
 
+/// The commands that dump every kind culprit reads into one file, for `--from` and
+/// `logs --cluster` (two, so that each line fits a terminal; the JSON documents follow each other
+/// in the file). The README and `--help` print them, and messages suggest them; a test keeps them
+/// in one voice.
+pub const DUMP_COMMAND: &str = "\
+kubectl get ingress,ingressclass,svc,endpoints,endpointslices,pods -A -o json > snapshot.json
+kubectl get deploy,hpa,networkpolicies,nodes,events -A -o json >> snapshot.json";
+
 pub const ROUTE_SCHEMA: &str = "culprit.cluster.route/1";
 pub const CHECK_SCHEMA: &str = "culprit.cluster.check/1";
 

@@ -381,6 +381,16 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
     let parsed = url::Url::parse(&with_scheme).map_err(|e| format!("'{url}' is not a valid URL: {e}"))?;
     let host = parsed.host_str().ok_or_else(|| format!("'{url}' has no host"))?.to_owned();
     let path = parsed.path().to_owned();
+    if snapshot.ingresses.is_empty() && snapshot.http_routes.is_empty() {
+        // Without any routing object there is no verdict to give: a 404 would blame the cluster
+        // for what the dump left out.
+        return Err(format!(
+            "the snapshot has no Ingress or HTTPRoute (it holds {}), so nothing says what serves \
+             {host}{path}; add them to the dump: kubectl get ingresses -A -o json (and httproutes \
+             with the Gateway API)",
+            snapshot.kinds_read()
+        ));
+    }
     let mut links = Vec::new();
     let mut findings = Vec::new();
     let done = |links: Vec<Link>, findings: Vec<Finding>| {

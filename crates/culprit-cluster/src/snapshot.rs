@@ -182,6 +182,41 @@ impl Snapshot {
     }
 
     /// How many objects of the kinds culprit uses were read.
+    /// What was read, kind by kind, for messages: `6 Pods, 2 Services and 2 EndpointSlices`.
+    pub fn kinds_read(&self) -> String {
+        let counts = [
+            (self.ingresses.len(), "Ingress", "Ingresses"),
+            (self.ingress_classes.len(), "IngressClass", "IngressClasses"),
+            (self.http_routes.len(), "HTTPRoute", "HTTPRoutes"),
+            (self.gateways.len(), "Gateway", "Gateways"),
+            (self.reference_grants.len(), "ReferenceGrant", "ReferenceGrants"),
+            (self.services.len(), "Service", "Services"),
+            (self.endpoint_slices.len(), "EndpointSlice", "EndpointSlices"),
+            (self.endpoints.len(), "Endpoints", "Endpoints"),
+            (self.pods.len(), "Pod", "Pods"),
+            (self.deployments.len(), "Deployment", "Deployments"),
+            (self.hpas.len(), "HorizontalPodAutoscaler", "HorizontalPodAutoscalers"),
+            (self.network_policies.len(), "NetworkPolicy", "NetworkPolicies"),
+            (self.nodes.len(), "Node", "Nodes"),
+            (self.controller_configs.len(), "controller ConfigMap", "controller ConfigMaps"),
+            (self.events.len(), "Event", "Events"),
+        ];
+        let mut parts: Vec<String> = counts
+            .iter()
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect();
+        parts.extend(self.ignored.iter().map(|(kind, n)| format!("{n} {kind} (not used)")));
+        match parts.len() {
+            0 => "nothing".to_owned(),
+            1 => parts.remove(0),
+            _ => {
+                let last = parts.pop().unwrap_or_default();
+                format!("{} and {last}", parts.join(", "))
+            }
+        }
+    }
+
     pub fn object_count(&self) -> usize {
         self.ingresses.len()
             + self.ingress_classes.len()

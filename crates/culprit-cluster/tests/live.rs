@@ -154,19 +154,37 @@ fn live_lists_with_pagination_skips_forbidden_kinds_and_finds_the_crash_loop() {
 fn rejected_credentials_and_unreachable_servers_say_where() {
     let port = fake_api_server();
     let config = kubeconfig(port);
-    let err = live::load(Some(config.path()), Some("expired"), None).unwrap_err();
+    let err = live::load(Some(config.path()), Some("expired"), None).unwrap_err().to_string();
     assert!(
         err.contains("rejected the credentials")
             && err.contains(&format!("127.0.0.1:{port}"))
-            && err.contains("context expired"),
+            && err.contains("context expired")
+            && err.contains("GET /apis/networking.k8s.io/v1/ingresses"),
         "{err}"
     );
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = kubeconfig(closed);
-    let err = live::load(Some(config.path()), None, None).unwrap_err();
-    assert!(err.contains("listing ingresses") && err.contains(&format!("127.0.0.1:{closed}")), "{err}");
-    let err = live::load(Some(config.path()), Some("nope"), None).unwrap_err();
-    assert!(err.contains("nope"), "{err}");
+    let err = live::load(Some(config.path()), None, None).unwrap_err().to_string();
+    // The server, the context (the current one, named), the call, and what happened in words.
+    assert!(
+        err.contains(&format!("the API server http://127.0.0.1:{closed}/ (context lab)"))
+            && err.contains("connection refused")
+            && err.contains("GET /apis/networking.k8s.io/v1/ingresses (list ingresses)"),
+        "{err}"
+    );
+    assert!(!err.contains("ServiceError") && !err.contains("client error (Connect)"), "{err}");
+    let err = live::load(Some(config.path()), Some("nope"), None).unwrap_err().to_string();
+    assert!(err.contains("has no context 'nope' (it has: lab, expired)"), "{err}");
+}
+
+#[test]
+fn a_missing_kubeconfig_is_said_once_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    let err = live::load(Some(&path), None, None).unwrap_err();
+    assert_eq!(err, live::LiveError::NoKubeconfig { paths: vec![path.clone()], from: "given with --kubeconfig" });
+    let text = err.to_string();
+    assert_eq!(text, format!("no kubeconfig at {} (given with --kubeconfig)", path.display()));
 }
 
 #[test]

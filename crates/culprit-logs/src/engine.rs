@@ -205,6 +205,9 @@ struct Chunk {
     /// `None` marks the end of an input (so ordered per-request output can move on).
     plan: Option<Arc<Plan>>,
     data: crate::input::ChunkBuf,
+    /// Lines longer than `max_line` dropped just before this chunk's data: they are numbered as
+    /// its first lines, so every line after them keeps its real number.
+    skipped: u32,
 }
 
 struct Done {
@@ -372,14 +375,16 @@ fn run(
                 chunk_lines[i].pop();
             }
         }
-        s.lines = chunk_lines[i].iter().map(|&n| u64::from(n)).sum::<u64>() + r.too_long;
+        // Chunks count the overlong lines dropped before them; those at the very end are extra.
+        s.lines = chunk_lines[i].iter().map(|&n| u64::from(n)).sum::<u64>() + r.too_long_at_end;
         if r.too_long > 0 {
             *stats.bad.entry(BadLine::TooLong).or_default() += r.too_long;
             stats.lines += r.too_long;
         }
-        if let Some(sample) = r.too_long_sample {
+        if let (Some(sample), Some(chunk)) = (r.too_long_sample, r.too_long_first) {
             if stats.bad_samples.len() < crate::stats::MAX_BAD_SAMPLES {
-                let at = LineRef { input: u32::try_from(i).unwrap_or(u32::MAX), chunk: 0, line: 0 };
+                // The first overlong line is the first line of the chunk after it was dropped.
+                let at = LineRef { input: u32::try_from(i).unwrap_or(u32::MAX), chunk, line: 1 };
                 stats.bad_samples.push(crate::stats::BadSample {
                     at,
                     reason: BadLine::TooLong,
@@ -388,6 +393,7 @@ fn run(
             }
         }
     }
+    stats.bad_samples.sort_by_key(|s| s.at);
     Analysis { stats, inputs: summaries, join: None, filter: opts.filter.clone(), chunk_lines }
 }
 
@@ -399,6 +405,11 @@ struct ReadResult {
     error: Option<String>,
     too_long: u64,
     too_long_sample: Option<Vec<u8>>,
+    /// The sequence number of the chunk the first overlong line was dropped before (one past the
+    /// last chunk when it was at the end).
+    too_long_first: Option<u32>,
+    /// Overlong lines dropped after the last chunk.
+    too_long_at_end: u64,
 }
 
 fn read_input(
@@ -414,7 +425,7 @@ fn read_input(
     let mut seq = 0u32;
     // Tells the collector this input is finished (its result counts u32::MAX lines).
     let sentinel = |seq: u32| {
-        let _ = tx.send(Chunk { input, seq, plan: None, data: crate::input::ChunkBuf::default() });
+        let _ = tx.send(Chunk { input, seq, plan: None, data: crate::input::ChunkBuf::default(), skipped: 0 });
     };
     let (reader, gzip) = match open(source, counter) {
         Ok(r) => r,
@@ -428,6 +439,8 @@ fn read_input(
     let mut chunker = Chunker::new(reader, opts.max_line);
     let mut buf = crate::input::ChunkBuf::with_capacity(crate::input::CHUNK);
     let mut plan: Option<Arc<Plan>> = None;
+    // Overlong lines dropped up to the last chunk sent.
+    let mut dropped = 0u64;
     loop {
         let more = match chunker.next_chunk(&mut buf) {
             Ok(m) => m,
@@ -437,6 +450,9 @@ fn read_input(
                 !buf.is_empty()
             }
         };
+        if chunker.too_long > dropped && result.too_long_first.is_none() {
+            result.too_long_first = Some(seq);
+        }
         if !more {
             break;
         }
@@ -459,15 +475,18 @@ fn read_input(
             &mut buf,
             free.try_recv().unwrap_or_else(|_| crate::input::ChunkBuf::with_capacity(crate::input::CHUNK)),
         );
-        if tx.send(Chunk { input, seq, plan: plan.clone(), data }).is_err() {
+        let skipped = u32::try_from(chunker.too_long - dropped).unwrap_or(u32::MAX);
+        if tx.send(Chunk { input, seq, plan: plan.clone(), data, skipped }).is_err() {
             break;
         }
+        dropped = chunker.too_long;
         seq += 1;
         if result.error.is_some() {
             break;
         }
     }
     result.too_long = chunker.too_long;
+    result.too_long_at_end = chunker.too_long - dropped;
     result.too_long_sample = chunker.too_long_sample.take();
     sentinel(seq);
     result
@@ -542,7 +561,7 @@ fn process_chunk(
     if data.last() == Some(&b'\n') {
         data = &data[..data.len() - 1];
     }
-    let mut rel = 0u32;
+    let mut rel = chunk.skipped;
     for raw in lines(data) {
         rel += 1;
         stats.lines += 1;

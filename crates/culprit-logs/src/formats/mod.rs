@@ -56,6 +56,25 @@ impl BadLine {
     }
 }
 
+/// `--format` names: (name, aliases, the format's own name). No plain `nginx`: both nginx's
+/// `combined` and ingress-nginx's `upstreaminfo` are nginx logs, and forcing the wrong one makes
+/// every line unreadable. No `elb`: Classic Load Balancer logs have another layout than ALB's.
+pub const NAMES: &[(&str, &[&str], &str)] = &[
+    ("upstreaminfo", &["ingress-nginx"], "ingress-nginx upstreaminfo"),
+    ("combined", &[], "nginx combined"),
+    ("main", &["nginx-main"], "nginx main"),
+    ("common", &["clf"], "common log format"),
+    ("combined+", &["combined-extra"], "nginx combined + extra fields"),
+    ("envoy", &[], "envoy"),
+    ("istio", &[], "istio"),
+    ("haproxy", &["httplog"], "haproxy httplog"),
+    ("alb", &["aws-alb"], "aws alb"),
+    ("traefik", &["traefik-json"], "traefik json"),
+    ("traefik-common", &["traefik-clf"], "traefik common"),
+    ("gcp", &["gclb", "google"], "google cloud lb json"),
+    ("caddy", &[], "caddy json"),
+];
+
 impl Format {
     /// A user-supplied nginx `log_format`.
     pub fn nginx_custom(format: &str) -> Result<Format, nginx::FormatError> {
@@ -103,44 +122,32 @@ impl Format {
         ]
     }
 
-    /// Pick a name given on the command line (`--format upstreaminfo`).
+    /// Pick a name given on the command line (`--format upstreaminfo`): a name or an alias from
+    /// [`NAMES`], or a format's own name (`nginx combined`).
     pub fn by_name(name: &str) -> Option<Format> {
         let want = name.to_ascii_lowercase();
-        let key = match want.as_str() {
-            "upstreaminfo" | "ingress-nginx" => "ingress-nginx upstreaminfo",
-            "combined" | "nginx" => "nginx combined",
-            "main" | "nginx-main" => "nginx main",
-            "common" | "clf" => "common log format",
-            "combined+" | "combined-extra" => "nginx combined + extra fields",
-            "istio" => "istio",
-            "envoy" => "envoy",
-            "haproxy" | "httplog" => "haproxy httplog",
-            "alb" | "aws-alb" | "elb" => "aws alb",
-            "traefik" | "traefik-json" => "traefik json",
-            "traefik-common" | "traefik-clf" => "traefik common",
-            "gcp" | "gclb" | "google" => "google cloud lb json",
-            "caddy" => "caddy json",
-            other => other,
-        };
+        let key = NAMES
+            .iter()
+            .find(|(n, aliases, _)| *n == want || aliases.contains(&want.as_str()))
+            .map_or(want.as_str(), |(_, _, key)| key);
         Format::candidates().into_iter().find(|f| f.name == key)
     }
 
     pub fn names() -> Vec<&'static str> {
-        vec![
-            "upstreaminfo",
-            "combined",
-            "main",
-            "common",
-            "combined+",
-            "envoy",
-            "istio",
-            "haproxy",
-            "alb",
-            "traefik",
-            "traefik-common",
-            "gcp",
-            "caddy",
-        ]
+        NAMES.iter().map(|(n, _, _)| *n).collect()
+    }
+
+    /// The names with their aliases, for messages: `upstreaminfo (ingress-nginx), combined, …`.
+    pub fn names_and_aliases() -> String {
+        NAMES
+            .iter()
+            .map(
+                |(n, aliases, _)| {
+                    if aliases.is_empty() { (*n).to_owned() } else { format!("{n} ({})", aliases.join(", ")) }
+                },
+            )
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
@@ -243,4 +250,20 @@ fn is_klog(line: &[u8]) -> bool {
         && line[1..5].iter().all(u8::is_ascii_digit)
         && line[5] == b' '
         && line[8] == b':'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_name_and_alias_resolves_and_ambiguous_ones_do_not() {
+        for (name, aliases, key) in NAMES {
+            for n in std::iter::once(name).chain(aliases.iter()) {
+                assert_eq!(Format::by_name(n).map(|f| f.name), Some((*key).to_owned()), "{n}");
+            }
+        }
+        assert!(Format::by_name("nginx").is_none(), "nginx is ambiguous: combined or upstreaminfo");
+        assert!(Format::by_name("elb").is_none(), "Classic ELB logs are not ALB logs");
+    }
 }
