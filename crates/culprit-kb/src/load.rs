@@ -1,7 +1,10 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
-use crate::model::{Cause, Chain, Check, LayerInfo, LogStatus, Mistake, Responder, StatusClass, StatusCode, Tree};
-use crate::vocab::Layer;
+use crate::model::{
+    Cause, Chain, Check, FAILURE_PHASES, FailureMode, LayerInfo, LogStatus, Mistake, Platform, Responder, StatusClass,
+    StatusCode, Tree,
+};
+use crate::vocab::{GeneratedBy, Layer};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -15,10 +18,12 @@ const SOURCES: &[(&str, &str)] = &[
     ("causes-edge.toml", include_str!("../data/causes-edge.toml")),
     ("causes-upstream.toml", include_str!("../data/causes-upstream.toml")),
     ("causes-app.toml", include_str!("../data/causes-app.toml")),
+    ("causes-client.toml", include_str!("../data/causes-client.toml")),
     ("mistakes.toml", include_str!("../data/mistakes.toml")),
     ("trees.toml", include_str!("../data/trees.toml")),
     ("chain.toml", include_str!("../data/chain.toml")),
     ("responders.toml", include_str!("../data/responders.toml")),
+    ("failures.toml", include_str!("../data/failures.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -60,6 +65,8 @@ pub struct KnowledgeBase {
     pub trees: Vec<Tree>,
     pub chain: Chain,
     pub responders: Vec<Responder>,
+    /// What each way a request can fail without an answer means (the probe's diagnoses).
+    pub failures: Vec<FailureMode>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
@@ -88,6 +95,8 @@ struct DataFile {
     tree: Vec<Tree>,
     #[serde(default)]
     responder: Vec<Responder>,
+    #[serde(default)]
+    failure: Vec<FailureMode>,
 }
 
 impl KnowledgeBase {
@@ -111,6 +120,7 @@ impl KnowledgeBase {
             all.mistake.extend(part.mistake);
             all.tree.extend(part.tree);
             all.responder.extend(part.responder);
+            all.failure.extend(part.failure);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
@@ -130,6 +140,7 @@ impl KnowledgeBase {
             trees: all.tree,
             chain,
             responders: all.responder,
+            failures: all.failure,
         };
         let problems = kb.validate();
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
@@ -167,6 +178,10 @@ impl KnowledgeBase {
         self.responders.iter().find(|r| r.id == id)
     }
 
+    pub fn failure(&self, id: &str) -> Option<&FailureMode> {
+        self.failures.iter().find(|f| f.id == id)
+    }
+
     pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
         self.log_statuses.iter().find(|s| s.value == value)
     }
@@ -189,6 +204,7 @@ impl KnowledgeBase {
         duplicates(&mut problems, "mistake", self.mistakes.iter().map(|m| m.id.clone()));
         duplicates(&mut problems, "responder", self.responders.iter().map(|r| r.id.clone()));
         duplicates(&mut problems, "tree", self.trees.iter().map(|t| t.id.clone()));
+        duplicates(&mut problems, "failure", self.failures.iter().map(|f| f.id.clone()));
         self.validate_codes(&mut problems);
         self.validate_causes(&mut problems);
         self.validate_trees(&mut problems);
@@ -212,9 +228,24 @@ impl KnowledgeBase {
             }
         }
         for r in &self.responders {
-            self.cause_refs(&mut problems, &format!("responder {}", r.id), &r.causes);
-            if r.markers.is_empty() {
-                problems.push(format!("responder {} has no markers", r.id));
+            self.validate_responder(&mut problems, r);
+        }
+        for f in &self.failures {
+            let what = format!("failure {}", f.id);
+            if !is_snake_case(&f.id) {
+                problems.push(format!("{what}: id is not snake_case"));
+            }
+            if !FAILURE_PHASES.contains(&f.phase.as_str()) {
+                problems.push(format!("{what}: phase {} is not one of {FAILURE_PHASES:?}", f.phase));
+            }
+            if f.causes.is_empty() || f.checks.is_empty() {
+                problems.push(format!("{what}: needs causes and checks"));
+            }
+            self.cause_refs(&mut problems, &what, &f.causes);
+            self.check_refs(&mut problems, &what, &f.checks);
+            // A failure is diagnosed anywhere: at least one check must work without a cluster.
+            if f.checks.iter().filter_map(|c| self.check(c)).all(Check::needs_kubernetes) {
+                problems.push(format!("{what}: every check needs kubectl; add one that runs anywhere"));
             }
         }
         for m in &self.mistakes {
@@ -225,6 +256,39 @@ impl KnowledgeBase {
             }
         }
         problems
+    }
+
+    fn validate_responder(&self, problems: &mut Vec<String>, r: &Responder) {
+        let what = format!("responder {}", r.id);
+        self.cause_refs(problems, &what, &r.causes);
+        self.check_refs(problems, &what, &r.checks);
+        if r.markers.is_empty() {
+            problems.push(format!("{what} has no markers"));
+        }
+        for m in &r.means {
+            let at = format!("{what} means {}", m.code);
+            self.cause_refs(problems, &at, &m.causes);
+            if m.causes.is_empty() {
+                problems.push(format!("{at}: no causes"));
+            }
+            for id in &m.causes {
+                if self.cause(id).is_some_and(|c| !c.produces_code(m.code)) {
+                    problems.push(format!("{at}: cause {id} does not produce {}; add it to its `produces`", m.code));
+                }
+            }
+        }
+        if r.platform == Platform::Any {
+            // Its answers are read on their own terms: its reading of the codes it generates and
+            // checks that run where it runs (no kubectl).
+            if r.means.is_empty() || r.checks.is_empty() {
+                problems.push(format!("{what}: a responder that runs anywhere needs `means` and `checks`"));
+            }
+            for id in &r.checks {
+                if self.check(id).is_some_and(Check::needs_kubernetes) {
+                    problems.push(format!("{what}: check {id} needs kubectl, but the responder runs anywhere"));
+                }
+            }
+        }
     }
 
     fn validate_codes(&self, problems: &mut Vec<String>) {
@@ -269,7 +333,8 @@ impl KnowledgeBase {
             if k.fix.trim().is_empty() {
                 problems.push(format!("{what}: no fix"));
             }
-            if k.produces.is_empty() {
+            // A failure the client meets itself (no answer at all) has no status code.
+            if k.produces.is_empty() && k.generated_by != GeneratedBy::Client {
                 problems.push(format!("{what}: produces no code"));
             }
             if k.evidence.is_empty() {
