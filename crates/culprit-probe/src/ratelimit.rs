@@ -290,6 +290,7 @@ mod tests {
 
     fn response(headers: &[(&str, &str)]) -> Response {
         Response {
+            reason: None,
             status: 429,
             version: "HTTP/1.1".into(),
             headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
