@@ -68,7 +68,7 @@ fn human_seconds(s: f64) -> String {
     }
 }
 
-fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     httpdate_to_rfc3339(t)
 }
 

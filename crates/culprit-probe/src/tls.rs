@@ -337,8 +337,7 @@ fn alert_words(alert: rustls::AlertDescription) -> String {
     words
 }
 
-/// A certificate time as a UTC date.
+/// A certificate time in RFC 3339 (UTC).
 fn date(t: UnixTime) -> String {
-    let secs = t.as_secs();
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    crate::ratelimit::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.as_secs()))
 }
