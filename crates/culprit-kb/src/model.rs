@@ -219,6 +219,8 @@ pub enum EvidenceKind {
     /// Kong message or log.
     Kong,
     ApacheError,
+    /// Varnish's shared-memory log (`varnishlog`), e.g. its FetchError records.
+    VarnishLog,
     /// What a client such as curl prints when it gets no answer (a refused connection, a
     /// certificate it does not trust).
     ClientError,
@@ -255,6 +257,7 @@ impl EvidenceKind {
             EvidenceKind::AzureErrorInfo => "Azure App Gateway error_info",
             EvidenceKind::Kong => "Kong",
             EvidenceKind::ApacheError => "Apache error log",
+            EvidenceKind::VarnishLog => "varnishlog",
             EvidenceKind::ClientError => "client error message",
             EvidenceKind::Header => "response header",
             EvidenceKind::Body => "response body",

@@ -113,13 +113,14 @@ pub fn describe(points: &[PointView<'_>], v: &Verdict) -> String {
         }
         Finding::NothingFailed => unreachable!("a culprit implies a failure"),
     };
-    let following: Vec<String> = points[..k]
-        .iter()
-        .filter(|o| o.state.fails())
-        .map(|o| format!("{}'s {}", o.name, o.outcome))
-        .collect();
+    let following: Vec<String> =
+        points[..k].iter().filter(|o| o.state.fails()).map(|o| format!("{}'s {}", o.name, o.outcome)).collect();
     if !following.is_empty() && v.finding != Finding::FailsInFront {
-        text.push_str(&format!("; {} {} from it", following.join(" and "), if following.len() == 1 { "follows" } else { "follow" }));
+        text.push_str(&format!(
+            "; {} {} from it",
+            following.join(" and "),
+            if following.len() == 1 { "follows" } else { "follow" }
+        ));
     }
     if !v.masking.is_empty() {
         let names: Vec<&str> = v.masking.iter().map(|&i| points[i].name).collect();
@@ -170,7 +171,7 @@ fn nothing_failed(points: &[PointView<'_>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use PointState::{AppError, Answers, NoAnswer, ProxyError};
+    use PointState::{Answers, AppError, NoAnswer, ProxyError};
 
     fn culprit(states: &[PointState]) -> (Finding, Option<usize>) {
         let v = verdict(states);
@@ -246,7 +247,10 @@ mod tests {
         ];
         let text = describe(&points, &verdict(&[points[0].state, points[1].state]));
         assert!(text.starts_with("pod fails on its own"), "{text}");
-        assert!(text.contains("the problem is at pod; ingress's 502 Bad Gateway from nginx in 0.5 ms follows"), "{text}");
+        assert!(
+            text.contains("the problem is at pod; ingress's 502 Bad Gateway from nginx in 0.5 ms follows"),
+            "{text}"
+        );
         let points = [
             view("ingress", "200 OK from the application in 80 ms", Answers { status: 200 }, 80.0),
             view("pod", "200 OK from the application in 2.0 ms", Answers { status: 200 }, 2.0),

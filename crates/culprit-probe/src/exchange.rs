@@ -509,7 +509,8 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
             address,
         });
     } else if let Some(message) = body_failure {
-        out.failure = Some(Failure { phase: Phase::Body, kind: FailureKind::BodyCut, message, timed_out: false, address });
+        out.failure =
+            Some(Failure { phase: Phase::Body, kind: FailureKind::BodyCut, message, timed_out: false, address });
     }
     out.response = Some(Response {
         status,
@@ -612,11 +613,7 @@ fn response_kind(e: &hyper::Error, first_bytes: &[u8]) -> FailureKind {
         }
         source = s.source();
     }
-    if e.is_parse() {
-        FailureKind::InvalidResponse
-    } else {
-        FailureKind::ConnectionClosed
-    }
+    if e.is_parse() { FailureKind::InvalidResponse } else { FailureKind::ConnectionClosed }
 }
 
 /// hyper's errors, with the cause chain a person needs ("connection closed before message

@@ -167,7 +167,6 @@ pub struct BisectPoint {
     pub outcome: String,
 }
 
-
 fn preview(body: &Bytes) -> String {
     let head = &body[..body.len().min(PREVIEW_BYTES)];
     let binary =
@@ -349,12 +348,8 @@ async fn probe(
     }
     let (final_request, final_exchange) = last.expect("at least one exchange");
     let kubernetes = kubernetes_evidence(&final_request.url, vias, final_exchange.response.as_ref());
-    let outcome = outcome(
-        &final_request.url,
-        &final_exchange,
-        hops.last().and_then(|h| h.responder.clone()),
-        kubernetes,
-    );
+    let outcome =
+        outcome(&final_request.url, &final_exchange, hops.last().and_then(|h| h.responder.clone()), kubernetes);
     let (rate_limits, lint) = match &final_exchange.response {
         Some(r) => {
             let responder = fingerprint::identify(r);
@@ -470,10 +465,9 @@ fn kubernetes_evidence(url: &url::Url, vias: &[Via], response: Option<&Response>
     if host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local") {
         return Some(format!("{host} is a cluster-internal Service name"));
     }
-    if let Some((name, _, _)) = vias
-        .iter()
-        .find(|(n, _, _)| matches!(n.to_ascii_lowercase().as_str(), "pod" | "service" | "svc" | "endpoints" | "mesh" | "sidecar"))
-    {
+    if let Some((name, _, _)) = vias.iter().find(|(n, _, _)| {
+        matches!(n.to_ascii_lowercase().as_str(), "pod" | "service" | "svc" | "endpoints" | "mesh" | "sidecar")
+    }) {
         return Some(format!("--via {name}=… names a Kubernetes layer"));
     }
     response.and_then(fingerprint::kubernetes_component).map(|c| format!("{c} on the path"))
@@ -506,11 +500,7 @@ fn cause_ref(c: &culprit_kb::Cause) -> CauseRef {
 
 /// A failure read with the knowledge base's failure mode: in words, its layer, causes and checks
 /// (kubectl ones only with evidence of Kubernetes).
-fn diagnose(
-    failure: &Failure,
-    url: &url::Url,
-    kubernetes: bool,
-) -> Option<(Diagnosis, Vec<CauseRef>, Vec<CheckRef>)> {
+fn diagnose(failure: &Failure, url: &url::Url, kubernetes: bool) -> Option<(Diagnosis, Vec<CauseRef>, Vec<CheckRef>)> {
     let kb = kb();
     let mode = kb.failure(failure.kind.id())?;
     let host = url.host_str().unwrap_or("");
@@ -780,7 +770,8 @@ mod tests {
             connect_to: None,
         };
         let mut notes = Vec::new();
-        let next = next_request(&current, "https://u:p@a.example/v2".parse().unwrap(), 302, &Options::default(), &mut notes);
+        let next =
+            next_request(&current, "https://u:p@a.example/v2".parse().unwrap(), 302, &Options::default(), &mut notes);
         assert_eq!(next.url.as_str(), "https://a.example/v2");
         assert_eq!(next.headers, vec![("Authorization".to_owned(), "Basic dTpw".to_owned())]);
     }

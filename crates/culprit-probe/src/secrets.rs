@@ -42,10 +42,7 @@ pub fn redact_value(name: &str, value: &str) -> String {
 
 /// Headers as shown: secret values redacted.
 pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| (n.clone(), if is_secret_header(n) { redact_value(n, v) } else { v.clone() }))
-        .collect()
+    headers.iter().map(|(n, v)| (n.clone(), if is_secret_header(n) { redact_value(n, v) } else { v.clone() })).collect()
 }
 
 /// A user name and password taken from a URL (`http://user:pass@host/`), percent-decoded.
@@ -181,7 +178,9 @@ mod tests {
 
     #[test]
     fn secret_header_names() {
-        for n in ["Authorization", "proxy-authorization", "Cookie", "SET-COOKIE", "X-Auth-Token", "X-Api-Key", "Api-Key"] {
+        for n in
+            ["Authorization", "proxy-authorization", "Cookie", "SET-COOKIE", "X-Auth-Token", "X-Api-Key", "Api-Key"]
+        {
             assert!(is_secret_header(n), "{n}");
         }
         for n in ["X-CSRF-Token", "X-Client-Secret", "Ocp-Apim-Subscription-Key", "x-amz-security-token"] {

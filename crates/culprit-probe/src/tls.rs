@@ -274,21 +274,21 @@ pub fn describe_error(e: &std::io::Error, host: &str) -> (FailureKind, String) {
                 (FailureKind::TlsWrongName, format!("the certificate is not valid for the name {host}"))
             }
             C::Expired => (FailureKind::TlsExpired, format!("the certificate of {host} has expired")),
-            C::ExpiredContext { not_after, .. } => (
-                FailureKind::TlsExpired,
-                format!("the certificate of {host} expired on {}", date(*not_after)),
-            ),
+            C::ExpiredContext { not_after, .. } => {
+                (FailureKind::TlsExpired, format!("the certificate of {host} expired on {}", date(*not_after)))
+            }
             C::NotValidYet => (FailureKind::TlsNotYetValid, format!("the certificate of {host} is not valid yet")),
             C::NotValidYetContext { not_before, .. } => (
                 FailureKind::TlsNotYetValid,
                 format!("the certificate of {host} is valid only from {}", date(*not_before)),
             ),
-            C::BadSignature => (FailureKind::TlsBadCertificate, format!("the certificate of {host} has a bad signature")),
+            C::BadSignature => {
+                (FailureKind::TlsBadCertificate, format!("the certificate of {host} has a bad signature"))
+            }
             C::Revoked => (FailureKind::TlsBadCertificate, format!("the certificate of {host} is revoked")),
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => (
-                FailureKind::TlsBadCertificate,
-                format!("the certificate of {host} is not for server authentication"),
-            ),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                (FailureKind::TlsBadCertificate, format!("the certificate of {host} is not for server authentication"))
+            }
             C::BadEncoding => (FailureKind::TlsBadCertificate, format!("the certificate of {host} is malformed")),
             other => (FailureKind::TlsBadCertificate, format!("the certificate of {host} was rejected ({other})")),
         },
@@ -303,23 +303,19 @@ pub fn describe_error(e: &std::io::Error, host: &str) -> (FailureKind, String) {
                 (FailureKind::TlsFailed, format!("{host} sent a malformed TLS message ({m:?})"))
             }
         }
-        Some(rustls::Error::AlertReceived(alert)) => (
-            FailureKind::TlsAlert,
-            format!("{host} ended the handshake with the TLS alert '{}'", alert_words(*alert)),
-        ),
-        Some(rustls::Error::PeerIncompatible(why)) => (
-            FailureKind::TlsAlert,
-            format!("{host} offers no TLS version or cipher this client accepts ({why:?})"),
-        ),
+        Some(rustls::Error::AlertReceived(alert)) => {
+            (FailureKind::TlsAlert, format!("{host} ended the handshake with the TLS alert '{}'", alert_words(*alert)))
+        }
+        Some(rustls::Error::PeerIncompatible(why)) => {
+            (FailureKind::TlsAlert, format!("{host} offers no TLS version or cipher this client accepts ({why:?})"))
+        }
         Some(other) => (FailureKind::TlsFailed, format!("TLS with {host} failed: {other}")),
-        None if e.kind() == std::io::ErrorKind::UnexpectedEof => (
-            FailureKind::TlsClosed,
-            format!("{host} closed the connection during the TLS handshake"),
-        ),
-        None if e.kind() == std::io::ErrorKind::ConnectionReset => (
-            FailureKind::TlsClosed,
-            format!("{host} reset the connection during the TLS handshake"),
-        ),
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            (FailureKind::TlsClosed, format!("{host} closed the connection during the TLS handshake"))
+        }
+        None if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            (FailureKind::TlsClosed, format!("{host} reset the connection during the TLS handshake"))
+        }
         None => (FailureKind::TlsFailed, format!("TLS with {host} failed: {e}")),
     }
 }

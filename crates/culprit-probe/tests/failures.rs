@@ -54,7 +54,10 @@ fn every_failure_kind_has_a_failure_mode_in_the_knowledge_base() {
 fn connection_refused() {
     let r = probe("http://127.0.0.1:1/", &Options::default());
     let f = r.outcome.failure.as_ref().unwrap();
-    assert_eq!((f.phase, f.kind, f.address.as_deref()), (Phase::Connect, FailureKind::ConnectRefused, Some("127.0.0.1:1")));
+    assert_eq!(
+        (f.phase, f.kind, f.address.as_deref()),
+        (Phase::Connect, FailureKind::ConnectRefused, Some("127.0.0.1:1"))
+    );
     let d = r.outcome.diagnosis.as_ref().unwrap();
     assert!(d.says.starts_with("Nothing accepted the connection to 127.0.0.1:1"), "{}", d.says);
     assert!(d.says.contains("No request was sent"), "{}", d.says);
@@ -102,7 +105,10 @@ fn name_that_does_not_resolve() {
     assert_eq!((f.phase, f.kind), (Phase::Dns, FailureKind::DnsFailed), "{:?}", r.outcome);
     let d = r.outcome.diagnosis.as_ref().unwrap();
     assert!(d.says.starts_with(&format!("{host} does not resolve")), "{}", d.says);
-    assert_eq!((r.outcome.causes[0].id.as_str(), r.outcome.checks[0].id.as_str()), ("dns_name_not_resolved", "dns_resolve"));
+    assert_eq!(
+        (r.outcome.causes[0].id.as_str(), r.outcome.checks[0].id.as_str()),
+        ("dns_name_not_resolved", "dns_resolve")
+    );
     assert!(r.outcome.checks[0].command.contains(&format!("getent ahosts {host}")));
 }
 

@@ -57,7 +57,8 @@ fn header_names(text: &str) -> Vec<String> {
         let prefixed = (lower.starts_with("x-") || lower.starts_with("cf-")) && lower.len() > 3;
         let fingerprint_word = matches!(lower.as_str(), "server" | "via");
         // `Transfer-Encoding:` is a header; `ingress-nginx:` or `mid-request:` is prose.
-        let header_case = word.contains('-') && word.split('-').all(|p| p.starts_with(|c: char| c.is_ascii_uppercase()));
+        let header_case =
+            word.contains('-') && word.split('-').all(|p| p.starts_with(|c: char| c.is_ascii_uppercase()));
         if prefixed || (colon_value && (header_case || fingerprint_word)) {
             out.push(lower.trim_end_matches('-').to_owned());
         }

@@ -231,8 +231,7 @@ fn self_signed_ca_certificate_given_with_cacert_is_trusted_like_curl() {
     assert_eq!(failure_kind(&r), Some(FailureKind::TlsWrongName), "{:?}", r.outcome);
 
     // Expired: still refused, although given.
-    let (addr, pem) =
-        server(Cert { names: &["localhost"], is_ca: true, expired: true }, &[b"http/1.1"]);
+    let (addr, pem) = server(Cert { names: &["localhost"], is_ca: true, expired: true }, &[b"http/1.1"]);
     let ca = write_pem(&pem);
     let r = run(&format!("https://localhost:{}/", addr.port()), &at_localhost(addr, Some(ca.path())), &[]).unwrap();
     assert_eq!(failure_kind(&r), Some(FailureKind::TlsExpired), "{:?}", r.outcome);
