@@ -325,19 +325,16 @@ fn echo_server(redirect_to: Option<String>) -> (SocketAddr, Received) {
             let mut stream = stream;
             let path = head.first().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_owned();
             let auth = head.iter().find(|h| h.to_ascii_lowercase().starts_with("authorization:")).cloned();
-            let response = match (&redirect_to, path.as_str()) {
-                (Some(to), "/redirect") => {
-                    format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                }
-                _ => {
-                    let body = format!("{{\"echo\": {:?}}}", head.join("\n"));
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo: {}\r\n\
-                         Set-Cookie: session=s3cr3t-cookie-7; Path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        auth.unwrap_or_default(),
-                        body.len()
-                    )
-                }
+            let response = if let (Some(to), "/redirect") = (&redirect_to, path.as_str()) {
+                format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            } else {
+                let body = format!("{{\"echo\": {:?}}}", head.join("\n"));
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo: {}\r\n\
+                     Set-Cookie: session=s3cr3t-cookie-7; Path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    auth.unwrap_or_default(),
+                    body.len()
+                )
             };
             let _ = stream.write_all(response.as_bytes());
         }
@@ -453,7 +450,6 @@ fn failures_are_diagnosed_in_words() {
 /// A daemon started for a test, stopped by pid when dropped.
 struct Daemon {
     child: Child,
-    addr: SocketAddr,
 }
 
 impl Daemon {
@@ -471,7 +467,7 @@ impl Daemon {
             .unwrap_or_else(|e| {
                 panic!("starting {program} ({e}): install it (scripts/test installs apache2 and varnish)")
             });
-        let mut daemon = Daemon { child, addr };
+        let mut daemon = Daemon { child };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             let exited = daemon.child.try_wait().ok().flatten();

@@ -6,6 +6,8 @@
 //! point or its link to the next one; when it is the innermost point, it fails on its own (and an
 //! application's own 5xx there means the application).
 
+use std::fmt::Write as _;
+
 /// What one entry point's answer says about the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointState {
@@ -116,15 +118,13 @@ pub fn describe(points: &[PointView<'_>], v: &Verdict) -> String {
     let following: Vec<String> =
         points[..k].iter().filter(|o| o.state.fails()).map(|o| format!("{}'s {}", o.name, o.outcome)).collect();
     if !following.is_empty() && v.finding != Finding::FailsInFront {
-        text.push_str(&format!(
-            "; {} {} from it",
-            following.join(" and "),
-            if following.len() == 1 { "follows" } else { "follow" }
-        ));
+        let verb = if following.len() == 1 { "follows" } else { "follow" };
+        let _ = write!(text, "; {} {verb} from it", following.join(" and "));
     }
     if !v.masking.is_empty() {
         let names: Vec<&str> = v.masking.iter().map(|&i| points[i].name).collect();
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             ". {} {} although {} fails: {} not send this request through {}, or {} the failure (a cache, a \
              retry elsewhere)",
             names.join(" and "),
@@ -133,7 +133,7 @@ pub fn describe(points: &[PointView<'_>], v: &Verdict) -> String {
             if names.len() == 1 { "it does" } else { "they do" },
             p.name,
             if names.len() == 1 { "hides" } else { "hide" },
-        ));
+        );
     }
     text
 }
@@ -147,11 +147,12 @@ fn nothing_failed(points: &[PointView<'_>]) -> String {
         if let (Some(a), Some(b)) = (outer.state.status(), inner.state.status())
             && a != b
         {
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 ". {} answers {a} where {} answers {b}: {} handles this request differently (its routing \
                  rules, a redirect, authentication)",
                 outer.name, inner.name, outer.name
-            ));
+            );
         }
     }
     // The largest time added by one point over the one behind it, when it dominates.
@@ -163,7 +164,7 @@ fn nothing_failed(points: &[PointView<'_>]) -> String {
         && extra >= 20.0
         && extra >= total / 2.0
     {
-        text.push_str(&format!(". Most of the time is added between {outer} and {inner} (+{extra:.0} ms)"));
+        let _ = write!(text, ". Most of the time is added between {outer} and {inner} (+{extra:.0} ms)");
     }
     text
 }

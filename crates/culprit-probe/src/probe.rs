@@ -462,7 +462,10 @@ fn next_request(
 /// a component running in Kubernetes writes.
 fn kubernetes_evidence(url: &url::Url, vias: &[Via], response: Option<&Response>) -> Option<String> {
     let host = url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
-    if host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local") {
+    // Host names, not file names: `host` is already lowercase.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    let internal = host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local");
+    if internal {
         return Some(format!("{host} is a cluster-internal Service name"));
     }
     if let Some((name, _, _)) = vias.iter().find(|(n, _, _)| {
@@ -474,13 +477,20 @@ fn kubernetes_evidence(url: &url::Url, vias: &[Via], response: Option<&Response>
 }
 
 /// The check as shown for this request: `<host>`, `<host-port>` and `<path>` filled in from the
-/// URL when they are safe to paste into a shell unquoted.
+/// URL when they are safe to paste into a shell unquoted. A check written for the usual case
+/// (`https://<host><path>`, `<host>:443`) gets the request's own scheme and port.
 fn check_ref(c: &Check, url: &url::Url) -> CheckRef {
     let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/%:[]".contains(c));
     let mut command = c.command.clone();
-    if let Some(host) = url.host_str().filter(|h| safe(h)) {
-        command = command.replace("<host>", host);
+    let Some(host) = url.host_str().filter(|h| safe(h)) else {
+        return CheckRef { id: c.id.clone(), title: c.title.clone(), command };
+    };
+    let origin = format!("{}://{}", url.scheme(), authority(url));
+    for scheme in ["https", "http"] {
+        command = command.replace(&format!("{scheme}://<host><path>"), &format!("{origin}<path>"));
     }
+    command = command.replace("<host>:443", "<host>:<host-port>");
+    command = command.replace("<host>", host);
     if let Some(port) = url.port_or_known_default() {
         command = command.replace("<host-port>", &port.to_string());
     }
@@ -550,6 +560,10 @@ fn outcome(url: &url::Url, ex: &Exchange, responder: Option<Responder>, kubernet
     };
     let responder = responder.unwrap_or_else(|| fingerprint::identify(response));
     let reading = fingerprint::reading(response.status, &responder, kubernetes.is_some());
+    // The evidence is reported where it changes the reading: for a component that also runs
+    // outside Kubernetes, or a failure's checks.
+    let runs_anywhere = kb().responder(&responder.id).is_some_and(|r| r.platform == culprit_kb::Platform::Any);
+    let kubernetes = kubernetes.filter(|_| runs_anywhere || ex.failure.is_some());
     let summary = format!(
         "{} {} from {} ({} layer, {} confidence)",
         response.status,
@@ -782,6 +796,11 @@ mod tests {
         let url: url::Url = "https://api.example.com:8443/v1/items".parse().unwrap();
         let c = check_ref(kb.check("tcp_connect").unwrap(), &url);
         assert_eq!(c.command, "nc -vz -w 5 api.example.com 8443");
+        let c = check_ref(kb.check("api_headers").unwrap(), &url);
+        assert!(c.command.ends_with("https://api.example.com:8443/v1/items"), "{}", c.command);
+        let plain: url::Url = "http://127.0.0.1:8080/x".parse().unwrap();
+        let c = check_ref(kb.check("curl_verbose").unwrap(), &plain);
+        assert!(c.command.contains("http://127.0.0.1:8080/x"), "the request's scheme and port: {}", c.command);
         let url: url::Url = "https://api.example.com/search?q=a&b=c".parse().unwrap();
         let c = check_ref(kb.check("port_forward_bypass").unwrap(), &url);
         assert!(c.command.contains("<path>"), "a query with & stays a placeholder: {}", c.command);

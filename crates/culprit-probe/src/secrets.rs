@@ -32,10 +32,12 @@ pub fn is_secret_header(name: &str) -> bool {
 /// the rest is replaced.
 pub fn redact_value(name: &str, value: &str) -> String {
     let auth = name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization");
-    if auth && let Some((scheme, rest)) = value.split_once(' ') {
-        if scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !scheme.is_empty() {
-            return format!("{scheme} [redacted, {} bytes]", rest.trim().len());
-        }
+    if auth
+        && let Some((scheme, rest)) = value.split_once(' ')
+        && !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return format!("{scheme} [redacted, {} bytes]", rest.trim().len());
     }
     format!("[redacted, {} bytes]", value.len())
 }
