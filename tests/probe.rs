@@ -511,12 +511,22 @@ fn reading(r: &Value) -> (Vec<String>, Vec<String>) {
 
 /// Real Apache httpd (mod_proxy) in front of a backend that refuses connections: its own 503 page,
 /// read as Apache's — the origin refused or could not be reached, Apache's error log to read — and
-/// never as Kubernetes endpoints or kubectl steps.
+/// never as Kubernetes endpoints or kubectl steps. A backend slower than ProxyTimeout gets Apache's
+/// 502 (not a 504), which must list the timeout.
 #[test]
 fn apache_mod_proxy_503_reads_as_apache() {
     let dir = tempfile::tempdir().unwrap();
     let addr = loopback_port();
     let dead = culprit_lab::proxy::free_port().unwrap();
+    // A backend that accepts and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
     let modules = "/usr/lib/apache2/modules";
     let user = if running_as_root() { "User nobody\nGroup nogroup\n" } else { "" };
     let conf = format!(
@@ -526,6 +536,7 @@ fn apache_mod_proxy_503_reads_as_apache() {
          LoadModule authz_core_module {modules}/mod_authz_core.so\n\
          LoadModule proxy_module {modules}/mod_proxy.so\n\
          LoadModule proxy_http_module {modules}/mod_proxy_http.so\n\
+         ProxyPass \"/slow/\" \"http://127.0.0.1:{slow}/\" timeout=1\n\
          ProxyPass \"/\" \"http://127.0.0.1:{dead}/\"\n",
         d = dir.path().display()
     );
@@ -546,6 +557,13 @@ fn apache_mod_proxy_503_reads_as_apache() {
     assert!(log.contains("AH00957") && log.contains("AH01114"), "{log}");
     let (text, _, _) = probe_text("", &[&format!("http://{addr}/orders")]);
     assert!(widest(&text) <= 100, "{text}");
+
+    let (r, _) = probe(&[&format!("http://{addr}/slow/report")]);
+    assert_eq!((status(&r), responder(&r)), (502, "apache"), "{r:#}");
+    let (causes, _) = reading(&r);
+    assert!(causes.iter().any(|c| c == "upstream_timeout"), "{causes:?}");
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert!(log.contains("The timeout specified has expired") && log.contains("AH01102"), "{log}");
 }
 
 /// Real Varnish in front of a backend that refuses connections: its synthetic "503 Backend fetch

@@ -187,3 +187,51 @@ fn names_another(p: &culprit_kb::Production, responder: &Responder) -> bool {
             && note.contains(&r.name.to_lowercase())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(id: &str) -> Responder {
+        let r = kb().responder(id).unwrap();
+        Responder {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            layer: r.layer,
+            confidence: Confidence::High,
+            evidence: Vec::new(),
+            on_path: Vec::new(),
+        }
+    }
+
+    fn ids(r: &Reading) -> (Vec<&'static str>, Vec<&'static str>) {
+        (r.causes.iter().map(|&c| c.id.as_str()).collect(), r.checks.iter().map(|&c| c.id.as_str()).collect())
+    }
+
+    #[test]
+    fn a_proxy_that_runs_anywhere_is_read_on_its_own_terms() {
+        let (causes, checks) = ids(&reading(503, &known("apache"), false));
+        assert_eq!(causes[0], "upstream_connection_refused");
+        assert_eq!(checks[0], "apache_error_log");
+        assert!(!causes.contains(&"no_ready_endpoints"), "{causes:?}");
+        let r = reading(503, &known("varnish"), false);
+        assert!(r.checks.iter().all(|c| !c.needs_kubernetes()), "{:?}", ids(&r));
+        // With evidence of Kubernetes, the Kubernetes reading and its kubectl steps come in.
+        let r = reading(503, &known("apache"), true);
+        assert!(r.checks.iter().any(|c| c.needs_kubernetes()), "{:?}", ids(&r));
+        // A note naming another component keeps its production away: nginx's read timeout is a
+        // 504, Apache's is a 502.
+        for kubernetes in [false, true] {
+            let (causes, _) = ids(&reading(502, &known("nginx"), kubernetes));
+            assert!(!causes.contains(&"upstream_timeout"), "{causes:?}");
+        }
+        assert!(ids(&reading(502, &known("apache"), false)).0.contains(&"upstream_timeout"));
+    }
+
+    #[test]
+    fn a_kubernetes_component_is_read_as_one() {
+        let (causes, checks) = ids(&reading(503, &known("ingress_nginx"), false));
+        assert_eq!(causes[0], "no_ready_endpoints");
+        assert!(checks.contains(&"endpoints"), "{checks:?}");
+    }
+}
