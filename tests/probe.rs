@@ -607,3 +607,31 @@ fn varnish_backend_fetch_failed_reads_as_varnish() {
     let (text, _, _) = probe_text("", &[&format!("http://{addr}/catalog")]);
     assert!(widest(&text) <= 100, "{text}");
 }
+
+/// A long header value (a Content-Security-Policy) and a one-line body (minified JSON) are folded
+/// under their first line: the terminal report stays within 100 columns.
+#[test]
+fn long_headers_and_bodies_fit_the_width() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let csp = (0..40).map(|i| format!("script-src-{i} https://cdn{i}.example.com")).collect::<Vec<_>>().join("; ");
+        let body =
+            format!("{{\"items\":[{}]}}", (0..300).map(|i| format!("{{\"id\":{i}}}")).collect::<Vec<_>>().join(","));
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.read(&mut [0u8; 4096]);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Security-Policy: {csp}\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    let (text, _, code) = probe_text("", &[&format!("http://{addr}/items")]);
+    assert_eq!(code, 0);
+    assert!(widest(&text) <= 100, "{} columns:\n{text}", widest(&text));
+    assert!(text.contains("< content-security-policy: script-src-0"), "{text}");
+    assert!(text.contains("… ("), "the folded body is cut at its 12 lines:\n{text}");
+}

@@ -303,7 +303,7 @@ fn hop_blocks(doc: &mut Doc, hop: &Hop) {
         }
     }
     if !wire.trim().is_empty() {
-        doc.push(Block::Code { lang: "http", text: wire.trim_end().to_owned() });
+        doc.push(Block::Code { lang: "http", text: fit_lines(wire.trim_end(), usize::MAX) });
     }
     if let Some(f) = &hop.failure {
         let what = if f.timed_out { "timed out" } else { "failed" };
@@ -320,13 +320,38 @@ fn hop_blocks(doc: &mut Doc, hop: &Hop) {
     if let Some(r) = &hop.response
         && !r.body_preview.is_empty()
     {
-        let lines: Vec<&str> = r.body_preview.lines().collect();
-        let mut text = lines.iter().take(12).copied().collect::<Vec<_>>().join("\n");
-        if lines.len() > 12 || r.capped {
+        /// Body lines shown (after long lines are folded).
+        const BODY_LINES: usize = 12;
+        let folded = fit_lines(&r.body_preview, BODY_LINES + 1);
+        let lines: Vec<&str> = folded.lines().collect();
+        let mut text = lines.iter().take(BODY_LINES).copied().collect::<Vec<_>>().join("\n");
+        if lines.len() > BODY_LINES || r.capped {
             let _ = write!(text, "\n… ({} bytes in all)", r.body_bytes);
         }
         doc.push(Block::Code { lang: "text", text });
     }
+}
+
+/// Long header values (a Content-Security-Policy, a cookie) and one-line bodies (minified JSON)
+/// folded to the report's width under their first line, as verbatim blocks are never wrapped by
+/// the renderer; at most `max_lines` lines are produced.
+fn fit_lines(text: &str, max_lines: usize) -> String {
+    // The renderer indents verbatim blocks by two columns.
+    let width = crate::output::WIDTH - 2;
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if out.len() >= max_lines {
+            break;
+        }
+        if textwrap::core::display_width(line) <= width {
+            out.push(line.to_owned());
+            continue;
+        }
+        let options = textwrap::Options::new(width).subsequent_indent("    ").break_words(true);
+        out.extend(textwrap::wrap(line, options).into_iter().map(std::borrow::Cow::into_owned));
+    }
+    out.truncate(max_lines);
+    out.join("\n")
 }
 
 fn capitalise(s: &str) -> String {
