@@ -1,12 +1,40 @@
-//! `culprit probe` against real nginx, HAProxy and Caddy on loopback (the lab's configs and
-//! backends): their own error pages must be recognised as theirs, the application's answers as the
-//! application's, and bisection must point at the layer that breaks. No test leaves loopback.
+//! `culprit probe` against real nginx, HAProxy, Caddy, Apache httpd and Varnish on loopback (the
+//! lab's configs and backends, and minimal configs for the last two): their own error pages must be
+//! recognised as theirs and read on their own terms, the application's answers as the
+//! application's, bisection must point at the layer that breaks, failures must be diagnosed in
+//! words, and no secret sent may appear in any output. No test leaves loopback.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use culprit_lab::lab::Lab;
 use culprit_lab::proxy::ProxyKind;
 use serde_json::Value;
+
+/// Runs `culprit probe …` with `format` (`--json`, `--markdown`, or "" for the terminal report);
+/// returns stdout, stderr and the exit code.
+fn probe_text(format: &str, args: &[&str]) -> (String, String, i32) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_culprit"));
+    command.arg("probe");
+    if !format.is_empty() {
+        command.arg(format);
+    }
+    let out = command.args(args).env("NO_COLOR", "1").output().expect("run culprit");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// The widest line of a report, in characters.
+fn widest(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
 
 /// Runs `culprit probe --json …`; returns the report and the exit code.
 fn probe(args: &[&str]) -> (Value, i32) {
@@ -146,10 +174,75 @@ fn nginx_pages_loops_failures_and_bisect() {
         &format!("pod={pod}"),
     ]);
     let b = &r["bisect"];
-    assert_eq!(b["culprit"], "ingress", "{b:#}");
+    assert_eq!((b["culprit"].as_str(), b["finding"].as_str()), (Some("ingress"), Some("fails_in_front")), "{b:#}");
     assert_eq!(b["points"][0]["hop"]["response"]["status"], 502);
     assert_eq!(b["points"][1]["hop"]["response"]["status"], 200);
     assert_eq!(b["points"][1]["hop"]["request_headers"][0][1], lab.proxy.addr().to_string(), "same Host header: {b:#}");
+
+    // The terminal report fits 100 columns: the cause table, the bisect table, the steps.
+    let (text, _, _) = probe_text(
+        "",
+        &[&format!("{base}/search/query?q=boots"), "--via", &format!("ingress={base}"), "--via", &format!("pod={pod}")],
+    );
+    assert!(widest(&text) <= 100, "{} columns:\n{text}", widest(&text));
+    assert!(text.contains("Bisect") && text.contains("What a 502 from this layer means"), "{text}");
+}
+
+/// Bisection follows the path: the innermost entry point that fails is the culprit; a point that
+/// fails while the one behind it works is the culprit (or its link); nothing failing is said so.
+/// Against the lab's real nginx and backends, each shape the verdict knows.
+#[test]
+fn bisect_names_the_layer_that_fails() {
+    let (_dir, lab, base) = start(ProxyKind::Nginx);
+    let shop = format!("http://{}", lab.backend("shop").unwrap().addr());
+    let reports = format!("http://{}", lab.backend("reports").unwrap().addr());
+    let dead = format!("http://127.0.0.1:{}", culprit_lab::proxy::free_port().unwrap());
+    let bisect = |path: &str, points: &[(&str, &str)], extra: &[&str]| {
+        let mut args: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
+        args.push(format!("{base}{path}"));
+        for (name, url) in points {
+            args.push("--via".into());
+            args.push(format!("{name}={url}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (r, _) = probe(&args);
+        let b = r["bisect"].clone();
+        (b["culprit"].as_str().map(str::to_owned), b["finding"].as_str().unwrap().to_owned(), b)
+    };
+
+    // The reported case: the ingress answers 502 because the pod refuses connections. The pod.
+    let (culprit, finding, b) = bisect("/search/query?q=1", &[("ingress", &base), ("pod", &dead)], &[]);
+    assert_eq!((culprit.as_deref(), finding.as_str()), (Some("pod"), "fails_itself"), "{b:#}");
+    let verdict = b["verdict"].as_str().unwrap();
+    assert!(verdict.starts_with("pod fails on its own") && verdict.contains("ingress's 502"), "{verdict}");
+
+    // The application's own 500 at the pod: the application.
+    let (culprit, finding, b) = bisect("/shop/status/500", &[("ingress", &base), ("pod", &shop)], &[]);
+    assert_eq!((culprit.as_deref(), finding.as_str()), (Some("pod"), "application_error"), "{b:#}");
+
+    // Only the outer point fails: the outer point (or its link to the pod).
+    let (culprit, finding, b) = bisect("/search/query?q=1", &[("ingress", &base), ("pod", &shop)], &[]);
+    assert_eq!((culprit.as_deref(), finding.as_str()), (Some("ingress"), "fails_in_front"), "{b:#}");
+
+    // Both answer: nothing failed, and no culprit.
+    let (culprit, finding, b) = bisect("/shop/items/1", &[("ingress", &base), ("pod", &shop)], &[]);
+    assert_eq!((culprit, finding.as_str()), (None, "nothing_failed"), "{b:#}");
+    assert!(b["verdict"].as_str().unwrap().starts_with("Nothing failed along the path"), "{b:#}");
+
+    // Timeouts are failures: nginx gives up at 1 s (504), the pod has not answered by 1.3 s.
+    let (culprit, finding, b) =
+        bisect("/reports/monthly/slow", &[("ingress", &base), ("pod", &reports)], &["--timeout", "1.3"]);
+    assert_eq!((culprit.as_deref(), finding.as_str()), (Some("pod"), "fails_itself"), "{b:#}");
+    assert_eq!(b["points"][1]["hop"]["failure"]["timed_out"], true, "{b:#}");
+
+    // Three points: edge and ingress both 502, the pod answers: the innermost failing point.
+    let (culprit, finding, b) =
+        bisect("/search/query?q=1", &[("edge", &base), ("ingress", &base), ("pod", &shop)], &[]);
+    assert_eq!((culprit.as_deref(), finding.as_str()), (Some("ingress"), "fails_in_front"), "{b:#}");
+    // Three points ending in a refusing pod: the pod.
+    let (culprit, finding, b) =
+        bisect("/search/query?q=1", &[("edge", &base), ("ingress", &base), ("pod", &dead)], &[]);
+    assert_eq!((culprit.as_deref(), finding.as_str()), (Some("pod"), "fails_itself"), "{b:#}");
 }
 
 #[test]
@@ -204,4 +297,341 @@ fn unusable_input_and_network_failures() {
         assert!(!out.stderr.is_empty());
     }
     // (A DNS failure is not tested: resolving a name could leave loopback.)
+}
+
+/// A request as a test server received it: the request line and headers.
+type Received = Arc<Mutex<Vec<Vec<String>>>>;
+
+/// An HTTP/1.1 server on loopback that records each request's head and answers by path:
+/// `/redirect` with a 302 to `redirect_to`, anything else with 200 and a body that echoes every
+/// request header back (the worst case for secrets), plus a Set-Cookie and an echoing header.
+fn echo_server(redirect_to: Option<String>) -> (SocketAddr, Received) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let received: Received = Arc::default();
+    let log = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                head.push(line.trim_end().to_owned());
+            }
+            log.lock().unwrap().push(head.clone());
+            let mut stream = stream;
+            let path = head.first().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_owned();
+            let auth = head.iter().find(|h| h.to_ascii_lowercase().starts_with("authorization:")).cloned();
+            let response = if let (Some(to), "/redirect") = (&redirect_to, path.as_str()) {
+                format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            } else {
+                let body = format!("{{\"echo\": {:?}}}", head.join("\n"));
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo: {}\r\n\
+                     Set-Cookie: session=s3cr3t-cookie-7; Path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    auth.unwrap_or_default(),
+                    body.len()
+                )
+            };
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (addr, received)
+}
+
+/// Credentials in the URL are sent as curl sends them (Basic, percent-decoded, not to another
+/// origin), and no secret — userinfo, an X-Auth-Token, a cookie, their Basic encoding — appears in
+/// any output format, the bisect rows, the redirect hops or an error, even when a server echoes
+/// them back.
+#[test]
+fn secrets_are_sent_like_curl_and_never_shown() {
+    let (other, other_got) = echo_server(None);
+    let (addr, got) = echo_server(Some(format!("http://{other}/landing")));
+    let url = format!("http://alice:s3cr3t%2Dpass@{addr}/redirect");
+    let args = [
+        url.as_str(),
+        "-H",
+        "X-Auth-Token: s3cr3t-token-42",
+        "-H",
+        "Cookie: session=s3cr3t-cookie-7",
+        "--via",
+        &format!("pod=http://{addr}"),
+    ];
+    // The secrets, and what they look like encoded.
+    let basic = "Basic YWxpY2U6czNjcjN0LXBhc3M="; // base64("alice:s3cr3t-pass"), as curl -u sends it
+    let secrets = ["s3cr3t", "YWxpY2U6czNjcjN0LXBhc3M=", "czNjcjN0"];
+    for format in ["", "--json", "--markdown"] {
+        let (out, err, code) = probe_text(format, &args);
+        assert_eq!(code, 0, "{format}: {err}");
+        for secret in secrets {
+            assert!(!out.contains(secret) && !err.contains(secret), "{format} shows {secret}:\n{out}\n{err}");
+        }
+        let shown = if format == "--markdown" { "alice:\\*\\*\\*@" } else { "alice:***@" };
+        assert!(out.contains(shown), "{format}: the URL shows who, not the password:\n{out}");
+        assert!(out.contains("Basic [redacted"), "{format}: the Authorization sent is shown redacted:\n{out}");
+    }
+
+    // What the servers received: Basic auth and the other secrets on the first origin…
+    let first = got.lock().unwrap()[0].clone();
+    assert!(first.iter().any(|h| h.eq_ignore_ascii_case(&format!("Authorization: {basic}"))), "{first:#?}");
+    assert!(first.iter().any(|h| h.eq_ignore_ascii_case("X-Auth-Token: s3cr3t-token-42")), "{first:#?}");
+    assert!(first[0].starts_with("GET /redirect "), "no userinfo in the request line: {first:#?}");
+    // …none of them after the redirect to another origin.
+    let landing = other_got.lock().unwrap()[0].clone();
+    assert!(landing[0].starts_with("GET /landing "), "{landing:#?}");
+    assert!(!landing.iter().any(|h| h.contains("s3cr3t") || h.contains(basic)), "{landing:#?}");
+    // The bisect point is the same origin as the URL: it gets the same credentials.
+    let bisected = got.lock().unwrap().last().unwrap().clone();
+    assert!(bisected.iter().any(|h| h.eq_ignore_ascii_case(&format!("Authorization: {basic}"))), "{bisected:#?}");
+
+    // An unusable URL with a password: the error quotes it without the password.
+    let (_, err, code) = probe_text("", &["http://alice:s3cr3t-pass@exa mple.com/"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("alice:***@") && !err.contains("s3cr3t"), "{err}");
+    // A failure with credentials in the URL: the headline shows none.
+    let (out, _, code) = probe_text("", &["http://alice:s3cr3t-pass@127.0.0.1:1/"]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("s3cr3t") && out.contains("alice:***@"), "{out}");
+}
+
+/// A request that gets no answer is diagnosed in words, in every format: what failed, the layer,
+/// the causes, who looks first, the checks; and no request line is shown when nothing was sent.
+#[test]
+fn failures_are_diagnosed_in_words() {
+    let port = culprit_lab::proxy::free_port().unwrap();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let (text, _, code) = probe_text("", &[&url]);
+    assert_eq!(code, 1);
+    assert!(!text.contains("> GET"), "nothing was sent:\n{text}");
+    assert!(
+        text.contains("What failed") && text.contains(&format!("Nothing accepted the connection to 127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(text.contains("Points to the ingress layer · looks first: DevOps / platform"), "{text}");
+    assert!(text.contains("server_not_listening") && text.contains(&format!("nc -vz -w 5 127.0.0.1 {port}")), "{text}");
+    assert!(!text.contains("kubectl"), "no sign of Kubernetes, no kubectl:\n{text}");
+    assert!(widest(&text) <= 100, "{text}");
+    let (md, _, _) = probe_text("--markdown", &[&url]);
+    assert!(md.contains("**What failed**") && md.contains("`server_not_listening`"), "{md}");
+    let (r, _) = probe(&[&url]);
+    let d = &r["outcome"]["diagnosis"];
+    assert_eq!(
+        (d["kind"].as_str(), d["layer"].as_str(), d["owner"].as_str()),
+        (Some("connect_refused"), Some("ingress"), Some("devops")),
+        "{r:#}"
+    );
+    assert_eq!(r["outcome"]["failure"]["kind"], "connect_refused");
+    assert_eq!(r["outcome"]["causes"][0]["id"], "server_not_listening");
+
+    // With a sign of Kubernetes (a pod in the path), the kubectl steps come in.
+    let (r, _) = probe(&[&url, "--via", &format!("pod={url}")]);
+    assert!(r["outcome"]["kubernetes_evidence"].as_str().unwrap().contains("--via pod"), "{r:#}");
+    assert_eq!(r["bisect"]["culprit"], "pod");
+
+    // https:// to a plain-HTTP port (it answers the TLS hello with an HTTP 400, as nginx and most
+    // servers do): said in words, not as a TLS library's error.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain = format!("https://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.read(&mut [0u8; 1024]);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let (text, _, code) = probe_text("", &[&plain]);
+    assert_eq!(code, 1);
+    assert!(!text.contains("InvalidContentType") && !text.contains("corrupt message"), "{text}");
+    assert!(text.contains("this port speaks http://, not https://") && !text.contains("> GET"), "{text}");
+}
+
+/// A daemon started for a test, stopped by pid when dropped.
+struct Daemon {
+    child: Child,
+}
+
+impl Daemon {
+    /// Starts `program` (which must be installed: scripts/test installs it) and waits until it
+    /// accepts connections on `addr`.
+    fn start(program: &str, args: &[&str], addr: SocketAddr, dir: &Path) -> Daemon {
+        let out = std::fs::File::create(dir.join(format!("{}.out", program.rsplit('/').next().unwrap()))).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("starting {program} ({e}): install it (scripts/test installs apache2 and varnish)")
+            });
+        let mut daemon = Daemon { child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            let exited = daemon.child.try_wait().ok().flatten();
+            if exited.is_some() || Instant::now() > deadline {
+                let mut log = String::new();
+                for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                    if entry.path().extension().is_some_and(|e| e == "out" || e == "log") {
+                        let _ = std::fs::File::open(entry.path()).and_then(|mut f| f.read_to_string(&mut log));
+                    }
+                }
+                panic!("{program} did not open {addr} ({exited:?}):\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        daemon
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn loopback_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], culprit_lab::proxy::free_port().unwrap()))
+}
+
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The report's cause ids and check commands.
+fn reading(r: &Value) -> (Vec<String>, Vec<String>) {
+    let ids = r["outcome"]["causes"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    let commands =
+        r["outcome"]["checks"].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap().to_owned()).collect();
+    (ids, commands)
+}
+
+/// Real Apache httpd (mod_proxy) in front of a backend that refuses connections: its own 503 page,
+/// read as Apache's — the origin refused or could not be reached, Apache's error log to read — and
+/// never as Kubernetes endpoints or kubectl steps. A backend slower than ProxyTimeout gets Apache's
+/// 502 (not a 504), which must list the timeout.
+#[test]
+fn apache_mod_proxy_503_reads_as_apache() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = loopback_port();
+    let dead = culprit_lab::proxy::free_port().unwrap();
+    // A backend that accepts and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let modules = "/usr/lib/apache2/modules";
+    let user = if running_as_root() { "User nobody\nGroup nogroup\n" } else { "" };
+    let conf = format!(
+        "ServerRoot {d}\nPidFile {d}/httpd.pid\nListen {addr}\nServerName localhost\nErrorLog {d}/error.log\n\
+         LogLevel warn\n{user}\
+         LoadModule mpm_event_module {modules}/mod_mpm_event.so\n\
+         LoadModule authz_core_module {modules}/mod_authz_core.so\n\
+         LoadModule proxy_module {modules}/mod_proxy.so\n\
+         LoadModule proxy_http_module {modules}/mod_proxy_http.so\n\
+         ProxyPass \"/slow/\" \"http://127.0.0.1:{slow}/\" timeout=1\n\
+         ProxyPass \"/\" \"http://127.0.0.1:{dead}/\"\n",
+        d = dir.path().display()
+    );
+    std::fs::write(dir.path().join("httpd.conf"), conf).unwrap();
+    let conf_path = dir.path().join("httpd.conf");
+    let _apache = Daemon::start("/usr/sbin/apache2", &["-X", "-f", conf_path.to_str().unwrap()], addr, dir.path());
+
+    let (r, _) = probe(&[&format!("http://{addr}/orders")]);
+    assert_eq!((status(&r), responder(&r)), (503, "apache"), "{r:#}");
+    assert_eq!(r["outcome"]["responder"]["confidence"], "high", "its 503 page is recognised: {r:#}");
+    let (causes, commands) = reading(&r);
+    assert_eq!(causes[0], "upstream_connection_refused", "{causes:?}");
+    assert!(!causes.iter().any(|c| c == "no_ready_endpoints" || c == "pod_crash_looping"), "{causes:?}");
+    assert!(commands[0].contains("/var/log/apache2/error.log") && commands[0].contains("AH01114"), "{commands:?}");
+    assert!(!commands.iter().any(|c| c.contains("kubectl")), "{commands:?}");
+    // What the check looks for is what this Apache wrote.
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert!(log.contains("AH00957") && log.contains("AH01114"), "{log}");
+    let (text, _, _) = probe_text("", &[&format!("http://{addr}/orders")]);
+    assert!(widest(&text) <= 100, "{text}");
+
+    let (r, _) = probe(&[&format!("http://{addr}/slow/report")]);
+    assert_eq!((status(&r), responder(&r)), (502, "apache"), "{r:#}");
+    let (causes, _) = reading(&r);
+    assert!(causes.iter().any(|c| c == "upstream_timeout"), "{causes:?}");
+    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap();
+    assert!(log.contains("The timeout specified has expired") && log.contains("AH01102"), "{log}");
+}
+
+/// Real Varnish in front of a backend that refuses connections: its synthetic "503 Backend fetch
+/// failed", read as Varnish's — refused, timed out, sick or garbage origins — with varnishlog and
+/// varnishadm to look, never Kubernetes.
+#[test]
+fn varnish_backend_fetch_failed_reads_as_varnish() {
+    let dir = tempfile::tempdir().unwrap();
+    // The worker runs as another user when started as root: it must read the work directory.
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let addr = loopback_port();
+    let dead = culprit_lab::proxy::free_port().unwrap();
+    let work = dir.path().join("varnish");
+    let _varnish = Daemon::start(
+        "/usr/sbin/varnishd",
+        &[
+            "-F",
+            "-a",
+            &addr.to_string(),
+            "-b",
+            &format!("127.0.0.1:{dead}"),
+            "-n",
+            work.to_str().unwrap(),
+            "-s",
+            "malloc,16m",
+        ],
+        addr,
+        dir.path(),
+    );
+
+    let (r, _) = probe(&[&format!("http://{addr}/catalog")]);
+    assert_eq!((status(&r), responder(&r)), (503, "varnish"), "{r:#}");
+    assert_eq!(r["hops"][0]["response"]["reason"], "Backend fetch failed", "its own reason phrase: {r:#}");
+    let (causes, commands) = reading(&r);
+    assert_eq!(causes[0], "upstream_connection_refused", "{causes:?}");
+    assert!(causes.iter().any(|c| c == "upstream_timeout"), "first_byte_timeout is a Varnish 503: {causes:?}");
+    assert!(!causes.iter().any(|c| c == "no_ready_endpoints" || c == "pod_crash_looping"), "{causes:?}");
+    assert!(commands.iter().any(|c| c.starts_with("varnishlog")), "{commands:?}");
+    assert!(commands.iter().any(|c| c == "varnishadm backend.list"), "{commands:?}");
+    assert!(!commands.iter().any(|c| c.contains("kubectl")), "{commands:?}");
+    let (text, _, _) = probe_text("", &[&format!("http://{addr}/catalog")]);
+    assert!(widest(&text) <= 100, "{text}");
+}
+
+/// A long header value (a Content-Security-Policy) and a one-line body (minified JSON) are folded
+/// under their first line: the terminal report stays within 100 columns.
+#[test]
+fn long_headers_and_bodies_fit_the_width() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let csp = (0..40).map(|i| format!("script-src-{i} https://cdn{i}.example.com")).collect::<Vec<_>>().join("; ");
+        let body =
+            format!("{{\"items\":[{}]}}", (0..300).map(|i| format!("{{\"id\":{i}}}")).collect::<Vec<_>>().join(","));
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.read(&mut [0u8; 4096]);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Security-Policy: {csp}\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    let (text, _, code) = probe_text("", &[&format!("http://{addr}/items")]);
+    assert_eq!(code, 0);
+    assert!(widest(&text) <= 100, "{} columns:\n{text}", widest(&text));
+    assert!(text.contains("< content-security-policy: script-src-0"), "{text}");
+    assert!(text.contains("… ("), "the folded body is cut at its 12 lines:\n{text}");
 }

@@ -178,18 +178,32 @@ fn document(report: &ProbeReport) -> Doc {
     if let Some(hint) = &o.timeout_hint {
         doc.push(Block::Para(vec![styled(hint.clone(), Tone::Warn)]));
     }
+    if let Some(d) = &o.diagnosis {
+        doc.push(Block::Heading(if o.status.is_some() { "What went wrong".into() } else { "What failed".into() }));
+        doc.push(Block::Para(vec![plain(d.says.clone())]));
+        doc.push(Block::Para(vec![
+            plain("Points to the "),
+            styled(d.layer.id(), Tone::Strong),
+            plain(" layer · looks first: "),
+            styled(d.owner.label(), Tone::Owner),
+        ]));
+    }
     if !o.causes.is_empty() {
-        doc.push(Block::Heading(format!("What a {} from this layer means", o.status.unwrap_or(0))));
+        let heading = match o.status {
+            Some(s) if o.diagnosis.is_none() || s >= 400 => format!("What a {s} from this layer means"),
+            _ => "Likely causes".into(),
+        };
+        doc.push(Block::Heading(heading));
+        // Two columns: the id, then the title and owner, which wrap within the report's width.
         doc.push(Block::Table {
-            head: vec!["Cause".into(), String::new(), "Owner".into()],
+            head: vec!["Cause".into(), "What it is · who looks first".into()],
             rows: o
                 .causes
                 .iter()
                 .map(|c| {
                     vec![
                         vec![styled(c.id.clone(), Tone::Code)],
-                        vec![plain(c.title.clone())],
-                        vec![styled(c.owner.label(), Tone::Owner)],
+                        vec![plain(format!("{} · ", c.title)), styled(c.owner.label(), Tone::Owner)],
                     ]
                 })
                 .collect(),
@@ -203,6 +217,9 @@ fn document(report: &ProbeReport) -> Doc {
                 .map(|c| (vec![plain(c.title.clone())], vec![Block::Code { lang: "sh", text: c.command.clone() }]))
                 .collect(),
         ));
+        if let Some(why) = &o.kubernetes_evidence {
+            doc.push(Block::Para(vec![styled(format!("Kubernetes causes and steps included: {why}."), Tone::Dim)]));
+        }
     }
     if !report.rate_limits.is_empty() {
         doc.push(Block::Heading("Rate limits".into()));
@@ -225,17 +242,20 @@ fn document(report: &ProbeReport) -> Doc {
     }
     if let Some(b) = &report.bisect {
         doc.push(Block::Heading("Bisect".into()));
+        // The URL leads the outcome cell, so a long URL wraps with it instead of widening a column.
         doc.push(Block::Table {
-            head: vec!["Entry point".into(), "URL".into(), "Outcome".into()],
+            head: vec!["Entry point".into(), "URL → outcome".into()],
             rows: b
                 .points
                 .iter()
                 .map(|p| {
-                    let tone = p.hop.response.as_ref().map_or(Tone::Bad, |r| status_tone(r.status));
+                    let tone = match (&p.hop.response, &p.hop.failure) {
+                        (Some(r), None) => status_tone(r.status),
+                        _ => Tone::Bad,
+                    };
                     vec![
                         vec![styled(p.name.clone(), Tone::Strong)],
-                        vec![plain(p.url.clone())],
-                        vec![styled(p.outcome.clone(), tone)],
+                        vec![plain(format!("{} → ", p.url)), styled(p.outcome.clone(), tone)],
                     ]
                 })
                 .collect(),
@@ -246,7 +266,8 @@ fn document(report: &ProbeReport) -> Doc {
     doc
 }
 
-/// One exchange as `curl -v` shows it, then its timings and body.
+/// One exchange as `curl -v` shows it, then its timings and body. The request lines appear only
+/// when the request was sent (not after a failed DNS lookup, connect or TLS handshake).
 fn hop_blocks(doc: &mut Doc, hop: &Hop) {
     let mut wire = String::new();
     if let Some(remote) = &hop.remote {
@@ -263,14 +284,17 @@ fn hop_blocks(doc: &mut Doc, hop: &Hop) {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
     };
-    // The request's version: HTTP/2 when the answer came over it, else HTTP/1.1 (what is sent).
-    let version = if hop.response.as_ref().is_some_and(|r| r.version == "HTTP/2") { "HTTP/2" } else { "HTTP/1.1" };
-    let _ = writeln!(wire, "> {} {target} {version}", hop.method);
-    if !hop.request_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        let _ = writeln!(wire, "> Host: {}", culprit_probe::exchange::authority(&url));
-    }
-    for (n, v) in &hop.request_headers {
-        let _ = writeln!(wire, "> {n}: {v}");
+    let sent = hop.response.is_some() || hop.timings.send_ms.is_some();
+    if sent {
+        // The request's version: HTTP/2 when the answer came over it, else HTTP/1.1 (what is sent).
+        let version = if hop.response.as_ref().is_some_and(|r| r.version == "HTTP/2") { "HTTP/2" } else { "HTTP/1.1" };
+        let _ = writeln!(wire, "> {} {target} {version}", hop.method);
+        if !hop.request_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            let _ = writeln!(wire, "> Host: {}", culprit_probe::exchange::authority(&url));
+        }
+        for (n, v) in &hop.request_headers {
+            let _ = writeln!(wire, "> {n}: {v}");
+        }
     }
     if let Some(r) = &hop.response {
         let _ = writeln!(wire, "< {} {} {}", r.version, r.status, r.reason);
@@ -278,7 +302,9 @@ fn hop_blocks(doc: &mut Doc, hop: &Hop) {
             let _ = writeln!(wire, "< {n}: {v}");
         }
     }
-    doc.push(Block::Code { lang: "http", text: wire.trim_end().to_owned() });
+    if !wire.trim().is_empty() {
+        doc.push(Block::Code { lang: "http", text: fit_lines(wire.trim_end(), usize::MAX) });
+    }
     if let Some(f) = &hop.failure {
         let what = if f.timed_out { "timed out" } else { "failed" };
         doc.push(Block::Para(vec![styled(
@@ -286,17 +312,46 @@ fn hop_blocks(doc: &mut Doc, hop: &Hop) {
             Tone::Bad,
         )]));
     }
-    doc.push(Block::Para(timing_line(hop)));
+    let (phases, bar) = timing_line(hop);
+    doc.push(Block::Para(phases));
+    if let Some(bar) = bar {
+        doc.push(Block::Para(bar));
+    }
     if let Some(r) = &hop.response
         && !r.body_preview.is_empty()
     {
-        let lines: Vec<&str> = r.body_preview.lines().collect();
-        let mut text = lines.iter().take(12).copied().collect::<Vec<_>>().join("\n");
-        if lines.len() > 12 || r.capped {
+        /// Body lines shown (after long lines are folded).
+        const BODY_LINES: usize = 12;
+        let folded = fit_lines(&r.body_preview, BODY_LINES + 1);
+        let lines: Vec<&str> = folded.lines().collect();
+        let mut text = lines.iter().take(BODY_LINES).copied().collect::<Vec<_>>().join("\n");
+        if lines.len() > BODY_LINES || r.capped {
             let _ = write!(text, "\n… ({} bytes in all)", r.body_bytes);
         }
         doc.push(Block::Code { lang: "text", text });
     }
+}
+
+/// Long header values (a Content-Security-Policy, a cookie) and one-line bodies (minified JSON)
+/// folded to the report's width under their first line, as verbatim blocks are never wrapped by
+/// the renderer; at most `max_lines` lines are produced.
+fn fit_lines(text: &str, max_lines: usize) -> String {
+    // The renderer indents verbatim blocks by two columns.
+    let width = crate::output::width() - 2;
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if out.len() >= max_lines {
+            break;
+        }
+        if textwrap::core::display_width(line) <= width {
+            out.push(line.to_owned());
+            continue;
+        }
+        let options = textwrap::Options::new(width).subsequent_indent("    ").break_words(true);
+        out.extend(textwrap::wrap(line, options).into_iter().map(std::borrow::Cow::into_owned));
+    }
+    out.truncate(max_lines);
+    out.join("\n")
 }
 
 fn capitalise(s: &str) -> String {
@@ -304,9 +359,9 @@ fn capitalise(s: &str) -> String {
     c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
-/// `DNS 1 ms · connect 0.3 ms · TLS 4 ms · wait 120 ms · transfer 2 ms · total 128 ms` with a bar
-/// like httpstat's, each phase's share of the total.
-fn timing_line(hop: &Hop) -> Line {
+/// `DNS 1 ms · connect 0.3 ms · TLS 4 ms · wait 120 ms · transfer 2 ms · total 128 ms`, and a bar
+/// like httpstat's, each phase's share of the total, on its own line (so neither wraps mid-value).
+fn timing_line(hop: &Hop) -> (Line, Option<Line>) {
     /// Cells in the bar.
     const WIDTH: f64 = 30.0;
     let t = &hop.timings;
@@ -330,10 +385,8 @@ fn timing_line(hop: &Hop) -> Line {
         bar.extend(std::iter::repeat_n(mark, cells));
     }
     line.push(styled(format!("total {}", fmt_ms(t.total_ms)), Tone::Strong));
-    if !bar.is_empty() {
-        line.push(styled(format!("  [{bar}]"), Tone::Dim));
-    }
-    line
+    let bar = (!bar.is_empty()).then(|| vec![styled(format!("[{bar}]"), Tone::Dim)]);
+    (line, bar)
 }
 
 fn fmt_ms(v: f64) -> String {

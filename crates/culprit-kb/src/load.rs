@@ -1,10 +1,10 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
 use crate::model::{
-    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, HaproxyState, HaproxyStateChar, LayerInfo, LogStatus,
-    Mistake, Responder, StatusClass, StatusCode, Tree,
+    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_PHASES, FailureMode, HaproxyState,
+    HaproxyStateChar, LayerInfo, LogStatus, Mistake, Platform, Responder, StatusClass, StatusCode, Tree,
 };
-use crate::vocab::Layer;
+use crate::vocab::{GeneratedBy, Layer};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -18,12 +18,14 @@ const SOURCES: &[(&str, &str)] = &[
     ("causes-edge.toml", include_str!("../data/causes-edge.toml")),
     ("causes-upstream.toml", include_str!("../data/causes-upstream.toml")),
     ("causes-app.toml", include_str!("../data/causes-app.toml")),
+    ("causes-client.toml", include_str!("../data/causes-client.toml")),
     ("mistakes.toml", include_str!("../data/mistakes.toml")),
     ("trees.toml", include_str!("../data/trees.toml")),
     ("chain.toml", include_str!("../data/chain.toml")),
     ("responders.toml", include_str!("../data/responders.toml")),
     ("envoy-flags.toml", include_str!("../data/envoy-flags.toml")),
     ("haproxy-states.toml", include_str!("../data/haproxy-states.toml")),
+    ("failures.toml", include_str!("../data/failures.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -71,6 +73,8 @@ pub struct KnowledgeBase {
     pub haproxy_chars: Vec<HaproxyStateChar>,
     /// HAProxy termination states read as pairs (first two characters).
     pub haproxy_states: Vec<HaproxyState>,
+    /// What each way a request can fail without an answer means (the probe's diagnoses).
+    pub failures: Vec<FailureMode>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
@@ -105,6 +109,8 @@ struct DataFile {
     haproxy_char: Vec<HaproxyStateChar>,
     #[serde(default)]
     haproxy_state: Vec<HaproxyState>,
+    #[serde(default)]
+    failure: Vec<FailureMode>,
 }
 
 impl KnowledgeBase {
@@ -131,6 +137,7 @@ impl KnowledgeBase {
             all.envoy_flag.extend(part.envoy_flag);
             all.haproxy_char.extend(part.haproxy_char);
             all.haproxy_state.extend(part.haproxy_state);
+            all.failure.extend(part.failure);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
@@ -170,6 +177,7 @@ impl KnowledgeBase {
             envoy_flags: all.envoy_flag,
             haproxy_chars: all.haproxy_char,
             haproxy_states: all.haproxy_state,
+            failures: all.failure,
         };
         problems.extend(kb.validate());
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
@@ -205,6 +213,10 @@ impl KnowledgeBase {
 
     pub fn responder(&self, id: &str) -> Option<&Responder> {
         self.responders.iter().find(|r| r.id == id)
+    }
+
+    pub fn failure(&self, id: &str) -> Option<&FailureMode> {
+        self.failures.iter().find(|f| f.id == id)
     }
 
     pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
@@ -252,6 +264,7 @@ impl KnowledgeBase {
         duplicates(&mut problems, "mistake", self.mistakes.iter().map(|m| m.id.clone()));
         duplicates(&mut problems, "responder", self.responders.iter().map(|r| r.id.clone()));
         duplicates(&mut problems, "tree", self.trees.iter().map(|t| t.id.clone()));
+        duplicates(&mut problems, "failure", self.failures.iter().map(|f| f.id.clone()));
         self.validate_codes(&mut problems);
         self.validate_causes(&mut problems);
         self.validate_signals(&mut problems);
@@ -277,9 +290,24 @@ impl KnowledgeBase {
             }
         }
         for r in &self.responders {
-            self.cause_refs(&mut problems, &format!("responder {}", r.id), &r.causes);
-            if r.markers.is_empty() {
-                problems.push(format!("responder {} has no markers", r.id));
+            self.validate_responder(&mut problems, r);
+        }
+        for f in &self.failures {
+            let what = format!("failure {}", f.id);
+            if !is_snake_case(&f.id) {
+                problems.push(format!("{what}: id is not snake_case"));
+            }
+            if !FAILURE_PHASES.contains(&f.phase.as_str()) {
+                problems.push(format!("{what}: phase {} is not one of {FAILURE_PHASES:?}", f.phase));
+            }
+            if f.causes.is_empty() || f.checks.is_empty() {
+                problems.push(format!("{what}: needs causes and checks"));
+            }
+            self.cause_refs(&mut problems, &what, &f.causes);
+            self.check_refs(&mut problems, &what, &f.checks);
+            // A failure is diagnosed anywhere: at least one check must work without a cluster.
+            if f.checks.iter().filter_map(|c| self.check(c)).all(Check::needs_kubernetes) {
+                problems.push(format!("{what}: every check needs kubectl; add one that runs anywhere"));
             }
         }
         for m in &self.mistakes {
@@ -290,6 +318,39 @@ impl KnowledgeBase {
             }
         }
         problems
+    }
+
+    fn validate_responder(&self, problems: &mut Vec<String>, r: &Responder) {
+        let what = format!("responder {}", r.id);
+        self.cause_refs(problems, &what, &r.causes);
+        self.check_refs(problems, &what, &r.checks);
+        if r.markers.is_empty() {
+            problems.push(format!("{what} has no markers"));
+        }
+        for m in &r.means {
+            let at = format!("{what} means {}", m.code);
+            self.cause_refs(problems, &at, &m.causes);
+            if m.causes.is_empty() {
+                problems.push(format!("{at}: no causes"));
+            }
+            for id in &m.causes {
+                if self.cause(id).is_some_and(|c| !c.produces_code(m.code)) {
+                    problems.push(format!("{at}: cause {id} does not produce {}; add it to its `produces`", m.code));
+                }
+            }
+        }
+        if r.platform == Platform::Any {
+            // Its answers are read on their own terms: its reading of the codes it generates and
+            // checks that run where it runs (no kubectl).
+            if r.means.is_empty() || r.checks.is_empty() {
+                problems.push(format!("{what}: a responder that runs anywhere needs `means` and `checks`"));
+            }
+            for id in &r.checks {
+                if self.check(id).is_some_and(Check::needs_kubernetes) {
+                    problems.push(format!("{what}: check {id} needs kubectl, but the responder runs anywhere"));
+                }
+            }
+        }
     }
 
     fn validate_codes(&self, problems: &mut Vec<String>) {
@@ -347,7 +408,8 @@ impl KnowledgeBase {
             if k.fix.trim().is_empty() {
                 problems.push(format!("{what}: no fix"));
             }
-            if k.produces.is_empty() {
+            // A failure the client meets itself (no answer at all) has no status code.
+            if k.produces.is_empty() && k.generated_by != GeneratedBy::Client {
                 problems.push(format!("{what}: produces no code"));
             }
             if k.evidence.is_empty() {

@@ -230,6 +230,11 @@ pub enum EvidenceKind {
     /// Kong message or log.
     Kong,
     ApacheError,
+    /// Varnish's shared-memory log (`varnishlog`), e.g. its FetchError records.
+    VarnishLog,
+    /// What a client such as curl prints when it gets no answer (a refused connection, a
+    /// certificate it does not trust).
+    ClientError,
     /// A response header.
     Header,
     /// Text in a response body (error page).
@@ -263,6 +268,8 @@ impl EvidenceKind {
             EvidenceKind::AzureErrorInfo => "Azure App Gateway error_info",
             EvidenceKind::Kong => "Kong",
             EvidenceKind::ApacheError => "Apache error log",
+            EvidenceKind::VarnishLog => "varnishlog",
+            EvidenceKind::ClientError => "client error message",
             EvidenceKind::Header => "response header",
             EvidenceKind::Body => "response body",
             EvidenceKind::Cluster => "cluster",
@@ -290,9 +297,13 @@ pub struct Check {
 }
 
 impl Check {
-    /// Whether the command needs a Kubernetes cluster.
+    /// Whether the command needs a Kubernetes cluster (a line runs `kubectl` or `istioctl`): such
+    /// steps fit only where there is evidence of Kubernetes.
     pub fn needs_kubernetes(&self) -> bool {
-        self.command.contains("kubectl")
+        self.command.lines().any(|line| {
+            let first = line.split_whitespace().next().unwrap_or("");
+            matches!(first, "kubectl" | "istioctl")
+        })
     }
 }
 
@@ -391,8 +402,70 @@ pub struct Responder {
     pub layer: Layer,
     pub note: String,
     pub markers: Vec<Marker>,
+    /// Causes this component typically reports (search ranks them when its fingerprint matches).
+    pub causes: Vec<String>,
+    /// Where it runs, which decides the causes and checks that fit its answers.
+    pub platform: Platform,
+    /// What a status this component generates itself means, per code, most likely cause first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub means: Vec<Meaning>,
+    /// Its own checks (its error log, its view of backend health), run before the causes' checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+}
+
+impl Responder {
+    /// Its own reading of `code`, when the data gives one.
+    pub fn means_for(&self, code: u16) -> Option<&Meaning> {
+        self.means.iter().find(|m| m.code == code)
+    }
+}
+
+/// Where a responder runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Only in Kubernetes (ingress-nginx, an Istio sidecar): Kubernetes causes and kubectl steps fit.
+    Kubernetes,
+    /// Anywhere — a VM, a container, a cluster: its own reading and checks come first; Kubernetes
+    /// causes and kubectl steps only with evidence of Kubernetes.
+    Any,
+    /// A provider's managed service (cloud load balancer, CDN), looked at through its own console,
+    /// logs and API.
+    Managed,
+}
+
+/// What one status code from a responder means: the causes, most likely first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meaning {
+    pub code: u16,
     pub causes: Vec<String>,
 }
+
+/// A request that got no complete HTTP answer: what failed, in words, where it points, why and
+/// what to run. The probe classifies each failure into one of these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureMode {
+    /// Stable snake_case id (`connect_refused`, `tls_unknown_ca`…), as in the probe's JSON.
+    pub id: String,
+    /// The phase it happens in: `dns`, `connect`, `tls`, `send`, `response` or `body`.
+    pub phase: String,
+    pub title: String,
+    /// What happened, for a person; `{host}`, `{port}` and `{addr}` are filled in when shown.
+    pub says: String,
+    /// The layer it points to when nothing else is known about the address.
+    pub layer: Layer,
+    pub owner: Owner,
+    /// Cause ids, most likely first.
+    pub causes: Vec<String>,
+    /// Check ids, in the order to run them.
+    pub checks: Vec<String>,
+}
+
+/// The phases a failure mode can name.
+pub const FAILURE_PHASES: &[&str] = &["dns", "connect", "tls", "send", "response", "body"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

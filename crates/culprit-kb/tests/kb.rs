@@ -562,3 +562,52 @@ fn search_reads_codes_only_from_tokens_that_state_them() {
     let access = r#"10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 502 157 "-" "curl/8""#;
     assert_eq!(kb().search(access).codes, [502], "157 bytes is not a code the knowledge base knows");
 }
+
+/// A proxy that also runs on a VM reads its own codes: Apache's and Varnish's 503 mean the origin
+/// refused or could not be reached, with their own logs to read — not Kubernetes endpoints.
+#[test]
+fn responders_that_run_anywhere_read_their_own_codes() {
+    use culprit_kb::{Meaning, Platform};
+    let kb = kb();
+    let apache = kb.responder("apache").unwrap();
+    assert_eq!(apache.platform, Platform::Any);
+    assert_eq!(apache.means_for(503).unwrap().causes[0], "upstream_connection_refused");
+    assert_eq!(apache.checks[0], "apache_error_log");
+    let varnish = kb.responder("varnish").unwrap();
+    let v503 = &varnish.means_for(503).unwrap().causes;
+    assert!(v503.contains(&"upstream_timeout".to_owned()), "first_byte_timeout is a 503 in Varnish: {v503:?}");
+    assert!(varnish.checks.contains(&"varnish_backends".to_owned()));
+    for r in kb.responders.iter().filter(|r| r.platform == Platform::Any) {
+        for m in &r.means {
+            assert!(!m.causes.iter().any(|c| c == "no_ready_endpoints" || c == "pod_crash_looping"), "{}: {m:?}", r.id);
+        }
+        assert!(r.checks.iter().all(|c| !kb.check(c).unwrap().needs_kubernetes()), "{}", r.id);
+    }
+    assert!(kb.check("endpoints").unwrap().needs_kubernetes());
+    assert!(!kb.check("varnish_log").unwrap().needs_kubernetes());
+
+    // Validation refuses a meaning the cause cannot produce and a kubectl check on such a responder.
+    let mut bad = KnowledgeBase::load().unwrap();
+    let r = bad.responders.iter_mut().find(|r| r.id == "apache").unwrap();
+    r.means.push(Meaning { code: 503, causes: vec!["body_too_large".into()] });
+    r.checks.push("endpoints".into());
+    let problems = bad.validate();
+    assert!(problems.iter().any(|p| p.contains("body_too_large does not produce 503")), "{problems:#?}");
+    assert!(problems.iter().any(|p| p.contains("check endpoints needs kubectl")), "{problems:#?}");
+}
+
+/// Every failure mode the probe can name has words, causes and checks that run without a cluster;
+/// the client's own causes have no status code and say so.
+#[test]
+fn failure_modes_have_causes_and_checks() {
+    let kb = kb();
+    for id in ["connect_refused", "connect_timeout", "dns_failed", "tls_unknown_ca", "tls_wrong_name", "tls_expired"] {
+        let f = kb.failure(id).unwrap_or_else(|| panic!("failure {id} missing"));
+        assert!(!f.says.is_empty() && !f.causes.is_empty(), "{id}");
+        assert!(f.checks.iter().any(|c| !kb.check(c).unwrap().needs_kubernetes()), "{id}");
+    }
+    let c = kb.cause("certificate_untrusted").unwrap();
+    assert!(c.produces.is_empty());
+    assert_eq!(top("curl: (60) SSL certificate problem: self-signed certificate"), "certificate_untrusted");
+    assert_eq!(top("curl: (6) Could not resolve host: api.example.com"), "dns_name_not_resolved");
+}

@@ -301,6 +301,9 @@ fn run(
             })
             .collect();
         drop(done_tx);
+        // Only the workers receive chunks: if they all die, readers see a closed channel and stop
+        // instead of blocking forever (the panic is then reported, not a hang).
+        drop(chunk_rx);
         let reader_handles: Vec<_> = (0..readers)
             .map(|_| {
                 let tx = chunk_tx.clone();

@@ -68,19 +68,118 @@ impl Phase {
     }
 }
 
-/// A failed phase, with the message a person can act on.
+/// How a request failed, as the knowledge base's failure modes (`failures.toml`) name it: each
+/// has a sentence for a person, the layer it points to, causes and checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    DnsFailed,
+    DnsTimeout,
+    ConnectRefused,
+    ConnectTimeout,
+    ConnectUnreachable,
+    ConnectFailed,
+    TlsUnknownCa,
+    TlsWrongName,
+    TlsExpired,
+    TlsNotYetValid,
+    TlsBadCertificate,
+    TlsToPlainPort,
+    TlsClosed,
+    TlsAlert,
+    TlsHandshakeTimeout,
+    TlsFailed,
+    HttpToTlsPort,
+    SendFailed,
+    ConnectionClosed,
+    ConnectionReset,
+    InvalidResponse,
+    ResponseTimeout,
+    BodyCut,
+    BodyTimeout,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 24] = [
+        FailureKind::DnsFailed,
+        FailureKind::DnsTimeout,
+        FailureKind::ConnectRefused,
+        FailureKind::ConnectTimeout,
+        FailureKind::ConnectUnreachable,
+        FailureKind::ConnectFailed,
+        FailureKind::TlsUnknownCa,
+        FailureKind::TlsWrongName,
+        FailureKind::TlsExpired,
+        FailureKind::TlsNotYetValid,
+        FailureKind::TlsBadCertificate,
+        FailureKind::TlsToPlainPort,
+        FailureKind::TlsClosed,
+        FailureKind::TlsAlert,
+        FailureKind::TlsHandshakeTimeout,
+        FailureKind::TlsFailed,
+        FailureKind::HttpToTlsPort,
+        FailureKind::SendFailed,
+        FailureKind::ConnectionClosed,
+        FailureKind::ConnectionReset,
+        FailureKind::InvalidResponse,
+        FailureKind::ResponseTimeout,
+        FailureKind::BodyCut,
+        FailureKind::BodyTimeout,
+    ];
+
+    /// The knowledge base's failure-mode id (the serialized name).
+    pub fn id(self) -> &'static str {
+        match self {
+            FailureKind::DnsFailed => "dns_failed",
+            FailureKind::DnsTimeout => "dns_timeout",
+            FailureKind::ConnectRefused => "connect_refused",
+            FailureKind::ConnectTimeout => "connect_timeout",
+            FailureKind::ConnectUnreachable => "connect_unreachable",
+            FailureKind::ConnectFailed => "connect_failed",
+            FailureKind::TlsUnknownCa => "tls_unknown_ca",
+            FailureKind::TlsWrongName => "tls_wrong_name",
+            FailureKind::TlsExpired => "tls_expired",
+            FailureKind::TlsNotYetValid => "tls_not_yet_valid",
+            FailureKind::TlsBadCertificate => "tls_bad_certificate",
+            FailureKind::TlsToPlainPort => "tls_to_plain_port",
+            FailureKind::TlsClosed => "tls_closed",
+            FailureKind::TlsAlert => "tls_alert",
+            FailureKind::TlsHandshakeTimeout => "tls_handshake_timeout",
+            FailureKind::TlsFailed => "tls_failed",
+            FailureKind::HttpToTlsPort => "http_to_tls_port",
+            FailureKind::SendFailed => "send_failed",
+            FailureKind::ConnectionClosed => "connection_closed",
+            FailureKind::ConnectionReset => "connection_reset",
+            FailureKind::InvalidResponse => "invalid_response",
+            FailureKind::ResponseTimeout => "response_timeout",
+            FailureKind::BodyCut => "body_cut",
+            FailureKind::BodyTimeout => "body_timeout",
+        }
+    }
+}
+
+/// A failed phase: what kind of failure, and the technical detail behind it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Failure {
     pub phase: Phase,
+    pub kind: FailureKind,
+    /// The detail as measured (addresses, the error the system or the TLS library gave), in words.
     pub message: String,
     /// True when the failure is our timeout rather than the peer's doing.
     pub timed_out: bool,
+    /// The address the failing connection went to (`ip:port`), when one was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 /// What came back.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Response {
     pub status: u16,
+    /// The reason phrase of an HTTP/1.x status line when it is not the standard one ("Backend
+    /// fetch failed", "Gateway Time-out"): itself a fingerprint of who wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// `HTTP/1.1`, `HTTP/2`.
     pub version: String,
     pub headers: Vec<(String, String)>,
@@ -127,12 +226,17 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-/// Records when the first response byte arrives after the last request byte was written.
+/// Records when the first response byte arrives after the last request byte was written, and the
+/// first bytes received (a TLS record where an HTTP response was expected tells a TLS port).
 #[derive(Debug, Default)]
 struct WireClock {
     last_write: Option<Instant>,
     first_read_after_write: Option<Instant>,
+    first_bytes: Vec<u8>,
 }
+
+/// Bytes kept from the start of what the server sent.
+const SNIFF_BYTES: usize = 8;
 
 /// A transport wrapper that stamps reads and writes on a shared clock.
 struct Timed<T> {
@@ -149,6 +253,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for Timed<T> {
             if clock.last_write.is_some() && clock.first_read_after_write.is_none() {
                 clock.first_read_after_write = Some(Instant::now());
             }
+            let room = SNIFF_BYTES.saturating_sub(clock.first_bytes.len());
+            let fresh = &buf.filled()[before..];
+            clock.first_bytes.extend_from_slice(&fresh[..fresh.len().min(room)]);
         }
         poll
     }
@@ -184,15 +291,16 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
     let started = Instant::now();
     let mut out = Exchange { remote: None, tls: None, timings: Timings::default(), response: None, failure: None };
     let deadline = started + options.timeout;
-    let fail = |out: &mut Exchange, phase: Phase, message: String, timed_out: bool| {
-        out.failure = Some(Failure { phase, message, timed_out });
+    let fail = |out: &mut Exchange, phase: Phase, kind: FailureKind, message: String, timed_out: bool| {
+        let address = out.remote.map(|a| a.to_string());
+        out.failure = Some(Failure { phase, kind, message, timed_out, address });
         out.timings.total_ms = ms(started.elapsed());
     };
     let left = || deadline.saturating_duration_since(Instant::now());
 
     // DNS.
     let Some(host) = request.url.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned()) else {
-        fail(&mut out, Phase::Dns, format!("{} has no host", request.url), false);
+        fail(&mut out, Phase::Dns, FailureKind::DnsFailed, format!("{} has no host", request.url), false);
         return out;
     };
     let port = request.url.port_or_known_default().unwrap_or(80);
@@ -208,11 +316,12 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
                 found.collect()
             }
             Ok(Err(e)) => {
-                fail(&mut out, Phase::Dns, format!("could not resolve {host}: {e}"), false);
+                fail(&mut out, Phase::Dns, FailureKind::DnsFailed, format!("could not resolve {host}: {e}"), false);
                 return out;
             }
             Err(_) => {
-                fail(&mut out, Phase::Dns, format!("resolving {host} took longer than the timeout"), true);
+                let message = format!("resolving {host} took longer than the timeout");
+                fail(&mut out, Phase::Dns, FailureKind::DnsTimeout, message, true);
                 return out;
             }
         }
@@ -220,7 +329,7 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
 
     // TCP connect: each address in turn, within the connect timeout.
     let t = Instant::now();
-    let mut last_error = String::from("no address to connect to");
+    let mut last_error = (FailureKind::ConnectFailed, String::from("no address to connect to"), None);
     let mut stream = None;
     for addr in &addrs {
         let limit = options.connect_timeout.min(left());
@@ -230,13 +339,19 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
                 stream = Some(s);
                 break;
             }
-            Ok(Err(e)) => last_error = format!("{addr}: {}", describe_io(&e)),
-            Err(_) => last_error = format!("{addr}: no answer within {limit:?} (packets dropped?)"),
+            Ok(Err(e)) => last_error = (connect_kind(&e), format!("{addr}: {}", describe_io(&e)), Some(*addr)),
+            Err(_) => {
+                let message = format!("{addr}: no answer within {limit:?} (packets dropped?)");
+                last_error = (FailureKind::ConnectTimeout, message, Some(*addr));
+            }
         }
     }
     let Some(stream) = stream else {
-        let timed_out = last_error.contains("no answer within");
-        fail(&mut out, Phase::Connect, last_error, timed_out);
+        let (kind, message, addr) = last_error;
+        fail(&mut out, Phase::Connect, kind, message, kind == FailureKind::ConnectTimeout);
+        if let Some(f) = out.failure.as_mut() {
+            f.address = addr.map(|a| a.to_string());
+        }
         return out;
     };
     let _ = stream.set_nodelay(true);
@@ -249,7 +364,8 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
         let name = match rustls_pki_types::ServerName::try_from(host.clone()) {
             Ok(n) => n,
             Err(e) => {
-                fail(&mut out, Phase::Tls, format!("{host} is not a valid TLS server name: {e}"), false);
+                let message = format!("{host} is not a valid TLS server name: {e}");
+                fail(&mut out, Phase::Tls, FailureKind::TlsFailed, message, false);
                 return out;
             }
         };
@@ -266,11 +382,13 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
                 Box::new(tls_stream)
             }
             Ok(Err(e)) => {
-                fail(&mut out, Phase::Tls, crate::tls::describe_error(&e, &host), false);
+                let (kind, message) = crate::tls::describe_error(&e, &host);
+                fail(&mut out, Phase::Tls, kind, message, false);
                 return out;
             }
             Err(_) => {
-                fail(&mut out, Phase::Tls, "the TLS handshake did not finish within the timeout".into(), true);
+                let message = "the TLS handshake did not finish within the timeout".into();
+                fail(&mut out, Phase::Tls, FailureKind::TlsHandshakeTimeout, message, true);
                 return out;
             }
         }
@@ -290,7 +408,7 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
     let http_request = match build_request(request, use_h2) {
         Ok(r) => r,
         Err(e) => {
-            fail(&mut out, Phase::Send, e, false);
+            fail(&mut out, Phase::Send, FailureKind::SendFailed, e, false);
             return out;
         }
     };
@@ -298,27 +416,35 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
         if use_h2 {
             let (mut sender, conn) = hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
                 .await
-                .map_err(|e| (Phase::Send, describe_hyper(&e)))?;
+                .map_err(|e| (Phase::Send, e))?;
             tokio::spawn(conn);
-            sender.send_request(http_request).await.map_err(|e| (Phase::Response, describe_hyper(&e)))
+            sender.send_request(http_request).await.map_err(|e| (Phase::Response, e))
         } else {
             let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
                 .allow_obsolete_multiline_headers_in_responses(true)
                 .handshake(io)
                 .await
-                .map_err(|e| (Phase::Send, describe_hyper(&e)))?;
+                .map_err(|e| (Phase::Send, e))?;
             tokio::spawn(conn);
-            sender.send_request(http_request).await.map_err(|e| (Phase::Response, describe_hyper(&e)))
+            sender.send_request(http_request).await.map_err(|e| (Phase::Response, e))
         }
     };
     let response = match tokio::time::timeout(left(), head).await {
         Ok(Ok(r)) => r,
-        Ok(Err((phase, message))) => {
-            fail(&mut out, phase, message, false);
+        Ok(Err((phase, e))) => {
+            let first_bytes = clock.lock().expect("clock lock").first_bytes.clone();
+            let kind = if phase == Phase::Send { FailureKind::SendFailed } else { response_kind(&e, &first_bytes) };
+            let mut message = describe_hyper(&e);
+            if kind == FailureKind::HttpToTlsPort {
+                message.push_str(" (the server answered with a TLS record)");
+            }
+            fail(&mut out, phase, kind, message, false);
+            stamp_wire(&mut out.timings, &clock, connected, None);
             return out;
         }
         Err(_) => {
-            fail(&mut out, Phase::Response, format!("no response within {:?}", options.timeout), true);
+            let message = format!("no response within {:?}", options.timeout);
+            fail(&mut out, Phase::Response, FailureKind::ResponseTimeout, message, true);
             stamp_wire(&mut out.timings, &clock, connected, None);
             return out;
         }
@@ -326,6 +452,11 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
     let head_at = Instant::now();
     stamp_wire(&mut out.timings, &clock, connected, Some(head_at));
     let status = response.status().as_u16();
+    let reason = response
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+        .filter(|r| Some(r.as_str()) != response.status().canonical_reason());
     let version = match response.version() {
         http::Version::HTTP_09 => "HTTP/0.9",
         http::Version::HTTP_10 => "HTTP/1.0",
@@ -368,17 +499,22 @@ pub async fn exchange(request: &HopRequest, options: &Options, tls: &crate::tls:
     let timed_out = tokio::time::timeout(left(), read_body).await.is_err();
     out.timings.transfer_ms = Some(ms(head_at.elapsed()));
     out.timings.total_ms = ms(started.elapsed());
+    let address = out.remote.map(|a| a.to_string());
     if timed_out {
         out.failure = Some(Failure {
             phase: Phase::Body,
+            kind: FailureKind::BodyTimeout,
             message: format!("the body was still arriving when the {:?} timeout ran out", options.timeout),
             timed_out: true,
+            address,
         });
     } else if let Some(message) = body_failure {
-        out.failure = Some(Failure { phase: Phase::Body, message, timed_out: false });
+        out.failure =
+            Some(Failure { phase: Phase::Body, kind: FailureKind::BodyCut, message, timed_out: false, address });
     }
     out.response = Some(Response {
         status,
+        reason,
         version: version.into(),
         headers,
         body: Bytes::from(kept),
@@ -445,6 +581,39 @@ fn describe_io(e: &std::io::Error) -> String {
         std::io::ErrorKind::ConnectionReset => "connection reset by the peer".into(),
         _ => e.to_string(),
     }
+}
+
+/// A failed connect, by what the system said.
+fn connect_kind(e: &std::io::Error) -> FailureKind {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => FailureKind::ConnectRefused,
+        K::TimedOut => FailureKind::ConnectTimeout,
+        K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => FailureKind::ConnectUnreachable,
+        _ => FailureKind::ConnectFailed,
+    }
+}
+
+/// A TLS record header: content type (alert 21, handshake 22), then version 3.x.
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [21 | 22, 3, 0..=4, ..])
+}
+
+/// Why no response head arrived: TLS bytes where HTTP was expected, a reset, a close, garbage.
+fn response_kind(e: &hyper::Error, first_bytes: &[u8]) -> FailureKind {
+    if looks_like_tls(first_bytes) {
+        return FailureKind::HttpToTlsPort;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(io.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe)
+        {
+            return FailureKind::ConnectionReset;
+        }
+        source = s.source();
+    }
+    if e.is_parse() { FailureKind::InvalidResponse } else { FailureKind::ConnectionClosed }
 }
 
 /// hyper's errors, with the cause chain a person needs ("connection closed before message

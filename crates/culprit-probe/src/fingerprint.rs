@@ -2,7 +2,7 @@
 //! matched against it. A proxy's `Server` header is on every response it relays, so it only says
 //! the proxy was on the path; its error-page text, or a header only it writes, says it answered.
 
-use culprit_kb::{Confidence, Layer, MarkerKind, kb};
+use culprit_kb::{Cause, Check, Confidence, Layer, MarkerKind, Platform, kb};
 
 use crate::exchange::Response;
 
@@ -116,6 +116,66 @@ pub fn causes_at(status: u16, responder: &Responder) -> Vec<&'static culprit_kb:
     if picked.is_empty() { all } else { picked }
 }
 
+/// The causes and checks that fit an answer: what the status means at the layer that wrote it, and
+/// what to run next.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// Most likely first.
+    pub causes: Vec<&'static Cause>,
+    /// In the order to run them.
+    pub checks: Vec<&'static Check>,
+}
+
+/// How `status` from `responder` reads. A component that runs anywhere (nginx, HAProxy, Apache,
+/// Varnish, Caddy…) is read on its own terms — its `means` in the knowledge base and its own
+/// checks (its error log, its backend health) — unless there is evidence of Kubernetes
+/// (`kubernetes`), which brings in the Kubernetes causes and kubectl steps; a component that runs
+/// only in Kubernetes, or a managed one, is read by the layer it sits at. Without evidence of
+/// Kubernetes, no kubectl step is offered for a component that runs anywhere.
+pub fn reading(status: u16, responder: &Responder, kubernetes: bool) -> Reading {
+    let kb = kb();
+    let known = kb.responder(&responder.id);
+    let anywhere = known.is_some_and(|r| r.platform == Platform::Any);
+    let own: Vec<&'static Check> =
+        known.map(|r| r.checks.iter().filter_map(|id| kb.check(id)).collect()).unwrap_or_default();
+    let means = known.and_then(|r| r.means_for(status));
+    let causes: Vec<&'static Cause> = match means {
+        Some(m) if anywhere && !kubernetes => m.causes.iter().filter_map(|id| kb.cause(id)).collect(),
+        _ => causes_at(status, responder),
+    };
+    let from_causes: Vec<&'static Check> =
+        causes.first().map(|c| c.checks.iter().filter_map(|id| kb.check(id)).collect()).unwrap_or_default();
+    let mut checks: Vec<&'static Check> = if anywhere && !kubernetes {
+        let fitting: Vec<&'static Check> = from_causes.into_iter().filter(|c| !c.needs_kubernetes()).collect();
+        // Its own checks for the codes it is known for; the cause's for the others, when they run
+        // without a cluster.
+        if means.is_some() || fitting.is_empty() { own.into_iter().chain(fitting).collect() } else { fitting }
+    } else if anywhere {
+        from_causes.into_iter().chain(own).collect()
+    } else {
+        from_causes
+    };
+    let mut seen = std::collections::HashSet::new();
+    checks.retain(|c| seen.insert(c.id.as_str()));
+    Reading { causes, checks }
+}
+
+/// Whether the response carries a header of a component that runs only in Kubernetes (an Istio
+/// sidecar's `x-envoy-upstream-service-time`): evidence of a cluster. Error-page bodies do not
+/// count — plain nginx with `server_tokens off` writes the same footer as ingress-nginx.
+pub fn kubernetes_component(response: &Response) -> Option<String> {
+    for r in kb().responders.iter().filter(|r| r.platform == Platform::Kubernetes) {
+        for m in r.markers.iter().filter(|m| m.kind == MarkerKind::Header) {
+            let needle = m.text.to_lowercase();
+            let name = m.name.as_deref().unwrap_or("");
+            if response.headers_named(name).any(|v| needle.is_empty() || v.to_lowercase().contains(&needle)) {
+                return Some(format!("{} ({name} header)", r.name));
+            }
+        }
+    }
+    None
+}
+
 /// A production whose note names a different component ("Caddy request_body max_size" when nginx
 /// answered) does not apply to this responder.
 fn names_another(p: &culprit_kb::Production, responder: &Responder) -> bool {
@@ -126,4 +186,52 @@ fn names_another(p: &culprit_kb::Production, responder: &Responder) -> bool {
             && !responder.name.to_lowercase().contains(&r.name.to_lowercase())
             && note.contains(&r.name.to_lowercase())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(id: &str) -> Responder {
+        let r = kb().responder(id).unwrap();
+        Responder {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            layer: r.layer,
+            confidence: Confidence::High,
+            evidence: Vec::new(),
+            on_path: Vec::new(),
+        }
+    }
+
+    fn ids(r: &Reading) -> (Vec<&'static str>, Vec<&'static str>) {
+        (r.causes.iter().map(|&c| c.id.as_str()).collect(), r.checks.iter().map(|&c| c.id.as_str()).collect())
+    }
+
+    #[test]
+    fn a_proxy_that_runs_anywhere_is_read_on_its_own_terms() {
+        let (causes, checks) = ids(&reading(503, &known("apache"), false));
+        assert_eq!(causes[0], "upstream_connection_refused");
+        assert_eq!(checks[0], "apache_error_log");
+        assert!(!causes.contains(&"no_ready_endpoints"), "{causes:?}");
+        let r = reading(503, &known("varnish"), false);
+        assert!(r.checks.iter().all(|c| !c.needs_kubernetes()), "{:?}", ids(&r));
+        // With evidence of Kubernetes, the Kubernetes reading and its kubectl steps come in.
+        let r = reading(503, &known("apache"), true);
+        assert!(r.checks.iter().any(|c| c.needs_kubernetes()), "{:?}", ids(&r));
+        // A note naming another component keeps its production away: nginx's read timeout is a
+        // 504, Apache's is a 502.
+        for kubernetes in [false, true] {
+            let (causes, _) = ids(&reading(502, &known("nginx"), kubernetes));
+            assert!(!causes.contains(&"upstream_timeout"), "{causes:?}");
+        }
+        assert!(ids(&reading(502, &known("apache"), false)).0.contains(&"upstream_timeout"));
+    }
+
+    #[test]
+    fn a_kubernetes_component_is_read_as_one() {
+        let (causes, checks) = ids(&reading(503, &known("ingress_nginx"), false));
+        assert_eq!(causes[0], "no_ready_endpoints");
+        assert!(checks.contains(&"endpoints"), "{checks:?}");
+    }
 }

@@ -17,6 +17,7 @@ pub fn analyse_response(status: u16, data: &[u8]) -> usize {
         .collect();
     let response = Response {
         status,
+        reason: None,
         version: "HTTP/1.1".into(),
         headers,
         body: bytes::Bytes::from(body.as_bytes().to_vec()),
@@ -32,6 +33,9 @@ pub fn analyse_response(status: u16, data: &[u8]) -> usize {
     let _ = crate::ratelimit::decode(&response, SystemTime::now());
     let lints = crate::lint::check(&http::Method::POST, &response, &responder);
     let _ = crate::fingerprint::causes_at(status, &responder);
+    let _ = crate::fingerprint::reading(status, &responder, false);
+    let _ = crate::fingerprint::reading(status, &responder, true);
+    let _ = crate::fingerprint::kubernetes_component(&response);
     limits.len() + lints.len()
 }
 

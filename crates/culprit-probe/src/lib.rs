@@ -5,6 +5,7 @@
 //! The network part runs on a single-threaded tokio runtime inside [`probe::run`]; callers stay
 //! synchronous.
 
+pub mod bisect;
 pub mod exchange;
 pub mod fingerprint;
 pub mod fuzzing;
@@ -12,6 +13,7 @@ pub mod lint;
 pub mod options;
 pub mod probe;
 pub mod ratelimit;
+pub mod secrets;
 pub mod tls;
 
 pub use options::Options;

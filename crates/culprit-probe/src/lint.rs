@@ -95,6 +95,7 @@ mod tests {
 
     fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
         Response {
+            reason: None,
             status,
             version: "HTTP/1.1".into(),
             headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),

@@ -4,20 +4,23 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use culprit_kb::{Layer, Owner, kb};
+use culprit_kb::{Check, Layer, Owner, kb};
 
-use crate::exchange::{Exchange, Failure, HopRequest, Timings, TlsInfo, authority, exchange};
+use crate::bisect::{self as verdicts, Finding, PointState, PointView};
+use crate::exchange::{Exchange, Failure, FailureKind, HopRequest, Response, Timings, TlsInfo, authority, exchange};
 use crate::fingerprint::{self, Responder};
 use crate::lint::{self, Lint};
 use crate::options::Options;
 use crate::ratelimit::{self, RateLimit};
+use crate::secrets::{self, Credentials, Scrubber, is_secret_header, redact_headers};
 use crate::tls::TlsSetup;
 
 pub const SCHEMA: &str = "culprit.probe.report/1";
 /// Body bytes shown per response.
 const PREVIEW_BYTES: usize = 2048;
-/// Headers whose values never appear in output.
-const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+/// Causes and checks shown with an outcome.
+const MAX_CAUSES: usize = 5;
+const MAX_CHECKS: usize = 3;
 
 /// The whole answer, as `--json` prints it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -40,6 +43,7 @@ pub struct ProbeReport {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RequestSummary {
     pub method: String,
+    /// The URL as given, with a password in it shown as `***`.
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body_bytes: usize,
@@ -68,6 +72,8 @@ pub struct Hop {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ResponseSummary {
     pub status: u16,
+    /// The status line's reason phrase as received when it differs from the standard one
+    /// ("Backend fetch failed"), else the standard name.
     pub reason: String,
     pub version: String,
     pub headers: Vec<(String, String)>,
@@ -93,13 +99,35 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub responder: Option<Responder>,
     pub summary: String,
-    /// Likely causes at the layer that answered, most likely first.
+    /// What the failure means, when the request failed (no answer, or a body cut short).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
+    /// Likely causes at the layer that answered (or of the failure), most likely first.
     pub causes: Vec<CauseRef>,
-    /// The first checks to run, from the most likely cause.
+    /// The first checks to run.
     pub checks: Vec<CheckRef>,
+    /// Why Kubernetes causes and kubectl steps are included for a component that also runs
+    /// outside Kubernetes (a cluster host name, `--via pod=…`, a sidecar's header); absent when
+    /// there is no such evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes_evidence: Option<String>,
     /// A total time near a well-known proxy timeout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_hint: Option<String>,
+}
+
+/// A failure in words: the knowledge base's failure mode, filled in with the request's host.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Diagnosis {
+    /// The failure mode's id (`connect_refused`, `tls_unknown_ca`…), as `failure.kind`.
+    pub kind: FailureKind,
+    pub title: String,
+    /// What happened, for a person.
+    pub says: String,
+    /// The layer it points to.
+    pub layer: Layer,
+    /// Who looks first.
+    pub owner: Owner,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -122,8 +150,11 @@ pub struct CheckRef {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Bisect {
     pub points: Vec<BisectPoint>,
+    /// The shape of the result: `fails_itself`, `application_error`, `fails_in_front`,
+    /// `nothing_failed`.
+    pub finding: Finding,
     pub verdict: String,
-    /// The entry point where the outcome first differs from the one behind it.
+    /// The entry point where the request breaks: the innermost one that fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub culprit: Option<String>,
 }
@@ -134,16 +165,6 @@ pub struct BisectPoint {
     pub url: String,
     pub hop: Hop,
     pub outcome: String,
-}
-
-fn redact(headers: &[(String, String)]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| {
-            let secret = SECRET_HEADERS.contains(&n.to_ascii_lowercase().as_str());
-            (n.clone(), if secret { format!("[redacted, {} bytes]", v.len()) } else { v.clone() })
-        })
-        .collect()
 }
 
 fn preview(body: &Bytes) -> String {
@@ -157,20 +178,25 @@ fn preview(body: &Bytes) -> String {
     if body.len() > head.len() { format!("{text}…") } else { text }
 }
 
+/// The reason phrase to show: the server's own when it is not the standard one.
+fn reason_of(r: &Response) -> String {
+    r.reason.clone().unwrap_or_else(|| kb().code(r.status).map_or(String::new(), |c| c.name.clone()))
+}
+
 fn hop_of(request: &HopRequest, ex: Exchange) -> Hop {
     let responder = ex.response.as_ref().map(fingerprint::identify);
     Hop {
         url: request.url.to_string(),
         method: request.method.to_string(),
-        request_headers: redact(&request.headers),
+        request_headers: redact_headers(&request.headers),
         remote: ex.remote.map(|r| r.to_string()),
         tls: ex.tls,
         timings: ex.timings,
         response: ex.response.map(|r| ResponseSummary {
             status: r.status,
-            reason: kb().code(r.status).map_or(String::new(), |c| c.name.clone()),
+            reason: reason_of(&r),
             version: r.version.clone(),
-            headers: redact(&r.headers),
+            headers: redact_headers(&r.headers),
             body_bytes: r.body_bytes,
             capped: r.capped,
             body_preview: preview(&r.body),
@@ -180,45 +206,100 @@ fn hop_of(request: &HopRequest, ex: Exchange) -> Hop {
     }
 }
 
+/// An entry point of a bisection: its name, its URL (credentials taken out) and its credentials.
+type Via = (String, url::Url, Option<Credentials>);
+
 /// Runs the probe (blocking: builds its own single-threaded runtime).
 pub fn run(url: &str, options: &Options, vias: &[(String, String)]) -> Result<ProbeReport, String> {
-    let url = parse_url(url)?;
-    let vias: Vec<(String, url::Url)> =
-        vias.iter().map(|(n, u)| parse_url(u).map(|u| (n.clone(), u))).collect::<Result<_, _>>()?;
+    let mut url = parse_url(url)?;
+    let credentials = secrets::take_credentials(&mut url);
+    let mut parsed: Vec<Via> = Vec::new();
+    for (name, text) in vias {
+        let mut via = parse_url(text).map_err(|e| format!("--via {name}: {e}"))?;
+        let c = secrets::take_credentials(&mut via);
+        parsed.push((name.clone(), via, c));
+    }
     let tls = TlsSetup::new(options)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the network runtime: {e}"))?;
-    Ok(runtime.block_on(probe(url, options, &vias, &tls)))
+    let mut report = runtime.block_on(probe(url, credentials.as_ref(), options, &parsed, &tls));
+    // Whatever a server echoed or an error quoted, the secrets sent are not shown.
+    let mut scrubber = Scrubber::default();
+    for (name, value) in &options.headers {
+        scrubber.add_header(name, value);
+    }
+    for c in credentials.iter().chain(parsed.iter().filter_map(|(_, _, c)| c.as_ref())) {
+        scrubber.add_credentials(c);
+    }
+    report.scrub(&scrubber);
+    Ok(report)
 }
 
-/// A URL we can send to: http or https, with a host. A bare `host/path` gets `http://`.
+/// A URL we can send to: http or https, with a host. A bare `host/path` gets `http://`. Errors
+/// quote the URL with any password in it replaced.
 pub fn parse_url(text: &str) -> Result<url::Url, String> {
+    let shown = hide_password(text);
     let with_scheme = if text.contains("://") { text.to_owned() } else { format!("http://{text}") };
-    let url = url::Url::parse(&with_scheme).map_err(|e| format!("'{text}' is not a valid URL: {e}"))?;
+    let url = url::Url::parse(&with_scheme).map_err(|e| format!("'{shown}' is not a valid URL: {e}"))?;
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(format!("'{text}': the {other}:// scheme is not supported (http or https)")),
+        other => return Err(format!("'{shown}': the {other}:// scheme is not supported (http or https)")),
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("'{text}' has no host"));
+        return Err(format!("'{shown}' has no host"));
     }
     Ok(url)
 }
 
-async fn probe(url: url::Url, options: &Options, vias: &[(String, url::Url)], tls: &TlsSetup) -> ProbeReport {
+/// `scheme://user:secret@host…` as `scheme://user:***@host…`, on text that may not parse as a URL.
+fn hide_password(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |i| start + i);
+    let authority = &text[start..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+            format!("{}{hidden}{}", &text[..start], &text[start + at..])
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// The request's headers with the Basic credentials of its URL, unless an Authorization header
+/// was given (curl lets a custom header win over the one it would build).
+fn with_credentials(headers: &[(String, String)], credentials: Option<&Credentials>) -> Vec<(String, String)> {
+    let mut headers = headers.to_vec();
+    if let Some(c) = credentials
+        && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+    {
+        headers.push(("Authorization".into(), c.basic()));
+    }
+    headers
+}
+
+async fn probe(
+    url: url::Url,
+    credentials: Option<&Credentials>,
+    options: &Options,
+    vias: &[Via],
+    tls: &TlsSetup,
+) -> ProbeReport {
+    let headers = with_credentials(&options.headers, credentials);
     let mut request = HopRequest {
         method: options.method.clone(),
         url: url.clone(),
-        headers: options.headers.clone(),
+        headers: headers.clone(),
         body: options.body.clone(),
         connect_to: options.connect_to(&url),
     };
     let summary = RequestSummary {
         method: request.method.to_string(),
-        url: url.to_string(),
-        headers: redact(&options.headers),
+        url: secrets::display_url(&url, credentials),
+        headers: redact_headers(&headers),
         body_bytes: options.body.len(),
         insecure: options.insecure,
     };
@@ -266,7 +347,9 @@ async fn probe(url: url::Url, options: &Options, vias: &[(String, url::Url)], tl
         visited.push(key);
     }
     let (final_request, final_exchange) = last.expect("at least one exchange");
-    let outcome = outcome(&final_exchange, hops.last().and_then(|h| h.responder.clone()));
+    let kubernetes = kubernetes_evidence(&final_request.url, vias, final_exchange.response.as_ref());
+    let outcome =
+        outcome(&final_request.url, &final_exchange, hops.last().and_then(|h| h.responder.clone()), kubernetes);
     let (rate_limits, lint) = match &final_exchange.response {
         Some(r) => {
             let responder = fingerprint::identify(r);
@@ -274,7 +357,7 @@ async fn probe(url: url::Url, options: &Options, vias: &[(String, url::Url)], tl
         }
         None => (Vec::new(), Vec::new()),
     };
-    let bisect = if vias.is_empty() { None } else { Some(bisect(&url, options, vias, tls).await) };
+    let bisect = if vias.is_empty() { None } else { Some(bisect(&url, &headers, options, vias, tls).await) };
     ProbeReport {
         schema: SCHEMA,
         request: summary,
@@ -317,9 +400,12 @@ fn next_request(
     options: &Options,
     notes: &mut Vec<Note>,
 ) -> HopRequest {
+    let mut next = next;
     let mut method = current.method.clone();
     let mut body = current.body.clone();
     let mut headers = current.headers.clone();
+    // Credentials in the Location are used for that hop, as curl does, and never shown.
+    let location_credentials = secrets::take_credentials(&mut next);
     let to_get = status == 303 && method != http::Method::HEAD
         || matches!(status, 301 | 302) && method != http::Method::GET && method != http::Method::HEAD;
     if to_get {
@@ -349,78 +435,176 @@ fn next_request(
         && current.url.host_str() == next.host_str()
         && current.url.port_or_known_default() == next.port_or_known_default();
     if !same_origin {
-        let dropped: Vec<String> = headers
-            .iter()
-            .filter(|(n, _)| SECRET_HEADERS.contains(&n.to_ascii_lowercase().as_str()))
-            .map(|(n, _)| n.clone())
-            .collect();
+        let dropped: Vec<String> =
+            headers.iter().filter(|(n, _)| is_secret_header(n)).map(|(n, _)| n.clone()).collect();
         if !dropped.is_empty() {
-            headers.retain(|(n, _)| !SECRET_HEADERS.contains(&n.to_ascii_lowercase().as_str()));
+            headers.retain(|(n, _)| !is_secret_header(n));
             notes.push(Note {
                 id: "credentials_dropped",
                 message: format!(
-                    "{} not sent to {} (a different origin), as curl and browsers do: a 401/403 after this hop is why",
+                    "{} not sent to {} (a different origin): credentials stay with the origin they were given \
+                     for, as curl and browsers keep Authorization and cookies; a 401/403 after this hop is why",
                     dropped.join(", "),
                     authority(&next)
                 ),
             });
         }
     }
+    if let Some(c) = location_credentials {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+        headers.push(("Authorization".into(), c.basic()));
+    }
     HopRequest { method, connect_to: options.connect_to(&next), url: next, headers, body }
 }
 
-/// The knowledge base's reading of the final answer at the layer that gave it.
-fn outcome(ex: &Exchange, responder: Option<Responder>) -> Outcome {
+/// Why Kubernetes causes and kubectl steps fit, when something says there is a cluster: a
+/// cluster-internal host name, a `--via` entry point named after a Kubernetes layer, a header only
+/// a component running in Kubernetes writes.
+fn kubernetes_evidence(url: &url::Url, vias: &[Via], response: Option<&Response>) -> Option<String> {
+    let host = url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
+    // Host names, not file names: `host` is already lowercase.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    let internal = host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local");
+    if internal {
+        return Some(format!("{host} is a cluster-internal Service name"));
+    }
+    if let Some((name, _, _)) = vias.iter().find(|(n, _, _)| {
+        matches!(n.to_ascii_lowercase().as_str(), "pod" | "service" | "svc" | "endpoints" | "mesh" | "sidecar")
+    }) {
+        return Some(format!("--via {name}=… names a Kubernetes layer"));
+    }
+    response.and_then(fingerprint::kubernetes_component).map(|c| format!("{c} on the path"))
+}
+
+/// The check as shown for this request: `<host>`, `<host-port>` and `<path>` filled in from the
+/// URL when they are safe to paste into a shell unquoted. A check written for the usual case
+/// (`https://<host><path>`, `<host>:443`) gets the request's own scheme and port.
+fn check_ref(c: &Check, url: &url::Url) -> CheckRef {
+    let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/%:[]".contains(c));
+    let mut command = c.command.clone();
+    let Some(host) = url.host_str().filter(|h| safe(h)) else {
+        return CheckRef { id: c.id.clone(), title: c.title.clone(), command };
+    };
+    let origin = format!("{}://{}", url.scheme(), authority(url));
+    for scheme in ["https", "http"] {
+        command = command.replace(&format!("{scheme}://<host><path>"), &format!("{origin}<path>"));
+    }
+    command = command.replace("<host>:443", "<host>:<host-port>");
+    command = command.replace("<host>", host);
+    if let Some(port) = url.port_or_known_default() {
+        command = command.replace("<host-port>", &port.to_string());
+    }
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    if safe(&path) {
+        command = command.replace("<path>", &path);
+    }
+    CheckRef { id: c.id.clone(), title: c.title.clone(), command }
+}
+
+fn cause_ref(c: &culprit_kb::Cause) -> CauseRef {
+    CauseRef { id: c.id.clone(), title: c.title.clone(), layer: c.layer, owner: c.owner }
+}
+
+/// A failure read with the knowledge base's failure mode: in words, its layer, causes and checks
+/// (kubectl ones only with evidence of Kubernetes).
+fn diagnose(failure: &Failure, url: &url::Url, kubernetes: bool) -> Option<(Diagnosis, Vec<CauseRef>, Vec<CheckRef>)> {
     let kb = kb();
+    let mode = kb.failure(failure.kind.id())?;
+    let host = url.host_str().unwrap_or("");
+    let port = url.port_or_known_default().map_or(String::new(), |p| p.to_string());
+    let addr = failure.address.clone().unwrap_or_else(|| format!("{host}:{port}"));
+    let says = mode.says.replace("{host}", host).replace("{port}", &port).replace("{addr}", &addr);
+    let causes = mode.causes.iter().filter_map(|id| kb.cause(id)).take(MAX_CAUSES).map(cause_ref).collect();
+    let checks = mode
+        .checks
+        .iter()
+        .filter_map(|id| kb.check(id))
+        .filter(|c| kubernetes || !c.needs_kubernetes())
+        .take(MAX_CHECKS)
+        .map(|c| check_ref(c, url))
+        .collect();
+    let diagnosis =
+        Diagnosis { kind: failure.kind, title: mode.title.clone(), says, layer: mode.layer, owner: mode.owner };
+    Some((diagnosis, causes, checks))
+}
+
+/// The knowledge base's reading of the final answer at the layer that gave it, or of the failure.
+fn outcome(url: &url::Url, ex: &Exchange, responder: Option<Responder>, kubernetes: Option<String>) -> Outcome {
     let timeout_hint = timeout_hint(ex.timings.total_ms);
+    let diagnosed = ex.failure.as_ref().and_then(|f| diagnose(f, url, kubernetes.is_some()));
     let Some(response) = &ex.response else {
         let failure = ex.failure.clone();
-        let summary = failure
-            .as_ref()
-            .map_or("no response".into(), |f| format!("failed while {}: {}", f.phase.label(), f.message));
+        let summary = match (&failure, &diagnosed) {
+            (Some(f), Some((d, _, _))) => format!("no answer: {} ({})", lowercase_first(&d.title), f.phase.label()),
+            (Some(f), None) => format!("no answer: {} failed: {}", f.phase.label(), f.message),
+            _ => "no answer".into(),
+        };
+        let (diagnosis, causes, checks) = match diagnosed {
+            Some((d, causes, checks)) => (Some(d), causes, checks),
+            None => (None, Vec::new(), Vec::new()),
+        };
         return Outcome {
             status: None,
             failure,
             responder: None,
             summary,
-            causes: Vec::new(),
-            checks: Vec::new(),
+            diagnosis,
+            causes,
+            checks,
+            kubernetes_evidence: kubernetes,
             timeout_hint,
         };
     };
     let responder = responder.unwrap_or_else(|| fingerprint::identify(response));
-    let causes = fingerprint::causes_at(response.status, &responder);
-    let name = kb.code(response.status).map_or("", |c| c.name.as_str());
+    let reading = fingerprint::reading(response.status, &responder, kubernetes.is_some());
+    // The evidence is reported where it changes the reading: for a component that also runs
+    // outside Kubernetes, or a failure's checks.
+    let runs_anywhere = kb().responder(&responder.id).is_some_and(|r| r.platform == culprit_kb::Platform::Any);
+    let kubernetes = kubernetes.filter(|_| runs_anywhere || ex.failure.is_some());
     let summary = format!(
-        "{} {name} from {} ({} layer, {} confidence)",
+        "{} {} from {} ({} layer, {} confidence)",
         response.status,
+        reason_of(response),
         responder.name,
         responder.layer.id(),
         confidence_word(responder.confidence)
     );
-    let checks = causes
-        .first()
-        .map(|c| {
-            c.checks
-                .iter()
-                .take(3)
-                .filter_map(|id| kb.check(id))
-                .map(|c| CheckRef { id: c.id.clone(), title: c.title.clone(), command: c.command.clone() })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut causes: Vec<CauseRef> = reading.causes.iter().take(MAX_CAUSES).map(|c| cause_ref(c)).collect();
+    let mut checks: Vec<CheckRef> = reading.checks.iter().take(MAX_CHECKS).map(|c| check_ref(c, url)).collect();
+    let mut diagnosis = None;
+    if let Some((d, failure_causes, failure_checks)) = diagnosed {
+        // A success cut short is about the failure; an error status stays the headline.
+        if response.status < 400 {
+            causes = failure_causes;
+            checks = failure_checks;
+        }
+        diagnosis = Some(d);
+    }
     Outcome {
         status: Some(response.status),
         failure: ex.failure.clone(),
         summary,
-        causes: causes
-            .iter()
-            .take(5)
-            .map(|c| CauseRef { id: c.id.clone(), title: c.title.clone(), layer: c.layer, owner: c.owner })
-            .collect(),
+        diagnosis,
+        causes,
         checks,
+        kubernetes_evidence: kubernetes,
         responder: Some(responder),
         timeout_hint,
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        // Keep acronyms and schemes as written ("TLS failed", "https:// to…").
+        Some(f) if c.clone().next().is_some_and(char::is_lowercase) || !f.is_uppercase() => {
+            f.to_lowercase().chain(c).collect()
+        }
+        Some(f) => std::iter::once(f).chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -451,13 +635,23 @@ fn timeout_hint(total_ms: f64) -> Option<String> {
 }
 
 /// The same request through each entry point, outermost first (the seeds' port-forward technique).
-async fn bisect(url: &url::Url, options: &Options, vias: &[(String, url::Url)], tls: &TlsSetup) -> Bisect {
+async fn bisect(
+    url: &url::Url,
+    headers: &[(String, String)],
+    options: &Options,
+    vias: &[Via],
+    tls: &TlsSetup,
+) -> Bisect {
     let mut points = Vec::new();
-    for (name, via) in vias {
+    for (name, via, credentials) in vias {
         let mut target = via.clone();
         target.set_path(url.path());
         target.set_query(url.query());
-        let mut headers = options.headers.clone();
+        let mut headers = headers.to_vec();
+        if let Some(c) = credentials {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            headers.push(("Authorization".into(), c.basic()));
+        }
         if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
             headers.push(("Host".into(), authority(url)));
         }
@@ -473,50 +667,33 @@ async fn bisect(url: &url::Url, options: &Options, vias: &[(String, url::Url)], 
         let outcome = describe_point(&hop);
         points.push(BisectPoint { name: name.clone(), url: target.to_string(), hop, outcome });
     }
-    let key = |p: &BisectPoint| match (&p.hop.response, &p.hop.failure) {
-        (Some(r), _) => format!("status {}", r.status),
-        (None, Some(f)) => format!("failed at {:?}", f.phase),
-        (None, None) => "nothing".into(),
-    };
-    // Worse = no answer, or a 5xx; the outer point of the first pair that differs is where the
-    // request goes wrong when it is the worse one.
-    let bad = |p: &BisectPoint| p.hop.response.as_ref().is_none_or(|r| r.status >= 500);
-    let differs = points.windows(2).position(|w| key(&w[0]) != key(&w[1]));
-    let (verdict, culprit) = match differs {
-        Some(i) if bad(&points[i]) || !bad(&points[i + 1]) => (
-            format!(
-                "{} gives {} while {} behind it gives {}: the problem is at {} (or on the way from it to {})",
-                points[i].name,
-                points[i].outcome,
-                points[i + 1].name,
-                points[i + 1].outcome,
-                points[i].name,
-                points[i + 1].name
-            ),
-            Some(points[i].name.clone()),
-        ),
-        Some(i) => (
-            format!(
-                "{} gives {} but {} behind it gives {}: the outer layer hides the failure (a cache, a retry to \
-                 another backend) or {} is not the backend {} uses",
-                points[i].name,
-                points[i].outcome,
-                points[i + 1].name,
-                points[i + 1].outcome,
-                points[i + 1].name,
-                points[i].name
-            ),
-            None,
-        ),
-        None => {
-            let last = points.last().map_or("the innermost", |p| p.name.as_str());
-            (
-                format!("every entry point gives the same outcome: the cause is at {last} or behind it"),
-                points.last().map(|p| p.name.clone()),
-            )
+    let states: Vec<PointState> = points.iter().map(|p| point_state(&p.hop)).collect();
+    let v = verdicts::verdict(&states);
+    let views: Vec<PointView<'_>> = points
+        .iter()
+        .zip(&states)
+        .map(|(p, &state)| PointView { name: &p.name, outcome: &p.outcome, state, total_ms: p.hop.timings.total_ms })
+        .collect();
+    let verdict = verdicts::describe(&views, &v);
+    let culprit = v.culprit.map(|i| points[i].name.clone());
+    Bisect { points, finding: v.finding, verdict, culprit }
+}
+
+/// What a point's answer says about the path: no (complete) answer, a 5xx written by the
+/// application or by something in front of it, or an answer.
+fn point_state(hop: &Hop) -> PointState {
+    match (&hop.response, &hop.failure) {
+        (None, f) => PointState::NoAnswer { timed_out: f.as_ref().is_some_and(|f| f.timed_out) },
+        (Some(_), Some(f)) => PointState::NoAnswer { timed_out: f.timed_out },
+        (Some(r), None) if r.status >= 500 => {
+            if hop.responder.as_ref().is_some_and(|x| x.id == "application") {
+                PointState::AppError { status: r.status }
+            } else {
+                PointState::ProxyError { status: r.status }
+            }
         }
-    };
-    Bisect { points, verdict, culprit }
+        (Some(r), None) => PointState::Answers { status: r.status },
+    }
 }
 
 fn describe_point(hop: &Hop) -> String {
@@ -527,8 +704,57 @@ fn describe_point(hop: &Hop) -> String {
             let took = if t < 10.0 { format!("{t:.1} ms") } else { format!("{t:.0} ms") };
             format!("{} {}{who} in {took}", r.status, r.reason)
         }
-        (None, Some(f)) => format!("no answer ({}: {})", f.phase.label(), f.message),
+        (None, Some(f)) => {
+            let what = kb().failure(f.kind.id()).map_or_else(|| f.message.clone(), |m| lowercase_first(&m.title));
+            let t = hop.timings.total_ms;
+            let took = if t < 10.0 { format!("{t:.1} ms") } else { format!("{t:.0} ms") };
+            format!("no answer ({}: {what}) after {took}", f.phase.label())
+        }
         (None, None) => "no answer".into(),
+    }
+}
+
+impl ProbeReport {
+    /// Replaces every secret value that was sent wherever it appears in the report.
+    pub fn scrub(&mut self, s: &Scrubber) {
+        let headers = |h: &mut Vec<(String, String)>| h.iter_mut().for_each(|(_, v)| s.scrub_in_place(v));
+        s.scrub_in_place(&mut self.request.url);
+        headers(&mut self.request.headers);
+        let hop = |h: &mut Hop| {
+            s.scrub_in_place(&mut h.url);
+            headers(&mut h.request_headers);
+            if let Some(r) = h.response.as_mut() {
+                headers(&mut r.headers);
+                s.scrub_in_place(&mut r.body_preview);
+                s.scrub_in_place(&mut r.reason);
+            }
+            if let Some(f) = h.failure.as_mut() {
+                s.scrub_in_place(&mut f.message);
+            }
+            if let Some(r) = h.responder.as_mut() {
+                r.evidence.iter_mut().chain(r.on_path.iter_mut()).for_each(|e| s.scrub_in_place(e));
+            }
+        };
+        self.hops.iter_mut().for_each(hop);
+        self.redirects.iter_mut().for_each(|n| s.scrub_in_place(&mut n.message));
+        self.redirect_loop.iter_mut().flatten().for_each(|u| s.scrub_in_place(u));
+        let o = &mut self.outcome;
+        s.scrub_in_place(&mut o.summary);
+        if let Some(f) = o.failure.as_mut() {
+            s.scrub_in_place(&mut f.message);
+        }
+        if let Some(r) = o.responder.as_mut() {
+            r.evidence.iter_mut().chain(r.on_path.iter_mut()).for_each(|e| s.scrub_in_place(e));
+        }
+        self.lint.iter_mut().for_each(|l| s.scrub_in_place(&mut l.message));
+        if let Some(b) = self.bisect.as_mut() {
+            for p in &mut b.points {
+                s.scrub_in_place(&mut p.url);
+                s.scrub_in_place(&mut p.outcome);
+                hop(&mut p.hop);
+            }
+            s.scrub_in_place(&mut b.verdict);
+        }
     }
 }
 
@@ -542,6 +768,42 @@ mod tests {
         assert!(parse_url("ftp://example.com").unwrap_err().contains("not supported"));
         assert!(parse_url("http://").is_err());
         assert!(parse_url("http://exa mple.com").is_err());
+        let e = parse_url("http://user:hunter2@exa mple.com/").unwrap_err();
+        assert!(e.contains("user:***@") && !e.contains("hunter2"), "{e}");
+        assert_eq!(hide_password("https://u:p@h/x@y"), "https://u:***@h/x@y");
+        assert_eq!(hide_password("h/x"), "h/x");
+    }
+
+    #[test]
+    fn credentials_in_a_location_replace_the_previous_ones() {
+        let current = HopRequest {
+            method: http::Method::GET,
+            url: "https://a.example/".parse().unwrap(),
+            headers: vec![("Authorization".into(), "Basic b2xkOm9sZA==".into())],
+            body: Bytes::new(),
+            connect_to: None,
+        };
+        let mut notes = Vec::new();
+        let next =
+            next_request(&current, "https://u:p@a.example/v2".parse().unwrap(), 302, &Options::default(), &mut notes);
+        assert_eq!(next.url.as_str(), "https://a.example/v2");
+        assert_eq!(next.headers, vec![("Authorization".to_owned(), "Basic dTpw".to_owned())]);
+    }
+
+    #[test]
+    fn filled_in_checks_stay_shell_safe() {
+        let kb = kb();
+        let url: url::Url = "https://api.example.com:8443/v1/items".parse().unwrap();
+        let c = check_ref(kb.check("tcp_connect").unwrap(), &url);
+        assert_eq!(c.command, "nc -vz -w 5 api.example.com 8443");
+        let c = check_ref(kb.check("api_headers").unwrap(), &url);
+        assert!(c.command.ends_with("https://api.example.com:8443/v1/items"), "{}", c.command);
+        let plain: url::Url = "http://127.0.0.1:8080/x".parse().unwrap();
+        let c = check_ref(kb.check("curl_verbose").unwrap(), &plain);
+        assert!(c.command.contains("http://127.0.0.1:8080/x"), "the request's scheme and port: {}", c.command);
+        let url: url::Url = "https://api.example.com/search?q=a&b=c".parse().unwrap();
+        let c = check_ref(kb.check("port_forward_bypass").unwrap(), &url);
+        assert!(c.command.contains("<path>"), "a query with & stays a placeholder: {}", c.command);
     }
 
     #[test]

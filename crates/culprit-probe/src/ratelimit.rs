@@ -68,7 +68,7 @@ fn human_seconds(s: f64) -> String {
     }
 }
 
-fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     httpdate_to_rfc3339(t)
 }
 
@@ -290,6 +290,7 @@ mod tests {
 
     fn response(headers: &[(&str, &str)]) -> Response {
         Response {
+            reason: None,
             status: 429,
             version: "HTTP/1.1".into(),
             headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
