@@ -6,6 +6,7 @@
 //! and never hard-codes advice text; `validate` checks every cross-reference and is run by tests.
 
 pub mod cards;
+pub mod context;
 pub mod explain;
 pub mod finding;
 pub mod model;
