@@ -25,7 +25,7 @@ fn main() {
     data.truncate(end);
     let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
     let format = Format::by_name("ingress-nginx").expect("built-in format");
-    let ctx = format.context();
+    let ctx = format.context(None);
     let n = lines.len() as f64;
     let per_line = |t: Instant| t.elapsed().as_secs_f64() * 1e9 / n;
 

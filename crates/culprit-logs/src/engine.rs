@@ -1,15 +1,17 @@
-//! The pipeline: readers cut inputs into chunks, workers parse, attribute and aggregate each chunk
-//! into their own `Stats`, and the results are merged. Bounded channels keep memory constant: at
-//! most a few chunks are in flight whatever the input size.
+//! The batch face of the pipeline (see `pipeline`): readers cut files into chunks, one
+//! [`Core`](crate::pipeline::Core) per worker parses, attributes and aggregates each chunk into
+//! its own `Stats`, and the results are merged. Bounded channels keep memory constant: at most a
+//! few chunks are in flight whatever the input size. A stream (stdin) goes through the streaming
+//! face instead, [`Analyzer`](crate::pipeline::Analyzer), so that its error-log lines are joined
+//! from a window rather than by reading the input twice.
 
-use crate::attribute::{self, Attribution, Context};
-use crate::formats::{BadLine, Format, is_known_other};
+use crate::formats::{BadLine, Format};
 use crate::input::{Chunker, Source, open};
-use crate::observation::{Observation, last_attempt};
-use crate::stats::{LineRef, Sample, Stats, is_error};
-use crate::wrapper::{self, Wrapper};
-use crate::{paths, time};
+use crate::pipeline::{Analyzer, Core, Outcome, Plan, SNIFF_LINES, record, unrecognised};
+use crate::stats::{LineRef, Stats};
+use crate::time;
 use crossbeam_channel::{bounded, unbounded};
+use culprit_kb::context::ProxyTimeouts;
 use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Owner};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -17,8 +19,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Default cap on one line's length.
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
-/// Lines sniffed to pick a file's format.
-const SNIFF_LINES: usize = 200;
 
 /// What to read and how.
 #[derive(Debug, Clone)]
@@ -33,6 +33,9 @@ pub struct Options {
     /// Separate nginx error logs to join to the access logs (interleaved error lines are found
     /// in the inputs themselves).
     pub error_logs: Vec<Source>,
+    /// The proxy's connect and read timeouts, when the user knows them (`--proxy-timeouts`):
+    /// otherwise each format's defaults.
+    pub timeouts: Option<ProxyTimeouts>,
 }
 
 impl Default for Options {
@@ -44,6 +47,7 @@ impl Default for Options {
             filter: Filter::default(),
             bucket_ms: None,
             error_logs: Vec::new(),
+            timeouts: None,
         }
     }
 }
@@ -108,7 +112,7 @@ impl Filter {
         parts.join(", ")
     }
 
-    fn admits(&self, obs: &Observation<'_>) -> bool {
+    pub(crate) fn admits(&self, obs: &crate::observation::Observation<'_>) -> bool {
         if let Some(t) = obs.time_ms {
             if self.since_ms.is_some_and(|s| t < s) || self.until_ms.is_some_and(|u| t >= u) {
                 return false;
@@ -181,9 +185,24 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// An analysis made by the streaming face: its line references count from each input's start.
+    pub(crate) fn streamed(
+        stats: Stats,
+        inputs: Vec<InputSummary>,
+        join: Option<crate::join::JoinCounts>,
+        filter: Filter,
+    ) -> Analysis {
+        let chunk_lines = vec![Vec::new(); inputs.len()];
+        Analysis { stats, inputs, join, filter, chunk_lines }
+    }
+
     /// The 1-based line number of a line reference.
     pub fn line_number(&self, at: LineRef) -> u64 {
         let chunks = &self.chunk_lines[at.input as usize];
+        if chunks.is_empty() {
+            // Read as a stream (`LineRef::absolute`), or a chunk-less input.
+            return (u64::from(at.chunk) << 32) | u64::from(at.line);
+        }
         let before: u64 = chunks.iter().take(at.chunk as usize).map(|&n| u64::from(n)).sum();
         before + u64::from(at.line)
     }
@@ -191,12 +210,6 @@ impl Analysis {
     pub fn file(&self, at: LineRef) -> &str {
         &self.inputs[at.input as usize].path
     }
-}
-
-struct Plan {
-    format: Format,
-    wrapper: Wrapper,
-    context: Context,
 }
 
 struct Chunk {
@@ -217,40 +230,95 @@ struct Done {
     records: Vec<(u32, RequestRecord)>,
 }
 
-/// Read every source and aggregate. `per_request`, when given, receives every admitted request in
-/// input order (and inputs are then read one at a time to keep that order in constant memory).
-/// `progress` receives bytes read from the sources (compressed bytes for archives).
+/// Read every source and aggregate. `per_request`, when given, receives every request the filter
+/// shows in input order (and inputs are then read one at a time to keep that order in constant
+/// memory). `progress` receives bytes read from the sources (compressed bytes for archives).
+///
+/// Files are read in parallel chunks, with their error-log lines indexed first; when stdin is
+/// among the sources, every source is read as a stream by one [`Analyzer`].
 pub fn analyze(
     sources: &[Source],
     opts: &Options,
     per_request: Option<&mut dyn FnMut(RequestRecord)>,
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Analysis {
-    // stdin is read twice when it carries error-log lines: keep a copy on disk, not in memory.
-    let mut spooled = None;
-    let readable: Vec<Source> = sources
-        .iter()
-        .map(|s| match s {
-            Source::Stdin => match crate::input::spool_stdin() {
-                Ok(file) => {
-                    let path = file.path().to_path_buf();
-                    spooled = Some(file);
-                    Source::File(path)
-                }
-                Err(_) => Source::Stdin,
-            },
-            Source::File(p) => Source::File(p.clone()),
-        })
-        .collect();
-    let (index, found) = crate::join::build(&readable, &opts.error_logs, opts.max_line, opts.threads);
+    if sources.iter().any(|s| matches!(s, Source::Stdin)) {
+        return stream(sources, opts, per_request, progress);
+    }
+    let (index, found) = crate::join::build(sources, &opts.error_logs, opts.max_line, opts.threads);
     let names: Vec<String> = sources.iter().map(Source::display).collect();
-    let mut analysis = run(&readable, &names, opts, index.as_ref(), per_request, progress);
-    for (summary, (original, n)) in analysis.inputs.iter_mut().zip(sources.iter().zip(found)) {
-        summary.path = original.display();
+    let mut analysis = run(sources, &names, opts, index.as_ref(), per_request, progress);
+    for (summary, n) in analysis.inputs.iter_mut().zip(found) {
         summary.error_log_lines = n;
     }
     analysis.join = index.as_ref().map(crate::join::ErrorIndex::counts);
-    drop(spooled);
+    analysis
+}
+
+/// The streaming face over whole sources: each read to its end in turn.
+fn stream(
+    sources: &[Source],
+    opts: &Options,
+    mut per_request: Option<&mut dyn FnMut(RequestRecord)>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Analysis {
+    let mut analyzer = Analyzer::new(opts.clone());
+    for source in &opts.error_logs {
+        let counter = Arc::new(AtomicU64::new(0));
+        if let Ok((reader, _)) = open(source, counter) {
+            let mut chunker = Chunker::new(reader, opts.max_line);
+            let mut buf = crate::input::ChunkBuf::default();
+            while let Ok(true) = chunker.next_chunk(&mut buf) {
+                analyzer.preload_error_lines(buf.split(|&b| b == b'\n'));
+            }
+        }
+    }
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    for source in sources {
+        let input = analyzer.add_input(source.display());
+        let counter = Arc::new(AtomicU64::new(0));
+        let reader = match open(source, counter.clone()) {
+            Ok((r, gzip)) => {
+                if gzip {
+                    analyzer.note_gzip(input);
+                }
+                r
+            }
+            Err(e) => {
+                errors.push((input, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let mut chunker = Chunker::new(reader, opts.max_line);
+        let mut buf = crate::input::ChunkBuf::with_capacity(crate::input::CHUNK);
+        let (mut last, mut dropped) = (0, 0);
+        loop {
+            let more = chunker.next_chunk(&mut buf);
+            // Overlong lines dropped before these bytes keep their place in the numbering.
+            let sample = (dropped == 0).then(|| chunker.too_long_sample.take()).flatten();
+            analyzer.skip_too_long(input, chunker.too_long - dropped, sample);
+            dropped = chunker.too_long;
+            match more {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    errors.push((input, format!("read error: {e}")));
+                    break;
+                }
+            }
+            analyzer.push_bytes(input, &buf, per_request.as_deref_mut());
+            if let Some(p) = progress {
+                let now = counter.load(Ordering::Relaxed);
+                p(now - last);
+                last = now;
+            }
+        }
+        analyzer.end_input(input, per_request.as_deref_mut());
+    }
+    let mut analysis = analyzer.finish(per_request);
+    for (input, e) in errors {
+        analysis.inputs[input].error.get_or_insert(e);
+    }
     analysis
 }
 
@@ -280,23 +348,20 @@ fn run(
                 let rx = chunk_rx.clone();
                 let done = done_tx.clone();
                 let free = free_tx.clone();
-                let filter = &opts.filter;
-                let bucket = opts.bucket_ms;
                 scope.spawn(move || {
-                    let mut stats = bucket.map_or_else(Stats::new, Stats::with_resolution);
+                    let mut core = Core::new(opts);
                     for chunk in rx {
                         let mut records = Vec::new();
                         let lines = process_chunk(
                             &chunk,
-                            filter,
+                            &mut core,
                             index,
-                            &mut stats,
-                            want_records.then_some((&mut records, names)),
+                            want_records.then_some((&mut records, names[chunk.input as usize].as_str())),
                         );
                         let _ = done.send(Done { input: chunk.input, seq: chunk.seq, lines, records });
                         let _ = free.try_send(chunk.data);
                     }
-                    stats
+                    core.stats
                 })
             })
             .collect();
@@ -460,13 +525,10 @@ fn read_input(
             break;
         }
         if plan.is_none() {
-            if let Some(p) = make_plan(&buf, opts) {
+            let first_lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').take(SNIFF_LINES * 2).collect();
+            if let Some(p) = Plan::sniff(&first_lines, opts) {
                 result.format = Some(p.format.name.clone());
-                result.wrapper = match p.wrapper {
-                    Wrapper::None => None,
-                    Wrapper::Cri => Some("cri".into()),
-                    Wrapper::Docker => Some("docker".into()),
-                };
+                result.wrapper = p.wrapper.name().map(str::to_owned);
                 plan = Some(Arc::new(p));
             } else {
                 let first = buf.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty()).unwrap_or_default();
@@ -495,44 +557,6 @@ fn read_input(
     result
 }
 
-/// What to say about an input no format fits: its first line, the formats tried, and how to
-/// describe an nginx `log_format` (the most common reason).
-fn unrecognised(first: &[u8]) -> String {
-    let shown = String::from_utf8_lossy(&first[..first.len().min(160)]);
-    format!(
-        "unrecognised log format; first line: {shown}\n  tried: {}\n  if nginx wrote it with its own log_format, \
-         give that format: --nginx-format '$remote_addr - $remote_user [$time_local] \"$request\" $status …' \
-         (or --envoy-format for Envoy, --format NAME to force one)",
-        Format::candidates().iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ")
-    )
-}
-
-/// Sniff the wrapper and the format from the first lines of a chunk.
-fn make_plan(data: &[u8], opts: &Options) -> Option<Plan> {
-    let lines: Vec<&[u8]> = data
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.trim_ascii().is_empty())
-        .take(SNIFF_LINES)
-        .collect();
-    let wrapper = lines.first().map_or(Wrapper::None, |l| wrapper::detect(l));
-    let unwrapped: Vec<std::borrow::Cow<'_, [u8]>> = lines
-        .iter()
-        .map(|l| match wrapper {
-            Wrapper::None => std::borrow::Cow::Borrowed(*l),
-            Wrapper::Cri => std::borrow::Cow::Borrowed(wrapper::cri(l).unwrap_or(l)),
-            Wrapper::Docker => wrapper::docker(l).unwrap_or(std::borrow::Cow::Borrowed(*l)),
-        })
-        .collect();
-    let sample: Vec<&[u8]> = unwrapped.iter().map(AsRef::as_ref).collect();
-    let format = match &opts.format {
-        Some(f) => f.clone(),
-        None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
-    };
-    let context = format.context();
-    Some(Plan { format, wrapper, context })
-}
-
 /// Lines of a chunk, found with memchr (a closure-based `split` tests every byte).
 fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(data);
@@ -548,15 +572,14 @@ fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Where a worker puts per-request records (line in chunk, record), and the inputs' names.
-type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a [String]);
+/// Where a worker puts per-request records (line in chunk, record), and the input's name.
+type RecordSink<'a> = (&'a mut Vec<(u32, RequestRecord)>, &'a str);
 
-/// Parse, attribute and aggregate one chunk; returns its line count (u32::MAX for the end marker).
+/// Read one chunk through the core; returns its line count (u32::MAX for the end marker).
 fn process_chunk(
     chunk: &Chunk,
-    filter: &Filter,
+    core: &mut Core,
     index: Option<&crate::join::ErrorIndex>,
-    stats: &mut Stats,
     mut records: Option<RecordSink<'_>>,
 ) -> u32 {
     let Some(plan) = &chunk.plan else { return u32::MAX };
@@ -567,105 +590,13 @@ fn process_chunk(
     let mut rel = chunk.skipped;
     for raw in lines(data) {
         rel += 1;
-        stats.lines += 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.trim_ascii().is_empty() {
-            stats.other += 1;
-            continue;
-        }
-        let unwrapped;
-        let line: &[u8] = match plan.wrapper {
-            Wrapper::None => raw,
-            Wrapper::Cri => wrapper::cri(raw).unwrap_or(raw),
-            Wrapper::Docker => {
-                unwrapped = wrapper::docker(raw);
-                unwrapped.as_deref().unwrap_or(raw)
-            }
-        };
         let at = LineRef { input: chunk.input, chunk: chunk.seq, line: rel };
-        let mut obs = Observation::default();
-        if let Err(reason) = plan.format.parse(line, &mut obs) {
-            if is_known_other(line) {
-                stats.other += 1;
-            } else {
-                stats.bad_line(at, reason, line);
+        let mut unwrapped = None;
+        if let Outcome::Request { obs, att, shown: true } = core.line(plan, raw, at, index, &mut unwrapped) {
+            if let Some((out, name)) = records.as_mut() {
+                out.push((rel, record(&obs, att, name, 0)));
             }
-            continue;
-        }
-        if let Some(idx) = index {
-            if idx.annotate(&mut obs, plan.context.has_upstream_fields) {
-                stats.joined += 1;
-            } else if idx.caddy
-                && plan.format.errors_are_logged_separately()
-                && !obs.proxy_answered
-                && obs.status.is_some_and(|s| s >= 500)
-            {
-                obs.upstream_answered = true;
-            }
-        }
-        let last = last_attempt(&obs.upstream);
-        let Some(att) = attribute::attribute_with(&obs, last, &plan.context) else {
-            stats.no_status += 1;
-            continue;
-        };
-        let shown = filter.admits(&obs);
-        if shown {
-            stats.matched += 1;
-            stats.matched_errors += u64::from(crate::stats::is_error(att.cause));
-        }
-        stats.record(
-            &obs,
-            last.map(|a| a.addr),
-            &att,
-            at,
-            || sample(&obs, att, at),
-            || {
-                let mut t = Vec::with_capacity(obs.target.len());
-                paths::template_into(obs.target, &mut t);
-                t
-            },
-        );
-        if let Some((out, names)) = records.as_mut().filter(|_| shown) {
-            out.push((rel, record(&obs, att, &names[chunk.input as usize])));
         }
     }
     rel
-}
-
-fn lossy(b: &[u8]) -> Option<String> {
-    (!b.is_empty() && b != b"-").then(|| String::from_utf8_lossy(b).into_owned())
-}
-
-fn sample(obs: &Observation<'_>, att: Attribution, at: LineRef) -> Sample {
-    Sample {
-        at,
-        time_ms: obs.time_ms,
-        request_id: lossy(obs.request_id).unwrap_or_default(),
-        request: format!("{} {}", String::from_utf8_lossy(obs.method), String::from_utf8_lossy(obs.target)),
-        upstream: last_attempt(&obs.upstream).and_then(|a| lossy(a.addr)).unwrap_or_default(),
-        evidence: attribute::evidence(obs, &att),
-    }
-}
-
-fn record(obs: &Observation<'_>, att: Attribution, file: &str) -> RequestRecord {
-    RequestRecord {
-        file: file.to_string(),
-        line: 0,
-        time: obs.time_ms.map(|t| time::format_utc(t).replace(' ', "T") + "Z"),
-        request_id: lossy(obs.request_id),
-        method: lossy(obs.method),
-        path: lossy(obs.target),
-        status: obs.status.unwrap_or(0),
-        service: lossy(obs.service),
-        upstream: last_attempt(&obs.upstream).and_then(|a| lossy(a.addr)),
-        generated_by: att.generated_by,
-        cause: att.cause.id().to_string(),
-        owner: att.cause.owner(),
-        confidence: att.confidence,
-        evidence: if is_error(att.cause) || att.confidence != Confidence::High {
-            attribute::evidence(obs, &att)
-        } else {
-            Vec::new()
-        },
-    }
 }

@@ -29,7 +29,7 @@ pub fn access_line(data: &[u8]) {
             if [u.addr, u.status, u.response_time, u.length].iter().all(|f| count(f) == count(u.addr)) {
                 assert_eq!(last.map(|a| a.status), attempts(&u).last().map(|a| a.status));
             }
-            if let Some(a) = attribute::attribute(&obs, &f.context()) {
+            if let Some(a) = attribute::attribute(&obs, &f.context(None)) {
                 let _ = attribute::evidence(&obs, &a);
             }
             let _ = paths::template(obs.target);
@@ -56,7 +56,6 @@ pub fn error_line(data: &[u8]) {
     }
     let mut idx = join::ErrorIndex::default();
     idx.add_line(data);
-    idx.add_caddy_line(data);
 }
 
 /// Container wrappers, timestamps and path templates.

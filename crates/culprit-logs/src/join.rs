@@ -1,11 +1,15 @@
-//! Joining the nginx error log to the access log: an access line says *that* nginx answered 502,
-//! the error log says *why* ("connect() failed (111: Connection refused)", "upstream prematurely
-//! closed connection"…). Entries are keyed by client address, request method and target, and
-//! upstream peer, and matched to an access line when the error happened during that request (between
-//! its start, `time - request_time`, and its end, with a second of slack for the logs' one-second
-//! resolution).
+//! Joining an error log to the access log: an access line says *that* nginx answered 502, the
+//! error log says *why* ("connect() failed (111: Connection refused)", "upstream prematurely closed
+//! connection"…). Entries (any registered error-log format, `formats::errors`) are keyed by client
+//! address, request method and target, and matched to an access line when the error happened during
+//! that request (between its start, `time - request_time`, and its end, with slack for one-second
+//! timestamps) and agrees with it.
+//!
+//! Batch runs index whole error logs first; a stream (stdin, `watch`) keeps a bounded window of
+//! recent entries instead ([`ErrorIndex::windowed`]): an error line is written when the failure
+//! happens, before the access line of its request, so the window holds it when that line arrives.
 
-use crate::formats::nginx_error::{self, ErrorEntry};
+use crate::formats::errors::{self, ERROR_LOGS, ErrorEntry};
 use crate::input::{Chunker, Source, open};
 use crate::observation::{JoinQuality, Observation, Signal, attempts, is_dash};
 use crate::wrapper;
@@ -34,8 +38,8 @@ struct Entry {
     /// The upstream it names, interned (`u32::MAX`: none or not kept).
     peer_text: u32,
     message: u32,
-    /// From Caddy's error log rather than nginx's.
-    caddy: bool,
+    /// Which error-log format it came from (index in `ERROR_LOGS`).
+    source: u8,
     /// Some access line took this entry as its explanation.
     claimed: AtomicBool,
 }
@@ -52,8 +56,16 @@ pub struct ErrorIndex {
     pub lines: u64,
     pub indexed: u64,
     pub dropped: u64,
-    /// Caddy error entries were indexed (so an unmatched Caddy 5xx is the upstream's).
-    pub caddy: bool,
+    /// Entries from a proxy that logs every answer it makes itself were indexed (Caddy): a 5xx
+    /// of that proxy with no entry was then the upstream's.
+    pub own_answers_seen: bool,
+    /// A stream's window: entries older than this before the newest are dropped, and at most
+    /// `cap` are kept (`None`: batch, keep everything up to `MAX_ENTRIES`).
+    window: Option<Window>,
+    /// Arrival order of the entries, for the window: (time, key).
+    order: std::collections::VecDeque<(i64, u64)>,
+    /// Entries dropped from the window after explaining a request.
+    used_and_dropped: u64,
     /// Joins made by comparing local error-log times with an access line that gives no zone
     /// (its times were taken as UTC).
     assumed_utc: AtomicU64,
@@ -63,6 +75,12 @@ pub struct ErrorIndex {
     /// access line (an upstream the line does not show, a body limit on a request that reached an
     /// upstream, a status the message cannot produce), and were left out.
     inconsistent: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    ms: i64,
+    cap: usize,
 }
 
 /// What the join did, for the report.
@@ -97,17 +115,6 @@ fn peer_hash(peer: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     peer.hash(&mut h);
     h.finish() | 1
-}
-
-/// `GET /x HTTP/1.1` → (`GET`, `/x`).
-fn split_request(request: &[u8]) -> (&[u8], &[u8]) {
-    let Some(sp) = memchr::memchr(b' ', request) else { return (b"", request) };
-    let rest = &request[sp + 1..];
-    let target = match memchr::memrchr(b' ', rest) {
-        Some(e) if rest[e + 1..].starts_with(b"HTTP/") => &rest[..e],
-        _ => rest,
-    };
-    (&request[..sp], target)
 }
 
 /// The id of `text` in an interning table (`u32::MAX` once the table is full).
@@ -156,56 +163,94 @@ impl ErrorIndex {
         JoinCounts {
             lines: self.lines,
             indexed: self.indexed,
-            used: self.map.values().flatten().filter(|e| e.claimed.load(Ordering::Relaxed)).count() as u64,
+            used: self.used_and_dropped
+                + self.map.values().flatten().filter(|e| e.claimed.load(Ordering::Relaxed)).count() as u64,
             assumed_utc: self.assumed_utc.load(Ordering::Relaxed),
             ambiguous: self.ambiguous.load(Ordering::Relaxed),
             inconsistent: self.inconsistent.load(Ordering::Relaxed),
         }
     }
 
-    /// Index one line if it is an error-log line with a signal we use.
+    /// Index one line if it is an error-log line of a registered format (an unknown message is kept
+    /// only for a proxy that logs every answer it makes: it still says who answered).
     pub fn add_line(&mut self, line: &[u8]) {
-        let Some(e) = nginx_error::parse(line) else { return };
+        self.ingest(line, true);
+    }
+
+    /// [`Self::add_line`] for an entry that stays whatever the window (a separate error log read
+    /// up front).
+    pub fn add_line_kept(&mut self, line: &[u8]) {
+        self.ingest(line, false);
+    }
+
+    fn ingest(&mut self, line: &[u8], windowed: bool) {
+        let Some((e, name)) = errors::parse(line) else { return };
         self.lines += 1;
-        self.add(&e);
+        let source = ERROR_LOGS.iter().position(|s| s.name == name).unwrap_or(0);
+        self.add(&e, source, windowed);
     }
 
-    /// Index a Caddy `http.log.error` entry. Caddy writes one for every response it generates
-    /// itself, so every entry is kept: an unknown message still says "Caddy answered".
-    pub fn add_caddy_line(&mut self, line: &[u8]) {
-        let Some(e) = crate::formats::json::caddy_error(line) else { return };
-        self.lines += 1;
-        let Some(time_ms) = e.time_ms else { return };
-        let signal = crate::formats::json::caddy_signal(e.message).unwrap_or(Signal::ProxyError);
-        self.push(key(e.client, e.method, e.uri), time_ms, false, signal, b"", e.message, true);
-        self.caddy = true;
-    }
-
-    pub fn add(&mut self, e: &ErrorEntry<'_>) {
-        let (Some(signal), Some(time_ms)) = (nginx_error::signal(e.message), e.time_ms) else { return };
-        let (method, target) = split_request(e.request);
-        self.push(key(e.client, method, target), time_ms, true, signal, e.upstream, e.message, false);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, k: u64, time_ms: i64, local: bool, signal: Signal, peer: &[u8], message: &[u8], caddy: bool) {
-        if self.indexed >= MAX_ENTRIES {
+    /// Index one entry (`source`: its format's index in `ERROR_LOGS`; `windowed`: it may leave
+    /// a stream's window).
+    pub fn add(&mut self, e: &ErrorEntry<'_>, source: usize, windowed: bool) {
+        let Some(signal) = e.join_signal() else { return };
+        if self.window.is_none() && self.indexed >= MAX_ENTRIES {
             self.dropped += 1;
             return;
         }
-        let message = intern(&mut self.messages, &mut self.message_ids, message);
-        let peer_text = if is_dash(peer) { u32::MAX } else { intern(&mut self.peers, &mut self.peer_ids, peer) };
-        let claimed = AtomicBool::new(false);
-        let peer = peer_hash(peer);
-        self.map.entry(k).or_default().push(Entry { time_ms, local, signal, peer, peer_text, message, caddy, claimed });
+        let message = intern(&mut self.messages, &mut self.message_ids, e.message);
+        let peer_text =
+            if is_dash(e.upstream) { u32::MAX } else { intern(&mut self.peers, &mut self.peer_ids, e.upstream) };
+        let k = key(e.client, e.method, e.target);
+        self.map.entry(k).or_default().push(Entry {
+            time_ms: e.time_ms,
+            local: e.local_time,
+            signal,
+            peer: peer_hash(e.upstream),
+            peer_text,
+            message,
+            source: u8::try_from(source).unwrap_or(0),
+            claimed: AtomicBool::new(false),
+        });
         self.indexed += 1;
+        self.own_answers_seen |= e.own_answers;
+        if let Some(w) = self.window.filter(|_| windowed) {
+            self.order.push_back((e.time_ms, k));
+            self.evict(w, e.time_ms);
+        }
+    }
+
+    /// A stream's index: entries older than `window_ms` before the newest, and beyond `cap`,
+    /// are dropped as new ones arrive.
+    pub fn windowed(window_ms: i64, cap: usize) -> ErrorIndex {
+        ErrorIndex { window: Some(Window { ms: window_ms, cap }), ..ErrorIndex::default() }
+    }
+
+    fn evict(&mut self, w: Window, newest: i64) {
+        while let Some(&(t, k)) = self.order.front() {
+            if t >= newest - w.ms && self.order.len() <= w.cap {
+                break;
+            }
+            self.order.pop_front();
+            // Entries of one key arrive in order: the oldest is first.
+            if let Some(v) = self.map.get_mut(&k) {
+                if !v.is_empty() {
+                    let e = v.remove(0);
+                    self.used_and_dropped += u64::from(e.claimed.load(Ordering::Relaxed));
+                }
+                if v.is_empty() {
+                    self.map.remove(&k);
+                }
+            }
+        }
     }
 
     /// Combine two indexes (built from different inputs).
     pub fn merge(&mut self, other: ErrorIndex) {
         self.lines += other.lines;
         self.dropped += other.dropped;
-        self.caddy |= other.caddy;
+        self.own_answers_seen |= other.own_answers_seen;
+        self.used_and_dropped += other.used_and_dropped;
         for (k, entries) in other.map {
             for mut e in entries {
                 if e.message != u32::MAX {
@@ -260,8 +305,9 @@ impl ErrorIndex {
                     // because the format has no upstream fields).
                     if has_upstream_fields { peers.contains(&e.peer) } else { true }
                 } else {
-                    // About the request itself, or Caddy's (which names no upstream).
-                    e.caddy || !reached_upstream
+                    // About the request itself; or from a log that never names the upstream
+                    // (Caddy's), whose access log has no upstream fields to contradict it.
+                    !has_upstream_fields || !reached_upstream
                 };
             if !consistent {
                 self.inconsistent.fetch_add(1, Ordering::Relaxed);
@@ -301,7 +347,7 @@ impl ErrorIndex {
             obs.upstream.addr = self.peers.get(e.peer_text as usize).map_or(b"-", |p| p.as_bytes());
             obs.upstream.single = true;
         }
-        obs.detail_source = if e.caddy { "Caddy error log" } else { "nginx error log" };
+        obs.detail_source = ERROR_LOGS.get(usize::from(e.source)).map_or("error log", |s| s.name);
         obs.detail = self.messages.get(e.message as usize).map_or(b"(message not kept)", |m| m.as_bytes());
         true
     }
@@ -389,12 +435,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> usize {
 }
 
 fn has_error_line(data: &[u8]) -> bool {
-    memchr::memmem::find(data, b"\"http.log.error").is_some()
-        || data.split(|&b| b == b'\n').any(|l| nginx_error::is_error_line(unwrap(l)))
-}
-
-fn unwrap(line: &[u8]) -> &[u8] {
-    wrapper::cri(line).unwrap_or(line)
+    data.split(|&b| b == b'\n').any(|l| errors::is_error_line(&wrapper::unwrap_any(l)))
 }
 
 fn scan(source: &Source, max_line: usize, idx: &mut ErrorIndex) {
@@ -404,19 +445,7 @@ fn scan(source: &Source, max_line: usize, idx: &mut ErrorIndex) {
     let mut buf = crate::input::ChunkBuf::default();
     while let Ok(true) = chunker.next_chunk(&mut buf) {
         for line in buf.split(|&b| b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.starts_with(b"{\"log\":") {
-                if let Some(inner) = wrapper::docker(line) {
-                    idx.add_line(&inner);
-                }
-            } else {
-                let l = unwrap(line);
-                if nginx_error::is_error_line(l) {
-                    idx.add_line(l);
-                } else if l.starts_with(b"{") {
-                    idx.add_caddy_line(l);
-                }
-            }
+            idx.add_line(&wrapper::unwrap_any(line.strip_suffix(b"\r").unwrap_or(line)));
         }
     }
 }

@@ -18,10 +18,14 @@ pub mod input;
 pub mod join;
 pub mod observation;
 pub mod paths;
+pub mod pipeline;
 pub mod redirects;
 pub mod report;
+pub mod scan;
 pub mod stats;
 pub mod time;
 pub mod wrapper;
 
+pub use engine::{Analysis, Filter, Options, analyze};
 pub use observation::{Attempt, JoinQuality, Observation, Signal, Signals, UpstreamLists, attempts, last_attempt};
+pub use pipeline::Analyzer;

@@ -48,16 +48,11 @@ fn key(client: &[u8], host: &[u8], path: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The path without its query: a loop often adds a parameter on each hop (`?redirect=…`).
-fn path_of(target: &[u8]) -> &[u8] {
-    memchr::memchr(b'?', target).map_or(target, |i| &target[..i])
-}
-
 impl Redirects {
     /// Count one redirect answer.
     pub fn record(&mut self, obs: &Observation<'_>, status: u16, by_proxy: Option<bool>) {
         let Some(t) = obs.time_ms else { return };
-        let path = path_of(obs.target);
+        let path = crate::scan::path_of(obs.target);
         let k = key(obs.client, obs.host, path);
         if let Some(track) = self.tracks.get_mut(&k) {
             track.count += 1;

@@ -33,6 +33,15 @@ pub struct LineRef {
     pub line: u32,
 }
 
+impl LineRef {
+    /// A line numbered from the start of its input (a stream: no chunks), any size: the chunk
+    /// field carries the high bits.
+    pub fn absolute(input: u32, line: u64) -> LineRef {
+        #[allow(clippy::cast_possible_truncation)]
+        LineRef { input, chunk: (line >> 32) as u32, line: line as u32 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadSample {
     pub at: LineRef,

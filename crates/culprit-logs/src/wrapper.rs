@@ -15,6 +15,31 @@ pub enum Wrapper {
     Docker,
 }
 
+impl Wrapper {
+    /// The name inputs report (`None` for bare lines).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Wrapper::None => None,
+            Wrapper::Cri => Some("cri"),
+            Wrapper::Docker => Some("docker"),
+        }
+    }
+
+    /// The payload of a line in this wrapper; the line itself when it is not wrapped so.
+    pub fn unwrap(self, line: &[u8]) -> Cow<'_, [u8]> {
+        match self {
+            Wrapper::None => Cow::Borrowed(line),
+            Wrapper::Cri => Cow::Borrowed(cri(line).unwrap_or(line)),
+            Wrapper::Docker => docker(line).unwrap_or(Cow::Borrowed(line)),
+        }
+    }
+}
+
+/// The payload of a line in whatever wrapper it has (for lines read before a wrapper is locked).
+pub fn unwrap_any(line: &[u8]) -> Cow<'_, [u8]> {
+    detect(line).unwrap(line)
+}
+
 /// The wrapper of one line, if any.
 pub fn detect(line: &[u8]) -> Wrapper {
     if cri(line).is_some() {

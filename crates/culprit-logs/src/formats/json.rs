@@ -383,29 +383,31 @@ pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThi
     Ok(())
 }
 
-/// A Caddy error-log entry (`"logger":"http.log.error"`): client, method, uri, time and message.
-#[derive(Debug)]
-pub struct CaddyError<'a> {
-    pub time_ms: Option<i64>,
-    pub client: &'a [u8],
-    pub method: &'a [u8],
-    pub uri: &'a [u8],
-    pub message: &'a [u8],
+/// Whether the line is a Caddy error-log entry (`"logger":"http.log.error…"`).
+pub fn is_caddy_error(line: &[u8]) -> bool {
+    line.starts_with(b"{") && memchr::memmem::find(line, b"\"http.log.error").is_some()
 }
 
-pub fn caddy_error(line: &[u8]) -> Option<CaddyError<'_>> {
-    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"http.log.error").is_none() {
+/// A Caddy error-log entry in the shape every error log shares (see [`super::errors`]): client,
+/// method, uri, time and message. Caddy writes one for each response it generates itself.
+pub fn caddy_error_entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
+    if !is_caddy_error(line) {
         return None;
     }
     let c: CaddyLine<'_> = serde_json::from_slice(line).ok()?;
     let req = c.request?;
+    let message = raw(c.msg);
     #[allow(clippy::cast_possible_truncation)]
-    Some(CaddyError {
-        time_ms: c.ts.map(|t| (t * 1000.0) as i64),
+    Some(super::errors::ErrorEntry {
+        time_ms: c.ts.map(|t| (t * 1000.0) as i64)?,
+        local_time: false,
         client: caddy_client(&req),
         method: raw(req.method),
-        uri: raw(req.uri),
-        message: raw(c.msg),
+        target: raw(req.uri),
+        upstream: b"",
+        message,
+        signal: caddy_signal(message),
+        own_answers: true,
     })
 }
 
@@ -518,8 +520,8 @@ mod caddy_tests {
         assert_eq!((o.status, o.client, o.target), (Some(200), &b"127.0.0.1"[..], &b"/"[..]));
         assert_eq!(o.time_ms, Some(1_646_861_401_524));
         let err = br#"{"level":"error","ts":1615135306.509363,"logger":"http.log.error","msg":"dial tcp 127.0.0.1:9070: connect: connection refused","request":{"remote_addr":"172.17.0.1:51436","proto":"HTTP/2.0","method":"GET","host":"localhost:9090","uri":"/healthy"},"duration":0.000472143,"status":502,"err_id":"x41mreg93","err_trace":"reverseproxy.statusError (reverseproxy.go:783)"}"#;
-        let e = caddy_error(err).unwrap();
-        assert_eq!((e.client, e.uri), (&b"172.17.0.1"[..], &b"/healthy"[..]));
+        let e = caddy_error_entry(err).unwrap();
+        assert_eq!((e.client, e.target), (&b"172.17.0.1"[..], &b"/healthy"[..]));
         assert_eq!(caddy_signal(e.message), Some(Signal::UpstreamConnectRefused));
         assert!(caddy(err, &mut Observation::default()).is_err());
     }
@@ -529,7 +531,7 @@ mod caddy_tests {
     fn lab_entries() {
         use crate::attribute::{Cause, attribute};
         use culprit_kb::GeneratedBy;
-        let ctx = crate::formats::Format::by_name("caddy").unwrap().context();
+        let ctx = crate::formats::Format::by_name("caddy").unwrap().context(None);
         let judge = |l: &[u8]| {
             let mut o = Observation::default();
             caddy(l, &mut o).unwrap();

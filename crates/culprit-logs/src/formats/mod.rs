@@ -3,6 +3,7 @@
 
 pub mod alb;
 pub mod envoy;
+pub mod errors;
 pub mod haproxy;
 pub mod json;
 pub mod nginx;
@@ -11,25 +12,229 @@ pub(crate) mod upstreaminfo;
 
 use crate::attribute::Context;
 use crate::observation::Observation;
+use culprit_kb::GeneratedBy;
+use culprit_kb::context::ProxyTimeouts;
 use nginx::NginxFormat;
+use std::sync::LazyLock;
+
+/// Reads one line into an observation.
+pub type ParseFn = for<'a> fn(&'a [u8], &mut Observation<'a>) -> Result<(), BadLine>;
+
+/// How a registered format reads its lines.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    /// An nginx `log_format` template.
+    Nginx(&'static str),
+    /// An nginx template that lines may extend with more fields (skipped).
+    NginxExtended(&'static str),
+    /// An Envoy access-log format template.
+    Envoy(&'static str),
+    /// A hand-written reader.
+    Fn(ParseFn),
+}
+
+/// What a proxy writing this format does, for attribution: who it is, what its upstream fields
+/// mean, its default timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct ProxyTraits {
+    /// Who "the proxy" writing the log is: an ingress/proxy or a cloud load balancer.
+    pub writer: GeneratedBy,
+    /// nginx writes a 502/504 into `$upstream_status` after a transport failure; others log an
+    /// upstream status only when the upstream answered.
+    pub synthesises_upstream_status: bool,
+    /// The format carries upstream fields (for templates: whether the template has them).
+    pub upstream_fields: bool,
+    /// The proxy's default connect and read timeouts.
+    pub timeouts: ProxyTimeouts,
+    /// The proxy writes an error-log entry for every response it generates itself (Caddy): a 5xx
+    /// without one, when its error log was read, was the upstream's.
+    pub logs_own_errors: bool,
+}
+
+const NGINX: ProxyTraits = ProxyTraits {
+    writer: GeneratedBy::Proxy,
+    synthesises_upstream_status: true,
+    upstream_fields: true,
+    timeouts: ProxyTimeouts { connect: 5.0, read: 60.0 },
+    logs_own_errors: false,
+};
+/// Proxies that log an upstream status only when the upstream answered.
+const PROXY: ProxyTraits = ProxyTraits { synthesises_upstream_status: false, ..NGINX };
+// Envoy: 15 s route timeout by default; the connect timeout is set per cluster (5 s in Istio).
+const ENVOY: ProxyTraits = ProxyTraits { timeouts: ProxyTimeouts { connect: 5.0, read: 15.0 }, ..PROXY };
+const CADDY: ProxyTraits = ProxyTraits {
+    upstream_fields: false,
+    // Caddy: 3 s dial timeout; no response timeout unless configured.
+    timeouts: ProxyTimeouts { connect: 3.0, read: f64::INFINITY },
+    logs_own_errors: true,
+    ..PROXY
+};
+const ALB: ProxyTraits =
+    ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
+const GCP: ProxyTraits =
+    ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 5.0, read: 30.0 }, ..PROXY };
+
+/// One registered format: everything culprit knows about reading it. A new format is a file in
+/// this folder and one entry in [`REGISTRY`].
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The name reports show: `nginx combined`.
+    pub name: &'static str,
+    /// What `--format` takes (`None`: found by sniffing only, e.g. an older variant).
+    pub flag: Option<&'static str>,
+    pub aliases: &'static [&'static str],
+    pub reader: Reader,
+    pub traits: ProxyTraits,
+    /// What its reading is checked against: a real proxy in the lab, or public lines.
+    pub checked_against: &'static str,
+}
+
+/// Every format, in the order sniffing tries them: most specific first (a format that extends
+/// another comes before it; the catch-alls come last).
+pub const REGISTRY: &[Spec] = &[
+    Spec {
+        name: "ingress-nginx upstreaminfo",
+        flag: Some("upstreaminfo"),
+        aliases: &["ingress-nginx"],
+        reader: Reader::Nginx(nginx::UPSTREAMINFO),
+        traits: NGINX,
+        checked_against: "real nginx in the lab (configured like ingress-nginx); public lines",
+    },
+    Spec {
+        name: "istio",
+        flag: Some("istio"),
+        aliases: &[],
+        reader: Reader::Envoy(envoy::ISTIO_DEFAULT),
+        traits: ENVOY,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "envoy",
+        flag: Some("envoy"),
+        aliases: &[],
+        reader: Reader::Envoy(envoy::ENVOY_DEFAULT),
+        traits: ENVOY,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "ingress-nginx upstreaminfo (2018)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::UPSTREAMINFO_2018),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "ingress-nginx upstreaminfo (legacy the_real_ip)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::UPSTREAMINFO_LEGACY),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "ingress-nginx upstreaminfo (legacy, no req_id)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::UPSTREAMINFO_LEGACY_NO_ID),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "haproxy httplog",
+        flag: Some("haproxy"),
+        aliases: &["httplog"],
+        reader: Reader::Fn(|l, o| haproxy::parse(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: PROXY,
+        checked_against: "real HAProxy 2.6 in the lab; public lines",
+    },
+    Spec {
+        name: "aws alb",
+        flag: Some("alb"),
+        aliases: &["aws-alb"],
+        reader: Reader::Fn(|l, o| alb::parse(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ALB,
+        checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "traefik json",
+        flag: Some("traefik"),
+        aliases: &["traefik-json"],
+        reader: Reader::Fn(|l, o| json::traefik(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: PROXY,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "google cloud lb json",
+        flag: Some("gcp"),
+        aliases: &["gclb", "google"],
+        reader: Reader::Fn(|l, o| json::gcp(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: GCP,
+        checked_against: "Google documentation and public lines",
+    },
+    Spec {
+        name: "caddy json",
+        flag: Some("caddy"),
+        aliases: &[],
+        reader: Reader::Fn(|l, o| json::caddy(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CADDY,
+        checked_against: "real Caddy 2.6 in the lab; public lines",
+    },
+    Spec {
+        name: "traefik common",
+        flag: Some("traefik-common"),
+        aliases: &["traefik-clf"],
+        reader: Reader::Nginx(nginx::TRAEFIK_COMMON),
+        traits: PROXY,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "nginx main",
+        flag: Some("main"),
+        aliases: &["nginx-main"],
+        reader: Reader::Nginx(nginx::MAIN),
+        traits: NGINX,
+        checked_against: "real nginx 1.22 (tests/lab_everyday.rs)",
+    },
+    Spec {
+        name: "nginx combined",
+        flag: Some("combined"),
+        aliases: &[],
+        reader: Reader::Nginx(nginx::COMBINED),
+        traits: NGINX,
+        checked_against: "real nginx 1.22 (tests/lab_everyday.rs); public lines",
+    },
+    Spec {
+        name: "common log format",
+        flag: Some("common"),
+        aliases: &["clf"],
+        reader: Reader::Nginx(nginx::COMMON),
+        traits: NGINX,
+        checked_against: "real nginx 1.22 (tests/lab_everyday.rs)",
+    },
+    // Last: it also reads every format above that extends combined.
+    Spec {
+        name: "nginx combined + extra fields",
+        flag: Some("combined+"),
+        aliases: &["combined-extra"],
+        reader: Reader::NginxExtended(nginx::COMBINED),
+        traits: NGINX,
+        checked_against: "real nginx 1.22 (tests/lab_everyday.rs)",
+    },
+];
 
 /// A locked format for one input.
 #[derive(Debug, Clone)]
 pub struct Format {
     pub name: String,
-    kind: Kind,
+    parser: Parser,
+    traits: ProxyTraits,
 }
 
 #[derive(Debug, Clone)]
-enum Kind {
-    Nginx(NginxFormat),
-    /// Envoy/Istio templates (same machinery, Envoy syntax and semantics).
-    Envoy(NginxFormat),
-    Haproxy,
-    Alb,
-    Traefik,
-    Gcp,
-    Caddy,
+enum Parser {
+    Template(NginxFormat),
+    Fn(ParseFn),
     /// A file of error-log lines only (nginx's error log, Caddy's error entries): read for the
     /// join, not as requests.
     ErrorLog,
@@ -56,168 +261,124 @@ impl BadLine {
     }
 }
 
-/// `--format` names: (name, aliases, the format's own name). No plain `nginx`: both nginx's
-/// `combined` and ingress-nginx's `upstreaminfo` are nginx logs, and forcing the wrong one makes
-/// every line unreadable. No `elb`: Classic Load Balancer logs have another layout than ALB's.
-pub const NAMES: &[(&str, &[&str], &str)] = &[
-    ("upstreaminfo", &["ingress-nginx"], "ingress-nginx upstreaminfo"),
-    ("combined", &[], "nginx combined"),
-    ("main", &["nginx-main"], "nginx main"),
-    ("common", &["clf"], "common log format"),
-    ("combined+", &["combined-extra"], "nginx combined + extra fields"),
-    ("envoy", &[], "envoy"),
-    ("istio", &[], "istio"),
-    ("haproxy", &["httplog"], "haproxy httplog"),
-    ("alb", &["aws-alb"], "aws alb"),
-    ("traefik", &["traefik-json"], "traefik json"),
-    ("traefik-common", &["traefik-clf"], "traefik common"),
-    ("gcp", &["gclb", "google"], "google cloud lb json"),
-    ("caddy", &[], "caddy json"),
-];
+/// The registry, compiled once.
+static COMPILED: LazyLock<Vec<Format>> = LazyLock::new(|| REGISTRY.iter().map(Format::from_spec).collect());
 
 impl Format {
+    fn from_spec(spec: &Spec) -> Format {
+        let compiled = |f: Result<NginxFormat, nginx::FormatError>| {
+            Parser::Template(f.unwrap_or_else(|e| panic!("built-in format {} does not compile: {e}", spec.name)))
+        };
+        let parser = match spec.reader {
+            Reader::Nginx(f) => compiled(NginxFormat::compile(f)),
+            Reader::NginxExtended(f) => compiled(NginxFormat::compile_with_trailing(f)),
+            Reader::Envoy(f) => compiled(NginxFormat::compile_envoy(f)),
+            Reader::Fn(f) => Parser::Fn(f),
+        };
+        Format::new(spec.name.into(), parser, spec.traits)
+    }
+
+    fn new(name: String, parser: Parser, mut traits: ProxyTraits) -> Format {
+        if let Parser::Template(t) = &parser {
+            traits.upstream_fields = t.has_upstream_status;
+        }
+        Format { name, parser, traits }
+    }
+
     /// A user-supplied nginx `log_format`.
     pub fn nginx_custom(format: &str) -> Result<Format, nginx::FormatError> {
-        Ok(Format { name: "nginx (custom log_format)".into(), kind: Kind::Nginx(NginxFormat::compile(format)?) })
+        Ok(Format::new("nginx (custom log_format)".into(), Parser::Template(NginxFormat::compile(format)?), NGINX))
     }
 
     /// A user-supplied Envoy access-log format.
     pub fn envoy_custom(format: &str) -> Result<Format, nginx::FormatError> {
-        Ok(Format { name: "envoy (custom format)".into(), kind: Kind::Envoy(NginxFormat::compile_envoy(format)?) })
+        Ok(Format::new("envoy (custom format)".into(), Parser::Template(NginxFormat::compile_envoy(format)?), ENVOY))
     }
 
     /// The formats sniffing tries, most specific first.
-    pub fn candidates() -> Vec<Format> {
-        let nginx = |name: &str, f: &str| Format {
-            name: name.into(),
-            kind: Kind::Nginx(NginxFormat::compile(f).expect("built-in formats compile")),
-        };
-        let envoy = |name: &str, f: &str| Format {
-            name: name.into(),
-            kind: Kind::Envoy(NginxFormat::compile_envoy(f).expect("built-in formats compile")),
-        };
-        vec![
-            nginx("ingress-nginx upstreaminfo", nginx::UPSTREAMINFO),
-            envoy("istio", envoy::ISTIO_DEFAULT),
-            envoy("envoy", envoy::ENVOY_DEFAULT),
-            nginx("ingress-nginx upstreaminfo (2018)", nginx::UPSTREAMINFO_2018),
-            nginx("ingress-nginx upstreaminfo (legacy the_real_ip)", nginx::UPSTREAMINFO_LEGACY),
-            nginx("ingress-nginx upstreaminfo (legacy, no req_id)", nginx::UPSTREAMINFO_LEGACY_NO_ID),
-            Format { name: "haproxy httplog".into(), kind: Kind::Haproxy },
-            Format { name: "aws alb".into(), kind: Kind::Alb },
-            Format { name: "traefik json".into(), kind: Kind::Traefik },
-            Format { name: "google cloud lb json".into(), kind: Kind::Gcp },
-            Format { name: "caddy json".into(), kind: Kind::Caddy },
-            nginx("traefik common", nginx::TRAEFIK_COMMON),
-            nginx("nginx main", nginx::MAIN),
-            nginx("nginx combined", nginx::COMBINED),
-            nginx("common log format", nginx::COMMON),
-            // Last: it also reads every format above that extends combined.
-            Format {
-                name: "nginx combined + extra fields".into(),
-                kind: Kind::Nginx(
-                    NginxFormat::compile_with_trailing(nginx::COMBINED).expect("built-in formats compile"),
-                ),
-            },
-        ]
+    pub fn candidates() -> &'static [Format] {
+        &COMPILED
     }
 
-    /// Pick a name given on the command line (`--format upstreaminfo`): a name or an alias from
-    /// [`NAMES`], or a format's own name (`nginx combined`).
+    /// Pick a name given on the command line (`--format upstreaminfo`): a flag or an alias, or a
+    /// format's own name (`nginx combined`).
     pub fn by_name(name: &str) -> Option<Format> {
         let want = name.to_ascii_lowercase();
-        let key = NAMES
+        REGISTRY
             .iter()
-            .find(|(n, aliases, _)| *n == want || aliases.contains(&want.as_str()))
-            .map_or(want.as_str(), |(_, _, key)| key);
-        Format::candidates().into_iter().find(|f| f.name == key)
+            .position(|s| s.flag == Some(want.as_str()) || s.aliases.contains(&want.as_str()) || s.name == want)
+            .map(|i| COMPILED[i].clone())
     }
 
+    /// What `--format` takes.
     pub fn names() -> Vec<&'static str> {
-        NAMES.iter().map(|(n, _, _)| *n).collect()
+        REGISTRY.iter().filter_map(|s| s.flag).collect()
     }
 
     /// The names with their aliases, for messages: `upstreaminfo (ingress-nginx), combined, …`.
     pub fn names_and_aliases() -> String {
-        NAMES
+        REGISTRY
             .iter()
-            .map(
-                |(n, aliases, _)| {
-                    if aliases.is_empty() { (*n).to_owned() } else { format!("{n} ({})", aliases.join(", ")) }
-                },
-            )
+            .filter_map(|s| {
+                let n = s.flag?;
+                Some(if s.aliases.is_empty() { n.to_owned() } else { format!("{n} ({})", s.aliases.join(", ")) })
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
-        match &self.kind {
-            Kind::Nginx(f) | Kind::Envoy(f) => f.parse(line, obs).map_err(|e| match e {
+        match &self.parser {
+            Parser::Template(f) => f.parse(line, obs).map_err(|e| match e {
                 nginx::LineError::Status => BadLine::BadStatus,
                 nginx::LineError::Literal | nginx::LineError::Trailing => BadLine::Mismatch,
             }),
-            Kind::Haproxy => haproxy::parse(line, obs).map_err(|_| BadLine::Mismatch),
-            Kind::Alb => alb::parse(line, obs).map_err(|_| BadLine::Mismatch),
-            Kind::Traefik => json::traefik(line, obs).map_err(|_| BadLine::Mismatch),
-            Kind::Gcp => json::gcp(line, obs).map_err(|_| BadLine::Mismatch),
-            Kind::Caddy => json::caddy(line, obs).map_err(|_| BadLine::Mismatch),
-            Kind::ErrorLog => Err(BadLine::Mismatch),
+            Parser::Fn(f) => f(line, obs),
+            Parser::ErrorLog => Err(BadLine::Mismatch),
         }
     }
 
-    /// Caddy: a 5xx with no matching error-log entry was produced by the upstream (Caddy logs an
-    /// error entry for every response it generates itself).
-    pub fn errors_are_logged_separately(&self) -> bool {
-        matches!(self.kind, Kind::Caddy)
+    /// The proxy writes an error-log entry for every response it generates itself (Caddy).
+    pub fn logs_own_errors(&self) -> bool {
+        self.traits.logs_own_errors
     }
 
-    /// What attribution may rely on for this format.
-    pub fn context(&self) -> Context {
-        match &self.kind {
-            Kind::Nginx(f) => Context { has_upstream_fields: f.has_upstream_status, ..Context::default() },
-            // Envoy's defaults: 15 s route timeout; connect timeout set per cluster.
-            Kind::Envoy(_) => Context { synthesises_upstream_status: false, read_timeout: 15.0, ..Context::default() },
-            Kind::Haproxy | Kind::Traefik => Context { synthesises_upstream_status: false, ..Context::default() },
-            Kind::Caddy | Kind::ErrorLog => {
-                Context { synthesises_upstream_status: false, has_upstream_fields: false, ..Context::default() }
-            }
-            Kind::Gcp => Context {
-                synthesises_upstream_status: false,
-                writer: culprit_kb::GeneratedBy::LoadBalancer,
-                read_timeout: 30.0,
-                ..Context::default()
-            },
-            Kind::Alb => Context {
-                synthesises_upstream_status: false,
-                writer: culprit_kb::GeneratedBy::LoadBalancer,
-                connect_timeout: 10.0,
-                ..Context::default()
-            },
+    /// What attribution may rely on for this format, with the user's timeouts if given
+    /// (`--proxy-timeouts`).
+    pub fn context(&self, timeouts: Option<ProxyTimeouts>) -> Context {
+        let t = timeouts.unwrap_or(self.traits.timeouts);
+        Context {
+            has_upstream_fields: self.traits.upstream_fields,
+            synthesises_upstream_status: self.traits.synthesises_upstream_status,
+            writer: self.traits.writer,
+            connect_timeout: t.connect,
+            read_timeout: t.read,
         }
     }
 
     /// The error-log-only "format": its lines feed the join (they are not requests).
     pub fn error_log() -> Format {
-        Format { name: "error log (joined to the access logs)".into(), kind: Kind::ErrorLog }
+        Format::new(
+            "error log (joined to the access logs)".into(),
+            Parser::ErrorLog,
+            ProxyTraits { upstream_fields: false, ..PROXY },
+        )
     }
 
     /// Whether this input holds only error-log lines.
     pub fn is_error_log(&self) -> bool {
-        matches!(self.kind, Kind::ErrorLog)
+        matches!(self.parser, Parser::ErrorLog)
     }
 
     /// Whether most of `sample` are error-log lines (nginx's error log, Caddy's error entries).
     pub fn looks_like_error_log(sample: &[&[u8]]) -> bool {
-        let errors = sample
-            .iter()
-            .filter(|l| nginx_error::is_error_line(l) || memchr::memmem::find(l, b"\"http.log.error").is_some())
-            .count();
+        let errors = sample.iter().filter(|l| errors::is_error_line(l)).count();
         !sample.is_empty() && errors * 2 > sample.len()
     }
 
     /// The candidate that parses the most of `sample`, if any parses at least one line.
     pub fn sniff(sample: &[&[u8]]) -> Option<Format> {
-        let mut best: Option<(usize, Format)> = None;
+        let mut best: Option<(usize, &Format)> = None;
         for f in Format::candidates() {
             let ok = sample
                 .iter()
@@ -226,18 +387,18 @@ impl Format {
                     f.parse(l, &mut o).is_ok()
                 })
                 .count();
-            if ok > 0 && best.as_ref().is_none_or(|(n, _)| ok > *n) {
+            if ok > 0 && best.is_none_or(|(n, _)| ok > n) {
                 best = Some((ok, f));
             }
         }
-        best.map(|(_, f)| f)
+        best.map(|(_, f)| f.clone())
     }
 }
 
 /// Lines that are not access-log lines but are expected in the same stream (`kubectl logs` of an
 /// ingress controller interleaves the nginx error log and the controller's own klog lines).
 pub fn is_known_other(line: &[u8]) -> bool {
-    nginx_error::is_error_line(line)
+    errors::is_error_line(line)
         || is_klog(line)
         || haproxy::is_message(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
@@ -258,10 +419,11 @@ mod tests {
 
     #[test]
     fn every_format_name_and_alias_resolves_and_ambiguous_ones_do_not() {
-        for (name, aliases, key) in NAMES {
-            for n in std::iter::once(name).chain(aliases.iter()) {
-                assert_eq!(Format::by_name(n).map(|f| f.name), Some((*key).to_owned()), "{n}");
+        for spec in REGISTRY {
+            for n in spec.flag.iter().chain(spec.aliases.iter()) {
+                assert_eq!(Format::by_name(n).map(|f| f.name), Some(spec.name.to_owned()), "{n}");
             }
+            assert!(spec.flag.is_some() || spec.aliases.is_empty(), "{}: aliases without a flag", spec.name);
         }
         assert!(Format::by_name("nginx").is_none(), "nginx is ambiguous: combined or upstreaminfo");
         assert!(Format::by_name("elb").is_none(), "Classic ELB logs are not ALB logs");

@@ -498,7 +498,7 @@ fn list_end(line: &[u8], pos: usize, next: Option<&[u8]>) -> (usize, bool) {
 /// Most values are a few dozen bytes long: eight bytes at a time in a register (SWAR) find their
 /// end sooner than a call into memchr (measured: 3% of a run), which takes over past 32 bytes.
 #[inline]
-pub(super) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     const SWAR_BYTES: usize = 32;
@@ -535,24 +535,7 @@ fn is_escaped(line: &[u8], start: usize, at: usize) -> bool {
 /// `GET /path?q=1 HTTP/1.1` into method and target; anything else (e.g. a TLS handshake logged as
 /// `\x16\x03\x01…`) leaves them empty.
 pub(super) fn split_request<'a>(value: &'a [u8], obs: &mut Observation<'a>) {
-    let Some(sp) = find_byte(b' ', value) else { return };
-    obs.method = &value[..sp];
-    let rest = &value[sp + 1..];
-    // Most request lines end in ` HTTP/1.1`: check that before searching from the end.
-    let n = rest.len();
-    if n > 9
-        && rest[n - 9..n - 3] == *b" HTTP/"
-        && rest[n - 2] == b'.'
-        && rest[n - 1].is_ascii_digit()
-        && rest[n - 3].is_ascii_digit()
-    {
-        obs.target = &rest[..n - 9];
-        return;
-    }
-    obs.target = match memchr::memrchr(b' ', rest) {
-        Some(end) if rest[end + 1..].starts_with(b"HTTP/") => &rest[..end],
-        _ => rest,
-    };
+    (obs.method, obs.target) = crate::scan::request_line(value);
 }
 
 /// nginx.conf quoting: `'$a - $b ' '"$c"'` → `$a - $b "$c"`. A string without leading quote is

@@ -51,7 +51,7 @@ pub fn parse(line: &[u8]) -> Option<ErrorEntry<'_>> {
         message,
         client: field(tail, b", client: ").unwrap_or_default(),
         request: quoted(tail, b", request: \"").unwrap_or_default(),
-        upstream: quoted(tail, b", upstream: \"").map(peer).unwrap_or_default(),
+        upstream: quoted(tail, b", upstream: \"").map(crate::scan::authority).unwrap_or_default(),
         host: quoted(tail, b", host: \"").unwrap_or_default(),
     })
 }
@@ -68,11 +68,21 @@ fn quoted<'a>(tail: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     Some(&tail[start..end])
 }
 
-/// `http://10.0.0.1:80/x` → `10.0.0.1:80`.
-fn peer(url: &[u8]) -> &[u8] {
-    let after = memchr::memmem::find(url, b"://").map_or(url, |i| &url[i + 3..]);
-    let end = memchr::memchr(b'/', after).unwrap_or(after.len());
-    &after[..end]
+/// The entry in the shape every error log shares (see [`super::errors`]).
+pub fn entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
+    let e = parse(line)?;
+    let (method, target) = crate::scan::request_line(e.request);
+    Some(super::errors::ErrorEntry {
+        time_ms: e.time_ms?,
+        local_time: true,
+        client: e.client,
+        method,
+        target,
+        upstream: e.upstream,
+        message: e.message,
+        signal: signal(e.message),
+        own_answers: false,
+    })
 }
 
 /// The signal an error message stands for. Matched on stable parts (errno numbers, not their text,

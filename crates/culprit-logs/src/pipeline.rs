@@ -1,0 +1,441 @@
+//! One analysis core, two faces.
+//!
+//! [`Core`] takes one line: unwraps it, parses it with its input's locked format, joins the error
+//! log, attributes it and aggregates it into mergeable [`Stats`]. Everything that decides what a
+//! request means happens here, once:
+//!
+//! - the batch face (`engine::analyze`) runs one `Core` per worker thread over chunks of files and
+//!   merges their `Stats`;
+//! - the streaming face, [`Analyzer`], feeds one `Core` line by line as lines arrive (stdin, a
+//!   tailed file), sniffs each input's format from its first lines, keeps the error-log join in a
+//!   bounded window, and can be asked for an [`Analysis`] at any moment.
+//!
+//! Incident detection and the report work on an `Analysis` whichever face made it.
+
+use crate::attribute::{self, Attribution, Context};
+use crate::engine::{Analysis, Filter, InputSummary, Options, RequestRecord};
+use crate::formats::{Format, errors, is_known_other};
+use crate::join::ErrorIndex;
+use crate::observation::{Observation, last_attempt};
+use crate::stats::{LineRef, Sample, Stats, is_error};
+use crate::wrapper::{self, Wrapper};
+use crate::{paths, time};
+use culprit_kb::Confidence;
+use std::borrow::Cow;
+
+/// Lines sniffed to pick an input's format.
+pub const SNIFF_LINES: usize = 200;
+/// A stream keeps error-log entries this long (by their own times) for the join: longer than any
+/// request a proxy waits for (ingress-nginx: 60 s read timeout, three tries).
+pub const JOIN_WINDOW_MS: i64 = 10 * 60 * 1000;
+/// …and at most this many.
+pub const JOIN_WINDOW_ENTRIES: usize = 200_000;
+
+/// How one input is read: its container wrapper, its format, and what attribution may rely on.
+#[derive(Debug)]
+pub struct Plan {
+    pub format: Format,
+    pub wrapper: Wrapper,
+    pub context: Context,
+}
+
+impl Plan {
+    /// Sniff the wrapper and the format from an input's first lines (`--format` forces the
+    /// format). `None` when no format reads any of them and they are not an error log either.
+    pub fn sniff(lines: &[&[u8]], opts: &Options) -> Option<Plan> {
+        let lines: Vec<&[u8]> = lines
+            .iter()
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.trim_ascii().is_empty())
+            .take(SNIFF_LINES)
+            .collect();
+        let wrapper = lines.first().map_or(Wrapper::None, |l| wrapper::detect(l));
+        let unwrapped: Vec<Cow<'_, [u8]>> = lines.iter().map(|l| wrapper.unwrap(l)).collect();
+        let sample: Vec<&[u8]> = unwrapped.iter().map(AsRef::as_ref).collect();
+        let format = match &opts.format {
+            Some(f) => f.clone(),
+            None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
+        };
+        let context = format.context(opts.timeouts);
+        Some(Plan { format, wrapper, context })
+    }
+}
+
+/// What to say about an input no format fits: its first line, the formats tried, and how to
+/// describe an nginx `log_format` (the most common reason).
+pub fn unrecognised(first: &[u8]) -> String {
+    let shown = String::from_utf8_lossy(&first[..first.len().min(160)]);
+    format!(
+        "unrecognised log format; first line: {shown}\n  tried: {}\n  if nginx wrote it with its own log_format, \
+         give that format: --nginx-format '$remote_addr - $remote_user [$time_local] \"$request\" $status …' \
+         (or --envoy-format for Envoy, --format NAME to force one)",
+        Format::candidates().iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// What became of one line.
+// Returned by value once per line and never stored: boxing the observation would cost an
+// allocation per line on the hot path.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    /// A request, attributed and counted; `shown` when the filter admits it.
+    Request { obs: Observation<'a>, att: Attribution, shown: bool },
+    /// An error-log line of a registered format (joined, not counted as a request).
+    ErrorLine,
+    /// Blank, or another line expected in the stream (a controller's own log).
+    Other,
+    /// Not readable in the input's format (counted and sampled).
+    Bad,
+    /// Read, but without a status.
+    NoStatus,
+}
+
+/// The per-line core: attribution and aggregation into its own [`Stats`].
+#[derive(Debug)]
+pub struct Core {
+    pub stats: Stats,
+    filter: Filter,
+}
+
+impl Core {
+    pub fn new(opts: &Options) -> Core {
+        Core { stats: opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution), filter: opts.filter.clone() }
+    }
+
+    /// Read one raw line (without its newline) of an input read with `plan`.
+    pub fn line<'a>(
+        &mut self,
+        plan: &Plan,
+        raw: &'a [u8],
+        at: LineRef,
+        index: Option<&'a ErrorIndex>,
+        unwrapped: &'a mut Option<Cow<'a, [u8]>>,
+    ) -> Outcome<'a> {
+        let stats = &mut self.stats;
+        stats.lines += 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.trim_ascii().is_empty() {
+            stats.other += 1;
+            return Outcome::Other;
+        }
+        let line: &'a [u8] = match plan.wrapper {
+            Wrapper::None => raw,
+            Wrapper::Cri => wrapper::cri(raw).unwrap_or(raw),
+            Wrapper::Docker => unwrapped.insert(Wrapper::Docker.unwrap(raw)),
+        };
+        let mut obs = Observation::default();
+        if let Err(reason) = plan.format.parse(line, &mut obs) {
+            stats.other += 1;
+            if errors::is_error_line(line) {
+                return Outcome::ErrorLine;
+            }
+            if is_known_other(line) {
+                return Outcome::Other;
+            }
+            stats.other -= 1;
+            stats.bad_line(at, reason, line);
+            return Outcome::Bad;
+        }
+        if let Some(idx) = index {
+            if idx.annotate(&mut obs, plan.context.has_upstream_fields) {
+                stats.joined += 1;
+            } else if idx.own_answers_seen
+                && plan.format.logs_own_errors()
+                && !obs.proxy_answered
+                && obs.status.is_some_and(|s| s >= 500)
+            {
+                // The proxy logs an error entry for every answer it makes itself, and this one
+                // has none: the upstream made it.
+                obs.upstream_answered = true;
+            }
+        }
+        let last = last_attempt(&obs.upstream);
+        let Some(att) = attribute::attribute_with(&obs, last, &plan.context) else {
+            stats.no_status += 1;
+            return Outcome::NoStatus;
+        };
+        let shown = self.filter.admits(&obs);
+        if shown {
+            stats.matched += 1;
+            stats.matched_errors += u64::from(is_error(att.cause));
+        }
+        stats.record(
+            &obs,
+            last.map(|a| a.addr),
+            &att,
+            at,
+            || sample(&obs, att, at),
+            || {
+                let mut t = Vec::with_capacity(obs.target.len());
+                paths::template_into(obs.target, &mut t);
+                t
+            },
+        );
+        Outcome::Request { obs, att, shown }
+    }
+}
+
+fn lossy(b: &[u8]) -> Option<String> {
+    (!b.is_empty() && b != b"-").then(|| String::from_utf8_lossy(b).into_owned())
+}
+
+fn sample(obs: &Observation<'_>, att: Attribution, at: LineRef) -> Sample {
+    Sample {
+        at,
+        time_ms: obs.time_ms,
+        request_id: lossy(obs.request_id).unwrap_or_default(),
+        request: format!("{} {}", String::from_utf8_lossy(obs.method), String::from_utf8_lossy(obs.target)),
+        upstream: last_attempt(&obs.upstream).and_then(|a| lossy(a.addr)).unwrap_or_default(),
+        evidence: attribute::evidence(obs, &att),
+    }
+}
+
+/// One request as `--per-request` writes it (`line` is filled by the caller).
+pub fn record(obs: &Observation<'_>, att: Attribution, file: &str, line: u64) -> RequestRecord {
+    RequestRecord {
+        file: file.to_string(),
+        line,
+        time: obs.time_ms.map(|t| time::format_utc(t).replace(' ', "T") + "Z"),
+        request_id: lossy(obs.request_id),
+        method: lossy(obs.method),
+        path: lossy(obs.target),
+        status: obs.status.unwrap_or(0),
+        service: lossy(obs.service),
+        upstream: last_attempt(&obs.upstream).and_then(|a| lossy(a.addr)),
+        generated_by: att.generated_by,
+        cause: att.cause.id().to_string(),
+        owner: att.cause.owner(),
+        confidence: att.confidence,
+        evidence: if is_error(att.cause) || att.confidence != Confidence::High {
+            attribute::evidence(obs, &att)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// A streaming input: its plan once sniffed, the lines waiting for it, a partial last line.
+#[derive(Debug, Default)]
+struct StreamInput {
+    summary: InputSummary,
+    plan: Option<Plan>,
+    /// Lines read before the format was known (at most `SNIFF_LINES`).
+    pending: Vec<Vec<u8>>,
+    /// Lines read so far (the next line's number is this plus one).
+    lines: u64,
+    /// Bytes after the last newline of the data pushed so far.
+    partial: Vec<u8>,
+    /// No format fits: the rest of the input is counted, not read.
+    unreadable: bool,
+}
+
+/// The streaming face: lines in as they arrive, an [`Analysis`] out at any moment.
+///
+/// ```
+/// use culprit_logs::{Analyzer, engine::Options};
+/// let mut a = Analyzer::new(Options::default());
+/// let input = a.add_input("stdin");
+/// a.push_line(input, br#"10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET / HTTP/1.1" 502 150 "-" "curl""#, None);
+/// let analysis = a.finish(None);
+/// assert_eq!(analysis.stats.parsed, 1);
+/// ```
+#[derive(Debug)]
+pub struct Analyzer {
+    opts: Options,
+    core: Core,
+    index: ErrorIndex,
+    inputs: Vec<StreamInput>,
+}
+
+/// Receives every request the filter shows, in input order.
+pub type RecordSink<'s, 'f> = Option<&'s mut (dyn FnMut(RequestRecord) + 'f)>;
+
+impl Analyzer {
+    pub fn new(opts: Options) -> Analyzer {
+        Analyzer {
+            core: Core::new(&opts),
+            index: ErrorIndex::windowed(JOIN_WINDOW_MS, JOIN_WINDOW_ENTRIES),
+            inputs: Vec::new(),
+            opts,
+        }
+    }
+
+    /// Index a whole error log up front (a separate `--error-log` file): its entries stay for the
+    /// whole run, beside the window of those that arrive in the stream.
+    pub fn preload_error_lines<'l>(&mut self, lines: impl IntoIterator<Item = &'l [u8]>) {
+        for line in lines {
+            self.index.add_line_kept(&wrapper::unwrap_any(line));
+        }
+    }
+
+    /// A new input (a file, stdin); returns its id for [`Self::push_line`].
+    pub fn add_input(&mut self, name: impl Into<String>) -> usize {
+        self.inputs.push(StreamInput {
+            summary: InputSummary { path: name.into(), ..InputSummary::default() },
+            ..StreamInput::default()
+        });
+        self.inputs.len() - 1
+    }
+
+    /// The input is read through gzip (for its summary).
+    pub fn note_gzip(&mut self, input: usize) {
+        self.inputs[input].summary.gzip = true;
+    }
+
+    /// Bytes of an input as they arrive: complete lines are read, a partial last line waits for
+    /// the rest.
+    pub fn push_bytes(&mut self, input: usize, data: &[u8], mut sink: RecordSink<'_, '_>) {
+        let mut rest = data;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            let partial = std::mem::take(&mut self.inputs[input].partial);
+            if partial.is_empty() {
+                self.push_line(input, &rest[..i], sink.as_deref_mut());
+            } else {
+                let mut line = partial;
+                line.extend_from_slice(&rest[..i]);
+                self.push_line(input, &line, sink.as_deref_mut());
+            }
+            rest = &rest[i + 1..];
+        }
+        self.inputs[input].partial.extend_from_slice(rest);
+    }
+
+    /// One line (without its newline) of an input.
+    pub fn push_line(&mut self, input: usize, line: &[u8], sink: RecordSink<'_, '_>) {
+        let s = &mut self.inputs[input];
+        if s.unreadable {
+            s.lines += 1;
+            self.core.stats.lines += 1;
+            return;
+        }
+        if s.plan.is_none() {
+            s.pending.push(line.to_vec());
+            if s.pending.len() >= SNIFF_LINES {
+                self.lock(input, sink);
+            }
+            return;
+        }
+        self.read(input, line, sink);
+    }
+
+    /// The end of an input: its partial last line and any lines still waiting for a format.
+    pub fn end_input(&mut self, input: usize, mut sink: RecordSink<'_, '_>) {
+        let partial = std::mem::take(&mut self.inputs[input].partial);
+        if !partial.is_empty() {
+            self.push_line(input, &partial, sink.as_deref_mut());
+        }
+        if self.inputs[input].plan.is_none() && !self.inputs[input].unreadable {
+            self.lock(input, sink);
+        }
+    }
+
+    /// Sniff the input's format from its pending lines and read them. A stream that starts with
+    /// error-log lines only does not lock on them: they are joined, and the next lines decide.
+    fn lock(&mut self, input: usize, mut sink: RecordSink<'_, '_>) {
+        let pending = std::mem::take(&mut self.inputs[input].pending);
+        if pending.is_empty() {
+            return;
+        }
+        let sample: Vec<&[u8]> = pending.iter().map(Vec::as_slice).collect();
+        let plan = Plan::sniff(&sample, &self.opts);
+        if plan.as_ref().is_some_and(|p| p.format.is_error_log()) {
+            // Error-log lines only so far (a stream that interleaves both may start with them):
+            // join them, and keep waiting for the access lines to lock a format on.
+            let s = &mut self.inputs[input];
+            s.summary.format = plan.map(|p| p.format.name);
+            s.lines += pending.len() as u64;
+            self.core.stats.lines += pending.len() as u64;
+            self.core.stats.other += pending.len() as u64;
+            for line in &pending {
+                let payload = wrapper::unwrap_any(line);
+                if errors::is_error_line(&payload) {
+                    self.index.add_line(&payload);
+                    self.inputs[input].summary.error_log_lines += 1;
+                }
+            }
+            return;
+        }
+        if let Some(plan) = plan {
+            let s = &mut self.inputs[input];
+            s.summary.format = Some(plan.format.name.clone());
+            s.summary.wrapper = plan.wrapper.name().map(str::to_owned);
+            s.plan = Some(plan);
+            for line in &pending {
+                self.read(input, line, sink.as_deref_mut());
+            }
+        } else {
+            let first = pending.iter().find(|l| !l.trim_ascii().is_empty()).cloned().unwrap_or_default();
+            let s = &mut self.inputs[input];
+            s.summary.error = Some(unrecognised(&first));
+            s.unreadable = true;
+            s.lines += pending.len() as u64;
+            self.core.stats.lines += pending.len() as u64;
+        }
+    }
+
+    fn read(&mut self, input: usize, line: &[u8], sink: RecordSink<'_, '_>) {
+        let s = &mut self.inputs[input];
+        s.lines += 1;
+        let n = s.lines;
+        let at = LineRef::absolute(u32::try_from(input).unwrap_or(u32::MAX), n);
+        let plan = s.plan.as_ref().expect("read after the plan is locked");
+        let mut unwrapped = None;
+        let outcome = self.core.line(plan, line, at, Some(&self.index), &mut unwrapped);
+        match outcome {
+            Outcome::Request { obs, att, shown: true } => {
+                if let Some(sink) = sink {
+                    sink(record(&obs, att, &self.inputs[input].summary.path, n));
+                }
+            }
+            Outcome::ErrorLine => {
+                let payload = plan.wrapper.unwrap(line).into_owned();
+                self.index.add_line(&payload);
+                self.inputs[input].summary.error_log_lines += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// `n` lines longer than the cap were dropped from an input here (before the bytes pushed
+    /// next): counted, numbered, and the first sampled when `sample` is given.
+    pub fn skip_too_long(&mut self, input: usize, n: u64, sample: Option<Vec<u8>>) {
+        if n == 0 {
+            return;
+        }
+        let s = &mut self.inputs[input];
+        let first = s.lines + 1;
+        s.lines += n;
+        let stats = &mut self.core.stats;
+        *stats.bad.entry(crate::formats::BadLine::TooLong).or_default() += n;
+        stats.lines += n;
+        if let Some(text) = sample.filter(|_| stats.bad_samples.len() < crate::stats::MAX_BAD_SAMPLES) {
+            stats.bad_samples.push(crate::stats::BadSample {
+                at: LineRef::absolute(u32::try_from(input).unwrap_or(u32::MAX), first),
+                reason: crate::formats::BadLine::TooLong,
+                text: String::from_utf8_lossy(&text).into_owned(),
+            });
+        }
+    }
+
+    /// What has been read so far, as an [`Analysis`] (the stream goes on).
+    pub fn snapshot(&self) -> Analysis {
+        self.analysis(self.core.stats.clone())
+    }
+
+    /// The end of the stream: every input ended, the final [`Analysis`].
+    pub fn finish(mut self, mut sink: RecordSink<'_, '_>) -> Analysis {
+        for i in 0..self.inputs.len() {
+            self.end_input(i, sink.as_deref_mut());
+        }
+        let stats = std::mem::take(&mut self.core.stats);
+        self.analysis(stats)
+    }
+
+    fn analysis(&self, stats: Stats) -> Analysis {
+        let inputs: Vec<InputSummary> =
+            self.inputs.iter().map(|s| InputSummary { lines: s.lines, ..s.summary.clone() }).collect();
+        let join = (self.index.lines > 0).then(|| self.index.counts());
+        Analysis::streamed(stats, inputs, join, self.opts.filter.clone())
+    }
+}
