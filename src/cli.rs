@@ -289,7 +289,8 @@ pub struct LogsArgs {
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),
-    /// combined (nginx's default), envoy, istio, haproxy, alb, traefik, traefik-common, gcp, caddy.
+    /// combined (nginx's default), main, common, combined+, envoy, istio, haproxy, alb, traefik,
+    /// traefik-common, gcp, caddy.
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
@@ -328,6 +329,14 @@ pub struct LogsArgs {
     /// Aggregation bucket: 30s, 1m, 5m, 1h (default: automatic, from 1 s up as the span grows).
     #[arg(long, value_name = "DURATION")]
     pub bucket: Option<String>,
+
+    /// The proxy's timeouts, when they are not its defaults: connect=3s,read=120s (either or
+    /// both). Attribution compares durations with them: a 504 after the read timeout is the proxy
+    /// giving up on a slow upstream, after the connect timeout the connection never completed.
+    /// With --cluster, ingress-nginx's proxy-connect-timeout and proxy-read-timeout (annotations,
+    /// controller ConfigMap) are read per service.
+    #[arg(long, value_name = "LIST")]
+    pub proxy_timeouts: Option<String>,
 
     /// Only services whose name contains this text.
     #[arg(long, value_name = "TEXT")]

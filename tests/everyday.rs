@@ -199,3 +199,24 @@ fn the_same_evidence_gives_the_same_answer_whatever_format_carries_it() {
         );
     }
 }
+
+/// Timeouts come from one place and the user can set them: a 504 after 3 s is a connect timeout
+/// for a proxy whose connect timeout is 3 s, not for one at nginx's default 5 s.
+#[test]
+fn proxy_timeouts_can_be_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET /x HTTP/1.1" 504 160 "-" "curl" 90 3.001 [ns-svc-80] [] 10.0.0.1:8080 0 3.000 504 abc"#;
+    let a = write(&dir, "one.log", &format!("{line}\n"));
+    let cause = |extra: &[&str]| {
+        let mut args = vec!["logs", "--per-request", a.as_str()];
+        args.extend_from_slice(extra);
+        let out = culprit(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<culprit_logs::engine::RequestRecord>(&out.stdout).unwrap().cause
+    };
+    assert_eq!(cause(&[]), "upstream_timeout");
+    assert_eq!(cause(&["--proxy-timeouts", "connect=3s"]), "upstream_connect_timeout");
+    let out = culprit(&["logs", &a, "--proxy-timeouts", "connect=fast"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
+}

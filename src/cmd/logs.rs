@@ -61,7 +61,12 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         Some(Some(ms)) => Some(ms),
         Some(None) => return unusable("--bucket: use a duration such as 30s, 1m, 5m or 1h (at least 10s)"),
     };
-    let mut opts = Options { format, max_line: args.max_line, filter, error_logs, bucket_ms, ..Options::default() };
+    let timeouts = match args.proxy_timeouts.as_deref().map(parse_timeouts).transpose() {
+        Ok(t) => t,
+        Err(msg) => return unusable(&format!("--proxy-timeouts: {msg}")),
+    };
+    let mut opts =
+        Options { format, max_line: args.max_line, filter, error_logs, bucket_ms, timeouts, ..Options::default() };
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }
@@ -256,6 +261,34 @@ fn now_ms() -> i64 {
 }
 
 /// `30s`, `1m`, `5m`, `1h`, `1d` → milliseconds (at least 10 s, the base resolution).
+/// `connect=3s,read=120s` (either or both; `ms`, `s`, `m`): the proxy's timeouts over the
+/// format's defaults.
+fn parse_timeouts(list: &str) -> Result<culprit_logs::attribute::TimeoutOverride, String> {
+    let mut t = culprit_logs::attribute::TimeoutOverride::default();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part.split_once('=').ok_or_else(|| format!("'{part}': use connect=5s,read=60s"))?;
+        let v = value.trim();
+        let (n, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len()));
+        let bad = || format!("'{value}' is not a duration (5s, 500ms, 2m)");
+        let n: f64 = n.parse().map_err(|_| bad())?;
+        let secs = match unit {
+            "ms" => n / 1000.0,
+            "" | "s" => n,
+            "m" => n * 60.0,
+            _ => return Err(bad()),
+        };
+        match key.trim() {
+            "connect" => t.connect = Some(secs),
+            "read" => t.read = Some(secs),
+            other => return Err(format!("unknown timeout '{other}': use connect and read")),
+        }
+    }
+    if t.connect.is_none() && t.read.is_none() {
+        return Err("give connect=…, read=… or both".into());
+    }
+    Ok(t)
+}
+
 fn parse_duration_ms(s: &str) -> Option<i64> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit())?;

@@ -165,14 +165,33 @@ pub struct Context {
     pub read_timeout: f64,
 }
 
+/// Timeouts a user sets over a format's defaults (`--proxy-timeouts connect=3s`): each one given
+/// replaces the default, the other stays.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TimeoutOverride {
+    pub connect: Option<f64>,
+    pub read: Option<f64>,
+}
+
+impl TimeoutOverride {
+    pub fn apply(self, ctx: &mut Context) {
+        if let Some(c) = self.connect {
+            ctx.connect_timeout = c;
+        }
+        if let Some(r) = self.read {
+            ctx.read_timeout = r;
+        }
+    }
+}
+
 impl Default for Context {
     fn default() -> Self {
         Context {
             has_upstream_fields: true,
             synthesises_upstream_status: true,
             writer: GeneratedBy::Proxy,
-            connect_timeout: 5.0,
-            read_timeout: 60.0,
+            connect_timeout: crate::formats::NGINX_TIMEOUTS.connect,
+            read_timeout: crate::formats::NGINX_TIMEOUTS.read,
         }
     }
 }

@@ -20,8 +20,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// Default cap on one line's length.
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
+/// Per-service proxy timeouts: a proxy's name for its upstream → the timeouts set for it (read
+/// from the cluster's Ingress annotations and controller ConfigMap).
+pub type ServiceTimeouts = Arc<dyn Fn(&str) -> Option<ProxyTimeouts> + Send + Sync>;
+
 /// What to read and how.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Force a format instead of sniffing each input.
     pub format: Option<Format>,
@@ -35,7 +39,24 @@ pub struct Options {
     pub error_logs: Vec<Source>,
     /// The proxy's connect and read timeouts, when the user knows them (`--proxy-timeouts`):
     /// otherwise each format's defaults.
-    pub timeouts: Option<ProxyTimeouts>,
+    pub timeouts: Option<crate::attribute::TimeoutOverride>,
+    /// Timeouts set per upstream name, over the ones above (`--cluster`).
+    pub service_timeouts: Option<ServiceTimeouts>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("format", &self.format.as_ref().map(|f| &f.name))
+            .field("threads", &self.threads)
+            .field("max_line", &self.max_line)
+            .field("filter", &self.filter)
+            .field("bucket_ms", &self.bucket_ms)
+            .field("error_logs", &self.error_logs)
+            .field("timeouts", &self.timeouts)
+            .field("service_timeouts", &self.service_timeouts.is_some())
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -48,6 +69,7 @@ impl Default for Options {
             bucket_ms: None,
             error_logs: Vec::new(),
             timeouts: None,
+            service_timeouts: None,
         }
     }
 }

@@ -92,15 +92,51 @@ pub enum Outcome<'a> {
 }
 
 /// The per-line core: attribution and aggregation into its own [`Stats`].
-#[derive(Debug)]
 pub struct Core {
     pub stats: Stats,
     filter: Filter,
+    /// Per-service timeouts (`--cluster`), looked up once per service name.
+    service_timeouts: Option<crate::engine::ServiceTimeouts>,
+    timeouts_seen: rustc_hash::FxHashMap<Box<[u8]>, Option<culprit_kb::context::ProxyTimeouts>>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("stats", &self.stats).field("filter", &self.filter).finish_non_exhaustive()
+    }
 }
 
 impl Core {
     pub fn new(opts: &Options) -> Core {
-        Core { stats: opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution), filter: opts.filter.clone() }
+        Core {
+            stats: opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution),
+            filter: opts.filter.clone(),
+            service_timeouts: opts.service_timeouts.clone(),
+            timeouts_seen: rustc_hash::FxHashMap::default(),
+        }
+    }
+
+    /// The context for one request: the plan's, with the timeouts set for its service when the
+    /// cluster says (only 502/504 compare durations with them, so only those look it up).
+    fn context_for(&mut self, plan: &Plan, obs: &Observation<'_>) -> Context {
+        let mut ctx = plan.context;
+        let Some(lookup) = &self.service_timeouts else { return ctx };
+        if !matches!(obs.status, Some(502 | 504)) || obs.service.is_empty() {
+            return ctx;
+        }
+        let t = match self.timeouts_seen.get(obs.service) {
+            Some(t) => *t,
+            None => {
+                let t = lookup(&String::from_utf8_lossy(obs.service));
+                self.timeouts_seen.insert(obs.service.into(), t);
+                t
+            }
+        };
+        if let Some(t) = t {
+            ctx.connect_timeout = t.connect;
+            ctx.read_timeout = t.read;
+        }
+        ctx
     }
 
     /// Read one raw line (without its newline) of an input read with `plan`.
@@ -151,7 +187,9 @@ impl Core {
             }
         }
         let last = last_attempt(&obs.upstream);
-        let Some(att) = attribute::attribute_with(&obs, last, &plan.context) else {
+        let ctx = self.context_for(plan, &obs);
+        let stats = &mut self.stats;
+        let Some(att) = attribute::attribute_with(&obs, last, &ctx) else {
             stats.no_status += 1;
             return Outcome::NoStatus;
         };

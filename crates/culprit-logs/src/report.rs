@@ -7,6 +7,7 @@ use crate::engine::{Analysis, InputSummary};
 use crate::incidents::{Detection, Group, rate};
 use crate::stats::{KindStats, NO_SERVICE, ServiceStats, Stats};
 use crate::time::format_utc;
+use culprit_kb::context::ClusterFacts;
 use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Layer, Owner, kb};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -440,6 +441,13 @@ fn shares(map: &rustc_hash::FxHashMap<Box<[u8]>, u64>, total: u64) -> Vec<Share>
 }
 
 pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
+    build_with(analysis, detection, None)
+}
+
+/// [`build`], with what a cluster says about the names and addresses in the logs (`logs
+/// --cluster`): the pod behind an upstream address, the Service behind a service name and the
+/// findings about it, the placeholders of the next steps. The report is built once, from data.
+pub fn build_with(analysis: &Analysis, detection: &Detection, cluster: Option<&dyn ClusterFacts>) -> LogReport {
     let stats = &analysis.stats;
     let res = stats.resolution_ms;
     let filter = &analysis.filter;
@@ -459,7 +467,7 @@ pub fn build(analysis: &Analysis, detection: &Detection) -> LogReport {
     let incidents: Vec<Incident> = shown_groups
         .iter()
         .enumerate()
-        .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), res, &env))
+        .map(|(i, g)| incident(analysis, g, u32::try_from(i + 1).unwrap_or(u32::MAX), &env, cluster))
         .collect();
     let chronic: Vec<Chronic> = detection
         .chronic
@@ -583,8 +591,15 @@ fn title(cause: Cause) -> String {
     kb().cause(cause.id()).map_or_else(|| cause.id().to_string(), |c| c.title.clone())
 }
 
-fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64, env: &Environment) -> Incident {
+fn incident(
+    analysis: &Analysis,
+    g: &Group,
+    rank: u32,
+    env: &Environment,
+    cluster: Option<&dyn ClusterFacts>,
+) -> Incident {
     let stats = &analysis.stats;
+    let res = stats.resolution_ms;
     let svc = &stats.services[g.service];
     // Bucket edges, kept within the requests seen.
     let start_ms = stats.first_ms.map_or(g.start * res, |f| (g.start * res).max(f.div_euclid(1000) * 1000));
@@ -623,10 +638,35 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64, env: &Environme
     let errors = causes.iter().map(|c| c.errors).sum();
     let primary = &g.rises[0];
     let ks = &svc.kinds[&primary.kind];
-    let upstreams = shares(&ks.upstreams, ks.count);
+    let mut upstreams = shares(&ks.upstreams, ks.count);
     let paths = shares(&ks.paths, ks.count);
-    let next_steps =
+    let mut top_pod = None;
+    let mut service = None;
+    if let Some(c) = cluster {
+        for (i, u) in upstreams.iter_mut().enumerate() {
+            let pod = c.pod_at(&u.key);
+            u.resolved = pod.as_ref().map(|p| p.summary.clone());
+            if i == 0 && u.share >= 0.5 {
+                top_pod = pod;
+            }
+        }
+        service = c.service_for(&svc.name);
+    }
+    let mut next_steps =
         next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5), env.is_kubernetes());
+    let namespace =
+        service.as_ref().map(|s| s.namespace.clone()).or_else(|| top_pod.as_ref().map(|p| p.namespace.clone()));
+    for step in &mut next_steps {
+        if let Some(p) = &top_pod {
+            step.command = step.command.replace("<pod>", &p.name);
+        }
+        if let Some(ns) = &namespace {
+            step.command = step.command.replace("<namespace>", ns);
+        }
+        if let Some(s) = &service {
+            step.command = step.command.replace("<service>", &s.name);
+        }
+    }
     let headline = headline(svc, &causes[0], (start_ms, end_ms), upstreams.first());
     Incident {
         rank,
@@ -642,7 +682,7 @@ fn incident(analysis: &Analysis, g: &Group, rank: u32, res: i64, env: &Environme
         upstreams,
         paths,
         next_steps,
-        cluster: None,
+        cluster: service.map(|s| ClusterContext { service: s.summary, findings: s.findings }),
     }
 }
 
@@ -683,7 +723,14 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Opti
         }
     );
     if let Some(t) = top.filter(|t| t.share >= 0.5 && t.key != "(other)") {
-        let _ = write!(s, " {} of them went to {}.", pct(t.share), t.key);
+        match &t.resolved {
+            Some(pod) => {
+                let _ = write!(s, " {} of them went to {} = {pod}.", pct(t.share), t.key);
+            }
+            None => {
+                let _ = write!(s, " {} of them went to {}.", pct(t.share), t.key);
+            }
+        }
     }
     let _ = write!(s, " {} looks first.", c.owner.label());
     s

@@ -10,7 +10,7 @@ pub mod nginx;
 pub mod nginx_error;
 pub(crate) mod upstreaminfo;
 
-use crate::attribute::Context;
+use crate::attribute::{Context, TimeoutOverride};
 use crate::observation::Observation;
 use culprit_kb::GeneratedBy;
 use culprit_kb::context::ProxyTimeouts;
@@ -51,11 +51,15 @@ pub struct ProxyTraits {
     pub logs_own_errors: bool,
 }
 
+/// nginx's and ingress-nginx's defaults (`proxy_connect_timeout` 5 s as ingress-nginx sets it,
+/// `proxy_read_timeout` 60 s): the one place they are written.
+pub const NGINX_TIMEOUTS: ProxyTimeouts = ProxyTimeouts { connect: 5.0, read: 60.0 };
+
 const NGINX: ProxyTraits = ProxyTraits {
     writer: GeneratedBy::Proxy,
     synthesises_upstream_status: true,
     upstream_fields: true,
-    timeouts: ProxyTimeouts { connect: 5.0, read: 60.0 },
+    timeouts: NGINX_TIMEOUTS,
     logs_own_errors: false,
 };
 /// Proxies that log an upstream status only when the upstream answered.
@@ -343,17 +347,21 @@ impl Format {
         self.traits.logs_own_errors
     }
 
-    /// What attribution may rely on for this format, with the user's timeouts if given
-    /// (`--proxy-timeouts`).
-    pub fn context(&self, timeouts: Option<ProxyTimeouts>) -> Context {
-        let t = timeouts.unwrap_or(self.traits.timeouts);
-        Context {
+    /// What attribution may rely on for this format, with the user's timeouts over the proxy's
+    /// defaults (`--proxy-timeouts`).
+    pub fn context(&self, timeouts: Option<TimeoutOverride>) -> Context {
+        let t = self.traits.timeouts;
+        let mut ctx = Context {
             has_upstream_fields: self.traits.upstream_fields,
             synthesises_upstream_status: self.traits.synthesises_upstream_status,
             writer: self.traits.writer,
             connect_timeout: t.connect,
             read_timeout: t.read,
+        };
+        if let Some(o) = timeouts {
+            o.apply(&mut ctx);
         }
+        ctx
     }
 
     /// The error-log-only "format": its lines feed the join (they are not requests).
