@@ -124,13 +124,12 @@ impl Core {
         if !matches!(obs.status, Some(502 | 504)) || obs.service.is_empty() {
             return ctx;
         }
-        let t = match self.timeouts_seen.get(obs.service) {
-            Some(t) => *t,
-            None => {
-                let t = lookup(&String::from_utf8_lossy(obs.service));
-                self.timeouts_seen.insert(obs.service.into(), t);
-                t
-            }
+        let t = if let Some(t) = self.timeouts_seen.get(obs.service) {
+            *t
+        } else {
+            let t = lookup(&String::from_utf8_lossy(obs.service));
+            self.timeouts_seen.insert(obs.service.into(), t);
+            t
         };
         if let Some(t) = t {
             ctx.connect_timeout = t.connect;
