@@ -2,8 +2,8 @@
 //! width rules.
 
 use culprit_kb::cards::{
-    CAUSE_SCHEMA, CHECK_SCHEMA, CauseReport, CheckReport, LAYER_SCHEMA, LayerReport, MISTAKE_SCHEMA, MistakeReport,
-    RESPONDER_SCHEMA, ResponderReport,
+    CAUSE_SCHEMA, CHECK_SCHEMA, CauseReport, CheckReport, FAILURE_SCHEMA, FailureReport, LAYER_SCHEMA, LayerReport,
+    MISTAKE_SCHEMA, MistakeReport, REDIRECT_NOTE_SCHEMA, RESPONDER_SCHEMA, RedirectNoteReport, ResponderReport,
 };
 use culprit_kb::explain::{ChainReport, ClassReport, CodeReport, TreeReport};
 use culprit_kb::search::SearchReport;
@@ -186,6 +186,8 @@ fn assert_card(id: &str) {
         LAYER_SCHEMA => v["layer"]["id"].as_str(),
         RESPONDER_SCHEMA => v["responder"]["id"].as_str(),
         MISTAKE_SCHEMA => v["mistake"]["id"].as_str(),
+        FAILURE_SCHEMA => v["failure"]["id"].as_str(),
+        REDIRECT_NOTE_SCHEMA => v["note"]["id"].as_str(),
         other => panic!("explain {id} answered {other}, not a card"),
     };
     assert_eq!(named, Some(id), "explain {id} answered another id's card");
@@ -202,6 +204,10 @@ fn every_id_the_knowledge_base_defines_has_its_card() {
         .chain(kb.layers.iter().map(|l| l.id.id().to_string()))
         .chain(kb.responders.iter().map(|r| r.id.clone()))
         .chain(kb.mistakes.iter().map(|m| m.id.clone()))
+        // What `culprit probe` prints: failure kinds, lint ids (mistakes'), redirect-note ids.
+        .chain(kb.failures.iter().map(|f| f.id.clone()))
+        .chain(kb.lints.iter().map(|l| l.id.clone()))
+        .chain(kb.redirect_notes.iter().map(|n| n.id.clone()))
         .collect();
     for id in &ids {
         assert_card(id);
@@ -217,6 +223,60 @@ fn every_id_the_knowledge_base_defines_has_its_card() {
     let _: LayerReport = serde_json::from_str(&stdout(&["explain", "ingress", "--json"])).unwrap();
     let _: ResponderReport = serde_json::from_str(&stdout(&["explain", "envoy", "--json"])).unwrap();
     let _: MistakeReport = serde_json::from_str(&stdout(&["explain", "assume_502_means_down", "--json"])).unwrap();
+    let r: MistakeReport = serde_json::from_str(&stdout(&["explain", "body_on_no_content", "--json"])).unwrap();
+    assert_eq!(r.lint.map(|l| l.statuses), Some(vec![204, 304]), "a lint id's card is its mistake's, with the lint");
+    let r: FailureReport = serde_json::from_str(&stdout(&["explain", "connect_refused", "--json"])).unwrap();
+    assert_eq!(r.schema, FAILURE_SCHEMA);
+    assert_eq!(r.causes[0].id, "server_not_listening");
+    let r: RedirectNoteReport = serde_json::from_str(&stdout(&["explain", "method_changed", "--json"])).unwrap();
+    assert_eq!(r.schema, REDIRECT_NOTE_SCHEMA);
+    assert_eq!(r.mistakes[0].id, "redirect_post_with_301_302");
+    let r: CauseReport = serde_json::from_str(&stdout(&["explain", "redirect_loop", "--json"])).unwrap();
+    assert!(r.redirect_notes.iter().any(|n| n.id == "redirect_loop"), "the probe's loop note is the cause's");
+}
+
+/// The ids `culprit probe` prints lead to cards that say what the probe saw and why it matters.
+#[test]
+fn the_ids_probe_prints_explain_themselves() {
+    let out = stdout(&["explain", "connect_refused"]);
+    for part in [
+        "connect_refused — Connection refused",
+        "Nothing accepted the connection to <addr>: no process listens on port <port>",
+        "Fails in the connect phase",
+        "server_not_listening",
+        "nc -vz -w 5 <host> <host-port>",
+    ] {
+        assert!(out.contains(part), "missing {part:?}:\n{out}");
+    }
+    let out = stdout(&["explain", "missing_retry_after"]);
+    for part in [
+        "How culprit probe flags it",
+        "flags a 429 or 503 without a Retry-After header",
+        "prints: missing_retry_after: <status> without Retry-After",
+    ] {
+        assert!(out.contains(part), "missing {part:?}:\n{out}");
+    }
+    let out = stdout(&["explain", "credentials_dropped"]);
+    for part in ["Credentials not sent to another origin", "Severity: warning", "<headers> not sent to <origin>"] {
+        assert!(out.contains(part), "missing {part:?}:\n{out}");
+    }
+    let out = stdout(&["explain", "redirect_loop"]);
+    assert!(out.contains("How culprit probe reports it") && out.contains("when the loop goes through both"), "{out}");
+}
+
+/// A client's own failure has no status code: its card says so instead of an empty code list, and
+/// names how the probe reports it.
+#[test]
+fn causes_without_a_status_say_the_request_got_no_answer() {
+    for id in ["certificate_untrusted", "dns_name_not_resolved", "server_not_listening", "network_path_blocked"] {
+        let out = stdout(&["explain", id]);
+        assert!(out.contains("No HTTP status: the request got no answer."), "{id}:\n{out}");
+        assert!(!out.lines().any(|l| l.trim_end() == "Codes:"), "{id}: an empty Codes line:\n{out}");
+        assert!(out.contains("How culprit probe reports it"), "{id}:\n{out}");
+    }
+    let out = stdout(&["explain", "SSL certificate problem: self-signed certificate"]);
+    assert!(out.contains("no HTTP status: the request got no answer"), "{out}");
+    assert!(!out.lines().any(|l| l.trim_end().ends_with("codes:")), "an empty codes list:\n{out}");
 }
 
 #[test]

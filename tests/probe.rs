@@ -635,3 +635,135 @@ fn long_headers_and_bodies_fit_the_width() {
     assert!(text.contains("< content-security-policy: script-src-0"), "{text}");
     assert!(text.contains("… ("), "the folded body is cut at its 12 lines:\n{text}");
 }
+
+/// A loopback server that answers each path with a canned response: the API-hygiene mistakes and
+/// redirect chains the probe reports. `other` is another origin to redirect to.
+fn canned_server(other: Option<SocketAddr>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                head.push(line.trim_end().to_owned());
+            }
+            let length = head
+                .iter()
+                .find_map(|h| h.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            let _ = std::io::copy(&mut reader.by_ref().take(length), &mut std::io::sink());
+            let path = head.first().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_owned();
+            let cross = other.map(|o| format!("Location: http://{o}/landed\r\n")).unwrap_or_default();
+            let (status, headers, body): (&str, String, &str) = match path.as_str() {
+                "/created" => ("201 Created", String::new(), ""),
+                "/slow" => ("429 Too Many Requests", String::new(), ""),
+                "/method" => ("405 Method Not Allowed", String::new(), ""),
+                "/unauth" => ("401 Unauthorized", String::new(), ""),
+                "/err" => ("200 OK", "Content-Type: application/json\r\n".into(), r#"{"error":"no such item"}"#),
+                "/noloc" => ("302 Found", String::new(), ""),
+                "/post" => ("302 Found", "Location: /landed\r\n".into(), ""),
+                "/loop-a" => ("302 Found", "Location: /loop-b\r\n".into(), ""),
+                "/loop-b" => ("301 Moved Permanently", "Location: /loop-a\r\n".into(), ""),
+                "/cross" => ("302 Found", cross, ""),
+                "/chain" => ("302 Found", "Location: /chain-2\r\n".into(), ""),
+                "/chain-2" => ("307 Temporary Redirect", "Location: /landed\r\n".into(), ""),
+                "/badloc" => ("302 Found", "Location: http://[::1\r\n".into(), ""),
+                "/big" => {
+                    ("413 Payload Too Large", "Content-Type: application/json\r\n".into(), r#"{"error":"too big"}"#)
+                }
+                _ => ("200 OK", String::new(), "ok"),
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut stream = stream;
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    addr
+}
+
+/// Every id `culprit probe` prints — lint ids, redirect-note ids, failure kinds — leads to its card
+/// with `culprit explain <id>`, and the report's words are the knowledge base's.
+#[test]
+fn every_id_probe_prints_explains_itself() {
+    let other = canned_server(None);
+    let base = format!("http://{}", canned_server(Some(other)));
+    let refused = format!("http://127.0.0.1:{}/", culprit_lab::proxy::free_port().unwrap());
+    let cases: Vec<Vec<String>> = [
+        &["/created"][..],
+        &["/slow"],
+        &["/method"],
+        &["/unauth"],
+        &["/err"],
+        &["/noloc"],
+        &["/post", "-d", "x", "--no-follow"],
+        &["/post", "-d", "x"],
+        &["/loop-a"],
+        &["/cross", "-H", "Authorization: Bearer abc"],
+        &["/chain", "--max-redirects", "1"],
+        &["/badloc"],
+        &["/big", "-d", "x"],
+    ]
+    .iter()
+    .map(|c| {
+        let mut args = vec![format!("{base}{}", c[0])];
+        args.extend(c[1..].iter().map(|s| (*s).to_owned()));
+        args
+    })
+    .chain(std::iter::once(vec![refused]))
+    .collect();
+    let mut ids = Vec::new();
+    for args in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (r, _) = probe(&args);
+        let (text, _, _) = probe_text("", &args);
+        for l in r["lint"].as_array().unwrap() {
+            let (id, message) = (l["id"].as_str().unwrap(), l["message"].as_str().unwrap());
+            // The report prints what the knowledge base says, placeholders filled in.
+            assert!(!message.contains('{'), "{id}: {message}");
+            assert!(text.contains(&format!("• {id}: ")), "the terminal report names {id}:\n{text}");
+            ids.push(id.to_owned());
+        }
+        for n in r["redirects"].as_array().unwrap() {
+            assert!(!n["message"].as_str().unwrap().contains('{'), "{n}");
+            ids.push(n["id"].as_str().unwrap().to_owned());
+        }
+        if let Some(kind) = r["outcome"]["failure"]["kind"].as_str() {
+            ids.push(kind.to_owned());
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    let expected = [
+        "bad_location",
+        "confuse_401_403",
+        "connect_refused",
+        "credentials_dropped",
+        "method_changed",
+        "missing_allow_on_405",
+        "missing_location_on_201",
+        "missing_proxy_body_size",
+        "missing_retry_after",
+        "redirect_loop",
+        "redirect_post_with_301_302",
+        "redirect_without_location",
+        "status_in_body",
+        "too_many_redirects",
+    ];
+    assert_eq!(ids, expected);
+    for id in &ids {
+        let out = Command::new(env!("CARGO_BIN_EXE_culprit")).args(["explain", id, "--json"]).output().unwrap();
+        assert!(out.status.success(), "explain {id}: {}", String::from_utf8_lossy(&out.stderr));
+        let card: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let named = ["mistake", "failure", "note", "cause"].iter().find_map(|k| card[k]["id"].as_str());
+        assert_eq!(named, Some(id.as_str()), "explain {id} answers with its own card: {card:#}");
+    }
+}

@@ -159,8 +159,10 @@ fn document(report: &ProbeReport) -> Doc {
                 .redirects
                 .iter()
                 .map(|n| {
-                    let tone = if matches!(n.id, "https_upgrade") { Tone::Plain } else { Tone::Warn };
-                    vec![styled(n.message.clone(), tone)]
+                    // The knowledge base says which notes are worth knowing and which warn.
+                    let info =
+                        culprit_kb::kb().redirect_note(n.id).is_some_and(|k| k.severity == culprit_kb::Severity::Info);
+                    vec![styled(n.message.clone(), if info { Tone::Plain } else { Tone::Warn })]
                 })
                 .collect(),
         ));

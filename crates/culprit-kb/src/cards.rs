@@ -1,12 +1,13 @@
 //! Answers to `culprit explain <id>`: every id the knowledge base defines, and so every id a report
-//! prints (causes, checks, layers, responders, mistakes), has a card of its own.
+//! prints (causes, checks, layers, responders, mistakes, the probe's failure modes, lints and
+//! redirect notes), has a card of its own.
 //!
 //! Like the other explain reports, each card is self-contained, owns its data and is the `--json`
 //! output as is (docs/json.md).
 
 use crate::KnowledgeBase;
 use crate::explain::CauseBrief;
-use crate::model::{Cause, Check, LayerInfo, Mistake, Responder};
+use crate::model::{Cause, Check, FailureMode, LayerInfo, LintRule, Mistake, RedirectNote, Responder};
 use crate::vocab::Layer;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,8 @@ pub const CHECK_SCHEMA: &str = "culprit.explain.check/1";
 pub const LAYER_SCHEMA: &str = "culprit.explain.layer/1";
 pub const RESPONDER_SCHEMA: &str = "culprit.explain.responder/1";
 pub const MISTAKE_SCHEMA: &str = "culprit.explain.mistake/1";
+pub const FAILURE_SCHEMA: &str = "culprit.explain.failure/1";
+pub const REDIRECT_NOTE_SCHEMA: &str = "culprit.explain.redirect_note/1";
 
 /// What kind of thing an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +27,12 @@ pub enum IdKind {
     Check,
     Layer,
     Responder,
+    /// A common mistake; the probe's lint for it shares its id.
     Mistake,
+    /// How a request can end without an answer (`connect_refused`…), as the probe reports it.
+    Failure,
+    /// What the probe notes about a redirect chain (`method_changed`…).
+    RedirectNote,
 }
 
 /// `explain upstream_connection_refused`: one cause, with everything it refers to resolved.
@@ -40,6 +48,19 @@ pub struct CauseReport {
     /// The cause's checks, in the order to run them.
     pub checks: Vec<Check>,
     pub mistakes: Vec<Mistake>,
+    /// The failure modes `culprit probe` reports that point to it, when no answer came.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureBrief>,
+    /// What `culprit probe` notes about a redirect chain that points to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_notes: Vec<RedirectNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureBrief {
+    pub id: String,
+    pub title: String,
 }
 
 /// `explain service_ports`: a check and what uses it.
@@ -94,6 +115,35 @@ pub struct MistakeReport {
     pub mistake: Mistake,
     /// Causes that warn about it.
     pub causes: Vec<CauseBrief>,
+    /// The probe's check for it in a response, when it has one (`lint[].id` is the mistake's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<LintRule>,
+    /// Redirect notes of the probe that point to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_notes: Vec<RedirectNote>,
+}
+
+/// `explain connect_refused`: a way a request ends without a (complete) answer, as the probe
+/// reports it in `failure.kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureReport {
+    pub schema: String,
+    pub failure: FailureMode,
+    /// Its causes, most likely first.
+    pub causes: Vec<CauseBrief>,
+    /// Its checks, in the order to run them.
+    pub checks: Vec<Check>,
+}
+
+/// `explain method_changed`: what the probe notes about a redirect chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectNoteReport {
+    pub schema: String,
+    pub note: RedirectNote,
+    pub causes: Vec<CauseBrief>,
+    pub mistakes: Vec<Mistake>,
 }
 
 /// Any card, for callers that look an id up without knowing its kind.
@@ -104,6 +154,8 @@ pub enum Card {
     Layer(LayerReport),
     Responder(ResponderReport),
     Mistake(MistakeReport),
+    Failure(FailureReport),
+    RedirectNote(RedirectNoteReport),
 }
 
 impl Card {
@@ -114,6 +166,8 @@ impl Card {
             Card::Layer(_) => IdKind::Layer,
             Card::Responder(_) => IdKind::Responder,
             Card::Mistake(_) => IdKind::Mistake,
+            Card::Failure(_) => IdKind::Failure,
+            Card::RedirectNote(_) => IdKind::RedirectNote,
         }
     }
 }
@@ -131,6 +185,10 @@ impl KnowledgeBase {
             Some(IdKind::Responder)
         } else if self.mistake(id).is_some() {
             Some(IdKind::Mistake)
+        } else if self.failure(id).is_some() {
+            Some(IdKind::Failure)
+        } else if self.redirect_note(id).is_some() {
+            Some(IdKind::RedirectNote)
         } else {
             None
         }
@@ -144,6 +202,8 @@ impl KnowledgeBase {
             IdKind::Layer => Card::Layer(self.explain_layer(self.layer_by_id(id)?.id)?),
             IdKind::Responder => Card::Responder(self.explain_responder(id)?),
             IdKind::Mistake => Card::Mistake(self.explain_mistake(id)?),
+            IdKind::Failure => Card::Failure(self.explain_failure(id)?),
+            IdKind::RedirectNote => Card::RedirectNote(self.explain_redirect_note(id)?),
         })
     }
 
@@ -164,6 +224,13 @@ impl KnowledgeBase {
             codes,
             checks: cause.checks.iter().filter_map(|c| self.check(c)).cloned().collect(),
             mistakes: cause.mistakes.iter().filter_map(|m| self.mistake(m)).cloned().collect(),
+            failures: self
+                .failures
+                .iter()
+                .filter(|f| f.causes.iter().any(|c| c == id))
+                .map(|f| FailureBrief { id: f.id.clone(), title: f.title.clone() })
+                .collect(),
+            redirect_notes: self.redirect_notes.iter().filter(|n| n.causes.iter().any(|c| c == id)).cloned().collect(),
             cause: cause.clone(),
         })
     }
@@ -219,7 +286,34 @@ impl KnowledgeBase {
         Some(MistakeReport {
             schema: MISTAKE_SCHEMA.into(),
             causes: self.causes.iter().filter(|c| c.mistakes.iter().any(|m| m == id)).map(CauseBrief::of).collect(),
+            lint: self.lint(id).cloned(),
+            redirect_notes: self
+                .redirect_notes
+                .iter()
+                .filter(|n| n.mistakes.iter().any(|m| m == id))
+                .cloned()
+                .collect(),
             mistake: mistake.clone(),
+        })
+    }
+
+    pub fn explain_failure(&self, id: &str) -> Option<FailureReport> {
+        let failure = self.failure(id)?;
+        Some(FailureReport {
+            schema: FAILURE_SCHEMA.into(),
+            causes: failure.causes.iter().filter_map(|c| self.cause(c)).map(CauseBrief::of).collect(),
+            checks: failure.checks.iter().filter_map(|c| self.check(c)).cloned().collect(),
+            failure: failure.clone(),
+        })
+    }
+
+    pub fn explain_redirect_note(&self, id: &str) -> Option<RedirectNoteReport> {
+        let note = self.redirect_note(id)?;
+        Some(RedirectNoteReport {
+            schema: REDIRECT_NOTE_SCHEMA.into(),
+            causes: note.causes.iter().filter_map(|c| self.cause(c)).map(CauseBrief::of).collect(),
+            mistakes: note.mistakes.iter().filter_map(|m| self.mistake(m)).cloned().collect(),
+            note: note.clone(),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! culprit's vocabulary and knowledge base.
 //!
 //! The knowledge lives as TOML under `data/` (status codes, layers, causes, checks, common mistakes,
-//! decision trees, the debugging chain, responder fingerprints). It is compiled into the binary and
+//! decision trees, the debugging chain, responder fingerprints, the probe's failure modes and the
+//! words of its API-hygiene and redirect findings). It is compiled into the binary and
 //! parsed once on first use. Everything else in culprit refers to causes, checks and layers by id
 //! and never hard-codes advice text; `validate` checks every cross-reference and is run by tests.
 
@@ -12,6 +13,7 @@ pub mod finding;
 pub mod model;
 pub mod search;
 pub mod signals;
+pub mod template;
 pub mod vocab;
 
 mod load;

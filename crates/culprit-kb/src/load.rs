@@ -1,9 +1,11 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
 use crate::model::{
-    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_PHASES, FailureMode, HaproxyState,
-    HaproxyStateChar, LayerInfo, LogStatus, Mistake, Platform, Responder, StatusClass, StatusCode, Tree,
+    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_FILLS, FAILURE_PHASES, FailureMode, HaproxyState,
+    HaproxyStateChar, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote, Responder, StatusClass,
+    StatusCode, Tree, Worded,
 };
+use crate::template::placeholders;
 use crate::vocab::{GeneratedBy, Layer};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -26,6 +28,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("envoy-flags.toml", include_str!("../data/envoy-flags.toml")),
     ("haproxy-states.toml", include_str!("../data/haproxy-states.toml")),
     ("failures.toml", include_str!("../data/failures.toml")),
+    ("probe.toml", include_str!("../data/probe.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -75,6 +78,10 @@ pub struct KnowledgeBase {
     pub haproxy_states: Vec<HaproxyState>,
     /// What each way a request can fail without an answer means (the probe's diagnoses).
     pub failures: Vec<FailureMode>,
+    /// The API-hygiene rules `culprit probe` checks, one per mistake it can see in a response.
+    pub lints: Vec<LintRule>,
+    /// What `culprit probe` notes about a redirect chain.
+    pub redirect_notes: Vec<RedirectNote>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
@@ -111,6 +118,10 @@ struct DataFile {
     haproxy_state: Vec<HaproxyState>,
     #[serde(default)]
     failure: Vec<FailureMode>,
+    #[serde(default)]
+    lint: Vec<LintRule>,
+    #[serde(default)]
+    redirect_note: Vec<RedirectNote>,
 }
 
 impl KnowledgeBase {
@@ -138,6 +149,8 @@ impl KnowledgeBase {
             all.haproxy_char.extend(part.haproxy_char);
             all.haproxy_state.extend(part.haproxy_state);
             all.failure.extend(part.failure);
+            all.lint.extend(part.lint);
+            all.redirect_note.extend(part.redirect_note);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
@@ -178,6 +191,8 @@ impl KnowledgeBase {
             haproxy_chars: all.haproxy_char,
             haproxy_states: all.haproxy_state,
             failures: all.failure,
+            lints: all.lint,
+            redirect_notes: all.redirect_note,
         };
         problems.extend(kb.validate());
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
@@ -217,6 +232,15 @@ impl KnowledgeBase {
 
     pub fn failure(&self, id: &str) -> Option<&FailureMode> {
         self.failures.iter().find(|f| f.id == id)
+    }
+
+    /// The API-hygiene rule `culprit probe` reports as `id` (a mistake's id).
+    pub fn lint(&self, id: &str) -> Option<&LintRule> {
+        self.lints.iter().find(|l| l.id == id)
+    }
+
+    pub fn redirect_note(&self, id: &str) -> Option<&RedirectNote> {
+        self.redirect_notes.iter().find(|n| n.id == id)
     }
 
     pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
@@ -305,11 +329,17 @@ impl KnowledgeBase {
             }
             self.cause_refs(&mut problems, &what, &f.causes);
             self.check_refs(&mut problems, &what, &f.checks);
+            for name in placeholders(&f.says) {
+                if !FAILURE_FILLS.contains(&name) {
+                    problems.push(format!("{what}: says uses {{{name}}}, not one of {FAILURE_FILLS:?}"));
+                }
+            }
             // A failure is diagnosed anywhere: at least one check must work without a cluster.
             if f.checks.iter().filter_map(|c| self.check(c)).all(Check::needs_kubernetes) {
                 problems.push(format!("{what}: every check needs kubectl; add one that runs anywhere"));
             }
         }
+        self.validate_probe(&mut problems);
         for m in &self.mistakes {
             for &code in &m.codes {
                 if self.code(code).is_none() {
@@ -520,12 +550,62 @@ impl KnowledgeBase {
             .chain(self.checks.iter().map(|c| (c.id.as_str(), "check")))
             .chain(self.mistakes.iter().map(|m| (m.id.as_str(), "mistake")))
             .chain(self.responders.iter().map(|r| (r.id.as_str(), "responder")))
-            .chain(self.layers.iter().map(|l| (l.id.id(), "layer")));
+            .chain(self.layers.iter().map(|l| (l.id.id(), "layer")))
+            .chain(self.failures.iter().map(|f| (f.id.as_str(), "failure mode")))
+            // A note that shares its id with a cause it names is that cause seen by the probe.
+            .chain(
+                self.redirect_notes
+                    .iter()
+                    .filter(|n| !n.causes.contains(&n.id))
+                    .map(|n| (n.id.as_str(), "redirect note")),
+            );
         for (id, kind) in all {
             if let Some(other) = seen.insert(id, kind) {
                 if other != kind {
                     problems.push(format!("id {id} names both a {other} and a {kind}"));
                 }
+            }
+        }
+    }
+
+    /// The probe's lints and redirect notes: each lint is a mistake's check, every placeholder is
+    /// declared and every declared one used, every reference resolves.
+    fn validate_probe(&self, problems: &mut Vec<String>) {
+        duplicates(problems, "lint", self.lints.iter().map(|l| l.id.clone()));
+        duplicates(problems, "redirect note", self.redirect_notes.iter().map(|n| n.id.clone()));
+        for l in &self.lints {
+            let what = format!("lint {}", l.id);
+            validate_wording(problems, &what, l);
+            let Some(mistake) = self.mistake(&l.id) else {
+                problems.push(format!(
+                    "{what}: not a mistake id; a lint is the probe's check for a mistake in mistakes.toml"
+                ));
+                continue;
+            };
+            if l.statuses.is_empty() {
+                problems.push(format!("{what}: no statuses"));
+            }
+            for &code in &l.statuses {
+                if !mistake.codes.contains(&code) {
+                    problems.push(format!("{what}: status {code} is not among its mistake's codes"));
+                }
+            }
+        }
+        for n in &self.redirect_notes {
+            let what = format!("redirect note {}", n.id);
+            if !is_snake_case(&n.id) {
+                problems.push(format!("{what}: id is not snake_case"));
+            }
+            validate_wording(problems, &what, n);
+            for &code in &n.statuses {
+                if code / 100 != 3 || self.code(code).is_none() {
+                    problems.push(format!("{what}: {code} is not a known redirect status"));
+                }
+            }
+            self.cause_refs(problems, &what, &n.causes);
+            self.mistake_refs(problems, &what, &n.mistakes);
+            if n.causes.is_empty() && n.fix.is_none() {
+                problems.push(format!("{what}: needs a fix or a cause that holds one"));
             }
         }
     }
@@ -629,6 +709,32 @@ fn add_signal_evidence(causes: &mut [Cause], flags: &[EnvoyFlag], states: &[Hapr
                 let answered = statuses.iter().copied().find(|&s| cause.produces_code(s));
                 cause.evidence.push(Evidence { kind, text: text.clone(), status: answered });
             }
+        }
+    }
+}
+
+/// A probe message's templates use only declared placeholders, each declared one is used, and
+/// variant names are unique.
+fn validate_wording(problems: &mut Vec<String>, what: &str, w: &impl Worded) {
+    let templates = std::iter::once(w.message()).chain(w.variants().iter().map(|v| v.message.as_str()));
+    let mut used = HashSet::new();
+    for t in templates {
+        for name in placeholders(t) {
+            if !w.fills().iter().any(|f| f == name) {
+                problems.push(format!("{what}: {{{name}}} is not declared in fills"));
+            }
+            used.insert(name.to_owned());
+        }
+    }
+    for f in w.fills() {
+        if !used.contains(f) {
+            problems.push(format!("{what}: fills declares {f}, which no message uses"));
+        }
+    }
+    duplicates(problems, &format!("{what} variant"), w.variants().iter().map(|v| v.name.clone()));
+    for v in w.variants() {
+        if !is_snake_case(&v.name) {
+            problems.push(format!("{what}: variant name {} is not snake_case", v.name));
         }
     }
 }

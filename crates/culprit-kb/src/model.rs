@@ -467,6 +467,136 @@ pub struct FailureMode {
 /// The phases a failure mode can name.
 pub const FAILURE_PHASES: &[&str] = &["dns", "connect", "tls", "send", "response", "body"];
 
+/// The placeholders a failure mode's `says` may use: the probe fills them in from the request.
+pub const FAILURE_FILLS: &[&str] = &["host", "port", "addr"];
+
+/// An API-hygiene rule `culprit probe` checks on the final response: the probe's check for one of
+/// the common mistakes, whose id it shares (the mistake holds the title, why and what to do
+/// instead). The condition itself is code in `culprit-probe`, keyed by this id; the words are here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintRule {
+    /// The mistake's id, as the probe's JSON prints it (`lint[].id`).
+    pub id: String,
+    /// The statuses it looks at.
+    pub statuses: Vec<u16>,
+    /// When the probe flags it, for a person.
+    pub when: String,
+    /// What the report says, with `{placeholders}` from `fills`.
+    pub message: String,
+    /// Other wordings the probe picks by name in particular cases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+    /// The placeholders the probe fills in (`status`, `method`…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<String>,
+}
+
+/// What `culprit probe` notes about one step of a redirect chain (a method turned into GET, an
+/// HTTPS → HTTP downgrade, credentials kept from another origin, a loop). The condition is code in
+/// `culprit-probe`, keyed by this id; the words are here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectNote {
+    /// Stable snake_case id, as the probe's JSON prints it (`redirects[].id`).
+    pub id: String,
+    pub title: String,
+    /// `info` for a step worth knowing, `warning` for one that breaks or weakens the request.
+    pub severity: crate::finding::Severity,
+    /// The redirect statuses it applies to; empty for any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<u16>,
+    /// When the probe notes it, for a person.
+    pub when: String,
+    /// What it means for the request, and where it usually comes from.
+    pub why: String,
+    /// What the report says, with `{placeholders}` from `fills`.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// Cause ids it relates to; the note may share its id with one of them (`redirect_loop`), whose
+    /// card then shows the note.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<String>,
+    /// Mistake ids it relates to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mistakes: Vec<String>,
+}
+
+/// Another wording of a probe message, picked by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub name: String,
+    /// When this wording is used instead of the main one.
+    pub when: String,
+    pub message: String,
+}
+
+/// The parts of a probe message that `render` needs, shared by lints and redirect notes.
+pub trait Worded {
+    fn id(&self) -> &str;
+    fn message(&self) -> &str;
+    fn variants(&self) -> &[Variant];
+    fn fills(&self) -> &[String];
+
+    /// The message for `variant` (the main one for `None`) with the placeholders filled in.
+    ///
+    /// In debug builds (the tests), a variant the data lacks or values that are not exactly the
+    /// declared `fills` panic: the code and the data have drifted apart.
+    fn render(&self, variant: Option<&str>, values: &[(&str, &str)]) -> String {
+        let found = variant.and_then(|v| self.variants().iter().find(|x| x.name == v));
+        debug_assert!(
+            variant.is_none() || found.is_some(),
+            "{}: no variant {variant:?} in the knowledge base",
+            self.id()
+        );
+        if cfg!(debug_assertions) {
+            let mut given: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+            let mut declared: Vec<&str> = self.fills().iter().map(String::as_str).collect();
+            given.sort_unstable();
+            declared.sort_unstable();
+            assert_eq!(given, declared, "{}: the values given are not the declared fills", self.id());
+        }
+        let template = found.map_or(self.message(), |v| v.message.as_str());
+        crate::template::fill(template, values)
+    }
+}
+
+impl Worded for LintRule {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+    fn fills(&self) -> &[String] {
+        &self.fills
+    }
+}
+
+impl Worded for RedirectNote {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+    fn fills(&self) -> &[String] {
+        &self.fills
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Marker {

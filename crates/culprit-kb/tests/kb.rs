@@ -507,6 +507,9 @@ fn ids_flags_and_states_are_recognised() {
     assert_eq!(Query::parse("ingress", kb), Query::Id("ingress".into(), IdKind::Layer));
     assert_eq!(Query::parse("envoy", kb), Query::Id("envoy".into(), IdKind::Responder));
     assert_eq!(Query::parse("assume_502_means_down", kb), Query::Id("assume_502_means_down".into(), IdKind::Mistake));
+    assert_eq!(Query::parse("connect_refused", kb), Query::Id("connect_refused".into(), IdKind::Failure));
+    assert_eq!(Query::parse("method_changed", kb), Query::Id("method_changed".into(), IdKind::RedirectNote));
+    assert_eq!(Query::parse("body_on_no_content", kb), Query::Id("body_on_no_content".into(), IdKind::Mistake));
     assert_eq!(Query::parse("ok", kb), Query::Id("ok".into(), IdKind::Cause), "an exact id wins over a reason phrase");
     assert_eq!(Query::parse("OK", kb), Query::Code(200));
     assert_eq!(Query::parse("UF,URX", kb), Query::Signal("UF,URX".into()));
@@ -524,7 +527,15 @@ fn every_id_has_its_own_card() {
         .chain(kb.checks.iter().map(|c| (c.id.clone(), IdKind::Check)))
         .chain(kb.layers.iter().map(|l| (l.id.id().to_string(), IdKind::Layer)))
         .chain(kb.responders.iter().map(|r| (r.id.clone(), IdKind::Responder)))
-        .chain(kb.mistakes.iter().map(|m| (m.id.clone(), IdKind::Mistake)));
+        .chain(kb.mistakes.iter().map(|m| (m.id.clone(), IdKind::Mistake)))
+        .chain(kb.failures.iter().map(|f| (f.id.clone(), IdKind::Failure)))
+        // A lint is its mistake's check: the mistake's card shows it.
+        .chain(kb.lints.iter().map(|l| (l.id.clone(), IdKind::Mistake)))
+        // A note named like the cause it points to is that cause's card.
+        .chain(kb.redirect_notes.iter().map(|n| {
+            let kind = if n.causes.contains(&n.id) { IdKind::Cause } else { IdKind::RedirectNote };
+            (n.id.clone(), kind)
+        }));
     for (id, kind) in ids {
         let card = kb.explain_id(&id).unwrap_or_else(|| panic!("no card for {id}"));
         assert_eq!(card.kind(), kind, "{id}");
@@ -534,9 +545,61 @@ fn every_id_has_its_own_card() {
             Card::Layer(r) => r.layer.id.id().to_string(),
             Card::Responder(r) => r.responder.id.clone(),
             Card::Mistake(r) => r.mistake.id.clone(),
+            Card::Failure(r) => r.failure.id.clone(),
+            Card::RedirectNote(r) => r.note.id.clone(),
         };
         assert_eq!(named, id, "the card of {id} is about {named}");
     }
+    // The cards carry the probe's words: a lint in its mistake's card, a note in its cause's.
+    let Some(Card::Mistake(m)) = kb.explain_id("missing_retry_after") else { panic!("a mistake card") };
+    assert_eq!(m.lint.as_ref().map(|l| l.statuses.as_slice()), Some([429, 503].as_slice()));
+    let Some(Card::Cause(c)) = kb.explain_id("redirect_loop") else { panic!("a cause card") };
+    assert!(c.redirect_notes.iter().any(|n| n.id == "redirect_loop"), "{c:#?}");
+    let Some(Card::Cause(c)) = kb.explain_id("server_not_listening") else { panic!("a cause card") };
+    assert!(c.failures.iter().any(|f| f.id == "connect_refused"), "{c:#?}");
+}
+
+/// The probe's lints and redirect notes: words with declared placeholders, filled in once, and
+/// validation that names what drifted.
+#[test]
+fn probe_messages_are_data_with_declared_placeholders() {
+    use culprit_kb::Worded;
+    let kb = kb();
+    let l = kb.lint("missing_retry_after").unwrap();
+    assert_eq!(
+        l.render(None, &[("status", "429")]),
+        "429 without Retry-After: clients retry at once, making the overload worse"
+    );
+    let n = kb.redirect_note("redirect_loop").unwrap();
+    let flip = n.render(Some("scheme_flip"), &[("chain", "http://a/ → https://a/ → http://a/")]);
+    assert!(
+        flip.starts_with("redirect loop: http://a/ → https://a/ → http://a/. One layer")
+            && flip.contains("X-Forwarded-Proto")
+    );
+
+    let mut bad = KnowledgeBase::load().unwrap();
+    bad.lints[0].message.push_str(" {undeclared}");
+    bad.lints[1].fills.push("unused".into());
+    bad.lints[2].id = "not_a_mistake".into();
+    let note = bad.redirect_notes.iter_mut().find(|n| n.id == "method_changed").unwrap();
+    note.causes.push("no_such_cause".into());
+    note.statuses.push(404);
+    bad.failures[0].says.push_str(" {path}");
+    let problems = bad.validate();
+    for expected in [
+        "{undeclared} is not declared in fills",
+        "fills declares unused, which no message uses",
+        "lint not_a_mistake: not a mistake id",
+        "redirect note method_changed: unknown cause no_such_cause",
+        "redirect note method_changed: 404 is not a known redirect status",
+        "says uses {path}",
+    ] {
+        assert!(problems.iter().any(|p| p.contains(expected)), "{expected}: {problems:#?}");
+    }
+    // A note may share its id only with a cause it names.
+    let mut bad = KnowledgeBase::load().unwrap();
+    bad.redirect_notes.iter_mut().find(|n| n.id == "redirect_loop").unwrap().causes.clear();
+    assert!(bad.validate().iter().any(|p| p.contains("id redirect_loop names both")), "{:#?}", bad.validate());
 }
 
 #[test]

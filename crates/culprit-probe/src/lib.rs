@@ -13,6 +13,7 @@ pub mod lint;
 pub mod options;
 pub mod probe;
 pub mod ratelimit;
+pub mod redirect;
 pub mod secrets;
 pub mod tls;
 

@@ -1,75 +1,115 @@
 //! API hygiene: what RFC 9110 requires with a status, and the seeds' common mistakes, checked on
-//! one response. Each finding names the knowledge base's mistake where there is one.
+//! one response. Each rule is the check for a knowledge-base mistake and reports its id; the
+//! conditions are here, the words in the knowledge base (`data/probe.toml`, `[[lint]]`).
+
+use culprit_kb::{Worded, kb};
 
 use crate::exchange::Response;
 use crate::fingerprint::Responder;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Lint {
-    /// Stable id (`missing_location_on_201`, `body_on_204`…); the knowledge base's mistake id when
-    /// it has one.
+    /// The rule's id (`missing_location_on_201`, `body_on_no_content`…): the knowledge base's
+    /// mistake it checks, so `culprit explain <id>` tells the whole story.
     pub id: &'static str,
     pub message: String,
 }
 
-fn lint(id: &'static str, message: impl Into<String>) -> Lint {
-    Lint { id, message: message.into() }
+/// Every rule this module checks, by the id the knowledge base gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    StatusInBody,
+    MissingLocationOn201,
+    BodyOnNoContent,
+    RedirectWithoutLocation,
+    Confuse401403,
+    MissingAllowOn405,
+    MissingRetryAfter,
+    RedirectPostWith301302,
+    MissingProxyBodySize,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 9] = [
+        Rule::StatusInBody,
+        Rule::MissingLocationOn201,
+        Rule::BodyOnNoContent,
+        Rule::RedirectWithoutLocation,
+        Rule::Confuse401403,
+        Rule::MissingAllowOn405,
+        Rule::MissingRetryAfter,
+        Rule::RedirectPostWith301302,
+        Rule::MissingProxyBodySize,
+    ];
+
+    /// The knowledge base's lint (and mistake) id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::StatusInBody => "status_in_body",
+            Rule::MissingLocationOn201 => "missing_location_on_201",
+            Rule::BodyOnNoContent => "body_on_no_content",
+            Rule::RedirectWithoutLocation => "redirect_without_location",
+            Rule::Confuse401403 => "confuse_401_403",
+            Rule::MissingAllowOn405 => "missing_allow_on_405",
+            Rule::MissingRetryAfter => "missing_retry_after",
+            Rule::RedirectPostWith301302 => "redirect_post_with_301_302",
+            Rule::MissingProxyBodySize => "missing_proxy_body_size",
+        }
+    }
+
+    /// The wordings other than the main one that the checks below pick.
+    pub fn variants(self) -> &'static [&'static str] {
+        match self {
+            Rule::MissingProxyBodySize => &[APPLICATION],
+            _ => &[],
+        }
+    }
+}
+
+/// The 413's wording when the application wrote it.
+const APPLICATION: &str = "application";
+
+/// The finding for `rule`, in the knowledge base's words (`variant` picks another wording).
+fn lint(rule: Rule, variant: Option<&str>, values: &[(&str, &str)]) -> Lint {
+    let words = kb().lint(rule.id()).unwrap_or_else(|| panic!("probe.toml has no lint {}", rule.id()));
+    Lint { id: rule.id(), message: words.render(variant, values) }
 }
 
 /// Checks one response to a request sent with `method`.
 pub fn check(method: &http::Method, response: &Response, responder: &Responder) -> Vec<Lint> {
     let mut out = Vec::new();
     let status = response.status;
+    let code = status.to_string();
     let has = |name: &str| response.header(name).is_some();
     if status == 200 && error_shaped(response) {
-        out.push(lint("status_in_body", "200 OK with an error in the body: clients, caches and monitors count it as a success; answer with the 4xx/5xx it describes"));
+        out.push(lint(Rule::StatusInBody, None, &[]));
     }
     if status == 201 && !has("location") {
-        out.push(lint("missing_location_on_201", "201 Created without a Location header naming the new resource"));
+        out.push(lint(Rule::MissingLocationOn201, None, &[]));
     }
     if matches!(status, 204 | 304) && response.body_bytes > 0 {
-        out.push(lint(
-            "body_on_no_content",
-            format!("{status} must not carry a body, yet {} bytes came", response.body_bytes),
-        ));
+        let bytes = response.body_bytes.to_string();
+        out.push(lint(Rule::BodyOnNoContent, None, &[("status", &code), ("bytes", &bytes)]));
     }
     if matches!(status, 301 | 302 | 303 | 307 | 308) && !has("location") {
-        out.push(lint(
-            "redirect_without_location",
-            format!("{status} without a Location header: there is nowhere to go"),
-        ));
+        out.push(lint(Rule::RedirectWithoutLocation, None, &[("status", &code)]));
     }
     if status == 401 && !has("www-authenticate") {
-        out.push(lint(
-            "confuse_401_403",
-            "401 without WWW-Authenticate (RFC 9110 requires it); if the caller is known but not allowed, that is 403",
-        ));
+        out.push(lint(Rule::Confuse401403, None, &[]));
     }
     if status == 405 && !has("allow") {
-        out.push(lint("missing_allow_on_405", "405 without an Allow header listing the methods that work"));
+        out.push(lint(Rule::MissingAllowOn405, None, &[]));
     }
     if matches!(status, 429 | 503) && !has("retry-after") {
-        out.push(lint(
-            "missing_retry_after",
-            format!("{status} without Retry-After: clients retry at once, making the overload worse"),
-        ));
+        out.push(lint(Rule::MissingRetryAfter, None, &[("status", &code)]));
     }
     if matches!(status, 301 | 302) && !matches!(*method, http::Method::GET | http::Method::HEAD) {
-        out.push(lint(
-            "redirect_post_with_301_302",
-            format!("{status} answering {method}: clients re-send it as GET without the body; use 307 or 308 to keep the method"),
-        ));
+        out.push(lint(Rule::RedirectPostWith301302, None, &[("status", &code), ("method", method.as_str())]));
     }
     if status == 413 {
-        let who = if responder.id == "application" {
-            "the application refused the body itself (its own upload limit)".to_owned()
-        } else {
-            format!(
-                "{} refused the body before the application saw it: raise its limit (ingress-nginx: nginx.ingress.kubernetes.io/proxy-body-size)",
-                responder.name
-            )
-        };
-        out.push(lint("missing_proxy_body_size", format!("413: {who}")));
+        // Whose 413 it is: a proxy's limit (the application never saw the body) or the app's own.
+        let variant = (responder.id == "application").then_some(APPLICATION);
+        out.push(lint(Rule::MissingProxyBodySize, variant, &[("responder", &responder.name)]));
     }
     out
 }
@@ -131,5 +171,28 @@ mod tests {
             &crate::fingerprint::identify(&response(413, &[], "<hr><center>nginx</center>")),
         );
         assert!(l[0].message.contains("proxy-body-size"), "{l:?}");
+        let app = response(413, &[("content-type", "application/json")], r#"{"message":"too large"}"#);
+        let l = check(&Method::POST, &app, &crate::fingerprint::identify(&app));
+        assert_eq!(l[0].message, "413: the application refused the body itself (its own upload limit)");
+        let empty = response(204, &[], "xy");
+        assert_eq!(
+            check(&Method::DELETE, &empty, &crate::fingerprint::identify(&empty))[0].message,
+            "204 must not carry a body, yet 2 bytes came"
+        );
+    }
+
+    /// The ids and wordings the code uses are the knowledge base's, and it has no lint the code
+    /// never reports.
+    #[test]
+    fn every_rule_is_in_the_knowledge_base() {
+        let kb = kb();
+        for rule in Rule::ALL {
+            let words = kb.lint(rule.id()).unwrap_or_else(|| panic!("probe.toml has no lint {}", rule.id()));
+            let variants: Vec<&str> = words.variants.iter().map(|v| v.name.as_str()).collect();
+            assert_eq!(variants, rule.variants(), "{}: the wordings the code picks", rule.id());
+        }
+        for l in &kb.lints {
+            assert!(Rule::ALL.iter().any(|r| r.id() == l.id), "probe.toml's lint {} is never reported", l.id);
+        }
     }
 }

@@ -12,7 +12,9 @@ use crate::fingerprint::{self, Responder};
 use crate::lint::{self, Lint};
 use crate::options::Options;
 use crate::ratelimit::{self, RateLimit};
-use crate::secrets::{self, Credentials, Scrubber, is_secret_header, redact_headers};
+pub use crate::redirect::Note;
+use crate::redirect::{NoteKind, loop_note, next_request, normalise, note};
+use crate::secrets::{self, Credentials, Scrubber, redact_headers};
 use crate::tls::TlsSetup;
 
 pub const SCHEMA: &str = "culprit.probe.report/1";
@@ -81,12 +83,6 @@ pub struct ResponseSummary {
     pub capped: bool,
     /// The start of the body: text as is, binary as a note.
     pub body_preview: String,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Note {
-    pub id: &'static str,
-    pub message: String,
 }
 
 /// What the final answer means.
@@ -321,25 +317,19 @@ async fn probe(
         }
         let Some(location) = location else { break };
         let Ok(next) = current.url.join(&location) else {
-            notes.push(Note { id: "bad_location", message: format!("Location '{location}' is not a valid URL") });
+            notes.push(note(NoteKind::BadLocation, None, &[("location", &location)]));
             break;
         };
         let key = normalise(&next);
         if let Some(first) = visited.iter().position(|v| *v == key) {
             let mut cycle: Vec<String> = visited[first..].to_vec();
             cycle.push(key);
-            notes.push(Note { id: "redirect_loop", message: loop_message(&cycle) });
+            notes.push(loop_note(&cycle));
             redirect_loop = Some(cycle);
             break;
         }
         if hops.len() > options.max_redirects {
-            notes.push(Note {
-                id: "too_many_redirects",
-                message: format!(
-                    "stopped after {} redirects (--max-redirects) without reaching an answer",
-                    options.max_redirects
-                ),
-            });
+            notes.push(note(NoteKind::TooManyRedirects, None, &[("max", &options.max_redirects.to_string())]));
             break;
         }
         let status = status.unwrap_or(0);
@@ -369,92 +359,6 @@ async fn probe(
         lint,
         bisect,
     }
-}
-
-/// A URL as a loop detector compares it (no fragment).
-fn normalise(url: &url::Url) -> String {
-    let mut u = url.clone();
-    u.set_fragment(None);
-    u.to_string()
-}
-
-fn loop_message(cycle: &[String]) -> String {
-    let scheme_flip = cycle.iter().any(|u| u.starts_with("https://")) && cycle.iter().any(|u| u.starts_with("http://"));
-    let chain = cycle.join(" → ");
-    if scheme_flip {
-        format!(
-            "redirect loop: {chain}. One layer sends HTTP to HTTPS and another sends it back: typically the ingress's \
-             ssl-redirect/force-ssl-redirect in front of a backend that does not trust X-Forwarded-Proto (or TLS ending \
-             at a load balancer that talks HTTP to an ingress that forces HTTPS). See: culprit explain redirect_loop"
-        )
-    } else {
-        format!("redirect loop: {chain}. The same URLs redirect to each other (see: culprit explain redirect_loop)")
-    }
-}
-
-/// The request for the next hop, as browsers and curl build it, with what changed noted.
-fn next_request(
-    current: &HopRequest,
-    next: url::Url,
-    status: u16,
-    options: &Options,
-    notes: &mut Vec<Note>,
-) -> HopRequest {
-    let mut next = next;
-    let mut method = current.method.clone();
-    let mut body = current.body.clone();
-    let mut headers = current.headers.clone();
-    // Credentials in the Location are used for that hop, as curl does, and never shown.
-    let location_credentials = secrets::take_credentials(&mut next);
-    let to_get = status == 303 && method != http::Method::HEAD
-        || matches!(status, 301 | 302) && method != http::Method::GET && method != http::Method::HEAD;
-    if to_get {
-        if matches!(status, 301 | 302) {
-            notes.push(Note {
-                id: "method_changed",
-                message: format!(
-                    "{status} turned {method} into GET for {next} (clients drop the body); answer 307 or 308 to keep the method"
-                ),
-            });
-        }
-        method = http::Method::GET;
-        body = Bytes::new();
-        headers.retain(|(n, _)| !n.to_ascii_lowercase().starts_with("content-"));
-    }
-    if current.url.scheme() == "https" && next.scheme() == "http" {
-        notes.push(Note {
-            id: "https_downgrade",
-            message: format!(
-                "HTTPS → HTTP downgrade to {next}: the request (and any cookies) now travel in clear text"
-            ),
-        });
-    } else if current.url.scheme() == "http" && next.scheme() == "https" && current.url.host_str() == next.host_str() {
-        notes.push(Note { id: "https_upgrade", message: format!("HTTP → HTTPS upgrade to {next}") });
-    }
-    let same_origin = current.url.scheme() == next.scheme()
-        && current.url.host_str() == next.host_str()
-        && current.url.port_or_known_default() == next.port_or_known_default();
-    if !same_origin {
-        let dropped: Vec<String> =
-            headers.iter().filter(|(n, _)| is_secret_header(n)).map(|(n, _)| n.clone()).collect();
-        if !dropped.is_empty() {
-            headers.retain(|(n, _)| !is_secret_header(n));
-            notes.push(Note {
-                id: "credentials_dropped",
-                message: format!(
-                    "{} not sent to {} (a different origin): credentials stay with the origin they were given \
-                     for, as curl and browsers keep Authorization and cookies; a 401/403 after this hop is why",
-                    dropped.join(", "),
-                    authority(&next)
-                ),
-            });
-        }
-    }
-    if let Some(c) = location_credentials {
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
-        headers.push(("Authorization".into(), c.basic()));
-    }
-    HopRequest { method, connect_to: options.connect_to(&next), url: next, headers, body }
 }
 
 /// Why Kubernetes causes and kubectl steps fit, when something says there is a cluster: a
@@ -516,7 +420,8 @@ fn diagnose(failure: &Failure, url: &url::Url, kubernetes: bool) -> Option<(Diag
     let host = url.host_str().unwrap_or("");
     let port = url.port_or_known_default().map_or(String::new(), |p| p.to_string());
     let addr = failure.address.clone().unwrap_or_else(|| format!("{host}:{port}"));
-    let says = mode.says.replace("{host}", host).replace("{port}", &port).replace("{addr}", &addr);
+    // The placeholders `culprit_kb::FAILURE_FILLS` allows, each filled in.
+    let says = culprit_kb::template::fill(&mode.says, &[("host", host), ("port", &port), ("addr", &addr)]);
     let causes = mode.causes.iter().filter_map(|id| kb.cause(id)).take(MAX_CAUSES).map(cause_ref).collect();
     let checks = mode
         .checks
@@ -775,22 +680,6 @@ mod tests {
     }
 
     #[test]
-    fn credentials_in_a_location_replace_the_previous_ones() {
-        let current = HopRequest {
-            method: http::Method::GET,
-            url: "https://a.example/".parse().unwrap(),
-            headers: vec![("Authorization".into(), "Basic b2xkOm9sZA==".into())],
-            body: Bytes::new(),
-            connect_to: None,
-        };
-        let mut notes = Vec::new();
-        let next =
-            next_request(&current, "https://u:p@a.example/v2".parse().unwrap(), 302, &Options::default(), &mut notes);
-        assert_eq!(next.url.as_str(), "https://a.example/v2");
-        assert_eq!(next.headers, vec![("Authorization".to_owned(), "Basic dTpw".to_owned())]);
-    }
-
-    #[test]
     fn filled_in_checks_stay_shell_safe() {
         let kb = kb();
         let url: url::Url = "https://api.example.com:8443/v1/items".parse().unwrap();
@@ -804,37 +693,6 @@ mod tests {
         let url: url::Url = "https://api.example.com/search?q=a&b=c".parse().unwrap();
         let c = check_ref(kb.check("port_forward_bypass").unwrap(), &url);
         assert!(c.command.contains("<path>"), "a query with & stays a placeholder: {}", c.command);
-    }
-
-    #[test]
-    fn redirects_change_method_and_drop_credentials() {
-        let current = HopRequest {
-            method: http::Method::POST,
-            url: "https://a.example/login".parse().unwrap(),
-            headers: vec![
-                ("Authorization".into(), "Bearer x".into()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
-            body: Bytes::from_static(b"{}"),
-            connect_to: None,
-        };
-        let mut notes = Vec::new();
-        let next =
-            next_request(&current, "http://b.example/home".parse().unwrap(), 302, &Options::default(), &mut notes);
-        assert_eq!(next.method, http::Method::GET);
-        assert!(next.body.is_empty() && next.headers.is_empty());
-        let ids: Vec<_> = notes.iter().map(|n| n.id).collect();
-        assert_eq!(ids, ["method_changed", "https_downgrade", "credentials_dropped"]);
-        let mut notes = Vec::new();
-        let kept =
-            next_request(&current, "https://a.example/v2/login".parse().unwrap(), 308, &Options::default(), &mut notes);
-        assert_eq!((kept.method, kept.body.len(), notes.len()), (http::Method::POST, 2, 0));
-    }
-
-    #[test]
-    fn loops_name_the_scheme_flip() {
-        let m = loop_message(&["http://a/".into(), "https://a/".into(), "http://a/".into()]);
-        assert!(m.contains("http://a/ → https://a/ → http://a/") && m.contains("X-Forwarded-Proto"), "{m}");
     }
 
     #[test]

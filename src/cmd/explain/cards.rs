@@ -1,12 +1,16 @@
-//! `culprit explain <id>`: the card of a cause, check, layer, responder or mistake.
+//! `culprit explain <id>`: the card of a cause, check, layer, responder, mistake, failure mode or
+//! redirect note.
 
 use super::{check_item, owner_span};
 use crate::output::doc::{Block, Doc, Line, Tone, plain, status_tone, styled};
 use crate::output::{Format, emit};
 use anyhow::Result;
-use culprit_kb::cards::{Card, CauseReport, CheckReport, LayerReport, MistakeReport, ResponderReport};
+use culprit_kb::cards::{
+    Card, CauseReport, CheckReport, FailureReport, LayerReport, MistakeReport, RedirectNoteReport, ResponderReport,
+};
 use culprit_kb::explain::CauseBrief;
-use culprit_kb::{EvidenceKind, MarkerKind};
+use culprit_kb::template::show;
+use culprit_kb::{EvidenceKind, LintRule, MarkerKind, RedirectNote, Severity, Variant};
 use std::fmt::Write as _;
 
 pub fn emit_card(format: Format, card: &Card, full: bool) -> Result<()> {
@@ -16,8 +20,14 @@ pub fn emit_card(format: Format, card: &Card, full: bool) -> Result<()> {
         Card::Layer(r) => emit(format, r, || layer_doc(r, full)),
         Card::Responder(r) => emit(format, r, || responder_doc(r)),
         Card::Mistake(r) => emit(format, r, || mistake_doc(r)),
+        Card::Failure(r) => emit(format, r, || failure_doc(r, full)),
+        Card::RedirectNote(r) => emit(format, r, || redirect_note_doc(r)),
     }
 }
+
+/// What a cause without a code says instead of an empty code list: the client's own failures
+/// (no resolution, a refused connection, an untrusted certificate) end before any status exists.
+const NO_STATUS: &str = "No HTTP status: the request got no answer.";
 
 fn codes_line(codes: &[u16]) -> Line {
     let mut line = Vec::new();
@@ -60,9 +70,13 @@ fn cause_doc(r: &CauseReport, full: bool) -> Doc {
         who.push(styled(format!(" ({note})"), Tone::Dim));
     }
     doc.push(Block::Para(who));
-    let mut codes = vec![styled("Codes: ", Tone::Dim)];
-    codes.extend(codes_line(&r.codes));
-    doc.push(Block::Para(codes));
+    if r.codes.is_empty() {
+        doc.push(Block::Para(vec![styled(NO_STATUS, Tone::Dim)]));
+    } else {
+        let mut codes = vec![styled("Codes: ", Tone::Dim)];
+        codes.extend(codes_line(&r.codes));
+        doc.push(Block::Para(codes));
+    }
 
     if full {
         doc.push(Block::Heading("What happens".into()));
@@ -108,6 +122,28 @@ fn cause_doc(r: &CauseReport, full: bool) -> Doc {
             })
             .collect();
         doc.push(Block::Bullets(lines));
+    }
+
+    if !r.failures.is_empty() || !r.redirect_notes.is_empty() {
+        doc.push(Block::Heading("How culprit probe reports it".into()));
+        if !r.failures.is_empty() {
+            let mut line = vec![styled("When no answer comes: ", Tone::Dim)];
+            for (i, f) in r.failures.iter().enumerate() {
+                if i > 0 {
+                    line.push(plain(" · "));
+                }
+                line.push(styled(f.id.clone(), Tone::Code));
+                line.push(plain(format!(" ({})", f.title)));
+            }
+            doc.push(Block::Para(line));
+        }
+        for n in &r.redirect_notes {
+            doc.push(Block::Para(vec![
+                styled(n.id.clone(), Tone::Code),
+                plain(format!(" — noted when {}", lowercase_first(&n.when))),
+            ]));
+            doc.push(Block::Bullets(wordings(&n.message, &n.variants)));
+        }
     }
 
     if !r.checks.is_empty() {
@@ -240,8 +276,129 @@ fn mistake_doc(r: &MistakeReport) -> Doc {
         line.extend(codes_line(&m.codes));
         doc.push(Block::Para(line));
     }
+    if let Some(lint) = &r.lint {
+        doc.push(Block::Heading("How culprit probe flags it".into()));
+        doc.push(Block::Para(vec![
+            styled("API hygiene: ", Tone::Dim),
+            plain(format!("flags {}", lowercase_first(&lint.when))),
+        ]));
+        doc.push(Block::Bullets(lint_wordings(lint)));
+    }
+    if !r.redirect_notes.is_empty() {
+        if r.lint.is_none() {
+            doc.push(Block::Heading("How culprit probe flags it".into()));
+        }
+        doc.push(Block::Bullets(r.redirect_notes.iter().map(note_line).collect()));
+    }
     if !r.causes.is_empty() {
         doc.push(Block::Heading("Causes it is made about".into()));
+        doc.push(cause_rows(&r.causes));
+    }
+    doc
+}
+
+/// A probe message as the report prints it, `{placeholders}` shown as `<placeholders>`, and its
+/// other wordings with when each applies.
+fn wordings(message: &str, variants: &[Variant]) -> Vec<Line> {
+    let mut lines = vec![vec![styled("prints: ", Tone::Dim), plain(show(message))]];
+    for v in variants {
+        let when = lowercase_first(v.when.trim_end_matches('.'));
+        lines.push(vec![styled(format!("when {when}, prints: "), Tone::Dim), plain(show(&v.message))]);
+    }
+    lines
+}
+
+fn lint_wordings(lint: &LintRule) -> Vec<Line> {
+    let mut lines = wordings(&lint.message, &lint.variants);
+    for line in &mut lines {
+        // The report prints the id before the message.
+        line.insert(1, styled(format!("{}: ", lint.id), Tone::Code));
+    }
+    lines
+}
+
+/// A redirect note pointing at this card: its id, title and where to read more.
+fn note_line(n: &RedirectNote) -> Line {
+    vec![
+        styled("in a redirect chain: ", Tone::Dim),
+        styled(n.id.clone(), Tone::Code),
+        plain(format!(" — {} (culprit explain {})", n.title, n.id)),
+    ]
+}
+
+/// A sentence from the data continued after "when" or "flags": its first letter in lower case,
+/// unless it starts an acronym ("HTTPS", "TLS").
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if c.clone().next().is_some_and(char::is_uppercase) => std::iter::once(f).chain(c).collect(),
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn failure_doc(r: &FailureReport, full: bool) -> Doc {
+    let f = &r.failure;
+    let mut doc = Doc::default();
+    doc.push(Block::Title(vec![styled(f.id.clone(), Tone::Code), plain(" — "), styled(f.title.clone(), Tone::Strong)]));
+    doc.push(Block::Para(vec![plain(show(&f.says))]));
+    doc.push(Block::Para(vec![
+        styled("Fails in the ", Tone::Dim),
+        plain(f.phase.clone()),
+        styled(" phase · points to: ", Tone::Dim),
+        styled(f.layer.id(), Tone::Strong),
+        styled(" · looks first: ", Tone::Dim),
+        owner_span(f.owner),
+    ]));
+    if !r.causes.is_empty() {
+        doc.push(Block::Heading("Likely causes".into()));
+        doc.push(cause_rows(&r.causes));
+    }
+    if !r.checks.is_empty() {
+        doc.push(Block::Heading("Checks".into()));
+        doc.push(Block::Numbered(r.checks.iter().map(|k| check_item(k, full)).collect()));
+    }
+    doc.push(Block::Note(vec![plain(format!(
+        "culprit probe reports it as failure.kind {}, with <host>, <port> and <addr> filled in.",
+        f.id
+    ))]));
+    doc
+}
+
+fn redirect_note_doc(r: &RedirectNoteReport) -> Doc {
+    let n = &r.note;
+    let mut doc = Doc::default();
+    doc.push(Block::Title(vec![styled(n.id.clone(), Tone::Code), plain(" — "), styled(n.title.clone(), Tone::Strong)]));
+    doc.push(Block::Para(vec![plain(n.why.clone())]));
+    let severity = match n.severity {
+        Severity::Info => styled("info", Tone::Dim),
+        Severity::Warning | Severity::Error => styled(n.severity.id(), Tone::Warn),
+    };
+    let mut facts = vec![styled("Severity: ", Tone::Dim), severity, styled(" · on: ", Tone::Dim)];
+    if n.statuses.is_empty() {
+        facts.push(plain("any redirect"));
+    } else {
+        facts.extend(codes_line(&n.statuses));
+    }
+    doc.push(Block::Para(facts));
+    doc.push(Block::Heading("When culprit probe notes it".into()));
+    doc.push(Block::Para(vec![plain(n.when.clone())]));
+    doc.push(Block::Bullets(wordings(&n.message, &n.variants)));
+    if let Some(fix) = &n.fix {
+        doc.push(Block::Heading("Fix".into()));
+        doc.push(Block::Para(vec![plain(fix.clone())]));
+    }
+    if !r.mistakes.is_empty() {
+        doc.push(Block::Heading("Common mistakes".into()));
+        doc.push(Block::Bullets(
+            r.mistakes
+                .iter()
+                .map(|m| vec![styled(m.title.clone(), Tone::Strong), plain(format!(" — {}", m.why))])
+                .collect(),
+        ));
+    }
+    if !r.causes.is_empty() {
+        doc.push(Block::Heading("Related causes".into()));
         doc.push(cause_rows(&r.causes));
     }
     doc

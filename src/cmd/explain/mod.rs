@@ -382,11 +382,15 @@ fn search_doc(r: &SearchReport) -> Doc {
             .map(|h| {
                 let head =
                     vec![styled(h.title.clone(), Tone::Strong), plain(" "), styled(format!("[{}]", h.id), Tone::Code)];
-                let codes = h.codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" ");
+                let codes = if h.codes.is_empty() {
+                    " · no HTTP status: the request got no answer".to_string()
+                } else {
+                    format!(" · codes: {}", h.codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" "))
+                };
                 let mut nested = vec![Block::Para(vec![
                     plain(format!("{} Fault in: {} · looks first: ", h.summary, h.layer)),
                     owner_span(h.owner),
-                    styled(format!(" · codes: {codes}"), Tone::Dim),
+                    styled(codes, Tone::Dim),
                 ])];
                 nested.push(Block::Bullets(h.why.iter().take(3).map(reason_line).collect()));
                 (head, nested)
