@@ -131,6 +131,9 @@ pub enum Rule {
     Synthesised,
     /// No upstream was contacted: the proxy answered itself.
     NoUpstream,
+    /// The proxy's own answer (nothing of an upstream's in it), in a format that does not log
+    /// whether an upstream was tried.
+    OwnAnswer,
     /// The ingress default backend answered.
     DefaultBackend,
     /// `$upstream_addr` holds an upstream group name: no server was available.
@@ -284,6 +287,9 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     if obs.upstream_answered && status >= 300 {
         return Some(a(Cause::app(status), Upstream, High, Rule::PassedThrough));
     }
+    if obs.proxy_answered && !ctx.has_upstream_fields {
+        return Some(own_answer(obs, status));
+    }
     if obs.proxy_answered {
         return Some(no_upstream(obs, status));
     }
@@ -354,6 +360,22 @@ fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
         504 => a(Cause::UpstreamTimeout, Proxy, Low, r),
         502 => a(Cause::NoLiveUpstreams, Proxy, Low, r),
         _ => Attribution { rule: r, ..status_only(status) },
+    }
+}
+
+/// The proxy answered by itself (its answer carries no upstream's headers), in a format without
+/// upstream fields: it may still have tried an upstream. A 5xx is then a failure to get an answer
+/// from it, whose kind only the proxy's error log tells.
+fn own_answer(obs: &Observation<'_>, status: u16) -> Attribution {
+    use Confidence::{Low, Medium};
+    use GeneratedBy::Proxy;
+    let r = Rule::OwnAnswer;
+    match status {
+        // Any transport failure (refused, reset, closed, DNS, TLS): refused is the most common.
+        502 => a(Cause::UpstreamConnectionRefused, Proxy, Low, r),
+        503 => a(Cause::NoLiveUpstreams, Proxy, Medium, r),
+        504 => a(Cause::UpstreamTimeout, Proxy, Medium, r),
+        _ => Attribution { rule: r, ..no_upstream(obs, status) },
     }
 }
 
@@ -465,6 +487,12 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
             }
         }
         Rule::NoUpstream => out.push(item("upstream", format!("no upstream contacted (upstream fields '-'): the proxy answered {status} itself"))),
+        Rule::OwnAnswer => {
+            out.push(item("response", format!("the proxy answered {status} itself: its logged response carries nothing of an upstream's (no upstream Date header)")));
+            if status >= 500 {
+                out.push(item("unknown", "why is in the proxy's error log (give it with --error-log): refused, reset, closed, DNS, TLS and timeouts look alike here".into()));
+            }
+        }
         Rule::DefaultBackend => out.push(item("upstream", format!("the ingress default backend answered ({})", upstream()))),
         Rule::NoServerInGroup => out.push(item("upstream", format!("$upstream_addr holds the group name '{}': no server was available", text(obs.upstream.addr)))),
         Rule::Replaced => out.push(item("upstream", format!("the proxy answered {status} while the upstream said otherwise ({})", upstream()))),

@@ -275,7 +275,9 @@ fn group(service: usize, mut rises: Vec<Rise>) -> Vec<Group> {
         }
     }
     for g in &mut groups {
-        g.rises.sort_by(|a, b| b.excess.total_cmp(&a.excess));
+        // The headline goes to the server errors (the service failing) before client errors that
+        // rose with them, then to the biggest rise.
+        g.rises.sort_by(|a, b| (b.kind.0 >= 500).cmp(&(a.kind.0 >= 500)).then(b.excess.total_cmp(&a.excess)));
     }
     groups
 }

@@ -56,9 +56,6 @@ pub struct ErrorIndex {
     pub lines: u64,
     pub indexed: u64,
     pub dropped: u64,
-    /// Entries from a proxy that logs every answer it makes itself were indexed (Caddy): a 5xx
-    /// of that proxy with no entry was then the upstream's.
-    pub own_answers_seen: bool,
     /// A stream's window: entries older than this before the newest are dropped, and at most
     /// `cap` are kept (`None`: batch, keep everything up to `MAX_ENTRIES`).
     window: Option<Window>,
@@ -66,6 +63,9 @@ pub struct ErrorIndex {
     order: std::collections::VecDeque<(i64, u64)>,
     /// Entries dropped from the window after explaining a request.
     used_and_dropped: u64,
+    /// Per error-log format (index in `ERROR_LOGS`): the first and last time of its lines, and
+    /// whether those are local times.
+    coverage: [Option<(i64, i64, bool)>; 8],
     /// Joins made by comparing local error-log times with an access line that gives no zone
     /// (its times were taken as UTC).
     assumed_utc: AtomicU64,
@@ -75,6 +75,19 @@ pub struct ErrorIndex {
     /// access line (an upstream the line does not show, a body limit on a request that reached an
     /// upstream, a status the message cannot produce), and were left out.
     inconsistent: AtomicU64,
+}
+
+/// What an access line may be joined with: the error logs of its own proxy (a bit per index in
+/// `ERROR_LOGS`), and whether its format logs upstreams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinScope {
+    pub sources: u8,
+    pub has_upstream_fields: bool,
+}
+
+impl JoinScope {
+    /// Every error log (tests, and formats whose proxy is unknown).
+    pub const ANY: u8 = u8::MAX;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -190,9 +203,24 @@ impl ErrorIndex {
         self.add(&e, source, windowed);
     }
 
+    /// Whether an error log of one of `sources` covers `time_ms` (its first and last lines are
+    /// around it): only then does the absence of an entry for a request say something.
+    fn covers(&self, sources: u8, time_ms: i64, local_time_ms: i64) -> bool {
+        self.coverage.iter().enumerate().any(|(i, c)| {
+            let Some((first, last, local)) = *c else { return false };
+            let t = if local { local_time_ms } else { time_ms };
+            sources & (1 << i) != 0 && (first - SLACK_MS..=last + SLACK_MS).contains(&t)
+        })
+    }
+
     /// Index one entry (`source`: its format's index in `ERROR_LOGS`; `windowed`: it may leave
     /// a stream's window).
     pub fn add(&mut self, e: &ErrorEntry<'_>, source: usize, windowed: bool) {
+        if let Some(c) = self.coverage.get_mut(source) {
+            let (first, last, _) = c.get_or_insert((e.time_ms, e.time_ms, e.local_time));
+            *first = (*first).min(e.time_ms);
+            *last = (*last).max(e.time_ms);
+        }
         let Some(signal) = e.join_signal() else { return };
         if self.window.is_none() && self.indexed >= MAX_ENTRIES {
             self.dropped += 1;
@@ -213,7 +241,6 @@ impl ErrorIndex {
             claimed: AtomicBool::new(false),
         });
         self.indexed += 1;
-        self.own_answers_seen |= e.own_answers;
         if let Some(w) = self.window.filter(|_| windowed) {
             self.order.push_back((e.time_ms, k));
             self.evict(w, e.time_ms);
@@ -249,7 +276,12 @@ impl ErrorIndex {
     pub fn merge(&mut self, other: ErrorIndex) {
         self.lines += other.lines;
         self.dropped += other.dropped;
-        self.own_answers_seen |= other.own_answers_seen;
+        for (mine, theirs) in self.coverage.iter_mut().zip(other.coverage) {
+            *mine = match (*mine, theirs) {
+                (Some((a, b, l)), Some((c, d, _))) => Some((a.min(c), b.max(d), l)),
+                (m, t) => m.or(t),
+            };
+        }
         self.used_and_dropped += other.used_and_dropped;
         for (k, entries) in other.map {
             for mut e in entries {
@@ -276,15 +308,31 @@ impl ErrorIndex {
     /// itself (body too large, rate limited) cannot belong to a request that reached an upstream,
     /// and the message must be able to produce the logged status. Of those left, the closest to
     /// the request's end wins; when several with different messages remain, the join says so.
-    pub fn annotate<'a>(&'a self, obs: &mut Observation<'a>, has_upstream_fields: bool) -> bool {
+    pub fn annotate<'a>(&'a self, obs: &mut Observation<'a>, scope: JoinScope) -> bool {
         let Some(end) = obs.time_ms else { return false };
+        // The access line's own local time, to compare with error logs written without a zone.
+        let offset = crate::time::zone_offset_s(obs.time_raw);
+        let local_end = end + offset.unwrap_or(0) * 1000;
+        let joined = self.join_entry(obs, scope, end, local_end, offset);
+        if !joined && self.covers(scope.sources, end, local_end) {
+            obs.error_log_silent = true;
+        }
+        joined
+    }
+
+    fn join_entry<'a>(
+        &'a self,
+        obs: &mut Observation<'a>,
+        scope: JoinScope,
+        end: i64,
+        local_end: i64,
+        offset: Option<i64>,
+    ) -> bool {
+        let has_upstream_fields = scope.has_upstream_fields;
         let Some(entries) = self.map.get(&key(obs.client, obs.method, obs.target)) else { return false };
         let status = obs.status.unwrap_or(0);
         #[allow(clippy::cast_possible_truncation)]
         let duration = obs.request_time.map_or(0, |t| (t * 1000.0) as i64);
-        // The access line's own local time, to compare with error logs written without a zone.
-        let offset = crate::time::zone_offset_s(obs.time_raw);
-        let local_end = end + offset.unwrap_or(0) * 1000;
         let peers: Vec<u64> = attempts(&obs.upstream).map(|a| peer_hash(a.addr)).filter(|&h| h != 0).collect();
         let reached_upstream = !peers.is_empty();
         let last_peer = peers.last().copied().unwrap_or(0);
@@ -295,6 +343,10 @@ impl ErrorIndex {
         let mut differing = false;
         let mut needed_zone = false;
         for e in entries {
+            if scope.sources & (1 << e.source) == 0 {
+                // Another proxy's error log (several proxies' logs read together).
+                continue;
+            }
             let at_end = if e.local { local_end } else { end };
             if !(at_end - duration - SLACK_MS..=at_end + SLACK_MS).contains(&e.time_ms) {
                 continue;
@@ -465,14 +517,14 @@ mod tests {
         let line = br#"3.18.201.127 - - [17/Apr/2023:20:24:55 +0000] "POST /api/authentication/token HTTP/1.1" 502 150 "-" "axios/0.23.0" 340 0.016 [ns-auth-8080] [] 10.1.2.3:8080 0 0.000 502 baef50777d0f3651f32233c609ad0e7e"#;
         let mut obs = Observation::default();
         f.parse(line, &mut obs).unwrap();
-        assert!(idx.annotate(&mut obs, true));
+        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
         assert!(obs.signals.has(Signal::UpstreamClosedPrematurely));
         assert!(!obs.signals.has(Signal::UpstreamConnectRefused), "another client's error must not match");
         // Same request an hour later: no match.
         let later = String::from_utf8_lossy(line).replace("20:24:55", "21:24:55");
         let mut obs = Observation::default();
         f.parse(later.as_bytes(), &mut obs).unwrap();
-        assert!(!idx.annotate(&mut obs, true));
+        assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
     }
 
     fn parsed<'a>(format: &str, line: &'a str) -> Observation<'a> {
@@ -492,7 +544,7 @@ mod tests {
             crate::formats::nginx::COMBINED,
             r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8""#,
         );
-        assert!(idx.annotate(&mut obs, false));
+        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
         assert!(obs.signals.has(Signal::UpstreamConnectRefused));
         assert_eq!(idx.counts().used, 1);
         // A 200 for the same request cannot be what a refused connection produced.
@@ -500,7 +552,7 @@ mod tests {
             crate::formats::nginx::COMBINED,
             r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 200 157 "-" "curl/8""#,
         );
-        assert!(!idx.annotate(&mut ok, false));
+        assert!(!idx.annotate(&mut ok, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
     }
 
     #[test]
@@ -512,7 +564,10 @@ mod tests {
             crate::formats::nginx::COMBINED,
             r#"10.0.0.9 - - [08/Mar/2026:15:50:01 +0100] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8""#,
         );
-        assert!(idx.annotate(&mut obs, false), "local times compared in the access line's zone");
+        assert!(
+            idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }),
+            "local times compared in the access line's zone"
+        );
         assert_eq!(idx.counts().assumed_utc, 0);
     }
 
@@ -524,18 +579,18 @@ mod tests {
         idx.add_line(br#"2026/03/08 14:50:01 [error] 31#31: *7 client intended to send too large body: 2097152 bytes, client: 10.0.0.9, server: _, request: "POST /upload HTTP/1.1", host: "shop""#);
         let reached = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "POST /upload HTTP/1.1" 413 53 "-" "curl/8" 90 0.004 [ns-up-80] [] 10.0.0.1:8080 53 0.004 413 id1"#;
         let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, reached);
-        assert!(!idx.annotate(&mut obs, true));
+        assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
         assert!(idx.counts().inconsistent >= 1);
         let own = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "POST /upload HTTP/1.1" 413 176 "-" "curl/8" 90 0.000 [ns-up-80] [] - - - - id2"#;
         let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, own);
-        assert!(idx.annotate(&mut obs, true));
+        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
         assert!(obs.signals.has(Signal::BodyTooLarge));
         // An upstream failure naming another upstream than the line's is someone else's.
         let mut idx = ErrorIndex::default();
         idx.add_line(REFUSED);
         let other = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8" 90 0.001 [ns-x-80] [] 10.0.0.2:8080 0 0.000 502 id3"#;
         let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, other);
-        assert!(!idx.annotate(&mut obs, true));
+        assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
     }
 
     #[test]
@@ -554,7 +609,7 @@ mod tests {
             crate::formats::nginx::COMBINED,
             r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8""#,
         );
-        assert!(idx.annotate(&mut obs, false));
+        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
         assert_eq!(obs.join, JoinQuality::Ambiguous(2));
         let a = crate::attribute::attribute(
             &obs,

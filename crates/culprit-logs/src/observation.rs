@@ -45,6 +45,9 @@ pub struct Observation<'a> {
     pub proxy_answered: bool,
     /// How sure the error-log join is, when one decided `detail`.
     pub join: JoinQuality,
+    /// The proxy's error log covers this request's time and has no entry for it: a proxy that
+    /// logs its own failures did not fail here.
+    pub error_log_silent: bool,
 }
 
 /// What the error-log join could not pin down.

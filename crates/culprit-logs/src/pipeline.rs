@@ -173,15 +173,16 @@ impl Core {
             return Outcome::Bad;
         }
         if let Some(idx) = index {
-            if idx.annotate(&mut obs, plan.context.has_upstream_fields) {
+            if idx.annotate(&mut obs, plan.format.join_scope()) {
                 stats.joined += 1;
-            } else if idx.own_answers_seen
-                && plan.format.logs_own_errors()
+            } else if obs.error_log_silent
+                && !plan.context.has_upstream_fields
                 && !obs.proxy_answered
-                && obs.status.is_some_and(|s| s >= 500)
+                && obs.status.is_some_and(|s| plan.format.logs_errors_for(s))
             {
-                // The proxy logs an error entry for every answer it makes itself, and this one
-                // has none: the upstream made it.
+                // The proxy logs an error for this status when it makes it, its error log covers
+                // the time and has no entry for this request: the upstream made it. (A format
+                // with upstream fields says so itself, better.)
                 obs.upstream_answered = true;
             }
         }

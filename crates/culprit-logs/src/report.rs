@@ -4,12 +4,14 @@
 
 use crate::attribute::Cause;
 use crate::engine::{Analysis, InputSummary};
+use crate::formats::Format;
 use crate::incidents::{Detection, Group, rate};
 use crate::stats::{KindStats, NO_SERVICE, ServiceStats, Stats};
 use crate::time::format_utc;
 use culprit_kb::context::ClusterFacts;
 use culprit_kb::{Confidence, EvidenceItem, GeneratedBy, Layer, Owner, kb};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub const SCHEMA: &str = "culprit.logs.report/1";
@@ -473,11 +475,14 @@ pub fn build_with(analysis: &Analysis, detection: &Detection, cluster: Option<&d
         .chronic
         .iter()
         .filter(|c| filter.admits_service(&stats.services[c.service].name) && filter.admits_status(c.kind.0))
-        .map(|c| {
+        .filter_map(|c| {
             let svc = &stats.services[c.service];
             let ks = &svc.kinds[&c.kind];
             let cause = c.kind.1;
-            Chronic {
+            // Within the time shown: the errors of this kind there, over the requests there.
+            let here = shown(svc, filter, res);
+            let errors = here.kinds.iter().find(|(k, _)| *k == c.kind).map_or(0, |(_, n)| *n);
+            (errors > 0).then(|| Chronic {
                 service: svc.name.clone(),
                 status: c.kind.0,
                 cause: cause.id().into(),
@@ -485,15 +490,20 @@ pub fn build_with(analysis: &Analysis, detection: &Detection, cluster: Option<&d
                 generated_by: majority(&ks.generated_by, GeneratedBy::Proxy),
                 owner: cause.owner(),
                 confidence: majority(&ks.confidence, Confidence::Low),
-                errors: c.errors,
-                rate: rate(c.errors, c.requests),
+                errors,
+                rate: rate(errors, here.requests),
                 presence: c.presence,
                 evidence: ks.sample.as_ref().map(|s| s.evidence.clone()).unwrap_or_default(),
-            }
+            })
         })
         .collect();
-    let mut services: Vec<ServiceRow> =
-        stats.services.iter().filter(|s| filter.admits_service(&s.name)).map(|s| service_row(s, filter)).collect();
+    let mut services: Vec<ServiceRow> = stats
+        .services
+        .iter()
+        .filter(|s| filter.admits_service(&s.name))
+        .map(|s| service_row(s, filter, res))
+        .filter(|row| row.requests > 0)
+        .collect();
     services.sort_by(|a, b| b.errors.cmp(&a.errors).then(b.requests.cmp(&a.requests)));
     let requests = stats.services.iter().map(|s| s.requests).sum();
     let errors = stats.services.iter().map(|s| s.errors).sum();
@@ -610,6 +620,7 @@ fn incident(
         .iter()
         .map(|r| {
             let ks: &KindStats = &svc.kinds[&r.kind];
+            let sample = window_sample(ks, (start_ms, end_ms));
             let cause = r.kind.1;
             let k = kb().cause(cause.id());
             IncidentCause {
@@ -623,8 +634,8 @@ fn incident(
                 errors: r.errors,
                 baseline_rate: r.baseline,
                 peak_rate: r.peak_rate,
-                evidence: ks.sample.as_ref().map(|s| s.evidence.clone()).unwrap_or_default(),
-                example: ks.sample.as_ref().map(|s| Example {
+                evidence: sample.map(|s| s.evidence.clone()).unwrap_or_default(),
+                example: sample.map(|s| Example {
                     file: analysis.file(s.at).to_string(),
                     line: analysis.line_number(s.at),
                     time: s.time_ms.map(iso),
@@ -652,8 +663,23 @@ fn incident(
         }
         service = c.service_for(&svc.name);
     }
-    let mut next_steps =
-        next_steps(primary.kind.1, primary.kind.0, upstreams.first().filter(|u| u.share >= 0.5), env.is_kubernetes());
+    let proxy = analysis
+        .inputs
+        .iter()
+        .filter_map(|i| i.format.as_deref())
+        .find_map(|name| Format::named(name).filter(|f| !f.is_error_log()));
+    let ctx = StepContext {
+        kubernetes: env.is_kubernetes(),
+        proxy: proxy.as_ref(),
+        error_log_read: analysis.join.is_some_and(|j| j.lines > 0),
+    };
+    let mut next_steps = next_steps(
+        primary.kind.1,
+        primary.kind.0,
+        upstreams.first().filter(|u| u.share >= 0.5),
+        causes[0].example.as_ref(),
+        &ctx,
+    );
     let namespace =
         service.as_ref().map(|s| s.namespace.clone()).or_else(|| top_pod.as_ref().map(|p| p.namespace.clone()));
     for step in &mut next_steps {
@@ -684,6 +710,17 @@ fn incident(
         next_steps,
         cluster: service.map(|s| ClusterContext { service: s.summary, findings: s.findings }),
     }
+}
+
+/// The request that stands for a kind in an incident: one from inside its window (the middle one
+/// of those kept, near the peak of most rises), else the kind's first.
+fn window_sample(ks: &KindStats, (start, end): (i64, i64)) -> Option<&crate::stats::Sample> {
+    let inside: Vec<&crate::stats::Sample> =
+        ks.spread.values().filter(|s| s.time_ms.is_some_and(|t| (start..end).contains(&t))).collect();
+    // One that went where most of the kind's errors went, when the address is known.
+    let top = ks.upstreams.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| &**k);
+    let to_top = top.and_then(|t| inside.iter().find(|s| s.upstream.as_bytes() == t));
+    to_top.or_else(|| inside.get(inside.len() / 2)).copied().or(ks.sample.as_ref())
 }
 
 /// `window`: start and end of the incident, in ms.
@@ -741,33 +778,72 @@ const DONE_BY_READING_LOGS: [&str; 3] = ["ingress_logs", "ingress_error_log", "h
 /// Checks that look at one pod, first when the errors concentrate on one upstream address.
 const ONE_POD: [&str; 2] = ["pod_by_ip", "pod_last_state"];
 
+/// Where a run's requests come from, for next steps that fit: the proxy that wrote the log (its
+/// format), whether the logs say Kubernetes, whether its error log was read.
+struct StepContext<'a> {
+    kubernetes: bool,
+    proxy: Option<&'a Format>,
+    error_log_read: bool,
+}
+
 /// The cause's checks from the knowledge base, with placeholders the logs can fill. When most errors
 /// went to one upstream address, one pod is failing rather than the Service's configuration, so the
 /// pod's checks come first.
 ///
-/// Off Kubernetes, each check is replaced by its host-level equivalent (`on_hosts`), and checks
-/// that have none are left out: kubectl commands would only send the reader astray.
-fn next_steps(cause: Cause, status: u16, top: Option<&Share>, kubernetes: bool) -> Vec<NextStep> {
+/// Off Kubernetes, each check is replaced by its host-level equivalent (`on_hosts`) — checks that
+/// have none are left out: kubectl commands would only send the reader astray —, a cloud load
+/// balancer's checks are kept only for that load balancer's own logs, and the proxy's own checks
+/// (its error log, its view of its backends: its responder's) follow.
+fn next_steps(
+    cause: Cause,
+    status: u16,
+    top: Option<&Share>,
+    example: Option<&Example>,
+    ctx: &StepContext<'_>,
+) -> Vec<NextStep> {
     let kb = kb();
     let Some(k) = kb.cause(cause.id()) else { return Vec::new() };
     let top_addr = top.map(|t| t.key.as_str()).filter(|k| {
         k.rsplit_once(':').is_some_and(|(ip, _)| ip.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok())
     });
     let concentrated = top_addr.and_then(|a| a.rsplit_once(':'));
-    let mut ids: Vec<&str> = Vec::new();
-    let wanted = concentrated.map(|_| ONE_POD.as_slice()).unwrap_or_default().iter().copied();
-    for id in wanted.chain(k.checks.iter().map(String::as_str)) {
-        let id = match kb.check(id) {
-            Some(c) if !kubernetes && c.needs_kubernetes() => match c.on_hosts.as_deref() {
-                Some(host) => host,
-                None => continue,
-            },
-            _ => id,
+    let responder = ctx.proxy.and_then(Format::responder).and_then(|id| kb.responder(id));
+    let cloud = ctx.proxy.is_some_and(|f| f.writer() != GeneratedBy::Proxy);
+    let usable = |id: &str| -> Option<&str> {
+        let c = kb.check(id)?;
+        let id = match c.on_hosts.as_deref() {
+            Some(host) if !ctx.kubernetes && c.needs_kubernetes() => host,
+            None if !ctx.kubernetes && c.needs_kubernetes() => return None,
+            _ => kb.check(id).map(|c| c.id.as_str())?,
         };
-        if !DONE_BY_READING_LOGS.contains(&id) && !ids.contains(&id) {
-            ids.push(id);
+        let layer = kb.check(id)?.layer;
+        if !ctx.kubernetes && !cloud && matches!(layer, Layer::LoadBalancer | Layer::Cdn) {
+            return None;
+        }
+        // What culprit did by reading the logs (and the error log, when it was given).
+        let read = DONE_BY_READING_LOGS.contains(&id) || (ctx.error_log_read && id.ends_with("error_log"));
+        (!read).then_some(id)
+    };
+    let one_pod = if ctx.kubernetes { concentrated.map(|_| ONE_POD.as_slice()).unwrap_or_default() } else { &[] };
+    let cause_checks: Vec<&str> =
+        one_pod.iter().copied().chain(k.checks.iter().map(String::as_str)).filter_map(usable).collect();
+    let own: Vec<&str> = if ctx.kubernetes {
+        Vec::new()
+    } else {
+        responder.map(|r| r.checks.iter().map(String::as_str).filter_map(usable).collect()).unwrap_or_default()
+    };
+    // The cause's first check, then the proxy's own, alternately.
+    let mut ids: Vec<&str> = Vec::new();
+    for i in 0..cause_checks.len().max(own.len()) {
+        for id in [cause_checks.get(i), own.get(i)].into_iter().flatten() {
+            if !ids.contains(id) {
+                ids.push(id);
+            }
         }
     }
+    let path =
+        example.map(|e| e.request.split_once(' ').map_or("", |(_, p)| p)).map(|p| p.split('?').next().unwrap_or(p));
+    let method = example.and_then(|e| e.request.split_once(' ').map(|(m, _)| m));
     ids.into_iter()
         .filter_map(|id| kb.check(id))
         .take(3)
@@ -777,32 +853,74 @@ fn next_steps(cause: Cause, status: u16, top: Option<&Share>, kubernetes: bool) 
                 command = command.replace("<pod-ip>", ip).replace("<container-port>", port);
                 if !c.needs_kubernetes() {
                     // In kubectl commands `<port>` is the Service's port, not the backend's.
+                    // Host-level checks name the upstream as the host to test.
                     command = command
                         .replace("<upstream>", addr)
+                        .replace("<backend>", addr)
                         .replace("<backend-host>", ip.trim_matches(['[', ']']))
+                        .replace("<host-port>", port)
+                        .replace("<host>", ip.trim_matches(['[', ']']))
                         .replace("<port>", port);
                 }
+            }
+            if let Some(p) = path.filter(|p| p.starts_with('/') && !p.contains(['\'', '"', ' '])) {
+                command = command.replace("<path>", p);
+            }
+            if let Some(m) = method.filter(|m| m.bytes().all(|b| b.is_ascii_uppercase())) {
+                command = command.replace("<METHOD>", m);
             }
             NextStep { check: c.id.clone(), title: c.title.clone(), command }
         })
         .collect()
 }
 
-fn service_row(svc: &ServiceStats, filter: &crate::engine::Filter) -> ServiceRow {
-    let mut kinds: Vec<(&crate::stats::Kind, &KindStats)> =
-        svc.kinds.iter().filter(|(k, _)| filter.admits_status(k.0)).collect();
-    kinds.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
-    let top_errors = kinds
+/// A service's requests, errors and errors per kind within what the filter shows: the time range
+/// (from the time buckets) and the statuses. Without a time range, the exact totals.
+struct Shown {
+    requests: u64,
+    errors: u64,
+    kinds: Vec<(crate::stats::Kind, u64)>,
+}
+
+fn shown(svc: &ServiceStats, filter: &crate::engine::Filter, res: i64) -> Shown {
+    let mut kinds: BTreeMap<crate::stats::Kind, u64> = BTreeMap::new();
+    let requests = if filter.since_ms.is_none() && filter.until_ms.is_none() {
+        for (k, ks) in svc.kinds.iter().filter(|(k, _)| filter.admits_status(k.0)) {
+            kinds.insert(*k, ks.count);
+        }
+        svc.requests
+    } else {
+        let mut requests = 0;
+        for (i, b) in svc.buckets.iter().filter(|(i, _)| filter.admits_window(**i * res, (**i + 1) * res)) {
+            let _ = i;
+            requests += b.total;
+            for &(k, n) in b.errors.iter().filter(|(k, _)| filter.admits_status(k.0)) {
+                *kinds.entry(k).or_default() += n;
+            }
+        }
+        requests
+    };
+    let errors = kinds.values().sum();
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Shown { requests, errors, kinds }
+}
+
+fn service_row(svc: &ServiceStats, filter: &crate::engine::Filter, res: i64) -> ServiceRow {
+    let shown = shown(svc, filter, res);
+    let top_errors = shown
+        .kinds
         .iter()
         .take(TOP)
-        .map(|(k, s)| Share {
+        .map(|(k, n)| Share {
             key: format!("{} {}", k.0, k.1.id()),
-            count: s.count,
-            share: rate(s.count, svc.errors),
+            count: *n,
+            share: rate(*n, shown.errors),
             resolved: None,
         })
         .collect();
-    // (address, errors, requests), most errors first.
+    // (address, errors, requests), most errors first (over the whole input: addresses are not
+    // kept per time bucket).
     let mut ups: Vec<(String, u64, u64)> = svc
         .upstreams
         .iter()
@@ -817,9 +935,9 @@ fn service_row(svc: &ServiceStats, filter: &crate::engine::Filter) -> ServiceRow
         .collect();
     ServiceRow {
         service: svc.name.clone(),
-        requests: svc.requests,
-        errors: svc.errors,
-        error_rate: rate(svc.errors, svc.requests),
+        requests: shown.requests,
+        errors: shown.errors,
+        error_rate: rate(shown.errors, shown.requests),
         top_errors,
         top_upstreams,
     }
@@ -861,7 +979,7 @@ fn timeline(stats: &Stats, filter: &crate::engine::Filter) -> Vec<TimelineRow> {
             }
             let Some(row) = usize::try_from((i - b0) / per_row).ok().and_then(|r| out.get_mut(r)) else { continue };
             row.requests += b.total;
-            for &((status, _), n) in &b.errors {
+            for &((status, _), n) in b.errors.iter().filter(|((s, _), _)| filter.admits_status(*s)) {
                 match status {
                     500..=599 => row.server_errors += n,
                     400..=498 => row.client_errors += n,

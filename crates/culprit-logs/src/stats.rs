@@ -106,7 +106,73 @@ pub struct KindStats {
     pub confidence: FxHashMap<Confidence, u64>,
     pub upstreams: FxHashMap<Box<[u8]>, u64>,
     pub paths: FxHashMap<Box<[u8]>, u64>,
+    /// The first request of this kind.
     pub sample: Option<Sample>,
+    /// Requests of this kind spread over the time it occurred: the first of each time slot, at
+    /// most `MAX_SPREAD_SAMPLES` slots (the slots widen to keep within it), so an incident can show
+    /// one from its own window. The first line of a slot, and the slot width, do not depend on how
+    /// the input was cut: batch and streaming keep the same samples.
+    pub spread: BTreeMap<i64, Sample>,
+    /// Slot width, in milliseconds (a power-of-two multiple of a second).
+    spread_ms: i64,
+}
+
+/// Samples kept per error kind across time.
+pub const MAX_SPREAD_SAMPLES: usize = 32;
+
+impl KindStats {
+    fn slot_ms(&self) -> i64 {
+        self.spread_ms.max(BASE_RESOLUTION_MS)
+    }
+
+    /// Keep `sample` if it is the first line of its time slot.
+    fn spread_sample(&mut self, time_ms: i64, at: LineRef, sample: impl FnOnce() -> Sample) {
+        let slot = time_ms.div_euclid(self.slot_ms());
+        if self.spread.get(&slot).is_some_and(|s| s.at <= at) {
+            return;
+        }
+        self.spread.insert(slot, sample());
+        self.fit_spread();
+    }
+
+    /// Widen the slots until they fit; each keeps its first line.
+    fn fit_spread(&mut self) {
+        while self.spread.len() > MAX_SPREAD_SAMPLES {
+            self.widen(self.slot_ms() * 2);
+        }
+    }
+
+    fn widen(&mut self, to_ms: i64) {
+        let factor = to_ms / self.slot_ms();
+        let old = std::mem::take(&mut self.spread);
+        for (slot, s) in old {
+            match self.spread.entry(slot.div_euclid(factor)) {
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    if s.at < e.get().at {
+                        e.insert(s);
+                    }
+                }
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(s);
+                }
+            }
+        }
+        self.spread_ms = to_ms;
+    }
+
+    fn merge_spread(&mut self, mut other: KindStats) {
+        if other.slot_ms() > self.slot_ms() {
+            self.widen(other.slot_ms());
+        } else if other.slot_ms() < self.slot_ms() {
+            other.widen(self.slot_ms());
+        }
+        for (slot, s) in other.spread {
+            if self.spread.get(&slot).is_none_or(|mine| s.at < mine.at) {
+                self.spread.insert(slot, s);
+            }
+        }
+        self.fit_spread();
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -230,8 +296,16 @@ impl Stats {
             bump_capped(&mut k.upstreams, addr);
         }
         bump_capped(&mut k.paths, &template());
-        if k.sample.as_ref().is_none_or(|s| at < s.at) {
-            k.sample = Some(sample());
+        let first = k.sample.as_ref().is_none_or(|s| at < s.at);
+        match (first, obs.time_ms) {
+            (true, Some(t)) => {
+                let s = sample();
+                k.spread_sample(t, at, || s.clone());
+                k.sample = Some(s);
+            }
+            (true, None) => k.sample = Some(sample()),
+            (false, Some(t)) => k.spread_sample(t, at, sample),
+            (false, None) => {}
         }
     }
 
@@ -318,26 +392,27 @@ impl Stats {
                 m.0 += r;
                 m.1 += e;
             }
-            for (kind, ks) in svc.kinds {
+            for (kind, mut ks) in svc.kinds {
                 let m = mine.kinds.entry(kind).or_default();
                 m.count += ks.count;
-                for (k, v) in ks.generated_by {
+                for (k, v) in ks.generated_by.drain() {
                     *m.generated_by.entry(k).or_default() += v;
                 }
-                for (k, v) in ks.confidence {
+                for (k, v) in ks.confidence.drain() {
                     *m.confidence.entry(k).or_default() += v;
                 }
-                for (k, v) in ks.upstreams {
+                for (k, v) in ks.upstreams.drain() {
                     *m.upstreams.entry(k).or_default() += v;
                 }
-                for (k, v) in ks.paths {
+                for (k, v) in ks.paths.drain() {
                     *m.paths.entry(k).or_default() += v;
                 }
-                if let Some(s) = ks.sample {
+                if let Some(s) = ks.sample.take() {
                     if m.sample.as_ref().is_none_or(|cur| s.at < cur.at) {
                         m.sample = Some(s);
                     }
                 }
+                m.merge_spread(ks);
             }
         }
         self.fit_resolution();

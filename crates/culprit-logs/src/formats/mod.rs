@@ -46,9 +46,16 @@ pub struct ProxyTraits {
     pub upstream_fields: bool,
     /// The proxy's default connect and read timeouts.
     pub timeouts: ProxyTimeouts,
-    /// The proxy writes an error-log entry for every response it generates itself (Caddy): a 5xx
-    /// without one, when its error log was read, was the upstream's.
-    pub logs_own_errors: bool,
+    /// The error logs (names in `errors::ERROR_LOGS`) this proxy writes, that its access lines
+    /// may be joined with; never another proxy's.
+    pub error_logs: &'static [&'static str],
+    /// Statuses the proxy always logs an error for when it makes them itself (nginx: upstream
+    /// failures, limits, missing files): without an entry, in an error log that covers the time,
+    /// the upstream made them.
+    pub logs_errors_for: &'static [u16],
+    /// The knowledge base's responder id for the proxy (its own checks: its error log, its view
+    /// of the backends), for next steps that fit it.
+    pub responder: Option<&'static str>,
 }
 
 /// nginx's and ingress-nginx's defaults (`proxy_connect_timeout` 5 s as ingress-nginx sets it,
@@ -60,17 +67,30 @@ const NGINX: ProxyTraits = ProxyTraits {
     synthesises_upstream_status: true,
     upstream_fields: true,
     timeouts: NGINX_TIMEOUTS,
-    logs_own_errors: false,
+    // The combined format is Apache's too.
+    error_logs: &["nginx error log", "Apache error log"],
+    // At the default level (error): upstream failures, limit_req/limit_conn, a body too large,
+    // `open() failed` for a missing file (log_not_found), `access forbidden by rule`.
+    logs_errors_for: &[403, 404, 413, 429, 500, 502, 503, 504],
+    responder: Some("nginx"),
 };
+const INGRESS_NGINX: ProxyTraits = ProxyTraits { responder: Some("ingress_nginx"), ..NGINX };
 /// Proxies that log an upstream status only when the upstream answered.
-const PROXY: ProxyTraits = ProxyTraits { synthesises_upstream_status: false, ..NGINX };
+const PROXY: ProxyTraits =
+    ProxyTraits { synthesises_upstream_status: false, error_logs: &[], logs_errors_for: &[], responder: None, ..NGINX };
+const HAPROXY: ProxyTraits = ProxyTraits { responder: Some("haproxy"), ..PROXY };
+const TRAEFIK: ProxyTraits = ProxyTraits { responder: Some("traefik"), ..PROXY };
 // Envoy: 15 s route timeout by default; the connect timeout is set per cluster (5 s in Istio).
-const ENVOY: ProxyTraits = ProxyTraits { timeouts: ProxyTimeouts { connect: 5.0, read: 15.0 }, ..PROXY };
+const ENVOY: ProxyTraits =
+    ProxyTraits { timeouts: ProxyTimeouts { connect: 5.0, read: 15.0 }, responder: Some("envoy"), ..PROXY };
 const CADDY: ProxyTraits = ProxyTraits {
     upstream_fields: false,
     // Caddy: 3 s dial timeout; no response timeout unless configured.
     timeouts: ProxyTimeouts { connect: 3.0, read: f64::INFINITY },
-    logs_own_errors: true,
+    error_logs: &["Caddy error log"],
+    // Caddy logs its own 5xx at error level (4xx only at debug).
+    logs_errors_for: &[500, 502, 503, 504],
+    responder: Some("caddy"),
     ..PROXY
 };
 const ALB: ProxyTraits =
@@ -101,7 +121,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: Some("upstreaminfo"),
         aliases: &["ingress-nginx"],
         reader: Reader::Nginx(nginx::UPSTREAMINFO),
-        traits: NGINX,
+        traits: INGRESS_NGINX,
         checked_against: "real nginx in the lab (configured like ingress-nginx); public lines",
     },
     Spec {
@@ -125,7 +145,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: None,
         aliases: &[],
         reader: Reader::Nginx(nginx::UPSTREAMINFO_2018),
-        traits: NGINX,
+        traits: INGRESS_NGINX,
         checked_against: "public lines",
     },
     Spec {
@@ -133,7 +153,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: None,
         aliases: &[],
         reader: Reader::Nginx(nginx::UPSTREAMINFO_LEGACY),
-        traits: NGINX,
+        traits: INGRESS_NGINX,
         checked_against: "public lines",
     },
     Spec {
@@ -141,7 +161,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: None,
         aliases: &[],
         reader: Reader::Nginx(nginx::UPSTREAMINFO_LEGACY_NO_ID),
-        traits: NGINX,
+        traits: INGRESS_NGINX,
         checked_against: "public lines",
     },
     Spec {
@@ -149,7 +169,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: Some("haproxy"),
         aliases: &["httplog"],
         reader: Reader::Fn(|l, o| haproxy::parse(l, o).map_err(|_| BadLine::Mismatch)),
-        traits: PROXY,
+        traits: HAPROXY,
         checked_against: "real HAProxy 2.6 in the lab; public lines",
     },
     Spec {
@@ -165,7 +185,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: Some("traefik"),
         aliases: &["traefik-json"],
         reader: Reader::Fn(|l, o| json::traefik(l, o).map_err(|_| BadLine::Mismatch)),
-        traits: PROXY,
+        traits: TRAEFIK,
         checked_against: "public lines",
     },
     Spec {
@@ -189,7 +209,7 @@ pub const REGISTRY: &[Spec] = &[
         flag: Some("traefik-common"),
         aliases: &["traefik-clf"],
         reader: Reader::Nginx(nginx::TRAEFIK_COMMON),
-        traits: PROXY,
+        traits: TRAEFIK,
         checked_against: "public lines",
     },
     Spec {
@@ -342,9 +362,39 @@ impl Format {
         }
     }
 
-    /// The proxy writes an error-log entry for every response it generates itself (Caddy).
-    pub fn logs_own_errors(&self) -> bool {
-        self.traits.logs_own_errors
+    /// What its access lines may be joined with (see [`crate::join::JoinScope`]).
+    pub fn join_scope(&self) -> crate::join::JoinScope {
+        let sources = errors::ERROR_LOGS
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.traits.error_logs.contains(&e.name))
+            .fold(0u8, |m, (i, _)| m | (1 << i));
+        crate::join::JoinScope { sources, has_upstream_fields: self.traits.upstream_fields }
+    }
+
+    /// The knowledge base's responder id of the proxy that writes this format.
+    pub fn responder(&self) -> Option<&'static str> {
+        self.traits.responder
+    }
+
+    /// Who writes this format: a proxy, or a cloud load balancer.
+    pub fn writer(&self) -> GeneratedBy {
+        self.traits.writer
+    }
+
+    /// The registered format with this name (or the traits a custom format has), for what the
+    /// report needs to know about an input's format after the run.
+    pub fn named(name: &str) -> Option<Format> {
+        Format::candidates().iter().find(|f| f.name == name).cloned().or_else(|| match name {
+            "nginx (custom log_format)" => Format::nginx_custom("$status").ok(),
+            "envoy (custom format)" => Format::envoy_custom("%RESPONSE_CODE%").ok(),
+            _ => None,
+        })
+    }
+
+    /// Whether the proxy logs an error when it makes `status` itself.
+    pub fn logs_errors_for(&self, status: u16) -> bool {
+        self.traits.logs_errors_for.contains(&status)
     }
 
     /// What attribution may rely on for this format, with the user's timeouts over the proxy's
