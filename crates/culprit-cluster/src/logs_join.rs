@@ -8,7 +8,7 @@ use culprit_kb::Finding;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::route::{object, selected_pods};
+use crate::query::{object, selected_pods};
 use crate::snapshot::Snapshot;
 
 /// The Service behind a proxy's name for its upstream:
@@ -55,7 +55,7 @@ pub fn findings_for_service(snapshot: &Snapshot, svc: &Service) -> Vec<Finding> 
         related.insert(object("Pod", ns, pod.metadata.name.as_deref()));
     }
     let mut deployments = BTreeSet::new();
-    for d in crate::route::deployments_behind(snapshot, svc) {
+    for d in crate::query::deployments_behind(snapshot, svc) {
         let name = d.metadata.name.clone().unwrap_or_default();
         related.insert(object("Deployment", ns, Some(&name)));
         deployments.insert(name);
@@ -75,7 +75,7 @@ pub fn findings_for_service(snapshot: &Snapshot, svc: &Service) -> Vec<Finding> 
 /// `default/checkout port 8080 → targetPort http: 2 of 3 endpoints ready`.
 pub fn service_summary(snapshot: &Snapshot, svc: &Service) -> String {
     let first_port = svc.spec.as_ref().and_then(|s| s.ports.as_ref()).and_then(|p| p.first());
-    let counts = crate::route::endpoints(snapshot, svc, first_port.and_then(|p| p.name.as_deref()));
+    let counts = crate::query::endpoints(snapshot, svc, first_port.and_then(|p| p.name.as_deref()));
     let ports: Vec<String> = svc
         .spec
         .iter()

@@ -130,7 +130,7 @@ impl Snapshot {
             "NetworkPolicy" => push(value, &mut self.network_policies),
             "Node" => push(value, &mut self.nodes),
             "ConfigMap" => serde_json::from_value::<ConfigMap>(value.clone()).map(|cm| {
-                if crate::checks::controller::is_controller_config(&cm) {
+                if is_controller_config(&cm) {
                     self.controller_configs.push(cm);
                 } else {
                     *self.ignored.entry("ConfigMap".into()).or_default() += 1;
@@ -234,6 +234,33 @@ impl Snapshot {
             + self.reference_grants.len()
             + self.events.len()
     }
+}
+
+/// Keys of the ingress-nginx ConfigMap that culprit reads; a ConfigMap holding any of them is taken
+/// for the controller's.
+pub const CONTROLLER_KEYS: &[&str] = &[
+    "proxy-body-size",
+    "proxy-read-timeout",
+    "proxy-send-timeout",
+    "proxy-connect-timeout",
+    "proxy-buffer-size",
+    "upstream-keepalive-timeout",
+    "client-header-buffer-size",
+    "large-client-header-buffers",
+    "client-header-timeout",
+    "client-body-timeout",
+    "worker-shutdown-timeout",
+    "use-forwarded-headers",
+    "limit-req-status-code",
+    "allow-snippet-annotations",
+];
+
+/// Whether a ConfigMap is (very likely) the ingress-nginx controller's configuration.
+pub fn is_controller_config(cm: &ConfigMap) -> bool {
+    let name = cm.metadata.name.as_deref().unwrap_or("");
+    name.ends_with("ingress-nginx-controller")
+        || name == "nginx-configuration"
+        || cm.data.as_ref().is_some_and(|d| d.keys().any(|k| CONTROLLER_KEYS.contains(&k.as_str())))
 }
 
 fn push<T: serde::de::DeserializeOwned>(value: &Value, into: &mut Vec<T>) -> Result<(), serde_json::Error> {

@@ -3,38 +3,10 @@
 //! kubelet cuts short.
 
 use culprit_kb::{Finding, Severity};
-use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::ingress_rules::invalid_value;
-use crate::route::object;
+use crate::query::nginx::invalid_value;
+use crate::query::object;
 use crate::snapshot::Snapshot;
-
-/// Keys of the ingress-nginx ConfigMap that culprit reads; a ConfigMap holding any of them is taken
-/// for the controller's.
-pub const CONTROLLER_KEYS: &[&str] = &[
-    "proxy-body-size",
-    "proxy-read-timeout",
-    "proxy-send-timeout",
-    "proxy-connect-timeout",
-    "proxy-buffer-size",
-    "upstream-keepalive-timeout",
-    "client-header-buffer-size",
-    "large-client-header-buffers",
-    "client-header-timeout",
-    "client-body-timeout",
-    "worker-shutdown-timeout",
-    "use-forwarded-headers",
-    "limit-req-status-code",
-    "allow-snippet-annotations",
-];
-
-/// Whether a ConfigMap is (very likely) the ingress-nginx controller's configuration.
-pub fn is_controller_config(cm: &ConfigMap) -> bool {
-    let name = cm.metadata.name.as_deref().unwrap_or("");
-    name.ends_with("ingress-nginx-controller")
-        || name == "nginx-configuration"
-        || cm.data.as_ref().is_some_and(|d| d.keys().any(|k| CONTROLLER_KEYS.contains(&k.as_str())))
-}
 
 /// Findings about the controller's ConfigMap(s) and pods.
 pub fn controller_checks(snapshot: &Snapshot, out: &mut Vec<Finding>) {

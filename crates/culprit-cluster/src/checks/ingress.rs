@@ -1,24 +1,113 @@
-//! Ingress objects that leave requests without a route or send them somewhere unintended: no
-//! class a controller picks up, the same host and path claimed twice, rules without paths, canaries
-//! without their main Ingress, a defaultBackend that does not resolve, and ingress-nginx
-//! annotations whose values the controller cannot read (so its default applies).
+//! Ingresses: backends naming a missing Service or port, no class a controller picks up, the same
+//! host and path claimed twice, rules without paths, canaries without their main Ingress,
+//! annotations with another controller's prefix or values ingress-nginx cannot read (so its
+//! default applies), `backend-protocol` against what the Service speaks, and notes on annotations
+//! that make ingress-nginx answer by itself (rate limits, allow/deny ranges, auth).
 
 use std::collections::BTreeMap;
 
 use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::networking::v1::Ingress;
 
-use super::{ANNOTATION_EFFECTS, NGINX_PREFIX};
-use crate::route::{class_of, object, resolve_backend};
+use crate::query::ingress::{class_of, default_class, resolve_backend};
+use crate::query::nginx::{ANNOTATION_EFFECTS, FOREIGN_PREFIXES, NGINX_PREFIX, invalid_value};
+use crate::query::object;
 use crate::snapshot::Snapshot;
 
-/// The IngressClass marked as the cluster default.
-fn default_class(snapshot: &Snapshot) -> Option<String> {
-    snapshot.ingress_classes.iter().find_map(|c| {
-        let annotations = c.metadata.annotations.as_ref()?;
-        (annotations.get("ingressclass.kubernetes.io/is-default-class").map(String::as_str) == Some("true"))
-            .then(|| c.metadata.name.clone())?
-    })
+pub fn ingress_checks(snapshot: &Snapshot, ing: &k8s_openapi::api::networking::v1::Ingress, out: &mut Vec<Finding>) {
+    let ns = ing.metadata.namespace.as_deref();
+    let obj = object("Ingress", ns, ing.metadata.name.as_deref());
+    let annotations = ing.metadata.annotations.clone().unwrap_or_default();
+    let class = crate::query::ingress::class_of(ing);
+    let nginx = class.as_deref().is_none_or(|c| c.contains("nginx"));
+    if nginx {
+        for key in annotations.keys() {
+            let Some(prefix) = FOREIGN_PREFIXES.iter().find(|p| key.starts_with(*p)) else { continue };
+            let suffix = &key[prefix.len()..];
+            // What the intended setting would have prevented, had ingress-nginx read it.
+            let Some((cause, code)) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == suffix).map(|(_, c, n)| (*c, *n))
+            else {
+                continue;
+            };
+            out.push(
+                Finding::new(cause, Severity::Warning, &[code], obj.clone(), format!("annotation {key} is ignored by ingress-nginx (it reads {NGINX_PREFIX}{suffix}): the default applies"))
+                    .with(format!("metadata.annotations[{key}]"), annotations[key].clone())
+                    .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}{suffix}: \"{}\"", annotations[key])),
+            );
+        }
+    }
+    // backend-protocol against what the Service port says it speaks.
+    let protocol = annotations.get(&format!("{NGINX_PREFIX}backend-protocol")).map(|p| p.to_ascii_uppercase());
+    let mut mismatched: Vec<(Finding, String)> = Vec::new();
+    for path in
+        ing.spec.iter().flat_map(|s| s.rules.iter().flatten()).flat_map(|r| r.http.iter().flat_map(|h| &h.paths))
+    {
+        let Some(svc_ref) = &path.backend.service else { continue };
+        let svc_obj = object("Service", ns, Some(&svc_ref.name));
+        let (_, port) = match resolve_backend(snapshot, ns, &obj, svc_ref) {
+            Ok(found) => found,
+            Err(finding) => {
+                if !out.contains(&*finding) {
+                    out.push(*finding);
+                }
+                continue;
+            }
+        };
+        let app = port.app_protocol.as_deref().unwrap_or("").to_ascii_lowercase();
+        let pname = port.name.as_deref().unwrap_or("");
+        let speaks_tls = app == "https" || pname == "https" || pname.starts_with("https-") || port.port == 443;
+        let speaks_grpc = app.contains("grpc") || app.contains("h2c") || pname.starts_with("grpc");
+        let speaks_plain = app == "http" || pname == "http" || pname.starts_with("http-");
+        let said = protocol.as_deref().unwrap_or("HTTP");
+        let mismatch = match said {
+            "HTTPS" => speaks_plain || speaks_grpc,
+            "GRPC" | "GRPCS" => speaks_plain || speaks_tls && !speaks_grpc,
+            _ => speaks_tls || speaks_grpc,
+        };
+        if nginx && mismatch {
+            let fix_to = if speaks_grpc {
+                "GRPC"
+            } else if speaks_tls {
+                "HTTPS"
+            } else {
+                "HTTP"
+            };
+            let evidence = (
+                svc_obj,
+                format!(
+                    "port {} named {}, appProtocol {}",
+                    port.port,
+                    port.name.as_deref().unwrap_or("-"),
+                    port.app_protocol.as_deref().unwrap_or("-")
+                ),
+            );
+            // The annotation covers the whole Ingress: one finding, every backend it misleads.
+            match mismatched.iter_mut().find(|(f, _): &&mut (Finding, String)| f.object == obj) {
+                Some((f, _)) => {
+                    if !f.evidence.iter().any(|e| e.source == evidence.0) {
+                        f.evidence.push(culprit_kb::EvidenceItem { source: evidence.0, value: evidence.1 });
+                    }
+                }
+                None => mismatched.push((
+                    Finding::new(
+                        "upstream_invalid_response",
+                        Severity::Warning,
+                        &[502],
+                        obj.clone(),
+                        format!("ingress-nginx talks {said} to backends that speak {fix_to}"),
+                    )
+                    .with(
+                        format!("{NGINX_PREFIX}backend-protocol"),
+                        protocol.clone().unwrap_or_else(|| "(unset: HTTP)".into()),
+                    )
+                    .with(evidence.0, evidence.1)
+                    .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}backend-protocol: \"{fix_to}\"")),
+                    fix_to.to_owned(),
+                )),
+            }
+        }
+    }
+    out.extend(mismatched.into_iter().map(|(f, _)| f));
 }
 
 /// Checks of one Ingress on its own.
@@ -198,33 +287,6 @@ fn annotation_values(obj: &str, annotations: &BTreeMap<String, String>, out: &mu
     }
 }
 
-/// A value ingress-nginx cannot read for `setting` (annotation suffix or ConfigMap key): the cause
-/// and code its default then gives, and what it expects.
-pub(super) fn invalid_value(setting: &str, value: &str) -> Option<(&'static str, u16, &'static str)> {
-    let (cause, code) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == setting).map(|(_, c, n)| (*c, *n))?;
-    let expected = match setting {
-        // Seconds, as a bare number.
-        "proxy-read-timeout" | "proxy-send-timeout" | "proxy-connect-timeout" => {
-            let v = value.trim();
-            (v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()))
-                .then_some("a number of seconds without a unit, e.g. \"120\"")
-        }
-        // nginx sizes: a number with an optional k, m or g.
-        "proxy-body-size" | "proxy-buffer-size" => {
-            (!is_nginx_size(value)).then_some("an nginx size such as \"50m\", \"8k\" or \"0\" (no limit)")
-        }
-        _ => None,
-    }?;
-    Some((cause, code, expected))
-}
-
-/// `50m`, `8k`, `1G`, `1024`, `0`.
-fn is_nginx_size(value: &str) -> bool {
-    let v = value.trim();
-    let digits = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
-    !digits.is_empty() && v.len() - digits.len() <= 1 && digits.chars().all(|c| c.is_ascii_digit())
-}
-
 /// Checks across Ingresses: the same host and path claimed by two Ingresses of one class (one of
 /// them loses), and canary Ingresses with no main Ingress for their host and path.
 pub fn ingress_conflicts(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
@@ -274,21 +336,6 @@ pub fn ingress_conflicts(snapshot: &Snapshot, namespace: Option<&str>, out: &mut
                     .with(format!("metadata.annotations[{NGINX_PREFIX}canary]"), "true")
                     .fix("create the main (non-canary) Ingress for this host and path first"),
             );
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nginx_sizes() {
-        for ok in ["50m", "8k", "1G", "1024", "0"] {
-            assert!(is_nginx_size(ok), "{ok}");
-        }
-        for bad in ["50MB", "50Mi", "", "m", "1.5m", "10 m"] {
-            assert!(!is_nginx_size(bad), "{bad}");
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use k8s_openapi::api::networking::v1::IngressServiceBackend;
 
-use crate::route::{host_match, object, path_match};
+use super::ingress::{host_match, path_match};
+use super::object;
 use crate::snapshot::Snapshot;
 
 /// The HTTPRoute serving `host` + `path` (hostnames incl. wildcards, PathPrefix/Exact matches,

@@ -1,0 +1,158 @@
+//! Gateway API: Gateways and HTTPRoutes their controller did not accept, routes no listener admits,
+//! backendRefs that do not resolve, and route timeouts.
+
+use culprit_kb::{Finding, Severity};
+use serde_json::Value;
+
+use crate::query::object;
+use crate::snapshot::Snapshot;
+
+/// Gateway API HTTPRoutes: what the Gateway controller says in `status.parents[].conditions`
+/// (not Accepted → requests do not reach the route: 404; refs not resolved → 500), and
+/// cross-namespace backendRefs without a ReferenceGrant allowing them (500).
+/// A Gateway its controller did not accept or program: its listeners do not serve.
+pub fn gateway_checks(gw: &Value, out: &mut Vec<Finding>) {
+    let ns = gw.pointer("/metadata/namespace").and_then(Value::as_str);
+    let obj = object("Gateway", ns, gw.pointer("/metadata/name").and_then(Value::as_str));
+    let conditions = gw.pointer("/status/conditions").and_then(Value::as_array).into_iter().flatten();
+    if let Some(c) = conditions
+        .into_iter()
+        .find(|c| (c["type"] == "Accepted" || c["type"] == "Programmed") && c["status"] == "False")
+    {
+        out.push(
+            Finding::new("no_route", Severity::Error, &[404], obj, format!("the Gateway is not {}: its listeners do not serve (connections fail, or a shared data plane answers 404)", if c["type"] == "Accepted" { "accepted" } else { "programmed" }))
+                .with(format!("status.conditions[{}]", c["type"].as_str().unwrap_or("?")), format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")))
+                .fix("kubectl describe gateway …; check spec.gatewayClassName names an accepted GatewayClass, and the listeners' ports, TLS certificateRefs and addresses"),
+        );
+    }
+}
+
+pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Finding>) {
+    let ns = route.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
+    let name = route.pointer("/metadata/name").and_then(Value::as_str);
+    let obj = object("HTTPRoute", Some(ns), name);
+    let conditions: Vec<&Value> = route
+        .pointer("/status/parents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p.get("conditions").and_then(Value::as_array).into_iter().flatten())
+        .collect();
+    let failing = |kind: &str| conditions.iter().find(|c| c["type"] == kind && c["status"] == "False").copied();
+    if let Some(c) = failing("Accepted") {
+        out.push(
+            Finding::new(
+                "no_route",
+                Severity::Error,
+                &[404],
+                obj.clone(),
+                "the Gateway did not accept the route: its hostnames and paths are not served",
+            )
+            .with(
+                "status.parents[].conditions[Accepted]",
+                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+            )
+            .fix("check spec.parentRefs (Gateway name, namespace, sectionName) and the listener's allowedRoutes"),
+        );
+    }
+    // Manifests without status (`cluster check --from manifests/`): would any listener admit it?
+    if conditions.is_empty()
+        && let Some(crate::query::gateway::Attachment::Refused { gateway, why }) =
+            crate::query::gateway::gateway_attachment(snapshot, route, None)
+    {
+        out.push(
+            Finding::new("no_route", Severity::Error, &[404], obj.clone(), format!("no listener of {gateway} admits the route: its hostnames and paths are not served"))
+                .with("spec.parentRefs", why)
+                .fix("name the Gateway (and sectionName) whose listener serves the route's hostnames; on the Gateway, allowedRoutes.namespaces.from: All or a Selector that admits the route's namespace"),
+        );
+    }
+    if let Some(c) = failing("ResolvedRefs") {
+        out.push(
+            Finding::new(
+                "invalid_backend_ref",
+                Severity::Error,
+                &[500],
+                obj.clone(),
+                "a backendRef does not resolve: the Gateway answers 500 for the requests it would get",
+            )
+            .with(
+                "status.parents[].conditions[ResolvedRefs]",
+                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+            ),
+        );
+        return; // the cross-namespace check below would say the same thing again
+    }
+    let refs = route
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.get("backendRefs").and_then(Value::as_array).into_iter().flatten());
+    for rule in route.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
+        for (field, what) in [("request", "the whole request"), ("backendRequest", "each try at the backend")] {
+            if let Some(t) = rule.pointer(&format!("/timeouts/{field}")).and_then(Value::as_str) {
+                out.push(
+                    Finding::new(
+                        "upstream_timeout",
+                        Severity::Info,
+                        &[504],
+                        obj.clone(),
+                        format!("timeouts.{field} {t}: the Gateway answers 504 when {what} takes longer"),
+                    )
+                    .with(format!("spec.rules[].timeouts.{field}"), t)
+                    .fix("raise it above the slowest legitimate response (p99.9 latency of the backend)"),
+                );
+            }
+        }
+    }
+    for r in refs {
+        let to_ns = r.get("namespace").and_then(Value::as_str).unwrap_or(ns);
+        let kind = r.get("kind").and_then(Value::as_str).unwrap_or("Service");
+        let backend = r.get("name").and_then(Value::as_str).unwrap_or("?");
+        if kind == "Service"
+            && let Some(port) = r.get("port").and_then(Value::as_i64)
+            && let Some(svc) = snapshot
+                .services
+                .iter()
+                .find(|s| s.metadata.namespace.as_deref() == Some(to_ns) && s.metadata.name.as_deref() == Some(backend))
+            && !svc.spec.iter().flat_map(|sp| sp.ports.iter().flatten()).any(|p| i64::from(p.port) == port)
+        {
+            out.push(
+                Finding::new(
+                    "invalid_backend_ref",
+                    Severity::Error,
+                    &[500, 503],
+                    obj.clone(),
+                    format!("backendRef {to_ns}/{backend} port {port} is not a port of that Service"),
+                )
+                .with("spec.rules[].backendRefs[].port", port.to_string())
+                .with("Service ports", crate::query::ports_list(svc))
+                .fix("set the backendRef's port to one of the Service's ports (the Service port, not the container's)"),
+            );
+        }
+        if to_ns == ns {
+            continue;
+        }
+        let granted = snapshot.reference_grants.iter().any(|g| {
+            g.pointer("/metadata/namespace").and_then(Value::as_str) == Some(to_ns)
+                && g.pointer("/spec/from").and_then(Value::as_array).is_some_and(|from| {
+                    from.iter().any(|f| f["kind"] == "HTTPRoute" && f["namespace"].as_str() == Some(ns))
+                })
+                && g.pointer("/spec/to").and_then(Value::as_array).is_some_and(|to| {
+                    to.iter().any(|t| {
+                        t["kind"].as_str() == Some(kind)
+                            && t.get("name").and_then(Value::as_str).is_none_or(|n| n == backend)
+                    })
+                })
+        });
+        if !granted {
+            out.push(
+                Finding::new("invalid_backend_ref", Severity::Error, &[500], obj.clone(), format!("backendRef {to_ns}/{backend} crosses namespaces without a ReferenceGrant in {to_ns}"))
+                    .with("spec.rules[].backendRefs[]", format!("{kind} {to_ns}/{backend}"))
+                    .fix(format!(
+                        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata:\n  name: allow-{ns}-routes\n  namespace: {to_ns}\nspec:\n  from:\n  - group: gateway.networking.k8s.io\n    kind: HTTPRoute\n    namespace: {ns}\n  to:\n  - group: \"\"\n    kind: {kind}"
+                    )),
+            );
+        }
+    }
+}
