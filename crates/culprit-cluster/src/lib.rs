@@ -71,7 +71,7 @@ pub struct CheckReport {
 }
 
 #[cfg(test)]
-mod layering {
+mod source_rules {
     /// The modules depend one way: snapshot ← query ← checks ← route ← logs_join. A lookup needed
     /// by a check belongs in `query`, never in `route`.
     #[test]
@@ -99,5 +99,53 @@ mod layering {
                 assert!(!text.contains(&format!("crate::{module}")), "{file} uses crate::{module}");
             }
         }
+    }
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+
+    /// Findings' words come from the knowledge base: every id the checks name is in findings.toml,
+    /// and every finding there is reported by some check.
+    #[test]
+    fn finding_ids_and_the_knowledge_base_agree() {
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        // This file names the calls it looks for.
+        files.retain(|(file, _)| !file.ends_with("lib.rs"));
+        let kb = culprit_kb::kb();
+        let mut named = Vec::new();
+        for (file, text) in &files {
+            for call in ["Finding::from_kb(", "Finding::from_kb_because("] {
+                for (i, _) in text.match_indices(call) {
+                    let rest = text[i + call.len()..].trim_start();
+                    if let Some(literal) = rest.strip_prefix('"') {
+                        let id = &literal[..literal.find('"').unwrap()];
+                        assert!(kb.finding(id).is_some(), "{file}: finding {id} is not in findings.toml");
+                        named.push(id.to_owned());
+                    }
+                }
+            }
+            assert!(
+                !text.contains(&["Finding", "::new("].concat()),
+                "{file}: a finding's words belong in findings.toml"
+            );
+        }
+        for f in &kb.findings {
+            let quoted = format!("\"{}\"", f.id);
+            assert!(
+                files.iter().any(|(_, text)| text.contains(&quoted)),
+                "finding {} of findings.toml is reported by no check",
+                f.id
+            );
+        }
+        assert!(named.len() > 40, "{named:?}");
     }
 }

@@ -71,73 +71,70 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
     };
 
     // An Ingress rule first; else a Gateway API HTTPRoute; else nothing serves the URL.
-    let (ns, route_obj, svc_ref): (Option<String>, String, IngressServiceBackend) = if let Some((ing, backend, how)) =
-        choose(snapshot, &host, &path, namespace, class)
-    {
-        let ns = ing.metadata.namespace.clone();
-        let ing_obj = object("Ingress", ns.as_deref(), ing.metadata.name.as_deref());
-        links.push(Link { step: "ingress rule", object: ing_obj.clone(), ok: true, detail: how });
-        let Some(svc_ref) = backend.service else {
+    let (ns, route_obj, svc_ref): (Option<String>, String, IngressServiceBackend) =
+        if let Some((ing, backend, how)) = choose(snapshot, &host, &path, namespace, class) {
+            let ns = ing.metadata.namespace.clone();
+            let ing_obj = object("Ingress", ns.as_deref(), ing.metadata.name.as_deref());
+            links.push(Link { step: "ingress rule", object: ing_obj.clone(), ok: true, detail: how });
+            let Some(svc_ref) = backend.service else {
+                links.push(Link {
+                    step: "service port",
+                    object: ing_obj,
+                    ok: true,
+                    detail: "a resource backend (not a Service)".into(),
+                });
+                return done(links, findings);
+            };
+            (ns, ing_obj, svc_ref)
+        } else if let Some(m) = choose_http_route(snapshot, &host, &path, namespace) {
+            links.push(Link { step: "http route", object: m.object.clone(), ok: true, detail: m.how });
+            if let Some(attached) = gateway_attachment(snapshot, &m.route, Some(&host)) {
+                let (gateway, ok, detail) = match attached {
+                    Attachment::Listener { gateway, listener } => (gateway, true, listener),
+                    Attachment::Refused { gateway, why } => (gateway, false, why),
+                };
+                links.push(Link { step: "gateway listener", object: gateway.clone(), ok, detail: detail.clone() });
+                if !ok {
+                    findings.push(
+                        Finding::from_kb(
+                            "route_not_attached_for_host",
+                            Severity::Error,
+                            &[404],
+                            m.object.clone(),
+                            &[("route", &m.object), ("host", &host)],
+                        )
+                        .with("parentRefs", detail),
+                    );
+                    return done(links, findings);
+                }
+            }
+            (Some(m.backend_ns), m.object, m.service)
+        } else {
+            let obj = format!("host {host} path {path}");
             links.push(Link {
-                step: "service port",
-                object: ing_obj,
-                ok: true,
-                detail: "a resource backend (not a Service)".into(),
+                step: "ingress rule",
+                object: obj.clone(),
+                ok: false,
+                detail: "no Ingress rule or HTTPRoute matches".into(),
             });
+            findings.push(
+                Finding::from_kb("no_rule_for_url", Severity::Error, &[404], obj, &[("host", &host), ("path", &path)])
+                    .with(
+                        "routes",
+                        format!(
+                            "{} Ingresses and {} HTTPRoutes read; none serves this host and path",
+                            snapshot.ingresses.len(),
+                            snapshot.http_routes.len()
+                        ),
+                    ),
+            );
             return done(links, findings);
         };
-        (ns, ing_obj, svc_ref)
-    } else if let Some(m) = choose_http_route(snapshot, &host, &path, namespace) {
-        links.push(Link { step: "http route", object: m.object.clone(), ok: true, detail: m.how });
-        if let Some(attached) = gateway_attachment(snapshot, &m.route, Some(&host)) {
-            let (gateway, ok, detail) = match attached {
-                Attachment::Listener { gateway, listener } => (gateway, true, listener),
-                Attachment::Refused { gateway, why } => (gateway, false, why),
-            };
-            links.push(Link { step: "gateway listener", object: gateway.clone(), ok, detail: detail.clone() });
-            if !ok {
-                findings.push(
-                        Finding::new("no_route", Severity::Error, &[404], m.object.clone(), format!("{} is not attached to a listener that serves {host}: the Gateway answers 404", m.object))
-                            .with("parentRefs", detail)
-                            .fix("spec.parentRefs: name the Gateway (and sectionName) whose listener serves this hostname; on the Gateway, allowedRoutes.namespaces.from: All or a Selector that admits the route's namespace"),
-                    );
-                return done(links, findings);
-            }
-        }
-        (Some(m.backend_ns), m.object, m.service)
-    } else {
-        let obj = format!("host {host} path {path}");
-        links.push(Link {
-            step: "ingress rule",
-            object: obj.clone(),
-            ok: false,
-            detail: "no Ingress rule or HTTPRoute matches".into(),
-        });
-        findings.push(
-            Finding::new(
-                "no_route",
-                Severity::Error,
-                &[404],
-                obj,
-                format!("no Ingress rule or HTTPRoute matches {host}{path}"),
-            )
-            .with(
-                "routes",
-                format!(
-                    "{} Ingresses and {} HTTPRoutes read; none serves this host and path",
-                    snapshot.ingresses.len(),
-                    snapshot.http_routes.len()
-                ),
-            )
-            .fix("add a rule for the host and path (check host spelling, pathType, ingressClassName)"),
-        );
-        return done(links, findings);
-    };
     let ns = ns.as_deref();
     let ing_obj = route_obj;
     let svc_ref = &svc_ref;
     let svc_obj = object("Service", ns, Some(&svc_ref.name));
-    let (svc, port) = match resolve_backend(snapshot, ns, &ing_obj, svc_ref) {
+    let (svc, port) = match resolve_backend(snapshot, ns, &ing_obj, svc_ref, false) {
         Ok(found) => found,
         Err(finding) => {
             links.push(Link { step: "service port", object: svc_obj, ok: false, detail: finding.title.clone() });
@@ -168,12 +165,12 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
         detail: if counts.missing { "none found in the snapshot".into() } else { ep_detail.clone() },
     });
     if counts.ready == 0 {
-        let mut f = Finding::new(
-            "no_ready_endpoints",
+        let mut f = Finding::from_kb(
+            "route_no_ready_endpoints",
             Severity::Error,
             &[503],
             svc_obj.clone(),
-            format!("Service {} has no ready endpoints", svc_ref.name),
+            &[("service", &svc_ref.name)],
         )
         .with("endpoints", ep_detail);
         if pods.is_empty() {
@@ -210,14 +207,12 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
             ok = false;
             let _ = write!(detail, " · declares no container port {n}");
             findings.push(
-                Finding::new(
-                    "upstream_connection_refused",
+                Finding::from_kb(
+                    "pod_lacks_target_port",
                     Severity::Warning,
                     &[502],
                     pod_obj.clone(),
-                    format!(
-                        "targetPort {n} is not a port the pod's containers declare: connections are likely refused"
-                    ),
+                    &[("port", &n.to_string())],
                 )
                 .with("containers[].ports", container_ports(pod)),
             );

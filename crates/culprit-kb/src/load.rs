@@ -1,7 +1,7 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
 use crate::model::{
-    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_PHASES, FailureMode, HaproxyState,
+    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_PHASES, FailureMode, FindingText, HaproxyState,
     HaproxyStateChar, LayerInfo, LogStatus, Mistake, Platform, Responder, StatusClass, StatusCode, Tree,
 };
 use crate::vocab::{GeneratedBy, Layer};
@@ -26,6 +26,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("envoy-flags.toml", include_str!("../data/envoy-flags.toml")),
     ("haproxy-states.toml", include_str!("../data/haproxy-states.toml")),
     ("failures.toml", include_str!("../data/failures.toml")),
+    ("findings.toml", include_str!("../data/findings.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -75,10 +76,13 @@ pub struct KnowledgeBase {
     pub haproxy_states: Vec<HaproxyState>,
     /// What each way a request can fail without an answer means (the probe's diagnoses).
     pub failures: Vec<FailureMode>,
+    /// The titles and fixes of the cluster checks' findings, by id.
+    pub findings: Vec<FindingText>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
     mistake_index: HashMap<String, usize>,
+    finding_index: HashMap<String, usize>,
 }
 
 /// Each file holds some of these top-level arrays; missing ones are empty.
@@ -111,6 +115,8 @@ struct DataFile {
     haproxy_state: Vec<HaproxyState>,
     #[serde(default)]
     failure: Vec<FailureMode>,
+    #[serde(default)]
+    finding: Vec<FindingText>,
 }
 
 impl KnowledgeBase {
@@ -138,6 +144,7 @@ impl KnowledgeBase {
             all.haproxy_char.extend(part.haproxy_char);
             all.haproxy_state.extend(part.haproxy_state);
             all.failure.extend(part.failure);
+            all.finding.extend(part.finding);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
@@ -164,6 +171,7 @@ impl KnowledgeBase {
             cause_index: index(&causes, |c| c.id.clone()),
             check_index: index(&all.check, |c| c.id.clone()),
             mistake_index: index(&all.mistake, |m| m.id.clone()),
+            finding_index: index(&all.finding, |f| f.id.clone()),
             codes,
             log_statuses: all.log_status,
             classes: all.class,
@@ -178,6 +186,7 @@ impl KnowledgeBase {
             haproxy_chars: all.haproxy_char,
             haproxy_states: all.haproxy_state,
             failures: all.failure,
+            findings: all.finding,
         };
         problems.extend(kb.validate());
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
@@ -217,6 +226,11 @@ impl KnowledgeBase {
 
     pub fn failure(&self, id: &str) -> Option<&FailureMode> {
         self.failures.iter().find(|f| f.id == id)
+    }
+
+    /// The title and fix of a cluster finding, by id.
+    pub fn finding(&self, id: &str) -> Option<&FindingText> {
+        self.finding_index.get(id).map(|&i| &self.findings[i])
     }
 
     pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
@@ -271,6 +285,7 @@ impl KnowledgeBase {
         self.validate_ids(&mut problems);
         self.validate_trees(&mut problems);
         self.validate_chain(&mut problems);
+        self.validate_findings(&mut problems);
         for layer in Layer::ALL {
             if self.layer(layer).is_none() {
                 problems.push(format!("layer {layer} is not described in layers.toml"));
@@ -566,6 +581,46 @@ impl KnowledgeBase {
                         _ => problems.push(format!("{at}: answer '{}' needs exactly one of next / causes", a.when)),
                     }
                 }
+            }
+        }
+    }
+
+    /// Finding texts: unique ids that name nothing else, an existing cause, well-formed templates
+    /// whose placeholders are exactly the declared `params`.
+    fn validate_findings(&self, problems: &mut Vec<String>) {
+        duplicates(problems, "finding", self.findings.iter().map(|f| f.id.clone()));
+        for f in &self.findings {
+            let what = format!("finding {}", f.id);
+            if !is_snake_case(&f.id) {
+                problems.push(format!("{what}: id is not snake_case"));
+            }
+            if self.cause(&f.id).is_some() || self.check(&f.id).is_some() || self.mistake(&f.id).is_some() {
+                problems.push(format!("{what}: the id also names a cause, check or mistake"));
+            }
+            if let Some(cause) = &f.cause {
+                self.cause_refs(problems, &what, std::slice::from_ref(cause));
+            }
+            if f.title.trim().is_empty() {
+                problems.push(format!("{what}: no title"));
+            }
+            duplicates(problems, &format!("{what} param"), f.params.iter().cloned());
+            let mut used = BTreeSet::new();
+            for (field, template) in [("title", Some(&f.title)), ("fix", f.fix.as_ref())] {
+                let Some(template) = template else { continue };
+                match crate::model::template_placeholders(template) {
+                    Ok(names) => {
+                        for name in names {
+                            if !f.params.iter().any(|p| p == name) {
+                                problems.push(format!("{what}: {field} uses {{{name}}}, which is not in params"));
+                            }
+                            used.insert(name);
+                        }
+                    }
+                    Err(e) => problems.push(format!("{what}: {field}: {e}")),
+                }
+            }
+            for p in f.params.iter().filter(|p| !used.contains(p.as_str())) {
+                problems.push(format!("{what}: param {p} is used by neither the title nor the fix"));
             }
         }
     }

@@ -23,15 +23,14 @@ pub fn hpa_checks(
         .find(|d| d.metadata.namespace.as_deref() == ns && d.metadata.name.as_deref() == Some(target.name.as_str()));
     if target.kind == "Deployment" && deployment.is_none() && !snapshot.deployments.is_empty() {
         out.push(
-            Finding::new(
-                "proxy_overloaded",
+            Finding::from_kb(
+                "hpa_target_missing",
                 Severity::Warning,
                 &[503, 504],
                 obj.clone(),
-                format!("scaleTargetRef Deployment {} does not exist: nothing scales under load", target.name),
+                &[("deployment", &target.name)],
             )
-            .with("spec.scaleTargetRef", format!("{} {}", target.kind, target.name))
-            .fix("point spec.scaleTargetRef at the Deployment's name"),
+            .with("spec.scaleTargetRef", format!("{} {}", target.kind, target.name)),
         );
     }
     if let Some(d) = deployment {
@@ -47,27 +46,40 @@ pub fn hpa_checks(
                 .map(|c| c.name.as_str())
                 .collect();
             if !missing.is_empty() {
+                // HPA resource metrics are cpu or memory; the fix suggests a request of each.
+                let id = if resource == "cpu" { "hpa_cpu_not_requested" } else { "hpa_memory_not_requested" };
                 out.push(
-                    Finding::new("proxy_overloaded", Severity::Warning, &[503, 504], obj.clone(), format!("it scales on {resource} utilization, but containers {} request no {resource}: the utilization cannot be computed and nothing scales", missing.join(", ")))
-                        .with("spec.template.spec.containers[].resources.requests", format!("no {resource}"))
-                        .fix(format!("resources:\n  requests:\n    {resource}: {}", if resource == "cpu" { "250m" } else { "256Mi" })),
+                    Finding::from_kb(
+                        id,
+                        Severity::Warning,
+                        &[503, 504],
+                        obj.clone(),
+                        &[("resource", resource), ("containers", &missing.join(", "))],
+                    )
+                    .with("spec.template.spec.containers[].resources.requests", format!("no {resource}")),
                 );
             }
         }
         if let Some(replicas) = d.spec.as_ref().and_then(|s| s.replicas) {
             out.push(
-                Finding::new("proxy_overloaded", Severity::Info, &[503], object("Deployment", ns, d.metadata.name.as_deref()), format!("spec.replicas {replicas} while {obj} scales it: every apply resets the replicas to {replicas}, dropping capacity the autoscaler had added"))
-                    .with("spec.replicas", replicas.to_string())
-                    .fix("remove spec.replicas from the Deployment manifest (let the autoscaler own it)"),
+                Finding::from_kb(
+                    "replicas_under_autoscaler",
+                    Severity::Info,
+                    &[503],
+                    object("Deployment", ns, d.metadata.name.as_deref()),
+                    &[("replicas", &replicas.to_string()), ("hpa", &obj)],
+                )
+                .with("spec.replicas", replicas.to_string()),
             );
         }
     }
     for c in hpa.status.as_ref().and_then(|s| s.conditions.as_ref()).into_iter().flatten() {
         if c.type_ == "ScalingActive" && c.status == "False" {
             out.push(
-                Finding::new("proxy_overloaded", Severity::Warning, &[503, 504], obj.clone(), "the autoscaler cannot compute its metric, so it does not scale")
-                    .with("status.conditions[ScalingActive]", format!("False, {}: {}", c.reason.as_deref().unwrap_or("?"), c.message.as_deref().unwrap_or("")))
-                    .fix("check metrics-server (kubectl top pods) and that the target's containers request the resource the metric uses"),
+                Finding::from_kb("hpa_metric_unavailable", Severity::Warning, &[503, 504], obj.clone(), &[]).with(
+                    "status.conditions[ScalingActive]",
+                    format!("False, {}: {}", c.reason.as_deref().unwrap_or("?"), c.message.as_deref().unwrap_or("")),
+                ),
             );
         }
     }
@@ -75,16 +87,9 @@ pub fn hpa_checks(
         && status.current_replicas.unwrap_or(0) >= spec.max_replicas
     {
         out.push(
-            Finding::new(
-                "proxy_overloaded",
-                Severity::Warning,
-                &[503, 504],
-                obj,
-                "the autoscaler is at maxReplicas: no room left to scale, so load turns into queues, timeouts and shed requests",
-            )
-            .with("status.currentReplicas", status.current_replicas.unwrap_or(0).to_string())
-            .with("spec.maxReplicas", spec.max_replicas.to_string())
-            .fix("raise spec.maxReplicas (and check the cluster has room), or find what drove the load up"),
+            Finding::from_kb("hpa_at_max_replicas", Severity::Warning, &[503, 504], obj, &[])
+                .with("status.currentReplicas", status.current_replicas.unwrap_or(0).to_string())
+                .with("spec.maxReplicas", spec.max_replicas.to_string()),
         );
     }
 }

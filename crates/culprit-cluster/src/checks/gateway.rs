@@ -20,9 +20,17 @@ pub fn gateway_checks(gw: &Value, out: &mut Vec<Finding>) {
         .find(|c| (c["type"] == "Accepted" || c["type"] == "Programmed") && c["status"] == "False")
     {
         out.push(
-            Finding::new("no_route", Severity::Error, &[404], obj, format!("the Gateway is not {}: its listeners do not serve (connections fail, or a shared data plane answers 404)", if c["type"] == "Accepted" { "accepted" } else { "programmed" }))
-                .with(format!("status.conditions[{}]", c["type"].as_str().unwrap_or("?")), format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")))
-                .fix("kubectl describe gateway …; check spec.gatewayClassName names an accepted GatewayClass, and the listeners' ports, TLS certificateRefs and addresses"),
+            Finding::from_kb(
+                if c["type"] == "Accepted" { "gateway_not_accepted" } else { "gateway_not_programmed" },
+                Severity::Error,
+                &[404],
+                obj,
+                &[],
+            )
+            .with(
+                format!("status.conditions[{}]", c["type"].as_str().unwrap_or("?")),
+                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+            ),
         );
     }
 }
@@ -40,20 +48,10 @@ pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Findi
         .collect();
     let failing = |kind: &str| conditions.iter().find(|c| c["type"] == kind && c["status"] == "False").copied();
     if let Some(c) = failing("Accepted") {
-        out.push(
-            Finding::new(
-                "no_route",
-                Severity::Error,
-                &[404],
-                obj.clone(),
-                "the Gateway did not accept the route: its hostnames and paths are not served",
-            )
-            .with(
-                "status.parents[].conditions[Accepted]",
-                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
-            )
-            .fix("check spec.parentRefs (Gateway name, namespace, sectionName) and the listener's allowedRoutes"),
-        );
+        out.push(Finding::from_kb("route_not_accepted", Severity::Error, &[404], obj.clone(), &[]).with(
+            "status.parents[].conditions[Accepted]",
+            format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+        ));
     }
     // Manifests without status (`cluster check --from manifests/`): would any listener admit it?
     if conditions.is_empty()
@@ -61,25 +59,21 @@ pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Findi
             crate::query::gateway::gateway_attachment(snapshot, route, None)
     {
         out.push(
-            Finding::new("no_route", Severity::Error, &[404], obj.clone(), format!("no listener of {gateway} admits the route: its hostnames and paths are not served"))
-                .with("spec.parentRefs", why)
-                .fix("name the Gateway (and sectionName) whose listener serves the route's hostnames; on the Gateway, allowedRoutes.namespaces.from: All or a Selector that admits the route's namespace"),
+            Finding::from_kb(
+                "route_admitted_by_no_listener",
+                Severity::Error,
+                &[404],
+                obj.clone(),
+                &[("gateway", &gateway)],
+            )
+            .with("spec.parentRefs", why),
         );
     }
     if let Some(c) = failing("ResolvedRefs") {
-        out.push(
-            Finding::new(
-                "invalid_backend_ref",
-                Severity::Error,
-                &[500],
-                obj.clone(),
-                "a backendRef does not resolve: the Gateway answers 500 for the requests it would get",
-            )
-            .with(
-                "status.parents[].conditions[ResolvedRefs]",
-                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
-            ),
-        );
+        out.push(Finding::from_kb("route_refs_unresolved", Severity::Error, &[500], obj.clone(), &[]).with(
+            "status.parents[].conditions[ResolvedRefs]",
+            format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+        ));
         return; // the cross-namespace check below would say the same thing again
     }
     let refs = route
@@ -89,18 +83,11 @@ pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Findi
         .flatten()
         .flat_map(|r| r.get("backendRefs").and_then(Value::as_array).into_iter().flatten());
     for rule in route.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten() {
-        for (field, what) in [("request", "the whole request"), ("backendRequest", "each try at the backend")] {
+        for (field, id) in [("request", "route_request_timeout"), ("backendRequest", "route_backend_request_timeout")] {
             if let Some(t) = rule.pointer(&format!("/timeouts/{field}")).and_then(Value::as_str) {
                 out.push(
-                    Finding::new(
-                        "upstream_timeout",
-                        Severity::Info,
-                        &[504],
-                        obj.clone(),
-                        format!("timeouts.{field} {t}: the Gateway answers 504 when {what} takes longer"),
-                    )
-                    .with(format!("spec.rules[].timeouts.{field}"), t)
-                    .fix("raise it above the slowest legitimate response (p99.9 latency of the backend)"),
+                    Finding::from_kb(id, Severity::Info, &[504], obj.clone(), &[("timeout", t)])
+                        .with(format!("spec.rules[].timeouts.{field}"), t),
                 );
             }
         }
@@ -118,16 +105,15 @@ pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Findi
             && !svc.spec.iter().flat_map(|sp| sp.ports.iter().flatten()).any(|p| i64::from(p.port) == port)
         {
             out.push(
-                Finding::new(
-                    "invalid_backend_ref",
+                Finding::from_kb(
+                    "route_backend_port_missing",
                     Severity::Error,
                     &[500, 503],
                     obj.clone(),
-                    format!("backendRef {to_ns}/{backend} port {port} is not a port of that Service"),
+                    &[("namespace", to_ns), ("service", backend), ("port", &port.to_string())],
                 )
                 .with("spec.rules[].backendRefs[].port", port.to_string())
-                .with("Service ports", crate::query::ports_list(svc))
-                .fix("set the backendRef's port to one of the Service's ports (the Service port, not the container's)"),
+                .with("Service ports", crate::query::ports_list(svc)),
             );
         }
         if to_ns == ns {
@@ -147,11 +133,14 @@ pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Findi
         });
         if !granted {
             out.push(
-                Finding::new("invalid_backend_ref", Severity::Error, &[500], obj.clone(), format!("backendRef {to_ns}/{backend} crosses namespaces without a ReferenceGrant in {to_ns}"))
-                    .with("spec.rules[].backendRefs[]", format!("{kind} {to_ns}/{backend}"))
-                    .fix(format!(
-                        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata:\n  name: allow-{ns}-routes\n  namespace: {to_ns}\nspec:\n  from:\n  - group: gateway.networking.k8s.io\n    kind: HTTPRoute\n    namespace: {ns}\n  to:\n  - group: \"\"\n    kind: {kind}"
-                    )),
+                Finding::from_kb(
+                    "route_backend_without_grant",
+                    Severity::Error,
+                    &[500],
+                    obj.clone(),
+                    &[("namespace", to_ns), ("service", backend), ("route_namespace", ns), ("kind", kind)],
+                )
+                .with("spec.rules[].backendRefs[]", format!("{kind} {to_ns}/{backend}")),
             );
         }
     }

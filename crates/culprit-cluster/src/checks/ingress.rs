@@ -10,7 +10,7 @@ use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use crate::query::ingress::{class_of, default_class, resolve_backend};
-use crate::query::nginx::{ANNOTATION_EFFECTS, FOREIGN_PREFIXES, NGINX_PREFIX, invalid_value};
+use crate::query::nginx::{ANNOTATION_EFFECTS, FOREIGN_PREFIXES, NGINX_PREFIX, ValueKind, invalid_value};
 use crate::query::object;
 use crate::snapshot::Snapshot;
 
@@ -30,9 +30,15 @@ pub fn ingress_checks(snapshot: &Snapshot, ing: &k8s_openapi::api::networking::v
                 continue;
             };
             out.push(
-                Finding::new(cause, Severity::Warning, &[code], obj.clone(), format!("annotation {key} is ignored by ingress-nginx (it reads {NGINX_PREFIX}{suffix}): the default applies"))
-                    .with(format!("metadata.annotations[{key}]"), annotations[key].clone())
-                    .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}{suffix}: \"{}\"", annotations[key])),
+                Finding::from_kb_because(
+                    "annotation_foreign_prefix",
+                    cause,
+                    Severity::Warning,
+                    &[code],
+                    obj.clone(),
+                    &[("key", key), ("nginx_key", &format!("{NGINX_PREFIX}{suffix}")), ("value", &annotations[key])],
+                )
+                .with(format!("metadata.annotations[{key}]"), annotations[key].clone()),
             );
         }
     }
@@ -44,7 +50,7 @@ pub fn ingress_checks(snapshot: &Snapshot, ing: &k8s_openapi::api::networking::v
     {
         let Some(svc_ref) = &path.backend.service else { continue };
         let svc_obj = object("Service", ns, Some(&svc_ref.name));
-        let (_, port) = match resolve_backend(snapshot, ns, &obj, svc_ref) {
+        let (_, port) = match resolve_backend(snapshot, ns, &obj, svc_ref, false) {
             Ok(found) => found,
             Err(finding) => {
                 if !out.contains(&*finding) {
@@ -89,19 +95,18 @@ pub fn ingress_checks(snapshot: &Snapshot, ing: &k8s_openapi::api::networking::v
                     }
                 }
                 None => mismatched.push((
-                    Finding::new(
-                        "upstream_invalid_response",
+                    Finding::from_kb(
+                        "backend_protocol_mismatch",
                         Severity::Warning,
                         &[502],
                         obj.clone(),
-                        format!("ingress-nginx talks {said} to backends that speak {fix_to}"),
+                        &[("said", said), ("speaks", fix_to)],
                     )
                     .with(
                         format!("{NGINX_PREFIX}backend-protocol"),
                         protocol.clone().unwrap_or_else(|| "(unset: HTTP)".into()),
                     )
-                    .with(evidence.0, evidence.1)
-                    .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}backend-protocol: \"{fix_to}\"")),
+                    .with(evidence.0, evidence.1),
                     fix_to.to_owned(),
                 )),
             }
@@ -119,17 +124,23 @@ pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Fin
     if !snapshot.ingress_classes.is_empty() {
         match class_of(ing) {
             None if default_class(snapshot).is_none() => out.push(
-                Finding::new("no_route", Severity::Error, &[404], obj.clone(), "no ingressClassName and no default IngressClass: no controller serves this Ingress (its hosts get 404 from the default backend, or no address)")
+                Finding::from_kb("ingress_without_class", Severity::Error, &[404], obj.clone(), &[])
                     .with("spec.ingressClassName", "(unset)")
-                    .with("IngressClasses", class_names(snapshot))
-                    .fix("spec:\n  ingressClassName: nginx"),
+                    .with("IngressClasses", class_names(snapshot)),
             ),
-            Some(class) if !snapshot.ingress_classes.iter().any(|c| c.metadata.name.as_deref() == Some(class.as_str())) => {
+            Some(class)
+                if !snapshot.ingress_classes.iter().any(|c| c.metadata.name.as_deref() == Some(class.as_str())) =>
+            {
                 out.push(
-                    Finding::new("no_route", Severity::Error, &[404], obj.clone(), format!("IngressClass {class} does not exist: no controller serves this Ingress"))
-                        .with("spec.ingressClassName", class)
-                        .with("IngressClasses", class_names(snapshot))
-                        .fix("set spec.ingressClassName to one of the IngressClasses listed"),
+                    Finding::from_kb(
+                        "ingress_class_missing",
+                        Severity::Error,
+                        &[404],
+                        obj.clone(),
+                        &[("class", &class)],
+                    )
+                    .with("spec.ingressClassName", class)
+                    .with("IngressClasses", class_names(snapshot)),
                 );
             }
             _ => {}
@@ -140,19 +151,22 @@ pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Fin
         let paths = rule.http.as_ref().map_or(0, |h| h.paths.len());
         if paths == 0 {
             out.push(
-                Finding::new("no_route", Severity::Warning, &[404], obj.clone(), format!("rule for host {} has no paths: it routes nothing", rule.host.as_deref().unwrap_or("*")))
-                    .with(format!("spec.rules[{i}].http"), "(empty)")
-                    .fix("spec:\n  rules:\n  - host: …\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service: {name: …, port: {number: 80}}"),
+                Finding::from_kb(
+                    "rule_without_paths",
+                    Severity::Warning,
+                    &[404],
+                    obj.clone(),
+                    &[("host", rule.host.as_deref().unwrap_or("*"))],
+                )
+                .with(format!("spec.rules[{i}].http"), "(empty)"),
             );
         }
     }
     if let Some(svc_ref) = spec.default_backend.as_ref().and_then(|b| b.service.as_ref())
-        && let Err(mut finding) = resolve_backend(snapshot, ns, &obj, svc_ref)
+        && let Err(finding) = resolve_backend(snapshot, ns, &obj, svc_ref, true)
+        && !out.contains(&finding)
     {
-        finding.title = format!("spec.defaultBackend: {}", finding.title);
-        if !out.contains(&finding) {
-            out.push(*finding);
-        }
+        out.push(*finding);
     }
     let annotations = ing.metadata.annotations.clone().unwrap_or_default();
     if class_of(ing).as_deref().is_none_or(|c| c.contains("nginx")) {
@@ -167,9 +181,14 @@ pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Fin
                 .any(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(name.as_str()))
         {
             out.push(
-                Finding::new("invalid_backend_ref", Severity::Warning, &[503], obj.clone(), format!("annotation default-backend names Service {name}, which does not exist in the namespace: clients get the plain 503 it was meant to replace"))
-                    .with(format!("metadata.annotations[{NGINX_PREFIX}default-backend]"), name.clone())
-                    .fix("name a Service in the Ingress's namespace (its first port is used)"),
+                Finding::from_kb(
+                    "default_backend_annotation_missing",
+                    Severity::Warning,
+                    &[503],
+                    obj.clone(),
+                    &[("service", name)],
+                )
+                .with(format!("metadata.annotations[{NGINX_PREFIX}default-backend]"), name.clone()),
             );
         }
         rewrite_without_capture(&obj, ing, &annotations, out);
@@ -180,35 +199,15 @@ pub fn ingress_rule_checks(snapshot: &Snapshot, ing: &Ingress, out: &mut Vec<Fin
 /// Annotations that make ingress-nginx itself answer 403 or 401 (notes: by design, but the first
 /// suspect when those codes appear).
 fn access_annotations(obj: &str, annotations: &BTreeMap<String, String>, out: &mut Vec<Finding>) {
-    for (suffix, cause, codes, what) in [
-        (
-            "whitelist-source-range",
-            "proxy_access_denied",
-            &[403][..],
-            "clients outside these ranges get 403 from ingress-nginx (behind a load balancer, the ranges must match the real client IP: use-forwarded-headers / proxy protocol)",
-        ),
-        (
-            "denylist-source-range",
-            "proxy_access_denied",
-            &[403][..],
-            "clients in these ranges get 403 from ingress-nginx",
-        ),
-        (
-            "auth-url",
-            "edge_auth_rejected",
-            &[401, 403, 500][..],
-            "every request is checked by this auth service first: its 401/403 reach the client, and when it fails or is unreachable ingress-nginx answers 500",
-        ),
-        (
-            "auth-type",
-            "edge_auth_rejected",
-            &[401][..],
-            "requests without valid credentials get 401 (503 when the auth secret lacks the key `auth`)",
-        ),
+    for (suffix, id, codes) in [
+        ("whitelist-source-range", "allowlist_note", &[403][..]),
+        ("denylist-source-range", "denylist_note", &[403][..]),
+        ("auth-url", "auth_url_note", &[401, 403, 500][..]),
+        ("auth-type", "auth_type_note", &[401][..]),
     ] {
         if let Some(value) = annotations.get(&format!("{NGINX_PREFIX}{suffix}")) {
             out.push(
-                Finding::new(cause, Severity::Info, codes, obj, format!("{suffix} {value}: {what}"))
+                Finding::from_kb(id, Severity::Info, codes, obj, &[("value", value)])
                     .with(format!("metadata.annotations[{NGINX_PREFIX}{suffix}]"), value.clone()),
             );
         }
@@ -231,10 +230,15 @@ fn rewrite_without_capture(obj: &str, ing: &Ingress, annotations: &BTreeMap<Stri
         && !references
     {
         out.push(
-            Finding::new("no_route", Severity::Warning, &[404], obj, format!("rewrite-target \"{target}\" uses no capture group of path {path}: every request under it reaches the backend as {target} (404s or the wrong page)"))
-                .with(format!("metadata.annotations[{NGINX_PREFIX}rewrite-target]"), target.clone())
-                .with("spec.rules[].http.paths[].path", path)
-                .fix(format!("metadata:\n  annotations:\n    {NGINX_PREFIX}rewrite-target: /$2   # the group that holds the rest of the path")),
+            Finding::from_kb(
+                "rewrite_without_capture",
+                Severity::Warning,
+                &[404],
+                obj,
+                &[("target", target), ("path", path)],
+            )
+            .with(format!("metadata.annotations[{NGINX_PREFIX}rewrite-target]"), target.clone())
+            .with("spec.rules[].http.paths[].path", path),
         );
     }
 }
@@ -252,9 +256,14 @@ fn alb_idle_timeout(obj: &str, annotations: &BTreeMap<String, String>, out: &mut
         })
         .unwrap_or(60);
     out.push(
-        Finding::new("keepalive_timeout_mismatch", Severity::Info, &[502], obj, format!("the ALB reuses idle connections for up to {idle} s: the backends' keep-alive timeout must be longer (Node.js defaults to 5 s, gunicorn to 2 s), or random 502s follow"))
-            .with("idle_timeout.timeout_seconds", idle.to_string())
-            .fix(format!("set the app's keep-alive timeout above {idle} s (Node.js: server.keepAliveTimeout = {}000)", idle + 5)),
+        Finding::from_kb(
+            "alb_idle_timeout_note",
+            Severity::Info,
+            &[502],
+            obj,
+            &[("idle", &idle.to_string()), ("node_ms", &((idle + 5) * 1000).to_string())],
+        )
+        .with("idle_timeout.timeout_seconds", idle.to_string()),
     );
 }
 
@@ -270,18 +279,32 @@ fn annotation_values(obj: &str, annotations: &BTreeMap<String, String>, out: &mu
         let Some(suffix) = key.strip_prefix(NGINX_PREFIX) else { continue };
         if let Some((cause, code, expected)) = invalid_value(suffix, value) {
             out.push(
-                Finding::new(cause, Severity::Warning, &[code], obj, format!("annotation {key}: \"{value}\" is not a value ingress-nginx accepts: the annotation is ignored (or the Ingress rejected) and the value you meant never applies"))
-                    .with(format!("metadata.annotations[{key}]"), value.clone())
-                    .fix(format!("metadata:\n  annotations:\n    {key}: …   # {expected}")),
+                Finding::from_kb_because(
+                    match expected {
+                        ValueKind::Seconds => "annotation_value_not_seconds",
+                        ValueKind::Size => "annotation_value_not_size",
+                    },
+                    cause,
+                    Severity::Warning,
+                    &[code],
+                    obj,
+                    &[("key", key), ("value", value)],
+                )
+                .with(format!("metadata.annotations[{key}]"), value.clone()),
             );
         }
     }
     for limit in ["limit-rps", "limit-rpm", "limit-connections"] {
         if let Some(value) = annotations.get(&format!("{NGINX_PREFIX}{limit}")) {
             out.push(
-                Finding::new("proxy_rate_limited", Severity::Info, &[503], obj, format!("{limit} {value}: requests over the limit get 503 from ingress-nginx, not 429, unless limit-req-status-code / limit-conn-status-code is set in the controller's ConfigMap; limits count per controller replica"))
-                    .with(format!("metadata.annotations[{NGINX_PREFIX}{limit}]"), value.clone())
-                    .fix("data:\n  limit-req-status-code: \"429\"\n  limit-conn-status-code: \"429\"   # in the ingress-nginx-controller ConfigMap"),
+                Finding::from_kb(
+                    "rate_limit_note",
+                    Severity::Info,
+                    &[503],
+                    obj,
+                    &[("setting", limit), ("value", value)],
+                )
+                .with(format!("metadata.annotations[{NGINX_PREFIX}{limit}]"), value.clone()),
             );
         }
     }
@@ -322,9 +345,14 @@ pub fn ingress_conflicts(snapshot: &Snapshot, namespace: Option<&str>, out: &mut
         if owners.len() > 1 && in_ns(&owners[1]) {
             let host = if host.is_empty() { "*" } else { host.as_str() };
             out.push(
-                Finding::new("no_route", Severity::Warning, &[404], owners[1].clone(), format!("host {host} path {path} is also claimed by {}: only one of them routes it (ingress-nginx keeps the oldest), the other's backend never sees these requests", owners[0]))
-                    .with("claimed by", owners.join(", "))
-                    .fix("keep one Ingress per host and path; split by path or merge the rules"),
+                Finding::from_kb(
+                    "host_path_claimed_twice",
+                    Severity::Warning,
+                    &[404],
+                    owners[1].clone(),
+                    &[("host", host), ("path", path), ("other", &owners[0])],
+                )
+                .with("claimed by", owners.join(", ")),
             );
         }
     }
@@ -332,9 +360,14 @@ pub fn ingress_conflicts(snapshot: &Snapshot, namespace: Option<&str>, out: &mut
         if !claims.contains_key(&key) && in_ns(&obj) {
             let host = if key.1.is_empty() { "*" } else { key.1.as_str() };
             out.push(
-                Finding::new("no_route", Severity::Error, &[404], obj, format!("canary for host {host} path {} has no main Ingress with the same host and path: its requests get 404", key.2))
-                    .with(format!("metadata.annotations[{NGINX_PREFIX}canary]"), "true")
-                    .fix("create the main (non-canary) Ingress for this host and path first"),
+                Finding::from_kb(
+                    "canary_without_main",
+                    Severity::Error,
+                    &[404],
+                    obj,
+                    &[("host", host), ("path", &key.2)],
+                )
+                .with(format!("metadata.annotations[{NGINX_PREFIX}canary]"), "true"),
             );
         }
     }

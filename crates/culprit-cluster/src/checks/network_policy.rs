@@ -97,18 +97,29 @@ pub fn blocked_by_policy(
     service: &str,
 ) -> Finding {
     let np_obj = object("NetworkPolicy", np.metadata.namespace.as_deref(), np.metadata.name.as_deref());
-    Finding::new(
-        "upstream_connect_timeout",
+    Finding::from_kb(
+        "policy_keeps_ingress_controller_out",
         Severity::Error,
         &[504],
         np_obj,
+        &[("service", service), ("namespace", controller)],
+    )
+    .with(
+        "spec.podSelector",
         format!(
-            "it isolates the pods of Service {service} without letting the ingress controller's namespace ({controller}) in: connections hang until the proxy's connect timeout"
+            "{:?}",
+            np.spec
+                .as_ref()
+                .and_then(|s| s.pod_selector.as_ref())
+                .and_then(|p| p.match_labels.clone())
+                .unwrap_or_default()
         ),
     )
-    .with("spec.podSelector", format!("{:?}", np.spec.as_ref().and_then(|s| s.pod_selector.as_ref()).and_then(|p| p.match_labels.clone()).unwrap_or_default()))
-    .with("spec.ingress", format!("{} rules, none from namespace {controller}", np.spec.as_ref().and_then(|s| s.ingress.as_ref()).map_or(0, Vec::len)))
-    .fix(format!(
-        "spec:\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {controller}"
-    ))
+    .with(
+        "spec.ingress",
+        format!(
+            "{} rules, none from namespace {controller}",
+            np.spec.as_ref().and_then(|s| s.ingress.as_ref()).map_or(0, Vec::len)
+        ),
+    )
 }

@@ -27,7 +27,7 @@ pub fn pod_findings(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
     use crate::events::Signal;
     let (ns, name) = (pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
     let obj = object("Pod", ns, name);
-    let describe = format!("kubectl describe pod -n {} {}", ns.unwrap_or("default"), name.unwrap_or("?"));
+    let values = [("namespace", ns.unwrap_or("default")), ("pod", name.unwrap_or("?"))];
     let (_, state) = pod_state(pod);
     let events = crate::events::warnings_about(&snapshot.events, "Pod", ns.unwrap_or(""), name.unwrap_or(""));
     let with = |signal: Signal| events.iter().find(|e| e.signal() == Some(signal));
@@ -35,61 +35,27 @@ pub fn pod_findings(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
     let crashing = state.contains("CrashLoopBackOff") || state.contains("OOMKilled");
     let liveness = with(Signal::LivenessFailing);
     if crashing || liveness.is_some() {
-        let (severity, title) = if crashing {
-            (Severity::Error, format!("pod {} keeps crashing", name.unwrap_or("?")))
-        } else {
-            (
-                Severity::Warning,
-                format!("pod {} fails its liveness probe: the kubelet restarts it", name.unwrap_or("?")),
-            )
-        };
-        let mut f =
-            Finding::new("pod_crash_looping", severity, &[502, 503], obj.clone(), title).with("status", state.clone());
+        let (id, severity) =
+            if crashing { ("pod_crashing", Severity::Error) } else { ("pod_liveness_failing", Severity::Warning) };
+        let mut f = Finding::from_kb(id, severity, &[502, 503], obj.clone(), &values).with("status", state.clone());
         for e in
             [with(Signal::BackOff), liveness, with(Signal::ReadinessFailing).filter(|_| crashing)].into_iter().flatten()
         {
             f = f.with("event", e.summary());
         }
-        out.push(f.fix(format!(
-            "kubectl logs -n {} {} --previous; raise memory limits if OOMKilled; check the liveness probe's timeouts",
-            ns.unwrap_or("default"),
-            name.unwrap_or("?")
-        )));
+        out.push(f);
     }
     // A crashing pod fails readiness as a consequence: said above, not twice.
     if let Some(e) = with(Signal::ReadinessFailing).filter(|_| !crashing) {
         out.push(
-            Finding::new(
-                "no_ready_endpoints",
-                Severity::Warning,
-                &[503],
-                obj.clone(),
-                format!(
-                    "pod {} fails its readiness probe: it is out of the endpoints (503 once no replica is left)",
-                    name.unwrap_or("?")
-                ),
-            )
-            .with("event", e.summary())
-            .with("status", state.clone())
-            .fix(format!(
-                "{describe}; compare the probe's path, port and timeoutSeconds (default 1 s) with what the app serves"
-            )),
+            Finding::from_kb("pod_readiness_failing", Severity::Warning, &[503], obj.clone(), &values)
+                .with("event", e.summary())
+                .with("status", state.clone()),
         );
     }
     if let Some(e) = with(Signal::Unschedulable) {
         out.push(
-            Finding::new(
-                "no_ready_endpoints",
-                Severity::Warning,
-                &[503],
-                obj,
-                format!(
-                    "pod {} cannot be scheduled: the Service has one replica fewer than intended",
-                    name.unwrap_or("?")
-                ),
-            )
-            .with("event", e.summary())
-            .fix(format!("{describe}; free or add node capacity, or lower the pod's requests")),
+            Finding::from_kb("pod_unschedulable", Severity::Warning, &[503], obj, &values).with("event", e.summary()),
         );
     }
     out
@@ -111,19 +77,19 @@ pub fn stuck_container(pod: &Pod) -> Option<Finding> {
     let (container, reason, message) = waiting;
     let (ns, name) = (pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
     Some(
-        Finding::new(
-            "no_ready_endpoints",
+        Finding::from_kb(
+            "container_cannot_start",
             Severity::Error,
             &[503],
             object("Pod", ns, name),
-            format!("container {container} cannot start ({reason}): the pod never serves"),
+            &[
+                ("container", &container),
+                ("reason", &reason),
+                ("namespace", ns.unwrap_or("default")),
+                ("pod", name.unwrap_or("?")),
+            ],
         )
-        .with("status.containerStatuses[].state.waiting", format!("{reason}: {message}"))
-        .fix(format!(
-            "kubectl describe pod -n {} {}  # image name and pull secret, or the ConfigMap/Secret it needs",
-            ns.unwrap_or("default"),
-            name.unwrap_or("?")
-        )),
+        .with("status.containerStatuses[].state.waiting", format!("{reason}: {message}")),
     )
 }
 
@@ -159,10 +125,23 @@ pub fn node_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<F
             continue;
         }
         out.push(
-            Finding::new("no_ready_endpoints", Severity::Error, &[502, 503, 504], format!("Node/{name}"), format!("node {name} is not Ready: its {} pod(s) behind Services stop answering (timeouts and resets until they leave the endpoints, then 503 if no replica is left)", served.len()))
-                .with("status.conditions[Ready]", format!("{}, {}: {}", ready.status, ready.reason.as_deref().unwrap_or("?"), ready.message.as_deref().unwrap_or("")))
-                .with("pods", served.join(", "))
-                .fix(format!("kubectl describe node {name}; kubectl get pods -A -o wide --field-selector spec.nodeName={name}")),
+            Finding::from_kb(
+                "node_not_ready",
+                Severity::Error,
+                &[502, 503, 504],
+                format!("Node/{name}"),
+                &[("node", name), ("pods", &served.len().to_string())],
+            )
+            .with(
+                "status.conditions[Ready]",
+                format!(
+                    "{}, {}: {}",
+                    ready.status,
+                    ready.reason.as_deref().unwrap_or("?"),
+                    ready.message.as_deref().unwrap_or("")
+                ),
+            )
+            .with("pods", served.join(", ")),
         );
     }
 }

@@ -26,13 +26,11 @@ pub fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Find
     let recreate = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some("Recreate");
     // Scaled to zero: nothing to roll (and nothing served by it).
     if replicas == 1 || replicas > 1 && recreate {
-        let why =
-            if recreate { "strategy Recreate stops every pod before starting new ones" } else { "a single replica" };
+        let id = if recreate { "rollout_recreate_strategy" } else { "rollout_single_replica" };
         out.push(
-            Finding::new("no_ready_endpoints", Severity::Warning, &[503], obj.clone(), format!("{why}: every rollout or restart leaves the Service without endpoints"))
+            Finding::from_kb(id, Severity::Warning, &[503], obj.clone(), &[])
                 .with("spec.replicas", replicas.to_string())
-                .with("spec.strategy.type", if recreate { "Recreate" } else { "RollingUpdate" })
-                .fix("spec:\n  replicas: 2\n  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 0"),
+                .with("spec.strategy.type", if recreate { "Recreate" } else { "RollingUpdate" }),
         );
     }
     let pod_spec = spec.template.spec.as_ref();
@@ -44,28 +42,42 @@ pub fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Find
     {
         // The grace period counts from the start of preStop: nothing is left for the app to drain.
         out.push(
-            Finding::new("rollout_drain_race", Severity::Warning, &[502], obj.clone(), format!("the preStop hook sleeps {sleep} s but the grace period is {grace} s: the kubelet kills the container before it finishes in-flight requests"))
-                .with("preStop sleep", format!("{sleep} s"))
-                .with("terminationGracePeriodSeconds", grace.to_string())
-                .fix(format!("spec:\n  template:\n    spec:\n      terminationGracePeriodSeconds: {}   # preStop sleep + the app's own drain time", sleep + 15)),
+            Finding::from_kb(
+                "pre_stop_outlasts_grace",
+                Severity::Warning,
+                &[502],
+                obj.clone(),
+                &[("sleep", &sleep.to_string()), ("grace", &grace.to_string()), ("enough", &(sleep + 15).to_string())],
+            )
+            .with("preStop sleep", format!("{sleep} s"))
+            .with("terminationGracePeriodSeconds", grace.to_string()),
         );
     }
     for (lb, delay) in aws_deregistration_delays(snapshot, ns, &labels) {
         if delay > grace {
             out.push(
-                Finding::new("rollout_drain_race", Severity::Warning, &[502, 504], obj.clone(), format!("{lb} keeps in-flight requests on a deregistering pod for up to {delay} s, but the pod is killed after {grace} s: long requests during rollouts fail"))
-                    .with("deregistration_delay.timeout_seconds", format!("{delay} ({lb})"))
-                    .with("terminationGracePeriodSeconds", grace.to_string())
-                    .fix(format!("either lower the delay below the grace period:\n  alb.ingress.kubernetes.io/target-group-attributes: deregistration_delay.timeout_seconds={}\nor raise the pod's terminationGracePeriodSeconds above {delay}", grace.saturating_sub(5).max(1))),
+                Finding::from_kb(
+                    "deregistration_outlasts_grace",
+                    Severity::Warning,
+                    &[502, 504],
+                    obj.clone(),
+                    &[
+                        ("lb", &lb),
+                        ("delay", &delay.to_string()),
+                        ("grace", &grace.to_string()),
+                        ("lower", &grace.saturating_sub(5).max(1).to_string()),
+                    ],
+                )
+                .with("deregistration_delay.timeout_seconds", format!("{delay} ({lb})"))
+                .with("terminationGracePeriodSeconds", grace.to_string()),
             );
         }
     }
     if !pre_stop {
         out.push(
-            Finding::new("rollout_drain_race", Severity::Warning, &[502], obj, "no preStop hook: pods stop while the ingress and load balancers still send to them (502 during rollouts)")
+            Finding::from_kb("no_pre_stop_hook", Severity::Warning, &[502], obj, &[])
                 .with("spec.template.spec.containers[].lifecycle.preStop", "absent")
-                .with("terminationGracePeriodSeconds", grace.to_string())
-                .fix("lifecycle:\n  preStop:\n    exec:\n      command: [\"sleep\", \"15\"]   # longer than endpoint propagation and LB deregistration"),
+                .with("terminationGracePeriodSeconds", grace.to_string()),
         );
     }
 }
@@ -153,9 +165,8 @@ pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
     // Sidecars aside, the first container serves; any container with a readiness probe will do.
     if !containers.is_empty() && containers.iter().all(|c| c.readiness_probe.is_none()) {
         out.push(
-            Finding::new("upstream_connection_refused", Severity::Warning, &[502], obj.clone(), "no readiness probe: new pods get traffic as soon as they start, before the app listens (502 on every rollout and restart)")
-                .with("spec.template.spec.containers[].readinessProbe", "absent")
-                .fix("readinessProbe:\n  httpGet:\n    path: /healthz\n    port: http\n  periodSeconds: 5"),
+            Finding::from_kb("no_readiness_probe", Severity::Warning, &[502], obj.clone(), &[])
+                .with("spec.template.spec.containers[].readinessProbe", "absent"),
         );
     }
     for c in containers {
@@ -163,10 +174,15 @@ pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
             && same_probe(ready, live)
         {
             out.push(
-                Finding::new("pod_crash_looping", Severity::Warning, &[502, 503], obj.clone(), format!("container {}: the liveness probe is the readiness probe: under load both fail, and the kubelet restarts pods that only needed to shed traffic", c.name))
-                    .with("livenessProbe", probe_target(live))
-                    .with("readinessProbe", probe_target(ready))
-                    .fix("livenessProbe:\n  httpGet:\n    path: /livez      # cheap, no dependencies\n    port: http\n  failureThreshold: 6"),
+                Finding::from_kb(
+                    "liveness_is_readiness",
+                    Severity::Warning,
+                    &[502, 503],
+                    obj.clone(),
+                    &[("container", &c.name)],
+                )
+                .with("livenessProbe", probe_target(live))
+                .with("readinessProbe", probe_target(ready)),
             );
         }
         for (which, probe) in [
@@ -177,10 +193,15 @@ pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
             let Some(IntOrString::String(port)) = probe.as_ref().and_then(probe_port) else { continue };
             if !c.ports.iter().flatten().any(|p| p.name.as_deref() == Some(port.as_str())) {
                 out.push(
-                    Finding::new("no_ready_endpoints", Severity::Error, &[503], obj.clone(), format!("container {}: {which} uses port '{port}', which the container does not declare: the probe fails and the pod never becomes ready", c.name))
-                        .with(format!("{which}.port"), port.clone())
-                        .with("containers[].ports", ports_of(c))
-                        .fix(format!("name the container port '{port}', or give the probe the port number")),
+                    Finding::from_kb(
+                        "probe_port_undeclared",
+                        Severity::Error,
+                        &[503],
+                        obj.clone(),
+                        &[("container", &c.name), ("probe", which), ("port", &port)],
+                    )
+                    .with(format!("{which}.port"), port.clone())
+                    .with("containers[].ports", ports_of(c)),
                 );
             }
         }
@@ -199,10 +220,21 @@ pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
                     c.message.as_deref().unwrap_or("")
                 )
             });
-        let mut f = Finding::new("no_ready_endpoints", if ready == 0 { Severity::Error } else { Severity::Warning }, &[503], obj.clone(), format!("{ready} of {want} replicas ready: less capacity than intended (503 when none is left, timeouts under load)"))
-            .with("status.readyReplicas", ready.to_string())
-            .with("spec.replicas", want.to_string())
-            .fix(format!("kubectl describe deployment -n {} {}; kubectl get pods -l … (why are pods not ready?)", d.metadata.namespace.as_deref().unwrap_or("default"), d.metadata.name.as_deref().unwrap_or("?")));
+        let severity = if ready == 0 { Severity::Error } else { Severity::Warning };
+        let mut f = Finding::from_kb(
+            "replicas_not_ready",
+            severity,
+            &[503],
+            obj.clone(),
+            &[
+                ("ready", &ready.to_string()),
+                ("wanted", &want.to_string()),
+                ("namespace", d.metadata.namespace.as_deref().unwrap_or("default")),
+                ("deployment", d.metadata.name.as_deref().unwrap_or("?")),
+            ],
+        )
+        .with("status.readyReplicas", ready.to_string())
+        .with("spec.replicas", want.to_string());
         if let Some(p) = progressing {
             f = f.with("status.conditions", p);
         }

@@ -21,15 +21,8 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
         let dump_has_endpoints = !snapshot.endpoint_slices.is_empty() || !snapshot.endpoints.is_empty();
         if dump_has_endpoints && endpoints(snapshot, svc, None).missing {
             out.push(
-                Finding::new(
-                    "no_ready_endpoints",
-                    Severity::Warning,
-                    &[503],
-                    obj,
-                    "no selector and no EndpointSlice or Endpoints of its own: nothing receives its traffic",
-                )
-                .with("spec.selector", "(none)")
-                .fix("add spec.selector matching the pods' labels, or create the EndpointSlice the Service expects"),
+                Finding::from_kb("service_without_selector_or_endpoints", Severity::Warning, &[503], obj, &[])
+                    .with("spec.selector", "(none)"),
             );
         }
         return;
@@ -37,15 +30,8 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
     let pods = selected_pods(snapshot, svc);
     if pods.is_empty() {
         out.push(
-            Finding::new(
-                "no_ready_endpoints",
-                Severity::Error,
-                &[503],
-                obj,
-                "the selector matches no pod: the Service has no endpoints",
-            )
-            .with("spec.selector", format!("{:?}", spec.selector.clone().unwrap_or_default()))
-            .fix("make spec.selector equal the pod template's labels"),
+            Finding::from_kb("selector_matches_no_pod", Severity::Error, &[503], obj, &[])
+                .with("spec.selector", format!("{:?}", spec.selector.clone().unwrap_or_default())),
         );
         return;
     }
@@ -54,9 +40,14 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
         crate::query::deployments_behind(snapshot, svc).iter().filter_map(|d| d.metadata.name.as_deref()).collect();
     if workloads.len() > 1 {
         out.push(
-            Finding::new("selector_overlap", Severity::Warning, &[404, 500], obj.clone(), format!("the selector matches the pods of {} Deployments ({}): requests are spread over all of them", workloads.len(), workloads.join(", ")))
-                .with("spec.selector", format!("{selector:?}"))
-                .fix("spec:\n  selector:\n    app: …\n    app.kubernetes.io/instance: …   # a label only one Deployment's pods carry"),
+            Finding::from_kb(
+                "selector_spans_deployments",
+                Severity::Warning,
+                &[404, 500],
+                obj.clone(),
+                &[("count", &workloads.len().to_string()), ("deployments", &workloads.join(", "))],
+            )
+            .with("spec.selector", format!("{selector:?}")),
         );
     }
     for port in spec.ports.iter().flatten() {
@@ -64,26 +55,28 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
         match &target {
             IntOrString::String(name) if !pods.iter().any(|p| pod_declares(p, &target)) => {
                 out.push(
-                    Finding::new("no_ready_endpoints", Severity::Error, &[503], obj.clone(), format!("targetPort '{name}' names no container port of the selected pods: they are left out of the endpoints"))
-                        .with("containers[].ports", container_ports(pods[0]))
-                        .fix(format!("name the container port '{name}', or set targetPort to its number")),
+                    Finding::from_kb(
+                        "named_target_port_missing",
+                        Severity::Error,
+                        &[503],
+                        obj.clone(),
+                        &[("port", name)],
+                    )
+                    .with("containers[].ports", container_ports(pods[0])),
                 );
                 // The empty endpoints follow from it; one finding says it.
                 continue;
             }
             IntOrString::Int(n) if pods.iter().all(|p| declares_ports(p) && !pod_declares(p, &target)) => {
                 out.push(
-                    Finding::new(
-                        "upstream_connection_refused",
+                    Finding::from_kb(
+                        "numeric_target_port_undeclared",
                         Severity::Warning,
                         &[502],
                         obj.clone(),
-                        format!(
-                            "targetPort {n} is not among the ports the pods declare: connections are likely refused"
-                        ),
+                        &[("port", &n.to_string())],
                     )
-                    .with("containers[].ports", container_ports(pods[0]))
-                    .fix("set targetPort to the port the container listens on"),
+                    .with("containers[].ports", container_ports(pods[0])),
                 );
             }
             _ => {}
@@ -91,12 +84,12 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
         let counts = endpoints(snapshot, svc, port.name.as_deref());
         if !counts.missing && counts.ready == 0 {
             out.push(
-                Finding::new(
-                    "no_ready_endpoints",
+                Finding::from_kb(
+                    "port_without_ready_endpoint",
                     Severity::Error,
                     &[503],
                     obj.clone(),
-                    format!("no ready endpoint for port {}", port.port),
+                    &[("port", &port.port.to_string())],
                 )
                 .with(
                     "EndpointSlices",
@@ -104,8 +97,7 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
                         "{} ready, {} not ready, {} terminating",
                         counts.ready, counts.not_ready, counts.terminating
                     ),
-                )
-                .fix("see why the pods are not ready: kubectl describe pod (readiness probe, crash loop)"),
+                ),
             );
         }
     }

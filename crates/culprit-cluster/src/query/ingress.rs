@@ -91,36 +91,34 @@ pub fn choose<'a>(
         .or_else(|| fallback.map(|(i, b)| (i, b, "the Ingress's defaultBackend".into())))
 }
 
-/// The Service and port an Ingress backend names, or the finding that says which is missing
-/// (ingress-nginx answers 503 for both).
+/// The Service and port a backend names (a rule's, the Ingress's `defaultBackend` when
+/// `default_backend`, or an HTTPRoute's), or the finding that says which is missing (ingress-nginx
+/// answers 503 for both).
 pub fn resolve_backend<'a>(
     snapshot: &'a Snapshot,
     ns: Option<&str>,
     ing_obj: &str,
     svc_ref: &IngressServiceBackend,
+    default_backend: bool,
 ) -> Result<(&'a Service, &'a ServicePort), Box<Finding>> {
-    // ingress-nginx answers 503 for both a missing Service and a missing port.
-    let broken = |title: String, source: &str, value: String| {
-        Box::new(Finding::new("invalid_backend_ref", Severity::Error, &[503], ing_obj, title).with(source, value))
-    };
     let Some(svc) = snapshot
         .services
         .iter()
         .find(|s| s.metadata.namespace.as_deref() == ns && s.metadata.name.as_deref() == Some(&svc_ref.name))
     else {
-        return Err(broken(
-            format!("the route points at Service {}, which does not exist", svc_ref.name),
-            "backend.service.name",
-            svc_ref.name.clone(),
+        let id = if default_backend { "default_backend_service_missing" } else { "backend_service_missing" };
+        return Err(Box::new(
+            Finding::from_kb(id, Severity::Error, &[503], ing_obj, &[("service", &svc_ref.name)])
+                .with("backend.service.name", svc_ref.name.clone()),
         ));
     };
     let (number, name) = svc_ref.port.as_ref().map_or((None, None), |p| (p.number, p.name.as_deref()));
     let Some(port) = service_port(svc, number, name) else {
         let wanted = number.map_or_else(|| name.unwrap_or("?").to_owned(), |n| n.to_string());
-        return Err(broken(
-            format!("the route asks for port {wanted} of Service {}, which has no such port", svc_ref.name),
-            "Service ports",
-            ports_list(svc),
+        let id = if default_backend { "default_backend_port_missing" } else { "backend_port_missing" };
+        return Err(Box::new(
+            Finding::from_kb(id, Severity::Error, &[503], ing_obj, &[("port", &wanted), ("service", &svc_ref.name)])
+                .with("Service ports", ports_list(svc)),
         ));
     };
     Ok((svc, port))

@@ -22,21 +22,25 @@ pub const ANNOTATION_EFFECTS: &[(&str, &str, u16)] = &[
     ("limit-connections", "proxy_rate_limited", 503),
 ];
 
+/// What an ingress-nginx setting's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A number of seconds without a unit (`120`).
+    Seconds,
+    /// An nginx size: a number with an optional k, m or g (`50m`, `8k`, `0`).
+    Size,
+}
+
 /// A value ingress-nginx cannot read for `setting` (annotation suffix or ConfigMap key): the cause
-/// and code its default then gives, and what it expects.
-pub fn invalid_value(setting: &str, value: &str) -> Option<(&'static str, u16, &'static str)> {
+/// and code its default then gives, and what kind of value it expects.
+pub fn invalid_value(setting: &str, value: &str) -> Option<(&'static str, u16, ValueKind)> {
     let (cause, code) = ANNOTATION_EFFECTS.iter().find(|(s, ..)| *s == setting).map(|(_, c, n)| (*c, *n))?;
     let expected = match setting {
-        // Seconds, as a bare number.
         "proxy-read-timeout" | "proxy-send-timeout" | "proxy-connect-timeout" => {
             let v = value.trim();
-            (v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()))
-                .then_some("a number of seconds without a unit, e.g. \"120\"")
+            (v.is_empty() || !v.chars().all(|c| c.is_ascii_digit())).then_some(ValueKind::Seconds)
         }
-        // nginx sizes: a number with an optional k, m or g.
-        "proxy-body-size" | "proxy-buffer-size" => {
-            (!is_nginx_size(value)).then_some("an nginx size such as \"50m\", \"8k\" or \"0\" (no limit)")
-        }
+        "proxy-body-size" | "proxy-buffer-size" => (!is_nginx_size(value)).then_some(ValueKind::Size),
         _ => None,
     }?;
     Some((cause, code, expected))
