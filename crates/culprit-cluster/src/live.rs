@@ -37,7 +37,7 @@ rules:
   resources: [horizontalpodautoscalers]
   verbs: [get, list, watch]
 - apiGroups: [gateway.networking.k8s.io]
-  resources: [gateways, httproutes, referencegrants]
+  resources: [gatewayclasses, gateways, httproutes, referencegrants]
   verbs: [get, list, watch]
 ";
 
@@ -170,6 +170,9 @@ async fn load_async(
     let gateway = |kind, plural| ("gateway.networking.k8s.io", "v1", kind, plural);
     s.gateways = list_json(&client, namespace, gateway("Gateway", "gateways"), &mut s.problems, &where_).await?;
     s.http_routes = list_json(&client, namespace, gateway("HTTPRoute", "httproutes"), &mut s.problems, &where_).await?;
+    // GatewayClasses are cluster-scoped: listed whatever the namespace asked for.
+    s.gateway_classes =
+        list_json(&client, None, gateway("GatewayClass", "gatewayclasses"), &mut s.problems, &where_).await?;
     s.reference_grants = list_json(
         &client,
         namespace,

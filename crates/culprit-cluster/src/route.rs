@@ -10,11 +10,16 @@ use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::networking::v1::IngressServiceBackend;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::checks::gateway::class_finding;
 use crate::checks::network_policy::{blocked_by_policy, blocking_policy};
 use crate::checks::pods::pod_findings;
-use crate::query::gateway::{Attachment, choose_http_route, gateway_attachment};
+use crate::query::gateway::{
+    Attachment, choose_http_route, class_problem, data_plane, find_gateway, gateway_attachment, route_gateways,
+};
 use crate::query::ingress::{choose, resolve_backend};
-use crate::query::{controller_namespace, declares_ports, endpoints, object, pod_declares, pod_state, selected_pods};
+use crate::query::{
+    Proxy, declares_ports, endpoints, ingress_controller, object, pod_declares, pod_state, selected_pods,
+};
 use crate::snapshot::Snapshot;
 
 // Lookups that lived here before the query module; `culprit logs --cluster` calls them by these
@@ -71,7 +76,9 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
     };
 
     // An Ingress rule first; else a Gateway API HTTPRoute; else nothing serves the URL.
-    let (ns, route_obj, svc_ref): (Option<String>, String, IngressServiceBackend) =
+    // The proxy in front of the backends (NetworkPolicies must let it in): the ingress controller,
+    // or the data plane of the Gateway the route is attached to.
+    let (ns, route_obj, svc_ref, proxy): (Option<String>, String, IngressServiceBackend, Option<Proxy<'_>>) =
         if let Some((ing, backend, how)) = choose(snapshot, &host, &path, namespace, class) {
             let ns = ing.metadata.namespace.clone();
             let ing_obj = object("Ingress", ns.as_deref(), ing.metadata.name.as_deref());
@@ -85,9 +92,11 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
                 });
                 return done(links, findings);
             };
-            (ns, ing_obj, svc_ref)
+            (ns, ing_obj, svc_ref, Some(ingress_controller(snapshot)))
         } else if let Some(m) = choose_http_route(snapshot, &host, &path, namespace) {
             links.push(Link { step: "http route", object: m.object.clone(), ok: true, detail: m.how });
+            // The Gateway carrying the route: the one whose listener admits it, else the first named.
+            let mut carrier = route_gateways(&m.route).into_iter().next();
             if let Some(attached) = gateway_attachment(snapshot, &m.route, Some(&host)) {
                 let (gateway, ok, detail) = match attached {
                     Attachment::Listener { gateway, listener } => (gateway, true, listener),
@@ -107,8 +116,27 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
                     );
                     return done(links, findings);
                 }
+                if let Some((gw_ns, gw_name)) = gateway.strip_prefix("Gateway/").and_then(|g| g.split_once('/')) {
+                    carrier = Some((gw_ns.to_owned(), gw_name.to_owned()));
+                }
             }
-            (Some(m.backend_ns), m.object, m.service)
+            if let Some((gw_ns, gw_name)) = &carrier
+                && let Some(gw) = find_gateway(snapshot, gw_ns, gw_name)
+                && let Some(problem) = class_problem(snapshot, gw)
+            {
+                let finding = class_finding(&object("Gateway", Some(gw_ns), Some(gw_name)), &problem);
+                let class = gw.pointer("/spec/gatewayClassName").and_then(serde_json::Value::as_str).unwrap_or("?");
+                links.push(Link {
+                    step: "gateway class",
+                    object: format!("GatewayClass/{class}"),
+                    ok: false,
+                    detail: finding.title.clone(),
+                });
+                findings.push(finding);
+                return done(links, findings);
+            }
+            let proxy = carrier.and_then(|(gw_ns, gw_name)| data_plane(snapshot, &gw_ns, &gw_name));
+            (Some(m.backend_ns), m.object, m.service, proxy)
         } else {
             let obj = format!("host {host} path {path}");
             links.push(Link {
@@ -193,7 +221,6 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
         }
         findings.push(f);
     }
-    let controller = controller_namespace(snapshot);
     for pod in &pods {
         let (ready, state) = pod_state(pod);
         let pod_obj = object("Pod", pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
@@ -227,12 +254,14 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
             let _ = write!(detail, " · {}", e.summary());
         }
         findings.extend(pod_findings(snapshot, pod));
-        if let Some(np) = blocking_policy(snapshot, pod, &controller) {
+        if let Some(proxy) = &proxy
+            && let Some(np) = blocking_policy(snapshot, pod, proxy)
+        {
             ok = false;
             let np_obj = object("NetworkPolicy", np.metadata.namespace.as_deref(), np.metadata.name.as_deref());
-            let _ = write!(detail, " · {np_obj} keeps namespace {controller} out");
+            let _ = write!(detail, " · {np_obj} keeps namespace {} out", proxy.namespace);
             if !findings.iter().any(|f| f.object == np_obj) {
-                findings.push(blocked_by_policy(np, &controller, &svc_ref.name));
+                findings.push(blocked_by_policy(np, proxy, &svc_ref.name));
             }
         }
         links.push(Link { step: "pod", object: pod_obj, ok, detail });

@@ -28,6 +28,7 @@ pub struct Snapshot {
     pub controller_configs: Vec<ConfigMap>,
     /// Gateway API objects, kept as JSON (their types are not in k8s-openapi).
     pub gateways: Vec<Value>,
+    pub gateway_classes: Vec<Value>,
     pub http_routes: Vec<Value>,
     pub reference_grants: Vec<Value>,
     /// Events about the objects (probe failures, back-offs, scheduling failures).
@@ -155,6 +156,10 @@ impl Snapshot {
                 self.gateways.push(value.clone());
                 None
             }
+            "GatewayClass" => {
+                self.gateway_classes.push(value.clone());
+                None
+            }
             "HTTPRoute" => {
                 self.http_routes.push(value.clone());
                 None
@@ -189,6 +194,7 @@ impl Snapshot {
             (self.ingress_classes.len(), "IngressClass", "IngressClasses"),
             (self.http_routes.len(), "HTTPRoute", "HTTPRoutes"),
             (self.gateways.len(), "Gateway", "Gateways"),
+            (self.gateway_classes.len(), "GatewayClass", "GatewayClasses"),
             (self.reference_grants.len(), "ReferenceGrant", "ReferenceGrants"),
             (self.services.len(), "Service", "Services"),
             (self.endpoint_slices.len(), "EndpointSlice", "EndpointSlices"),
@@ -230,6 +236,7 @@ impl Snapshot {
             + self.nodes.len()
             + self.controller_configs.len()
             + self.gateways.len()
+            + self.gateway_classes.len()
             + self.http_routes.len()
             + self.reference_grants.len()
             + self.events.len()

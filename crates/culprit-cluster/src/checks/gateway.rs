@@ -1,19 +1,37 @@
-//! Gateway API: Gateways and HTTPRoutes their controller did not accept, routes no listener admits,
-//! backendRefs that do not resolve, and route timeouts.
+//! Gateway API: Gateways whose class does not exist or that no controller accepts, Gateways and
+//! HTTPRoutes their controller did not accept, routes no listener admits, backendRefs that do not
+//! resolve, and route timeouts.
 
 use culprit_kb::{Finding, Severity};
 use serde_json::Value;
 
+use crate::query::gateway::{ClassProblem, class_problem};
 use crate::query::object;
 use crate::snapshot::Snapshot;
 
-/// Gateway API HTTPRoutes: what the Gateway controller says in `status.parents[].conditions`
-/// (not Accepted → requests do not reach the route: 404; refs not resolved → 500), and
-/// cross-namespace backendRefs without a ReferenceGrant allowing them (500).
-/// A Gateway its controller did not accept or program: its listeners do not serve.
-pub fn gateway_checks(gw: &Value, out: &mut Vec<Finding>) {
+/// A Gateway whose GatewayClass does not exist or is not accepted by its controller (nothing
+/// programs it: no address, or a shared data plane answers 404), or that its controller did not
+/// accept or program (its listeners do not serve). The class, when it is the reason, is said once.
+pub fn gateway_checks(snapshot: &Snapshot, gw: &Value, out: &mut Vec<Finding>) {
     let ns = gw.pointer("/metadata/namespace").and_then(Value::as_str);
     let obj = object("Gateway", ns, gw.pointer("/metadata/name").and_then(Value::as_str));
+    let own = gw
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|c| (c["type"] == "Accepted" || c["type"] == "Programmed") && c["status"] == "False");
+    if let Some(problem) = class_problem(snapshot, gw) {
+        let mut f = class_finding(&obj, &problem);
+        if let Some(c) = own {
+            f = f.with(
+                format!("status.conditions[{}]", c["type"].as_str().unwrap_or("?")),
+                format!("False, {}: {}", c["reason"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")),
+            );
+        }
+        out.push(f);
+        return;
+    }
     let conditions = gw.pointer("/status/conditions").and_then(Value::as_array).into_iter().flatten();
     if let Some(c) = conditions
         .into_iter()
@@ -35,6 +53,25 @@ pub fn gateway_checks(gw: &Value, out: &mut Vec<Finding>) {
     }
 }
 
+/// The finding for Gateway `gateway_obj` whose class is missing or not accepted.
+pub fn class_finding(gateway_obj: &str, problem: &ClassProblem) -> Finding {
+    match problem {
+        ClassProblem::Missing { class, known } => {
+            Finding::from_kb("gateway_class_missing", Severity::Error, &[404], gateway_obj, &[("class", class)])
+                .with("spec.gatewayClassName", class.clone())
+                .with("GatewayClasses", known.clone())
+        }
+        ClassProblem::NotAccepted { class, condition } => {
+            Finding::from_kb("gateway_class_not_accepted", Severity::Error, &[404], gateway_obj, &[("class", class)])
+                .with("spec.gatewayClassName", class.clone())
+                .with(format!("GatewayClass/{class} status.conditions[Accepted]"), condition.clone())
+        }
+    }
+}
+
+/// Gateway API HTTPRoutes: what the Gateway controller says in `status.parents[].conditions`
+/// (not Accepted → requests do not reach the route: 404; refs not resolved → 500), and
+/// cross-namespace backendRefs without a ReferenceGrant allowing them (500).
 pub fn http_route_checks(snapshot: &Snapshot, route: &Value, out: &mut Vec<Finding>) {
     let ns = route.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
     let name = route.pointer("/metadata/name").and_then(Value::as_str);

@@ -10,7 +10,10 @@ use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::networking::v1::Ingress;
 
 use crate::query::ingress::{class_of, default_class, resolve_backend};
-use crate::query::nginx::{ANNOTATION_EFFECTS, FOREIGN_PREFIXES, NGINX_PREFIX, ValueKind, invalid_value};
+use crate::query::nginx::{
+    ANNOTATION_EFFECTS, DEFAULT_BODY_LIMIT, FOREIGN_PREFIXES, NGINX_PREFIX, ValueKind, controller_config_object,
+    controller_setting, invalid_value, parse_nginx_size, served_by_ingress_nginx,
+};
 use crate::query::object;
 use crate::snapshot::Snapshot;
 
@@ -371,4 +374,83 @@ pub fn ingress_conflicts(snapshot: &Snapshot, namespace: Option<&str>, out: &mut
             );
         }
     }
+}
+
+/// Path segments that take request bodies larger than ingress-nginx's 1 MiB default: uploads,
+/// imports, files and media (matched at the start of a segment: `/uploads`, `/images/…`).
+const UPLOAD_WORDS: &[&str] =
+    &["upload", "file", "import", "attachment", "media", "avatar", "image", "photo", "video", "document"];
+
+/// The seeds' most-cited mistake: ingress-nginx Ingresses that set no `proxy-body-size` while the
+/// controller's ConfigMap does not raise the 1 MiB default either — bodies over it get 413. One
+/// note listing them (a warning when their paths look like uploads). Ingresses whose annotation
+/// is misspelled or unreadable are reported as such already; canaries take their main Ingress's.
+pub fn body_size_note(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
+    let (limit, limit_source) = if let Some((value, source)) = controller_setting(snapshot, "proxy-body-size") {
+        (parse_nginx_size(&value).unwrap_or(DEFAULT_BODY_LIMIT), source)
+    } else {
+        let unreadable = snapshot
+            .controller_configs
+            .iter()
+            .find_map(|cm| cm.data.as_ref()?.get("proxy-body-size").map(|v| format!("\"{v}\" (not read)")));
+        let said = unreadable.unwrap_or_else(|| "unset".into());
+        (DEFAULT_BODY_LIMIT, format!("controller's ConfigMap: {said}, so ingress-nginx's default 1m applies"))
+    };
+    // 0 is no limit; a larger one was raised on purpose.
+    if limit == 0 || limit > DEFAULT_BODY_LIMIT {
+        return;
+    }
+    let mut listed = Vec::new();
+    let mut uploads = Vec::new();
+    for ing in &snapshot.ingresses {
+        let ns = ing.metadata.namespace.as_deref();
+        if namespace.is_some_and(|n| ns != Some(n)) || !served_by_ingress_nginx(snapshot, ing) {
+            continue;
+        }
+        let annotations = ing.metadata.annotations.clone().unwrap_or_default();
+        let sets_it = annotations.keys().any(|k| k.ends_with("/proxy-body-size"));
+        let canary = annotations.get(&format!("{NGINX_PREFIX}canary")).is_some_and(|v| v == "true");
+        let paths: Vec<&str> = ing
+            .spec
+            .iter()
+            .flat_map(|s| s.rules.iter().flatten())
+            .flat_map(|r| r.http.iter().flat_map(|h| &h.paths))
+            .map(|p| p.path.as_deref().unwrap_or("/"))
+            .collect();
+        if sets_it || canary || paths.is_empty() {
+            continue;
+        }
+        let obj = object("Ingress", ns, ing.metadata.name.as_deref());
+        let upload: Vec<&str> = paths.iter().copied().filter(|p| takes_uploads(p)).collect();
+        if !upload.is_empty() {
+            uploads.push(format!("{obj} {}", upload.join(", ")));
+        }
+        listed.push(obj);
+    }
+    if listed.is_empty() {
+        return;
+    }
+    let severity = if uploads.is_empty() { Severity::Info } else { Severity::Warning };
+    let limit_text = if limit == DEFAULT_BODY_LIMIT { "1 MiB".to_owned() } else { format!("{limit} bytes") };
+    let config = controller_config_object(snapshot);
+    let mut f = Finding::from_kb(
+        "body_limit_default",
+        severity,
+        &[413],
+        config.clone(),
+        &[("limit", &limit_text), ("count", &listed.len().to_string()), ("configmap", &config)],
+    )
+    .with("Ingresses without proxy-body-size", listed.join(", "))
+    .with("proxy-body-size", limit_source);
+    if !uploads.is_empty() {
+        f = f.with("paths that take uploads", uploads.join("; "));
+    }
+    out.push(f);
+}
+
+fn takes_uploads(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let segment = segment.to_ascii_lowercase();
+        UPLOAD_WORDS.iter().any(|w| segment.starts_with(w))
+    })
 }

@@ -25,6 +25,7 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
         ingress::ingress_rule_checks(snapshot, ing, &mut out);
     }
     ingress::ingress_conflicts(snapshot, namespace, &mut out);
+    ingress::body_size_note(snapshot, namespace, &mut out);
     for svc in snapshot.services.iter().filter(|s| in_ns(s.metadata.namespace.as_ref())) {
         service::service_checks(snapshot, svc, &mut out);
     }
@@ -35,6 +36,7 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
     for d in snapshot.deployments.iter().filter(|d| in_ns(d.metadata.namespace.as_ref())) {
         rollout::deployment_checks(snapshot, d, &mut out);
     }
+    rollout::pod_workload_checks(snapshot, namespace, &mut out);
     network_policy::network_policy_checks(snapshot, namespace, &mut out);
     pods::node_checks(snapshot, namespace, &mut out);
     controller::controller_checks(snapshot, &mut out);
@@ -43,7 +45,7 @@ pub fn check(snapshot: &Snapshot, namespace: Option<&str>) -> Vec<Finding> {
         .iter()
         .filter(|g| namespace.is_none_or(|n| g.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n)))
     {
-        gateway::gateway_checks(gw, &mut out);
+        gateway::gateway_checks(snapshot, gw, &mut out);
     }
     for route in snapshot
         .http_routes

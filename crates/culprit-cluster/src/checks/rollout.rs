@@ -1,15 +1,47 @@
 //! Workloads behind Services and how they roll: replicas and strategy, preStop hooks against the
 //! grace period and the load balancers' deregistration delay, probes that let traffic in too early
 //! or restart pods under load, probes aimed at a port the container does not have, and fewer ready
-//! replicas than wanted.
+//! replicas than wanted. Judged on the Deployment's pod template, or on the pods' own specs when
+//! the dump has no Deployment for them.
+
+use std::collections::BTreeMap;
 
 use culprit_kb::{Finding, Severity};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Container, Probe, Service};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Probe, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::query::object;
+use crate::query::{object, workload_of};
 use crate::snapshot::Snapshot;
+
+/// The pod spec the rollout checks judge, and where it was read: a Deployment's template, or — in a
+/// dump without the workload object (`kubectl get pods,svc,endpointslices,ingress`) — the spec
+/// its pods carry, one finding per workload rather than per pod.
+struct Workload<'a> {
+    /// `Deployment/ns/name` (also when read from its pods).
+    obj: String,
+    ns: Option<&'a str>,
+    labels: BTreeMap<String, String>,
+    spec: Option<&'a PodSpec>,
+    /// Where the containers sit in the object read: `spec.template.spec` or a pod's `spec`.
+    at: &'static str,
+    /// The pods read instead of the workload object, for the evidence.
+    pods: Option<String>,
+}
+
+impl Workload<'_> {
+    fn containers(&self) -> &[Container] {
+        self.spec.map(|s| s.containers.as_slice()).unwrap_or_default()
+    }
+
+    /// The finding, with the pods it was read from when it comes from them.
+    fn said(&self, f: Finding) -> Finding {
+        match &self.pods {
+            Some(pods) => f.with("pods", pods.clone()),
+            None => f,
+        }
+    }
+}
 
 pub fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Finding>) {
     let ns = d.metadata.namespace.as_deref();
@@ -21,70 +53,147 @@ pub fn deployment_checks(snapshot: &Snapshot, d: &Deployment, out: &mut Vec<Find
     if !served {
         return;
     }
-    deployment_workload_checks(d, out);
+    let workload = Workload {
+        obj: obj.clone(),
+        ns,
+        labels,
+        spec: spec.template.spec.as_ref(),
+        at: "spec.template.spec",
+        pods: None,
+    };
+    probe_checks(&workload, out);
+    replicas_ready(d, out);
     let replicas = spec.replicas.unwrap_or(1);
     let recreate = spec.strategy.as_ref().and_then(|s| s.type_.as_deref()) == Some("Recreate");
     // Scaled to zero: nothing to roll (and nothing served by it).
     if replicas == 1 || replicas > 1 && recreate {
         let id = if recreate { "rollout_recreate_strategy" } else { "rollout_single_replica" };
         out.push(
-            Finding::from_kb(id, Severity::Warning, &[503], obj.clone(), &[])
+            Finding::from_kb(id, Severity::Warning, &[503], obj, &[])
                 .with("spec.replicas", replicas.to_string())
                 .with("spec.strategy.type", if recreate { "Recreate" } else { "RollingUpdate" }),
         );
     }
-    let pod_spec = spec.template.spec.as_ref();
-    let pre_stop = pod_spec
-        .is_some_and(|s| s.containers.iter().any(|c| c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some())));
+    drain_checks(snapshot, &workload, out);
+}
+
+/// The rollout checks of workloads whose object is not in the snapshot, on their pods' own specs:
+/// pods grouped by their controlling owner (a ReplicaSet stands for its Deployment), judged once
+/// per workload on its newest pod, when a Service selects them. Workloads whose Deployment the
+/// snapshot has are left to [`deployment_checks`].
+pub fn pod_workload_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &mut Vec<Finding>) {
+    let mut workloads: BTreeMap<(String, &'static str, String), Vec<&Pod>> = BTreeMap::new();
+    for pod in &snapshot.pods {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        if namespace.is_some_and(|n| n != ns) {
+            continue;
+        }
+        let Some((kind, name)) = workload_of(pod) else { continue };
+        let known = kind == "Deployment"
+            && snapshot.deployments.iter().any(|d| {
+                d.metadata.namespace.as_deref() == Some(ns.as_str()) && d.metadata.name.as_deref() == Some(&name)
+            });
+        if !known {
+            workloads.entry((ns, kind, name)).or_default().push(pod);
+        }
+    }
+    for ((ns, kind, name), mut pods) in workloads {
+        let served = pods.iter().any(|p| {
+            snapshot.services.iter().any(|s| crate::query::service_selects(s, Some(&ns), p.metadata.labels.as_ref()))
+        });
+        if !served {
+            continue;
+        }
+        pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        // Mid-rollout, pods of two ReplicaSets differ: the newest pod shows the spec being rolled out.
+        let Some(newest) = pods.iter().max_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0)).copied()
+        else {
+            continue;
+        };
+        // The evidence names a few pods: the finding is about the workload.
+        let names: Vec<&str> = pods.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
+        let shown = match names.len() {
+            1 => format!("1 pod: {}", names[0]),
+            n if n > 3 => format!("{n} pods: {}, …", names[..3].join(", ")),
+            n => format!("{n} pods: {}", names.join(", ")),
+        };
+        let workload = Workload {
+            obj: object(kind, Some(&ns), Some(&name)),
+            ns: Some(&ns),
+            labels: newest.metadata.labels.clone().unwrap_or_default(),
+            spec: newest.spec.as_ref(),
+            at: "spec",
+            pods: Some(shown),
+        };
+        probe_checks(&workload, out);
+        drain_checks(snapshot, &workload, out);
+    }
+}
+
+/// A preStop sleep as long as the grace period, an AWS load balancer whose deregistration delay
+/// outlasts it, no preStop hook at all: in-flight requests fail during rollouts.
+fn drain_checks(snapshot: &Snapshot, w: &Workload<'_>, out: &mut Vec<Finding>) {
+    let pod_spec = w.spec;
+    let pre_stop = w.containers().iter().any(|c| c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()));
     let grace = pod_spec.and_then(|s| s.termination_grace_period_seconds).unwrap_or(30);
     if let Some(sleep) = pod_spec.and_then(pre_stop_sleep)
         && sleep >= grace
     {
         // The grace period counts from the start of preStop: nothing is left for the app to drain.
         out.push(
-            Finding::from_kb(
-                "pre_stop_outlasts_grace",
-                Severity::Warning,
-                &[502],
-                obj.clone(),
-                &[("sleep", &sleep.to_string()), ("grace", &grace.to_string()), ("enough", &(sleep + 15).to_string())],
-            )
-            .with("preStop sleep", format!("{sleep} s"))
-            .with("terminationGracePeriodSeconds", grace.to_string()),
-        );
-    }
-    for (lb, delay) in aws_deregistration_delays(snapshot, ns, &labels) {
-        if delay > grace {
-            out.push(
+            w.said(
                 Finding::from_kb(
-                    "deregistration_outlasts_grace",
+                    "pre_stop_outlasts_grace",
                     Severity::Warning,
-                    &[502, 504],
-                    obj.clone(),
+                    &[502],
+                    w.obj.clone(),
                     &[
-                        ("lb", &lb),
-                        ("delay", &delay.to_string()),
+                        ("sleep", &sleep.to_string()),
                         ("grace", &grace.to_string()),
-                        ("lower", &grace.saturating_sub(5).max(1).to_string()),
+                        ("enough", &(sleep + 15).to_string()),
                     ],
                 )
-                .with("deregistration_delay.timeout_seconds", format!("{delay} ({lb})"))
+                .with("preStop sleep", format!("{sleep} s"))
                 .with("terminationGracePeriodSeconds", grace.to_string()),
+            ),
+        );
+    }
+    for (lb, delay) in aws_deregistration_delays(snapshot, w.ns, &w.labels) {
+        if delay > grace {
+            out.push(
+                w.said(
+                    Finding::from_kb(
+                        "deregistration_outlasts_grace",
+                        Severity::Warning,
+                        &[502, 504],
+                        w.obj.clone(),
+                        &[
+                            ("lb", &lb),
+                            ("delay", &delay.to_string()),
+                            ("grace", &grace.to_string()),
+                            ("lower", &grace.saturating_sub(5).max(1).to_string()),
+                        ],
+                    )
+                    .with("deregistration_delay.timeout_seconds", format!("{delay} ({lb})"))
+                    .with("terminationGracePeriodSeconds", grace.to_string()),
+                ),
             );
         }
     }
     if !pre_stop {
         out.push(
-            Finding::from_kb("no_pre_stop_hook", Severity::Warning, &[502], obj, &[])
-                .with("spec.template.spec.containers[].lifecycle.preStop", "absent")
-                .with("terminationGracePeriodSeconds", grace.to_string()),
+            w.said(
+                Finding::from_kb("no_pre_stop_hook", Severity::Warning, &[502], w.obj.clone(), &[])
+                    .with(format!("{}.containers[].lifecycle.preStop", w.at), "absent")
+                    .with("terminationGracePeriodSeconds", grace.to_string()),
+            ),
         );
     }
 }
 
 /// Seconds a pod template's preStop hooks sleep: the `sleep` action, or `sleep N` in an exec command
 /// (`["sleep", "15"]`, `["sh", "-c", "… && sleep 15"]`); the longest over the containers.
-fn pre_stop_sleep(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<i64> {
+fn pre_stop_sleep(spec: &PodSpec) -> Option<i64> {
     spec.containers
         .iter()
         .filter_map(|c| c.lifecycle.as_ref()?.pre_stop.as_ref())
@@ -104,7 +213,7 @@ fn pre_stop_sleep(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<i64> {
 fn aws_deregistration_delays(
     snapshot: &Snapshot,
     ns: Option<&str>,
-    labels: &std::collections::BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
 ) -> Vec<(String, i64)> {
     const DEFAULT_DELAY: i64 = 300;
     let delay_in = |attrs: Option<&String>| {
@@ -157,16 +266,17 @@ fn aws_deregistration_delays(
     out
 }
 
-/// Probe and capacity checks of a Deployment whose pods a Service selects.
-pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
-    let obj = object("Deployment", d.metadata.namespace.as_deref(), d.metadata.name.as_deref());
-    let Some(spec) = &d.spec else { return };
-    let containers = spec.template.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
+/// Probes: none for readiness (traffic before the app listens), liveness equal to readiness
+/// (restarts under load), a probe on a port name the container does not declare (never ready).
+fn probe_checks(w: &Workload<'_>, out: &mut Vec<Finding>) {
+    let containers = w.containers();
     // Sidecars aside, the first container serves; any container with a readiness probe will do.
     if !containers.is_empty() && containers.iter().all(|c| c.readiness_probe.is_none()) {
         out.push(
-            Finding::from_kb("no_readiness_probe", Severity::Warning, &[502], obj.clone(), &[])
-                .with("spec.template.spec.containers[].readinessProbe", "absent"),
+            w.said(
+                Finding::from_kb("no_readiness_probe", Severity::Warning, &[502], w.obj.clone(), &[])
+                    .with(format!("{}.containers[].readinessProbe", w.at), "absent"),
+            ),
         );
     }
     for c in containers {
@@ -174,15 +284,17 @@ pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
             && same_probe(ready, live)
         {
             out.push(
-                Finding::from_kb(
-                    "liveness_is_readiness",
-                    Severity::Warning,
-                    &[502, 503],
-                    obj.clone(),
-                    &[("container", &c.name)],
-                )
-                .with("livenessProbe", probe_target(live))
-                .with("readinessProbe", probe_target(ready)),
+                w.said(
+                    Finding::from_kb(
+                        "liveness_is_readiness",
+                        Severity::Warning,
+                        &[502, 503],
+                        w.obj.clone(),
+                        &[("container", &c.name)],
+                    )
+                    .with("livenessProbe", probe_target(live))
+                    .with("readinessProbe", probe_target(ready)),
+                ),
             );
         }
         for (which, probe) in [
@@ -193,19 +305,27 @@ pub fn deployment_workload_checks(d: &Deployment, out: &mut Vec<Finding>) {
             let Some(IntOrString::String(port)) = probe.as_ref().and_then(probe_port) else { continue };
             if !c.ports.iter().flatten().any(|p| p.name.as_deref() == Some(port.as_str())) {
                 out.push(
-                    Finding::from_kb(
-                        "probe_port_undeclared",
-                        Severity::Error,
-                        &[503],
-                        obj.clone(),
-                        &[("container", &c.name), ("probe", which), ("port", &port)],
-                    )
-                    .with(format!("{which}.port"), port.clone())
-                    .with("containers[].ports", ports_of(c)),
+                    w.said(
+                        Finding::from_kb(
+                            "probe_port_undeclared",
+                            Severity::Error,
+                            &[503],
+                            w.obj.clone(),
+                            &[("container", &c.name), ("probe", which), ("port", &port)],
+                        )
+                        .with(format!("{which}.port"), port.clone())
+                        .with("containers[].ports", ports_of(c)),
+                    ),
                 );
             }
         }
     }
+}
+
+/// Fewer ready replicas than the Deployment wants: less capacity (503 when none is left).
+fn replicas_ready(d: &Deployment, out: &mut Vec<Finding>) {
+    let obj = object("Deployment", d.metadata.namespace.as_deref(), d.metadata.name.as_deref());
+    let Some(spec) = &d.spec else { return };
     let status = d.status.as_ref();
     let want = spec.replicas.unwrap_or(1);
     let ready = status.and_then(|s| s.ready_replicas).unwrap_or(0);

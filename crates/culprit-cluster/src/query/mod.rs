@@ -239,6 +239,63 @@ pub fn controller_namespace(snapshot: &Snapshot) -> String {
         .unwrap_or_else(|| "ingress-nginx".into())
 }
 
+/// The proxy that sends a route's traffic to its backends' pods: the ingress controller, or a
+/// Gateway's data plane. NetworkPolicies must let it in.
+#[derive(Debug, Clone)]
+pub struct Proxy<'a> {
+    /// `the ingress controller`, or the Gateway object (`Gateway/gateway/public`).
+    pub gateway: Option<String>,
+    /// The namespace its pods run in.
+    pub namespace: String,
+    /// Its pods, when the snapshot has them (to judge a policy's podSelector).
+    pub pods: Vec<&'a Pod>,
+    /// What its clients get when it cannot connect to a backend in time.
+    pub codes: &'static [u16],
+    /// How the namespace was found, for the evidence.
+    pub how: String,
+}
+
+/// The ingress controller (ingress-nginx) as the proxy in front of Ingress backends: its pods'
+/// namespace when the snapshot has them, else `ingress-nginx`. nginx answers 504 when the
+/// connection to a backend times out.
+pub fn ingress_controller(snapshot: &Snapshot) -> Proxy<'_> {
+    let pods: Vec<&Pod> = snapshot
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata.labels.as_ref().and_then(|l| l.get("app.kubernetes.io/name")).map(String::as_str)
+                == Some("ingress-nginx")
+        })
+        .collect();
+    let namespace = controller_namespace(snapshot);
+    let how = if pods.is_empty() {
+        format!("no ingress-nginx pod in the snapshot: namespace {namespace} assumed")
+    } else {
+        format!("pods labelled app.kubernetes.io/name=ingress-nginx run in {namespace}")
+    };
+    Proxy { gateway: None, namespace, pods, codes: &[504], how }
+}
+
+/// The workload a pod belongs to, from its controlling owner reference: `("Deployment", name)`
+/// for a ReplicaSet a Deployment made (its name minus the `pod-template-hash`), the StatefulSet or
+/// DaemonSet itself, `("ReplicaSet", name)` for a ReplicaSet of its own; `None` for bare pods and
+/// other owners (Jobs, nodes' static pods).
+pub fn workload_of(pod: &Pod) -> Option<(&'static str, String)> {
+    let owner = pod.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true))?;
+    match owner.kind.as_str() {
+        "ReplicaSet" => {
+            let hash = pod.metadata.labels.as_ref().and_then(|l| l.get("pod-template-hash"));
+            match hash.and_then(|h| owner.name.strip_suffix(h.as_str())?.strip_suffix('-')) {
+                Some(deployment) if !deployment.is_empty() => Some(("Deployment", deployment.to_owned())),
+                _ => Some(("ReplicaSet", owner.name.clone())),
+            }
+        }
+        "StatefulSet" => Some(("StatefulSet", owner.name.clone())),
+        "DaemonSet" => Some(("DaemonSet", owner.name.clone())),
+        _ => None,
+    }
+}
+
 /// Whether a label selector with only `matchLabels` selects `labels`; `None` when it has
 /// expressions this check does not evaluate.
 pub fn selects(
