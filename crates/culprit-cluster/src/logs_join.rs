@@ -1,6 +1,9 @@
 //! From the names proxies write in their logs to the cluster objects behind them: the Service an
 //! upstream name stands for, and what the checks say about that Service, its pods and workloads —
-//! so a log incident reads "… and Service default/checkout has 2 of 3 endpoints ready".
+//! so a log incident reads "… and Service default/checkout has 2 of 3 endpoints ready". The
+//! snapshot answers the log report through `culprit_kb::context::ClusterFacts` (pod at an address,
+//! Service behind a name, ingress-nginx's timeouts), and [`body_limit_for`] says which
+//! request-body limit ingress-nginx applies to an upstream (for 413s in the logs).
 
 use std::collections::BTreeSet;
 

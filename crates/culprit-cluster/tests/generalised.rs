@@ -39,10 +39,7 @@ fn a_pods_only_dump_gets_the_rollout_findings_once_per_workload_and_never_twice(
     let evidence: Vec<(&str, &str)> =
         no_probe[0].evidence.iter().map(|e| (e.source.as_str(), e.value.as_str())).collect();
     assert!(evidence.contains(&("spec.containers[].readinessProbe", "absent")), "{evidence:?}");
-    assert!(
-        evidence.iter().any(|(k, v)| *k == "pods" && v.starts_with("3 pods: checkout-7d9f8c6b5-abcde")),
-        "{evidence:?}"
-    );
+    assert!(evidence.iter().any(|(k, v)| *k == "pods" && v.starts_with("checkout-7d9f8c6b5-abcde, ")), "{evidence:?}");
 
     // The same dump with the checkout Deployment: its template is judged, its pods are not.
     s.add_text(

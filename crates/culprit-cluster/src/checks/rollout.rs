@@ -113,9 +113,8 @@ pub fn pod_workload_checks(snapshot: &Snapshot, namespace: Option<&str>, out: &m
         // The evidence names a few pods: the finding is about the workload.
         let names: Vec<&str> = pods.iter().filter_map(|p| p.metadata.name.as_deref()).collect();
         let shown = match names.len() {
-            1 => format!("1 pod: {}", names[0]),
-            n if n > 3 => format!("{n} pods: {}, …", names[..3].join(", ")),
-            n => format!("{n} pods: {}", names.join(", ")),
+            n if n > 3 => format!("{} and {} more", names[..3].join(", "), n - 3),
+            _ => names.join(", "),
         };
         let workload = Workload {
             obj: object(kind, Some(&ns), Some(&name)),

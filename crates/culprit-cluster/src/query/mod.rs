@@ -192,9 +192,8 @@ pub fn container_ports(pod: &Pod) -> String {
     if ports.is_empty() { "none declared".into() } else { ports.join(", ") }
 }
 
-/// The pod that has `address` (an `ip:port`, `[v6]:port` or bare IP from a proxy log), described
-/// for a person: `pod shop/checkout-7d9f-abc on node-1 (Running, app restarted 6×, …)`.
-/// The pod with `address` (`ip`, `ip:port` or `[v6]:port`) as its IP, if the snapshot has it.
+/// The pod with `address` (a bare IP, `ip:port` or `[v6]:port`, as proxies log upstreams) as its
+/// IP, if the snapshot has it.
 pub fn pod_with_address<'a>(snapshot: &'a Snapshot, address: &str) -> Option<&'a Pod> {
     let ip = match address.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host,
