@@ -37,7 +37,7 @@ rules:
   resources: [horizontalpodautoscalers]
   verbs: [get, list, watch]
 - apiGroups: [gateway.networking.k8s.io]
-  resources: [gateways, httproutes, referencegrants]
+  resources: [gatewayclasses, gateways, httproutes, referencegrants]
   verbs: [get, list, watch]
 ";
 
@@ -157,10 +157,10 @@ async fn load_async(
     s.endpoints = list(&client, namespace, "endpoints", &mut s.problems, &where_).await?;
     s.pods = list(&client, namespace, "pods", &mut s.problems, &where_).await?;
     // Only the ingress controller's namespace: its ConfigMap holds the global settings.
-    let controller_ns = crate::checks::controller_namespace(&s);
+    let controller_ns = crate::query::controller_namespace(&s);
     let config_maps: Vec<k8s_openapi::api::core::v1::ConfigMap> =
         list(&client, Some(&controller_ns), "configmaps", &mut s.problems, &where_).await?;
-    s.controller_configs = config_maps.into_iter().filter(crate::checks::controller::is_controller_config).collect();
+    s.controller_configs = config_maps.into_iter().filter(crate::snapshot::is_controller_config).collect();
     s.deployments = list(&client, namespace, "deployments", &mut s.problems, &where_).await?;
     s.hpas = list(&client, namespace, "horizontalpodautoscalers", &mut s.problems, &where_).await?;
     s.network_policies = list(&client, namespace, "networkpolicies", &mut s.problems, &where_).await?;
@@ -170,6 +170,9 @@ async fn load_async(
     let gateway = |kind, plural| ("gateway.networking.k8s.io", "v1", kind, plural);
     s.gateways = list_json(&client, namespace, gateway("Gateway", "gateways"), &mut s.problems, &where_).await?;
     s.http_routes = list_json(&client, namespace, gateway("HTTPRoute", "httproutes"), &mut s.problems, &where_).await?;
+    // GatewayClasses are cluster-scoped: listed whatever the namespace asked for.
+    s.gateway_classes =
+        list_json(&client, None, gateway("GatewayClass", "gatewayclasses"), &mut s.problems, &where_).await?;
     s.reference_grants = list_json(
         &client,
         namespace,

@@ -1,14 +1,22 @@
 //! From the names proxies write in their logs to the cluster objects behind them: the Service an
 //! upstream name stands for, and what the checks say about that Service, its pods and workloads —
-//! so a log incident reads "… and Service default/checkout has 2 of 3 endpoints ready".
+//! so a log incident reads "… and Service default/checkout has 2 of 3 endpoints ready". The
+//! snapshot answers the log report through `culprit_kb::context::ClusterFacts` (pod at an address,
+//! Service behind a name, ingress-nginx's timeouts), and [`body_limit_for`] says which
+//! request-body limit ingress-nginx applies to an upstream (for 413s in the logs).
 
 use std::collections::BTreeSet;
 
 use culprit_kb::Finding;
+use culprit_kb::context::{ClusterFacts, PodFact, ProxyTimeouts, ServiceFact};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::route::{object, selected_pods};
+use crate::query::nginx::{
+    DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, annotation_setting, controller_setting,
+    nginx_ingresses_of, parse_nginx_size, parse_seconds,
+};
+use crate::query::{object, selected_pods, selects, workload_of};
 use crate::snapshot::Snapshot;
 
 /// The Service behind a proxy's name for its upstream:
@@ -46,16 +54,28 @@ pub fn service_for<'a>(snapshot: &'a Snapshot, upstream_name: &str) -> Option<&'
 }
 
 /// The findings of `culprit cluster check` about a Service and what serves it: the Service
-/// itself, its pods, the Deployments that make them, and their autoscalers. Most severe first.
+/// itself, its pods, the workloads that make them (Deployments, or the workloads named by the
+/// pods' owners in a dump without them), their autoscalers, and the NetworkPolicies isolating the
+/// pods. Most severe first.
 pub fn findings_for_service(snapshot: &Snapshot, svc: &Service) -> Vec<Finding> {
     let ns = svc.metadata.namespace.as_deref();
     let mut related: BTreeSet<String> = BTreeSet::new();
     related.insert(object("Service", ns, svc.metadata.name.as_deref()));
-    for pod in selected_pods(snapshot, svc) {
+    let pods = selected_pods(snapshot, svc);
+    for pod in &pods {
         related.insert(object("Pod", ns, pod.metadata.name.as_deref()));
+        if let Some((kind, name)) = workload_of(pod) {
+            related.insert(object(kind, ns, Some(&name)));
+        }
+    }
+    for np in snapshot.network_policies.iter().filter(|np| np.metadata.namespace.as_deref() == ns) {
+        let selector = np.spec.as_ref().and_then(|s| s.pod_selector.clone()).unwrap_or_default();
+        if pods.iter().any(|p| selects(&selector, p.metadata.labels.as_ref()) == Some(true)) {
+            related.insert(object("NetworkPolicy", ns, np.metadata.name.as_deref()));
+        }
     }
     let mut deployments = BTreeSet::new();
-    for d in crate::route::deployments_behind(snapshot, svc) {
+    for d in crate::query::deployments_behind(snapshot, svc) {
         let name = d.metadata.name.clone().unwrap_or_default();
         related.insert(object("Deployment", ns, Some(&name)));
         deployments.insert(name);
@@ -75,7 +95,7 @@ pub fn findings_for_service(snapshot: &Snapshot, svc: &Service) -> Vec<Finding> 
 /// `default/checkout port 8080 → targetPort http: 2 of 3 endpoints ready`.
 pub fn service_summary(snapshot: &Snapshot, svc: &Service) -> String {
     let first_port = svc.spec.as_ref().and_then(|s| s.ports.as_ref()).and_then(|p| p.first());
-    let counts = crate::route::endpoints(snapshot, svc, first_port.and_then(|p| p.name.as_deref()));
+    let counts = crate::query::endpoints(snapshot, svc, first_port.and_then(|p| p.name.as_deref()));
     let ports: Vec<String> = svc
         .spec
         .iter()
@@ -96,6 +116,76 @@ pub fn service_summary(snapshot: &Snapshot, svc: &Service) -> String {
         object("Service", svc.metadata.namespace.as_deref(), svc.metadata.name.as_deref()),
         ports.join(", ")
     )
+}
+
+/// The request-body limit ingress-nginx applies to requests for the Service behind `log_name` (a
+/// proxy's upstream name, as [`service_for`] reads it), in bytes (`0`: no limit), and where it
+/// comes from: the `proxy-body-size` annotation of the Ingress that routes to it, else the
+/// controller's ConfigMap, else ingress-nginx's default (1m). `None` when no Ingress ingress-nginx
+/// may serve routes to that Service.
+pub fn body_limit_for(snapshot: &Snapshot, log_name: &str) -> Option<(u64, String)> {
+    let svc = service_for(snapshot, log_name)?;
+    let ingresses = nginx_ingresses_of(snapshot, svc.metadata.namespace.as_deref()?, svc.metadata.name.as_deref()?);
+    let first = ingresses.first()?;
+    let setting = ingresses
+        .iter()
+        .find_map(|ing| annotation_setting(ing, "proxy-body-size"))
+        .or_else(|| controller_setting(snapshot, "proxy-body-size"));
+    if let Some((value, source)) = setting {
+        return Some((parse_nginx_size(&value).unwrap_or(DEFAULT_BODY_LIMIT), source));
+    }
+    let ing = object("Ingress", first.metadata.namespace.as_deref(), first.metadata.name.as_deref());
+    Some((
+        DEFAULT_BODY_LIMIT,
+        format!("ingress-nginx's default (1m): neither {ing} nor the controller's ConfigMap sets proxy-body-size"),
+    ))
+}
+
+/// The snapshot answers the log report's questions: the pod at an upstream address, the Service
+/// behind a proxy's name with what the checks find, and ingress-nginx's timeouts for it.
+impl ClusterFacts for Snapshot {
+    fn pod_at(&self, addr: &str) -> Option<PodFact> {
+        let pod = crate::query::pod_with_address(self, addr)?;
+        Some(PodFact {
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            summary: crate::query::pod_at(self, addr)?,
+        })
+    }
+
+    fn service_for(&self, log_name: &str) -> Option<ServiceFact> {
+        let svc = service_for(self, log_name)?;
+        Some(ServiceFact {
+            namespace: svc.metadata.namespace.clone().unwrap_or_default(),
+            name: svc.metadata.name.clone().unwrap_or_default(),
+            summary: service_summary(self, svc),
+            findings: findings_for_service(self, svc),
+        })
+    }
+
+    /// ingress-nginx's `proxy-connect-timeout` and `proxy-read-timeout` for that upstream: the
+    /// annotations of the Ingress routing to its Service, over the controller's ConfigMap (which
+    /// holds for every upstream it proxies), the other from the defaults (5 s, 60 s). `None` when
+    /// nothing in the snapshot sets either (the defaults are the log engine's own).
+    fn proxy_timeouts(&self, log_name: &str) -> Option<ProxyTimeouts> {
+        let ingresses = service_for(self, log_name)
+            .and_then(|svc| {
+                Some(nginx_ingresses_of(self, svc.metadata.namespace.as_deref()?, svc.metadata.name.as_deref()?))
+            })
+            .unwrap_or_default();
+        let setting = |key: &str| {
+            ingresses
+                .iter()
+                .find_map(|ing| annotation_setting(ing, key))
+                .or_else(|| controller_setting(self, key))
+                .and_then(|(value, _)| parse_seconds(&value))
+        };
+        let (connect, read) = (setting("proxy-connect-timeout"), setting("proxy-read-timeout"));
+        (connect.is_some() || read.is_some()).then(|| ProxyTimeouts {
+            connect: connect.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            read: read.unwrap_or(DEFAULT_READ_TIMEOUT),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub struct Snapshot {
     pub controller_configs: Vec<ConfigMap>,
     /// Gateway API objects, kept as JSON (their types are not in k8s-openapi).
     pub gateways: Vec<Value>,
+    pub gateway_classes: Vec<Value>,
     pub http_routes: Vec<Value>,
     pub reference_grants: Vec<Value>,
     /// Events about the objects (probe failures, back-offs, scheduling failures).
@@ -130,7 +131,7 @@ impl Snapshot {
             "NetworkPolicy" => push(value, &mut self.network_policies),
             "Node" => push(value, &mut self.nodes),
             "ConfigMap" => serde_json::from_value::<ConfigMap>(value.clone()).map(|cm| {
-                if crate::checks::controller::is_controller_config(&cm) {
+                if is_controller_config(&cm) {
                     self.controller_configs.push(cm);
                 } else {
                     *self.ignored.entry("ConfigMap".into()).or_default() += 1;
@@ -153,6 +154,10 @@ impl Snapshot {
             | "ConfigMap" => None,
             "Gateway" => {
                 self.gateways.push(value.clone());
+                None
+            }
+            "GatewayClass" => {
+                self.gateway_classes.push(value.clone());
                 None
             }
             "HTTPRoute" => {
@@ -189,6 +194,7 @@ impl Snapshot {
             (self.ingress_classes.len(), "IngressClass", "IngressClasses"),
             (self.http_routes.len(), "HTTPRoute", "HTTPRoutes"),
             (self.gateways.len(), "Gateway", "Gateways"),
+            (self.gateway_classes.len(), "GatewayClass", "GatewayClasses"),
             (self.reference_grants.len(), "ReferenceGrant", "ReferenceGrants"),
             (self.services.len(), "Service", "Services"),
             (self.endpoint_slices.len(), "EndpointSlice", "EndpointSlices"),
@@ -230,10 +236,38 @@ impl Snapshot {
             + self.nodes.len()
             + self.controller_configs.len()
             + self.gateways.len()
+            + self.gateway_classes.len()
             + self.http_routes.len()
             + self.reference_grants.len()
             + self.events.len()
     }
+}
+
+/// Keys of the ingress-nginx ConfigMap that culprit reads; a ConfigMap holding any of them is taken
+/// for the controller's.
+pub const CONTROLLER_KEYS: &[&str] = &[
+    "proxy-body-size",
+    "proxy-read-timeout",
+    "proxy-send-timeout",
+    "proxy-connect-timeout",
+    "proxy-buffer-size",
+    "upstream-keepalive-timeout",
+    "client-header-buffer-size",
+    "large-client-header-buffers",
+    "client-header-timeout",
+    "client-body-timeout",
+    "worker-shutdown-timeout",
+    "use-forwarded-headers",
+    "limit-req-status-code",
+    "allow-snippet-annotations",
+];
+
+/// Whether a ConfigMap is (very likely) the ingress-nginx controller's configuration.
+pub fn is_controller_config(cm: &ConfigMap) -> bool {
+    let name = cm.metadata.name.as_deref().unwrap_or("");
+    name.ends_with("ingress-nginx-controller")
+        || name == "nginx-configuration"
+        || cm.data.as_ref().is_some_and(|d| d.keys().any(|k| CONTROLLER_KEYS.contains(&k.as_str())))
 }
 
 fn push<T: serde::de::DeserializeOwned>(value: &Value, into: &mut Vec<T>) -> Result<(), serde_json::Error> {

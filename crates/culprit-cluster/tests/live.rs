@@ -109,6 +109,18 @@ fn respond(path: &str, query: &str, auth: &str) -> (u16, Value) {
         "/apis/gateway.networking.k8s.io/v1/gateways" | "/apis/gateway.networking.k8s.io/v1/httproutes" => {
             (200, list("List", "gateway.networking.k8s.io/v1", Vec::new(), None))
         }
+        // Cluster-scoped: the same path whatever the namespace.
+        "/apis/gateway.networking.k8s.io/v1/gatewayclasses" => (
+            200,
+            list(
+                "GatewayClassList",
+                "gateway.networking.k8s.io/v1",
+                vec![
+                    json!({"metadata": {"name": "eg"}, "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"}}),
+                ],
+                None,
+            ),
+        ),
         "/apis/autoscaling/v2/horizontalpodautoscalers" => {
             (200, list("HorizontalPodAutoscalerList", "autoscaling/v2", Vec::new(), None))
         }
@@ -138,6 +150,8 @@ fn live_lists_with_pagination_skips_forbidden_kinds_and_finds_the_crash_loop() {
     assert!(s.deployments.is_empty());
     assert_eq!(s.events.len(), 2, "events read through the dynamic API");
     assert_eq!(s.controller_configs.len(), 1, "the controller's ConfigMap, from its namespace only");
+    assert_eq!(s.gateway_classes.len(), 1, "GatewayClasses, cluster-scoped");
+    assert_eq!(s.gateway_classes[0]["kind"], "GatewayClass");
     // Deployments are forbidden; ReferenceGrants are not served (a cluster without that CRD).
     assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
     assert!(

@@ -92,8 +92,9 @@ def write(name, objs, expected):
     files = {"ingresses.json": ("IngressList", "networking.k8s.io/v1", objs["ingress"]),
              "services.json": ("ServiceList", "v1", objs["services"]),
              "pods.json": ("PodList", "v1", objs["pods"]),
-             "endpointslices.json": ("EndpointSliceList", "discovery.k8s.io/v1", objs["slices"]),
-             "deployments.json": ("DeploymentList", "apps/v1", objs["deployments"])}
+             "endpointslices.json": ("EndpointSliceList", "discovery.k8s.io/v1", objs["slices"])}
+    if objs["deployments"]:
+        files["deployments.json"] = ("DeploymentList", "apps/v1", objs["deployments"])
     if objs.get("netpols"):
         files["networkpolicies.json"] = ("NetworkPolicyList", "networking.k8s.io/v1", objs["netpols"])
     if objs.get("gateway"):
@@ -345,4 +346,114 @@ write("ingress-and-workload-lint", o, {"route": {"url": "https://shop.example.co
      {"cause": "upstream_timeout", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "warning"},
      {"cause": "keepalive_timeout_mismatch", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "info"},
      {"cause": "header_too_large", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "info"},
-     {"cause": "rollout_drain_race", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "warning"}]})
+     {"cause": "rollout_drain_race", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "warning"},
+     # shop-api-v2 and shop-rewrite set no proxy-body-size (shop's is unreadable, said above; the
+     # canary takes its main Ingress's; static has no paths).
+     {"cause": "body_too_large", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "info"}]})
+
+# ── Partial dumps, Gateway backends, GatewayClasses, the request-body limit ───────────────────────
+
+def owned(p, kind="ReplicaSet"):
+    """The owner reference the ReplicaSet controller sets (kubectl dumps carry it)."""
+    app, h = p["metadata"]["labels"]["app"], p["metadata"]["labels"]["pod-template-hash"]
+    rs = f"{app}-{h}"
+    p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": kind, "name": rs, "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, NS + "/" + rs)), "controller": True, "blockOwnerDeletion": True}]
+    return p
+
+# `kubectl get pods,svc,endpointslices,ingress`: no Deployments. The rollout checks read the pods'
+# own specs, one finding per workload (the ReplicaSet's Deployment), not one per pod: checkout has
+# no readiness probe and no preStop hook; frontend's preStop sleeps as long as its grace period and
+# its liveness probe is its readiness probe.
+o = healthy()
+o["deployments"] = []
+for p in o["pods"]:
+    owned(p)
+    c = p["spec"]["containers"][0]
+    if p["metadata"]["labels"]["app"] == "checkout":
+        del c["readinessProbe"]
+    else:
+        c["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", "30"]}}}
+        c["livenessProbe"] = dict(c["readinessProbe"])
+write("pods-only-rollout", o, {"route": {"url": "https://shop.example.com/api/cart/42", "ok": True},
+   "check": [{"cause": "upstream_connection_refused", "object": "Deployment/shop/checkout", "severity": "warning"},
+             {"cause": "rollout_drain_race", "object": "Deployment/shop/checkout", "severity": "warning"},
+             {"cause": "rollout_drain_race", "object": "Deployment/shop/frontend", "severity": "warning"},
+             {"cause": "pod_crash_looping", "object": "Deployment/shop/frontend", "severity": "warning"}]})
+
+def gateway_class(name, controller, accepted=True, reason="Accepted", message="Valid GatewayClass"):
+    c = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+         "metadata": {"name": name, "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "gc/" + name)), "resourceVersion": "512", "creationTimestamp": "2026-11-01T08:00:00Z"},
+         "spec": {"controllerName": controller}}
+    if accepted is not None:
+        c["status"] = {"conditions": [{"type": "Accepted", "status": "True" if accepted else "False", "reason": reason, "message": message, "lastTransitionTime": "2026-11-01T08:00:05Z"}]}
+    return c
+def gateway(name, ns, cls, host="*.example.com"):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {**meta(name), "namespace": ns},
+            "spec": {"gatewayClassName": cls, "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443, "hostname": host,
+                     "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "wildcard-example-com"}]},
+                     "allowedRoutes": {"namespaces": {"from": "All"}}}]}}
+def route_to(name, gw, gw_ns, backend, host, path="/"):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": meta(name),
+            "spec": {"parentRefs": [{"name": gw, "namespace": gw_ns}], "hostnames": [host],
+                     "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": path}}], "backendRefs": [{"name": backend, "port": 80}]}]}}
+def proxy_pod(name, ns, labels, ip):
+    p = pod("envoy", 0)
+    p["metadata"] = {**meta(name), "namespace": ns, "labels": labels}
+    p["status"]["podIP"] = ip; p["status"]["podIPs"] = [{"ip": ip}]
+    return p
+
+# Gateway API backends behind NetworkPolicies. checkout is reached through Envoy Gateway's Gateway
+# gateway/public, whose Envoy pods run in envoy-gateway-system: its policy lets only the ingress-nginx
+# namespace in (right for an Ingress, wrong here: 503 from Envoy). frontend is reached through an
+# Istio Gateway in its own namespace: its policy lets only checkout's pods in, not the Gateway's.
+o = healthy()
+o["ingress"] = []
+o["pods"].append(proxy_pod("envoy-gateway-public-5b7d9c8f6-h4k2m", "envoy-gateway-system",
+    {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway",
+     "gateway.envoyproxy.io/owning-gateway-name": "public", "gateway.envoyproxy.io/owning-gateway-namespace": "gateway"}, "10.244.2.50"))
+o["pods"].append(proxy_pod("internal-istio-6c8f7d9b5-x9z8y", NS,
+    {"gateway.networking.k8s.io/gateway-name": "internal", "istio.io/gateway-name": "internal", "service.istio.io/canonical-name": "internal-istio"}, "10.244.3.51"))
+o["gateway"] = [gateway_class("eg", "gateway.envoyproxy.io/gatewayclass-controller"), gateway_class("istio", "istio.io/gateway-controller"),
+                gateway("public", "gateway", "eg"), gateway("internal", NS, "istio", host="*.internal.example.com"),
+                route_to("checkout", "public", "gateway", "checkout", "shop.example.com", "/api"),
+                route_to("frontend", "internal", NS, "frontend", "www.internal.example.com")]
+o["netpols"] = [
+  {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("checkout-from-ingress-nginx"),
+   "spec": {"podSelector": {"matchLabels": {"app": "checkout"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]}]}},
+  {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("frontend-from-checkout"),
+   "spec": {"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "checkout"}}}]}]}},
+]
+write("gateway-backends-isolated", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "upstream_connect_timeout", "codes": [503]},
+   "check": [{"cause": "upstream_connect_timeout", "object": "NetworkPolicy/shop/checkout-from-ingress-nginx", "severity": "error"},
+             {"cause": "upstream_connect_timeout", "object": "NetworkPolicy/shop/frontend-from-checkout", "severity": "error"}]})
+
+# GatewayClasses: one accepted, one its controller refused, and a Gateway naming a class that does
+# not exist. The route to shop.example.com is attached to that Gateway: nothing programs it.
+o = healthy()
+o["ingress"] = []
+legacy = gateway("legacy", "gateway", "nginx-old", host="*.legacy.example.com")
+legacy["status"] = {"conditions": [{"type": "Accepted", "status": "False", "reason": "InvalidParameters", "message": "GatewayClass is not accepted", "lastTransitionTime": "2026-11-22T09:00:00Z"}]}
+o["gateway"] = [gateway_class("eg", "gateway.envoyproxy.io/gatewayclass-controller"),
+                gateway_class("nginx-old", "gateway.nginx.org/nginx-gateway-controller", accepted=False, reason="InvalidParameters", message="parametersRef: NginxProxy nginx-old-proxy-config not found"),
+                gateway("public", "gateway", "eg", host="*.partners.example.com"), legacy, gateway("staging", "gateway", "traefik"),
+                route_to("shop", "staging", "gateway", "checkout", "shop.example.com", "/api"),
+                route_to("partners", "public", "gateway", "frontend", "www.partners.example.com")]
+write("gateway-class-problems", o, {"route": {"url": "https://shop.example.com/api/cart/42", "cause": "no_route", "codes": [404]},
+   "check": [{"cause": "no_route", "object": "Gateway/gateway/legacy", "severity": "error"},
+             {"cause": "no_route", "object": "Gateway/gateway/staging", "severity": "error"}]})
+
+# The request-body limit: ingress-nginx (its IngressClass says so) with a ConfigMap that leaves
+# proxy-body-size at 1m. shop and uploads set nothing (uploads takes /upload: a warning); media
+# raises it.
+o = healthy()
+o["classes"] = [{"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx", "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "nginx-class")), "resourceVersion": "311", "creationTimestamp": "2026-01-10T08:00:00Z", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+                 "spec": {"controller": "k8s.io/ingress-nginx"}}]
+uploads = ingress([("/upload", "checkout"), ("/api/imports", "checkout")], host="files.example.com"); uploads["metadata"] = meta("uploads")
+media = ingress([("/media", "frontend")], ann={"nginx.ingress.kubernetes.io/proxy-body-size": "100m"}, host="cdn.example.com"); media["metadata"] = {**meta("media"), "annotations": media["metadata"]["annotations"]}
+o["ingress"].extend([uploads, media])
+o["configmaps"] = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {**meta("ingress-nginx-controller"), "namespace": "ingress-nginx", "labels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}},
+                    "data": {"use-forwarded-headers": "true", "allow-snippet-annotations": "false"}}]
+write("body-size-limit", o, {"route": {"url": "https://files.example.com/upload/photo.jpg", "ok": True},
+   "check": [{"cause": "body_too_large", "object": "ConfigMap/ingress-nginx/ingress-nginx-controller", "severity": "warning"}]})

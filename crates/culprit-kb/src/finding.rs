@@ -55,6 +55,10 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
+    /// The knowledge base's finding id (`data/findings.toml`) when the finding's words come from
+    /// it: stable across versions, for filtering and suppressing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub severity: Severity,
     /// The status codes a client gets because of it.
     pub codes: Vec<u16>,
@@ -83,6 +87,7 @@ impl Finding {
     ) -> Finding {
         let kb_cause = crate::kb().cause(cause);
         Finding {
+            id: None,
             severity,
             codes: codes.to_vec(),
             cause: cause.to_owned(),
@@ -93,6 +98,51 @@ impl Finding {
             evidence: Vec::new(),
             fix: None,
         }
+    }
+
+    /// The knowledge base's finding `id` (`data/findings.toml`): its cause, and its title and fix
+    /// with `values` filled into their `{placeholders}`.
+    ///
+    /// The data is validated by the knowledge base's tests and the ids and values by the checks'
+    /// tests: an unknown id or a missing value panics in debug builds; a release build shows the id
+    /// as the title, or the placeholder as written.
+    pub fn from_kb(
+        id: &str,
+        severity: Severity,
+        codes: &[u16],
+        object: impl Into<String>,
+        values: &[(&str, &str)],
+    ) -> Finding {
+        let cause = crate::kb().finding(id).and_then(|f| f.cause.clone());
+        debug_assert!(cause.is_some(), "finding {id}: unknown, or names no cause (use from_kb_because)");
+        Finding::from_kb_because(id, cause.as_deref().unwrap_or("unknown"), severity, codes, object, values)
+    }
+
+    /// Like [`Finding::from_kb`] for a finding whose cause depends on what it is about (an
+    /// ingress-nginx setting: the cause its default produces).
+    pub fn from_kb_because(
+        id: &str,
+        cause: &str,
+        severity: Severity,
+        codes: &[u16],
+        object: impl Into<String>,
+        values: &[(&str, &str)],
+    ) -> Finding {
+        let text = crate::kb().finding(id);
+        debug_assert!(text.is_some(), "finding {id} is not in findings.toml");
+        if let Some(t) = text {
+            for p in &t.params {
+                debug_assert!(values.iter().any(|(k, _)| k == p), "finding {id}: no value for {{{p}}}");
+            }
+            for (k, _) in values {
+                debug_assert!(t.params.iter().any(|p| p == k), "finding {id}: {k} is not one of its params");
+            }
+        }
+        let title = text.map_or_else(|| id.to_owned(), |t| crate::model::fill_template(&t.title, values));
+        let mut finding = Finding::new(cause, severity, codes, object, title);
+        finding.id = Some(id.to_owned());
+        finding.fix = text.and_then(|t| t.fix.as_deref()).map(|fix| crate::model::fill_template(fix, values));
+        finding
     }
 
     /// Adds a piece of evidence (`source` is the object field, `value` what it holds).

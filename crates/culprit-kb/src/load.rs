@@ -1,9 +1,9 @@
 //! Parsing the embedded TOML files and checking every cross-reference.
 
 use crate::model::{
-    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_FILLS, FAILURE_PHASES, FailureMode, HaproxyState,
-    HaproxyStateChar, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote, Responder, StatusClass,
-    StatusCode, Tree, Worded,
+    Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_FILLS, FAILURE_PHASES, FailureMode, FindingText,
+    HaproxyState, HaproxyStateChar, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote, Responder,
+    StatusClass, StatusCode, Tree, Worded,
 };
 use crate::template::placeholders;
 use crate::vocab::{GeneratedBy, Layer};
@@ -29,6 +29,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("haproxy-states.toml", include_str!("../data/haproxy-states.toml")),
     ("failures.toml", include_str!("../data/failures.toml")),
     ("probe.toml", include_str!("../data/probe.toml")),
+    ("findings.toml", include_str!("../data/findings.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -82,46 +83,37 @@ pub struct KnowledgeBase {
     pub lints: Vec<LintRule>,
     /// What `culprit probe` notes about a redirect chain.
     pub redirect_notes: Vec<RedirectNote>,
+    /// The titles and fixes of the cluster checks' findings, by id.
+    pub findings: Vec<FindingText>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
     mistake_index: HashMap<String, usize>,
+    finding_index: HashMap<String, usize>,
 }
 
 /// Each file holds some of these top-level arrays; missing ones are empty.
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+// `default` on the container: every array is optional in every file (a field-level attribute is
+// easy to forget when a kind is added).
+#[serde(deny_unknown_fields, default)]
 struct DataFile {
-    #[serde(default)]
     code: Vec<StatusCode>,
-    #[serde(default)]
     log_status: Vec<LogStatus>,
-    #[serde(default)]
     class: Vec<StatusClass>,
-    #[serde(default)]
     layer: Vec<LayerInfo>,
-    #[serde(default)]
     check: Vec<Check>,
-    #[serde(default)]
     cause: Vec<Cause>,
-    #[serde(default)]
     mistake: Vec<Mistake>,
-    #[serde(default)]
     tree: Vec<Tree>,
-    #[serde(default)]
     responder: Vec<Responder>,
-    #[serde(default)]
     envoy_flag: Vec<EnvoyFlag>,
-    #[serde(default)]
     haproxy_char: Vec<HaproxyStateChar>,
-    #[serde(default)]
     haproxy_state: Vec<HaproxyState>,
-    #[serde(default)]
     failure: Vec<FailureMode>,
-    #[serde(default)]
     lint: Vec<LintRule>,
-    #[serde(default)]
     redirect_note: Vec<RedirectNote>,
+    finding: Vec<FindingText>,
 }
 
 impl KnowledgeBase {
@@ -151,6 +143,7 @@ impl KnowledgeBase {
             all.failure.extend(part.failure);
             all.lint.extend(part.lint);
             all.redirect_note.extend(part.redirect_note);
+            all.finding.extend(part.finding);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
@@ -177,6 +170,7 @@ impl KnowledgeBase {
             cause_index: index(&causes, |c| c.id.clone()),
             check_index: index(&all.check, |c| c.id.clone()),
             mistake_index: index(&all.mistake, |m| m.id.clone()),
+            finding_index: index(&all.finding, |f| f.id.clone()),
             codes,
             log_statuses: all.log_status,
             classes: all.class,
@@ -193,6 +187,7 @@ impl KnowledgeBase {
             failures: all.failure,
             lints: all.lint,
             redirect_notes: all.redirect_note,
+            findings: all.finding,
         };
         problems.extend(kb.validate());
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
@@ -241,6 +236,11 @@ impl KnowledgeBase {
 
     pub fn redirect_note(&self, id: &str) -> Option<&RedirectNote> {
         self.redirect_notes.iter().find(|n| n.id == id)
+    }
+
+    /// The title and fix of a cluster finding, by id.
+    pub fn finding(&self, id: &str) -> Option<&FindingText> {
+        self.finding_index.get(id).map(|&i| &self.findings[i])
     }
 
     pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
@@ -295,6 +295,7 @@ impl KnowledgeBase {
         self.validate_ids(&mut problems);
         self.validate_trees(&mut problems);
         self.validate_chain(&mut problems);
+        self.validate_findings(&mut problems);
         for layer in Layer::ALL {
             if self.layer(layer).is_none() {
                 problems.push(format!("layer {layer} is not described in layers.toml"));
@@ -646,6 +647,46 @@ impl KnowledgeBase {
                         _ => problems.push(format!("{at}: answer '{}' needs exactly one of next / causes", a.when)),
                     }
                 }
+            }
+        }
+    }
+
+    /// Finding texts: unique ids that name nothing else, an existing cause, well-formed templates
+    /// whose placeholders are exactly the declared `params`.
+    fn validate_findings(&self, problems: &mut Vec<String>) {
+        duplicates(problems, "finding", self.findings.iter().map(|f| f.id.clone()));
+        for f in &self.findings {
+            let what = format!("finding {}", f.id);
+            if !is_snake_case(&f.id) {
+                problems.push(format!("{what}: id is not snake_case"));
+            }
+            if self.cause(&f.id).is_some() || self.check(&f.id).is_some() || self.mistake(&f.id).is_some() {
+                problems.push(format!("{what}: the id also names a cause, check or mistake"));
+            }
+            if let Some(cause) = &f.cause {
+                self.cause_refs(problems, &what, std::slice::from_ref(cause));
+            }
+            if f.title.trim().is_empty() {
+                problems.push(format!("{what}: no title"));
+            }
+            duplicates(problems, &format!("{what} param"), f.params.iter().cloned());
+            let mut used = BTreeSet::new();
+            for (field, template) in [("title", Some(&f.title)), ("fix", f.fix.as_ref())] {
+                let Some(template) = template else { continue };
+                match crate::model::template_placeholders(template) {
+                    Ok(names) => {
+                        for name in names {
+                            if !f.params.iter().any(|p| p == name) {
+                                problems.push(format!("{what}: {field} uses {{{name}}}, which is not in params"));
+                            }
+                            used.insert(name);
+                        }
+                    }
+                    Err(e) => problems.push(format!("{what}: {field}: {e}")),
+                }
+            }
+            for p in f.params.iter().filter(|p| !used.contains(p.as_str())) {
+                problems.push(format!("{what}: param {p} is used by neither the title nor the fix"));
             }
         }
     }

@@ -464,6 +464,84 @@ pub struct FailureMode {
     pub checks: Vec<String>,
 }
 
+/// The words of a finding the cluster checks report (`data/findings.toml`): its title and fix as
+/// templates whose `{placeholders}` the check fills with what it found (`{service}`, `{port}`…).
+/// The check keeps the logic (when, how severe, which codes); the knowledge base says it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingText {
+    /// Stable snake_case id, as in the findings' JSON (`id`).
+    pub id: String,
+    /// The cause it is reported with. Absent only for findings about an ingress-nginx setting,
+    /// whose cause is the one that setting's default produces (the check names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The values the check fills in, by placeholder name; each is used by the title or the fix.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// What is wrong, in one sentence.
+    pub title: String,
+    /// The change that fixes it: YAML to apply, a command, or words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The `{name}` placeholders of a finding template, in order (`{{` and `}}` are literal braces),
+/// or what is malformed in it.
+pub fn template_placeholders(template: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        let (brace, after) = (rest.as_bytes()[i], &rest[i + 1..]);
+        if after.as_bytes().first() == Some(&brace) {
+            rest = &after[1..];
+            continue;
+        }
+        if brace == b'}' {
+            return Err(format!("a lone '}}' at byte {} (write '}}}}' for a brace)", template.len() - rest.len() + i));
+        }
+        let end = after.find('}').ok_or_else(|| "a '{' that is never closed (write '{{' for a brace)".to_owned())?;
+        let name = &after[..end];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(format!("'{{{name}}}' is not a placeholder (snake_case; write '{{{{' for a brace)"));
+        }
+        out.push(name);
+        rest = &after[end + 1..];
+    }
+    Ok(out)
+}
+
+/// A finding template with its placeholders filled from `values` (name, value); a placeholder
+/// without a value stays as written.
+pub fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let (brace, after) = (rest.as_bytes()[i], &rest[i + 1..]);
+        rest = after;
+        if after.as_bytes().first() == Some(&brace) {
+            // `{{` or `}}`: one literal brace.
+            out.push(char::from(brace));
+            rest = &after[1..];
+        } else if let Some(end) = after.find('}').filter(|_| brace == b'{') {
+            let name = &after[..end];
+            if let Some((_, value)) = values.iter().find(|(k, _)| *k == name) {
+                out.push_str(value);
+            } else {
+                out.push('{');
+                out.push_str(name);
+                out.push('}');
+            }
+            rest = &after[end + 1..];
+        } else {
+            out.push(char::from(brace));
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The phases a failure mode can name.
 pub const FAILURE_PHASES: &[&str] = &["dns", "connect", "tls", "send", "response", "body"];
 

@@ -674,3 +674,57 @@ fn failure_modes_have_causes_and_checks() {
     assert_eq!(top("curl: (60) SSL certificate problem: self-signed certificate"), "certificate_untrusted");
     assert_eq!(top("curl: (6) Could not resolve host: api.example.com"), "dns_name_not_resolved");
 }
+
+/// Every finding's title and fix render with each declared value filled in and nothing left over;
+/// validation refuses an unknown cause, an undeclared placeholder, an unused param and a stray
+/// brace.
+#[test]
+fn finding_texts_render_and_are_validated() {
+    use culprit_kb::{fill_template, template_placeholders};
+    let kb = kb();
+    assert!(kb.findings.len() >= 60, "the cluster checks' findings are in findings.toml");
+    for f in &kb.findings {
+        let values: Vec<(&str, String)> = f.params.iter().map(|p| (p.as_str(), format!("<{p}>"))).collect();
+        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for (field, template) in [("title", Some(&f.title)), ("fix", f.fix.as_ref())] {
+            let Some(template) = template else { continue };
+            let rendered = fill_template(template, &values);
+            assert!(template_placeholders(template).is_ok(), "{} {field}", f.id);
+            for p in &f.params {
+                assert!(!rendered.contains(&format!("{{{p}}}")), "{} {field}: {{{p}}} left in {rendered}", f.id);
+            }
+            assert!(!rendered.starts_with('\n') && !rendered.ends_with('\n'), "{} {field}: {rendered:?}", f.id);
+        }
+        assert!(f.params.iter().all(|p| values.iter().any(|(k, _)| k == p)));
+        if let Some(cause) = &f.cause {
+            assert!(kb.cause(cause).is_some(), "{}: {cause}", f.id);
+        }
+    }
+    let f = kb.finding("rule_without_paths").unwrap();
+    let fix = fill_template(f.fix.as_deref().unwrap(), &[("host", "x")]);
+    assert!(fix.ends_with("service: {name: …, port: {number: 80}}"), "literal braces: {fix}");
+    assert_eq!(
+        fill_template(&kb.finding("route_no_ready_endpoints").unwrap().title, &[("service", "checkout")]),
+        "Service checkout has no ready endpoints"
+    );
+    assert_eq!(template_placeholders("a {b} {{c}} {d_2}"), Ok(vec!["b", "d_2"]));
+    for bad in ["a {b", "a }", "{B}", "{}", "{a b}"] {
+        assert!(template_placeholders(bad).is_err(), "{bad}");
+    }
+
+    let mut bad = KnowledgeBase::load().unwrap();
+    let f = bad.findings.iter_mut().find(|f| f.id == "route_no_ready_endpoints").unwrap();
+    f.cause = Some("no_such_cause".into());
+    f.title = "Service {service} on {port} has {{no}} ready endpoints".into();
+    f.params.push("unused".into());
+    bad.findings.iter_mut().find(|f| f.id == "no_pre_stop_hook").unwrap().fix = Some("lifecycle: { preStop".into());
+    let problems = bad.validate();
+    for want in [
+        "unknown cause no_such_cause",
+        "uses {port}, which is not in params",
+        "param unused is used by neither",
+        "finding no_pre_stop_hook: fix: a '{' that is never closed",
+    ] {
+        assert!(problems.iter().any(|p| p.contains(want)), "{want}: {problems:#?}");
+    }
+}

@@ -3,38 +3,10 @@
 //! kubelet cuts short.
 
 use culprit_kb::{Finding, Severity};
-use k8s_openapi::api::core::v1::ConfigMap;
 
-use super::ingress_rules::invalid_value;
-use crate::route::object;
+use crate::query::nginx::{ValueKind, invalid_value};
+use crate::query::object;
 use crate::snapshot::Snapshot;
-
-/// Keys of the ingress-nginx ConfigMap that culprit reads; a ConfigMap holding any of them is taken
-/// for the controller's.
-pub const CONTROLLER_KEYS: &[&str] = &[
-    "proxy-body-size",
-    "proxy-read-timeout",
-    "proxy-send-timeout",
-    "proxy-connect-timeout",
-    "proxy-buffer-size",
-    "upstream-keepalive-timeout",
-    "client-header-buffer-size",
-    "large-client-header-buffers",
-    "client-header-timeout",
-    "client-body-timeout",
-    "worker-shutdown-timeout",
-    "use-forwarded-headers",
-    "limit-req-status-code",
-    "allow-snippet-annotations",
-];
-
-/// Whether a ConfigMap is (very likely) the ingress-nginx controller's configuration.
-pub fn is_controller_config(cm: &ConfigMap) -> bool {
-    let name = cm.metadata.name.as_deref().unwrap_or("");
-    name.ends_with("ingress-nginx-controller")
-        || name == "nginx-configuration"
-        || cm.data.as_ref().is_some_and(|d| d.keys().any(|k| CONTROLLER_KEYS.contains(&k.as_str())))
-}
 
 /// Findings about the controller's ConfigMap(s) and pods.
 pub fn controller_checks(snapshot: &Snapshot, out: &mut Vec<Finding>) {
@@ -44,35 +16,50 @@ pub fn controller_checks(snapshot: &Snapshot, out: &mut Vec<Finding>) {
         for (key, value) in &data {
             if let Some((cause, code, expected)) = invalid_value(key, value) {
                 out.push(
-                    Finding::new(cause, Severity::Warning, &[code], obj.clone(), format!("{key}: \"{value}\" is not a value ingress-nginx accepts: every Ingress keeps the default instead"))
-                        .with(format!("data.{key}"), value.clone())
-                        .fix(format!("data:\n  {key}: …   # {expected}")),
+                    Finding::from_kb_because(
+                        match expected {
+                            ValueKind::Seconds => "controller_value_not_seconds",
+                            ValueKind::Size => "controller_value_not_size",
+                        },
+                        cause,
+                        Severity::Warning,
+                        &[code],
+                        obj.clone(),
+                        &[("key", key), ("value", value)],
+                    )
+                    .with(format!("data.{key}"), value.clone()),
                 );
             }
         }
         if let Some(v) = data.get("upstream-keepalive-timeout") {
             out.push(
-                Finding::new("keepalive_timeout_mismatch", Severity::Info, &[502], obj.clone(), format!("ingress-nginx reuses idle backend connections for up to {v} s: backends must keep idle connections open longer, or random 502s follow"))
+                Finding::from_kb("controller_keepalive_note", Severity::Info, &[502], obj.clone(), &[("seconds", v)])
                     .with("data.upstream-keepalive-timeout", v.clone()),
             );
         }
         for key in ["client-header-buffer-size", "large-client-header-buffers"] {
             if let Some(v) = data.get(key) {
                 out.push(
-                    Finding::new("header_too_large", Severity::Info, &[400, 414], obj.clone(), format!("{key} {v}: requests whose headers or request line do not fit get 400 (414 for the URL) from ingress-nginx"))
-                        .with(format!("data.{key}"), v.clone()),
+                    Finding::from_kb(
+                        "controller_header_buffers_note",
+                        Severity::Info,
+                        &[400, 414],
+                        obj.clone(),
+                        &[("key", key), ("value", v)],
+                    )
+                    .with(format!("data.{key}"), v.clone()),
                 );
             }
         }
         for key in ["client-header-timeout", "client-body-timeout"] {
             if let Some(v) = data.get(key) {
                 out.push(
-                    Finding::new(
-                        "client_request_timeout",
+                    Finding::from_kb(
+                        "controller_client_timeout_note",
                         Severity::Info,
                         &[408],
                         obj.clone(),
-                        format!("{key} {v} s: clients slower than that to send their request get 408"),
+                        &[("key", key), ("value", v)],
                     )
                     .with(format!("data.{key}"), v.clone()),
                 );
@@ -95,10 +82,19 @@ pub fn controller_checks(snapshot: &Snapshot, out: &mut Vec<Finding>) {
             && grace < shutdown
         {
             out.push(
-                Finding::new("rollout_drain_race", Severity::Warning, &[502, 503], obj.clone(), format!("controller pods get {grace} s to stop but nginx drains for up to {shutdown} s: requests in flight during a controller rollout are cut"))
-                    .with("worker-shutdown-timeout", format!("{shutdown} s"))
-                    .with("controller terminationGracePeriodSeconds", grace.to_string())
-                    .fix(format!("controller:\n  terminationGracePeriodSeconds: {}   # Helm value; above worker-shutdown-timeout", shutdown + 60)),
+                Finding::from_kb(
+                    "controller_grace_shorter_than_drain",
+                    Severity::Warning,
+                    &[502, 503],
+                    obj.clone(),
+                    &[
+                        ("grace", &grace.to_string()),
+                        ("shutdown", &shutdown.to_string()),
+                        ("enough", &(shutdown + 60).to_string()),
+                    ],
+                )
+                .with("worker-shutdown-timeout", format!("{shutdown} s"))
+                .with("controller terminationGracePeriodSeconds", grace.to_string()),
             );
         }
     }

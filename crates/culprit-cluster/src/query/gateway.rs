@@ -1,10 +1,13 @@
 //! Gateway API: the HTTPRoute that serves a URL (hostnames, path matches) and whether it is
 //! attached to a Gateway listener that admits it (status when the dump has it; else parentRefs,
-//! sectionName, port, listener protocol and hostname, allowedRoutes namespaces).
+//! sectionName, port, listener protocol and hostname, allowedRoutes namespaces); a Gateway's class
+//! and data plane; a route's Gateways and backends.
 
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::networking::v1::IngressServiceBackend;
 
-use crate::route::{host_match, object, path_match};
+use super::ingress::{host_match, path_match};
+use super::{Proxy, object};
 use crate::snapshot::Snapshot;
 
 /// The HTTPRoute serving `host` + `path` (hostnames incl. wildcards, PathPrefix/Exact matches,
@@ -233,4 +236,145 @@ fn gateway_host_match(pattern: &str, host: &str) -> bool {
         }
         _ => pattern.eq_ignore_ascii_case(host),
     }
+}
+
+/// Gateway controllers culprit knows, by their GatewayClass `controllerName`: the namespace each
+/// runs a Gateway's data plane in when its pods are not in the snapshot (`None`: the Gateway's
+/// own), and what its proxy answers when a backend connection times out.
+const CONTROLLERS: &[(&str, Option<&str>, &[u16])] = &[
+    // Envoy Gateway: its controller's namespace by default (Gateway Namespace Mode aside); Envoy
+    // answers 503 (UF, connection timeout).
+    ("gateway.envoyproxy.io/gatewayclass-controller", Some("envoy-gateway-system"), &[503]),
+    // Istio: one Deployment per Gateway, in the Gateway's namespace.
+    ("istio.io/gateway-controller", None, &[503]),
+    // NGINX Gateway Fabric: one nginx Deployment per Gateway, in the Gateway's namespace.
+    ("gateway.nginx.org/nginx-gateway-controller", None, &[504]),
+];
+
+fn str_at<'v>(v: &'v serde_json::Value, pointer: &str) -> Option<&'v str> {
+    v.pointer(pointer).and_then(serde_json::Value::as_str)
+}
+
+/// The Gateway `ns`/`name`, if the snapshot has it.
+pub fn find_gateway<'a>(snapshot: &'a Snapshot, ns: &str, name: &str) -> Option<&'a serde_json::Value> {
+    snapshot
+        .gateways
+        .iter()
+        .find(|g| str_at(g, "/metadata/namespace") == Some(ns) && str_at(g, "/metadata/name") == Some(name))
+}
+
+/// The Gateways a route names in `parentRefs` (namespace, name), its own namespace by default.
+pub fn route_gateways(route: &serde_json::Value) -> Vec<(String, String)> {
+    let route_ns = str_at(route, "/metadata/namespace").unwrap_or("default");
+    route
+        .pointer("/spec/parentRefs")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| str_at(p, "/kind").is_none_or(|k| k == "Gateway"))
+        .filter_map(|p| Some((str_at(p, "/namespace").unwrap_or(route_ns).to_owned(), str_at(p, "/name")?.to_owned())))
+        .collect()
+}
+
+/// The Services a route sends traffic to (namespace, name), its own namespace by default.
+pub fn route_backends(route: &serde_json::Value) -> Vec<(String, String)> {
+    let route_ns = str_at(route, "/metadata/namespace").unwrap_or("default");
+    route
+        .pointer("/spec/rules")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.get("backendRefs").and_then(serde_json::Value::as_array).into_iter().flatten())
+        .filter(|b| str_at(b, "/kind").is_none_or(|k| k == "Service"))
+        .filter_map(|b| Some((str_at(b, "/namespace").unwrap_or(route_ns).to_owned(), str_at(b, "/name")?.to_owned())))
+        .collect()
+}
+
+/// What is wrong with a Gateway's class, when the snapshot can tell (it holds GatewayClasses, and
+/// the class's status when it judges acceptance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClassProblem {
+    /// No GatewayClass of that name: no controller programs the Gateway.
+    Missing { class: String, known: String },
+    /// The class's controller has not accepted it: `Accepted` is `False`, or still `Unknown`
+    /// (no controller has taken it up).
+    NotAccepted { class: String, condition: String },
+}
+
+/// The problem with Gateway `gw`'s class, if any can be seen.
+pub fn class_problem(snapshot: &Snapshot, gw: &serde_json::Value) -> Option<ClassProblem> {
+    if snapshot.gateway_classes.is_empty() {
+        return None;
+    }
+    let class = str_at(gw, "/spec/gatewayClassName")?.to_owned();
+    let Some(found) = snapshot.gateway_classes.iter().find(|c| str_at(c, "/metadata/name") == Some(class.as_str()))
+    else {
+        let known: Vec<&str> = snapshot.gateway_classes.iter().filter_map(|c| str_at(c, "/metadata/name")).collect();
+        return Some(ClassProblem::Missing { class, known: known.join(", ") });
+    };
+    let accepted = found
+        .pointer("/status/conditions")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Accepted")?;
+    let status = accepted["status"].as_str().unwrap_or("Unknown");
+    (status != "True").then(|| ClassProblem::NotAccepted {
+        class,
+        condition: format!(
+            "{status}, {}: {}",
+            accepted["reason"].as_str().unwrap_or("?"),
+            accepted["message"].as_str().unwrap_or("")
+        ),
+    })
+}
+
+fn label<'p>(p: &'p Pod, key: &str) -> Option<&'p str> {
+    p.metadata.labels.as_ref().and_then(|l| l.get(key)).map(String::as_str)
+}
+
+/// The data plane of Gateway `ns`/`name`: the proxy whose pods carry its traffic to the backends.
+/// Found from the pods when the snapshot has them — Envoy Gateway labels its Envoy pods
+/// `gateway.envoyproxy.io/owning-gateway-name` and `-namespace` (they run in the controller's
+/// namespace, `envoy-gateway-system` by default); Istio, NGINX Gateway Fabric and others label a
+/// Gateway's own pods `gateway.networking.k8s.io/gateway-name` in the Gateway's namespace — else
+/// from the GatewayClass's `controllerName` for the controllers culprit knows. `None` when neither
+/// tells.
+pub fn data_plane<'a>(snapshot: &'a Snapshot, ns: &str, name: &str) -> Option<Proxy<'a>> {
+    let gateway = Some(object("Gateway", Some(ns), Some(name)));
+    let controller = find_gateway(snapshot, ns, name)
+        .and_then(|gw| str_at(gw, "/spec/gatewayClassName"))
+        .and_then(|class| snapshot.gateway_classes.iter().find(|c| str_at(c, "/metadata/name") == Some(class)))
+        .and_then(|c| str_at(c, "/spec/controllerName"))
+        .and_then(|controller| CONTROLLERS.iter().find(|(id, ..)| *id == controller));
+    let envoy: Vec<&Pod> = snapshot
+        .pods
+        .iter()
+        .filter(|p| {
+            label(p, "gateway.envoyproxy.io/owning-gateway-name") == Some(name)
+                && label(p, "gateway.envoyproxy.io/owning-gateway-namespace") == Some(ns)
+        })
+        .collect();
+    if let Some(first) = envoy.first() {
+        let namespace = first.metadata.namespace.clone().unwrap_or_default();
+        let how = format!("pods labelled gateway.envoyproxy.io/owning-gateway-name={name} run in {namespace}");
+        return Some(Proxy { gateway, namespace, pods: envoy, codes: &[503], how });
+    }
+    let own: Vec<&Pod> = snapshot
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(ns)
+                && label(p, "gateway.networking.k8s.io/gateway-name") == Some(name)
+        })
+        .collect();
+    if !own.is_empty() {
+        let how = format!("pods labelled gateway.networking.k8s.io/gateway-name={name} run in {ns}");
+        let codes = controller.map_or(&[503, 504][..], |(_, _, codes)| codes);
+        return Some(Proxy { gateway, namespace: ns.to_owned(), pods: own, codes, how });
+    }
+    let (id, at, codes) = controller?;
+    let namespace = at.unwrap_or(ns).to_owned();
+    let how = format!("no pod of it in the snapshot; its controller {id} runs it in {namespace}");
+    Some(Proxy { gateway, namespace, pods: Vec::new(), codes, how })
 }
