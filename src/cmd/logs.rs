@@ -70,6 +70,27 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }
+    // The cluster first: its timeouts per service inform attribution, its pods and Services the
+    // report.
+    let snapshot = if args.cluster.is_empty() {
+        None
+    } else {
+        match culprit_cluster::snapshot::Snapshot::load(&args.cluster) {
+            Ok(snapshot) => {
+                for p in &snapshot.problems {
+                    eprintln!("culprit: --cluster: skipped: {}", escape_controls(p));
+                }
+                Some(std::sync::Arc::new(snapshot))
+            }
+            Err(e) => return unusable(&format!("--cluster: {e}")),
+        }
+    };
+    if let Some(snap) = &snapshot {
+        let snap = std::sync::Arc::clone(snap);
+        opts.service_timeouts = Some(std::sync::Arc::new(move |name: &str| {
+            culprit_kb::context::ClusterFacts::proxy_timeouts(&*snap, name)
+        }));
+    }
     let total: u64 = sources.iter().map(input::Source::size_on_disk).sum();
     let bar = progress_bar(total);
     let tick = |n: u64| bar.inc(n);
@@ -104,19 +125,8 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     let nothing_read = (analysis.stats.matched == 0).then(|| nothing_counted(args, &analysis));
     if !args.per_request {
         let detection = incidents::detect(&analysis.stats);
-        let mut report = report::build(&analysis, &detection);
-        if !args.cluster.is_empty() {
-            match culprit_cluster::snapshot::Snapshot::load(&args.cluster) {
-                Ok(snapshot) => {
-                    for p in &snapshot.problems {
-                        eprintln!("culprit: --cluster: skipped: {}", escape_controls(p));
-                    }
-                    resolve_pods(&mut report, &snapshot);
-                    report.refresh_findings();
-                }
-                Err(e) => return unusable(&format!("--cluster: {e}")),
-            }
-        }
+        let facts = snapshot.as_deref().map(|s| s as &dyn culprit_kb::context::ClusterFacts);
+        let report = report::build_with(&analysis, &detection, facts);
         emit(args.output.format(), &report, || doc(&report, nothing_read.as_deref()))?;
     }
     if let Some(why) = nothing_read {
@@ -412,49 +422,6 @@ fn num(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// `--cluster`: the pod behind each incident's upstream addresses (the headline names the pod
-/// that took most of the errors), the Service behind its service name with what the cluster checks
-/// say about it, and the next steps' `<pod>`, `<namespace>` and `<service>` filled in.
-fn resolve_pods(report: &mut LogReport, snapshot: &culprit_cluster::snapshot::Snapshot) {
-    use culprit_cluster::logs_join;
-    for inc in &mut report.incidents {
-        for share in &mut inc.upstreams {
-            share.resolved = culprit_cluster::route::pod_at(snapshot, &share.key);
-        }
-        let top_pod = inc
-            .upstreams
-            .first()
-            .filter(|u| u.share >= 0.5)
-            .and_then(|u| culprit_cluster::route::pod_named_at(snapshot, &u.key));
-        if let Some(top) = inc.upstreams.first()
-            && let Some(pod) = &top.resolved
-        {
-            let before = format!("went to {}.", top.key);
-            inc.headline = inc.headline.replace(&before, &format!("went to {} = {pod}.", top.key));
-        }
-        let service = logs_join::service_for(snapshot, &inc.service);
-        let namespace =
-            service.and_then(|s| s.metadata.namespace.clone()).or_else(|| top_pod.as_ref().map(|(ns, _)| ns.clone()));
-        for step in &mut inc.next_steps {
-            if let Some((_, pod)) = &top_pod {
-                step.command = step.command.replace("<pod>", pod);
-            }
-            if let Some(ns) = &namespace {
-                step.command = step.command.replace("<namespace>", ns);
-            }
-            if let Some(name) = service.and_then(|s| s.metadata.name.as_deref()) {
-                step.command = step.command.replace("<service>", name);
-            }
-        }
-        if let Some(svc) = service {
-            inc.cluster = Some(culprit_logs::report::ClusterContext {
-                service: logs_join::service_summary(snapshot, svc),
-                findings: logs_join::findings_for_service(snapshot, svc),
-            });
-        }
-    }
 }
 
 fn shares_line(label: &str, shares: &[Share]) -> Line {

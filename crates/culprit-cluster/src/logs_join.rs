@@ -146,11 +146,28 @@ pub fn body_limit_for(snapshot: &Snapshot, log_name: &str) -> Option<(u64, Strin
 impl ClusterFacts for Snapshot {
     fn pod_at(&self, addr: &str) -> Option<PodFact> {
         let pod = crate::query::pod_with_address(self, addr)?;
+        // A pod that keeps restarting, or was killed for memory, makes its errors the app's too.
+        let crashing = pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).any(|cs| {
+            cs.state
+                .as_ref()
+                .and_then(|s| s.waiting.as_ref())
+                .is_some_and(|w| w.reason.as_deref() == Some("CrashLoopBackOff"))
+                || cs
+                    .last_state
+                    .as_ref()
+                    .and_then(|s| s.terminated.as_ref())
+                    .is_some_and(|t| t.reason.as_deref() == Some("OOMKilled"))
+        });
         Some(PodFact {
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
             name: pod.metadata.name.clone().unwrap_or_default(),
             summary: crate::query::pod_at(self, addr)?,
+            cause: crashing.then(|| "pod_crash_looping".to_owned()),
         })
+    }
+
+    fn body_limit(&self, log_name: &str) -> Option<(u64, String)> {
+        body_limit_for(self, log_name)
     }
 
     fn service_for(&self, log_name: &str) -> Option<ServiceFact> {

@@ -16,6 +16,10 @@ pub struct PodFact {
     /// `pod default/checkout-7d9f8c6b5-x2k9p on node-1 (app restarted 6×, CrashLoopBackOff, last
     /// terminated OOMKilled at 14:02:05)`: what a headline says after the address.
     pub summary: String,
+    /// What the pod's own state says, when it says something: `pod_crash_looping` for a pod that
+    /// keeps restarting or was OOMKilled (the errors it causes are then the app's to fix too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// The Service behind a proxy's name for its upstream, and what the cluster checks say about it,
@@ -51,4 +55,9 @@ pub trait ClusterFacts {
     /// The proxy timeouts configured for that upstream name (ingress annotations over the
     /// controller's ConfigMap), when the cluster sets any.
     fn proxy_timeouts(&self, log_name: &str) -> Option<ProxyTimeouts>;
+    /// The request-body limit the proxy applies to that upstream name, in bytes (0: none), and
+    /// where it comes from (`annotation proxy-body-size: 8m`, `the 1m default`).
+    fn body_limit(&self, _log_name: &str) -> Option<(u64, String)> {
+        None
+    }
 }

@@ -33,6 +33,8 @@ causes! {
     Redirect => "redirect",
     ProxyRedirect => "proxy_redirect",
     RedirectLoop => "redirect_loop",
+    // Not attributed from a line: named when the cluster says the pod behind the errors crashes.
+    PodCrashLooping => "pod_crash_looping",
     ClientClosedRequest => "client_closed_request",
     ClientRequestTimeout => "client_request_timeout",
     MalformedRequest => "malformed_request",

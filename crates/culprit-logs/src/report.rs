@@ -673,13 +673,17 @@ fn incident(
         proxy: proxy.as_ref(),
         error_log_read: analysis.join.is_some_and(|j| j.lines > 0),
     };
-    let mut next_steps = next_steps(
-        primary.kind.1,
-        primary.kind.0,
-        upstreams.first().filter(|u| u.share >= 0.5),
-        causes[0].example.as_ref(),
-        &ctx,
-    );
+    let top = upstreams.first().filter(|u| u.share >= 0.5);
+    // The pod behind most errors keeps crashing: its cause comes first (and its owner looks).
+    let pod_cause = top_pod.as_ref().and_then(|p| p.cause.as_deref()).and_then(Cause::from_id);
+    let mut next_steps: Vec<NextStep> = Vec::new();
+    for cause in pod_cause.into_iter().chain(std::iter::once(primary.kind.1)) {
+        for step in next_steps_for(cause, primary.kind.0, top, causes[0].example.as_ref(), &ctx) {
+            if next_steps.len() < 3 && !next_steps.iter().any(|s| s.check == step.check) {
+                next_steps.push(step);
+            }
+        }
+    }
     let namespace =
         service.as_ref().map(|s| s.namespace.clone()).or_else(|| top_pod.as_ref().map(|p| p.namespace.clone()));
     for step in &mut next_steps {
@@ -693,7 +697,13 @@ fn incident(
             step.command = step.command.replace("<service>", &s.name);
         }
     }
-    let headline = headline(svc, &causes[0], (start_ms, end_ms), upstreams.first());
+    let mut headline = headline(svc, &causes[0], (start_ms, end_ms), upstreams.first(), pod_cause);
+    if causes[0].status == 413 {
+        if let Some((bytes, source)) = cluster.and_then(|c| c.body_limit(&svc.name)) {
+            let limit = if bytes == 0 { "no limit".to_owned() } else { format!("{} KiB", bytes / 1024) };
+            let _ = write!(headline, " The proxy's body limit for this service is {limit} ({source}).");
+        }
+    }
     Incident {
         rank,
         headline,
@@ -724,7 +734,13 @@ fn window_sample(ks: &KindStats, (start, end): (i64, i64)) -> Option<&crate::sta
 }
 
 /// `window`: start and end of the incident, in ms.
-fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Option<&Share>) -> String {
+fn headline(
+    svc: &ServiceStats,
+    c: &IncidentCause,
+    window: (i64, i64),
+    top: Option<&Share>,
+    pod_cause: Option<Cause>,
+) -> String {
     let (start_ms, end_ms) = window;
     let seconds = start_ms % 60_000 != 0 || end_ms % 60_000 != 0;
     let service = if svc.name == NO_SERVICE { "the service".to_string() } else { svc.name.clone() };
@@ -769,7 +785,14 @@ fn headline(svc: &ServiceStats, c: &IncidentCause, window: (i64, i64), top: Opti
             }
         }
     }
-    let _ = write!(s, " {} looks first.", c.owner.label());
+    match pod_cause {
+        Some(pc) => {
+            let _ = write!(s, " That pod keeps crashing ({}): {} looks first.", title(pc), pc.owner().label());
+        }
+        None => {
+            let _ = write!(s, " {} looks first.", c.owner.label());
+        }
+    }
     s
 }
 
@@ -794,7 +817,7 @@ struct StepContext<'a> {
 /// have none are left out: kubectl commands would only send the reader astray —, a cloud load
 /// balancer's checks are kept only for that load balancer's own logs, and the proxy's own checks
 /// (its error log, its view of its backends: its responder's) follow.
-fn next_steps(
+fn next_steps_for(
     cause: Cause,
     status: u16,
     top: Option<&Share>,
