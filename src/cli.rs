@@ -284,8 +284,9 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Log files, directories (read recursively; .gz and rotated files included) or - for stdin.
-    #[arg(value_name = "PATH", required = true)]
+    /// Log files, directories (read recursively; .gz and rotated files included) or - for stdin
+    /// (the default when stdin is a pipe: `kubectl logs … | culprit logs`).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),

@@ -220,3 +220,22 @@ fn proxy_timeouts_can_be_given() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
 }
+
+/// `kubectl logs … | culprit logs` reads stdin without `-`.
+#[test]
+fn a_pipe_is_read_without_a_dash() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["logs", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = r#"10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET /x HTTP/1.1" 200 5 "-" "curl""#;
+    child.stdin.take().unwrap().write_all(format!("{line}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: LogReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r.requests, 1);
+}

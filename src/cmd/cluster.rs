@@ -130,10 +130,10 @@ fn check_doc(report: &CheckReport) -> Doc {
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     doc.push(Block::Title(vec![styled(
         format!(
-            "Cluster check of {scope}: {} errors, {} warnings, {} notes",
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Info)
+            "Cluster check of {scope}: {}, {}, {}",
+            plural(count(Severity::Error), "error"),
+            plural(count(Severity::Warning), "warning"),
+            plural(count(Severity::Info), "note")
         ),
         Tone::Strong,
     )]));
@@ -210,4 +210,9 @@ fn source_note(doc: &mut Doc, source: &Source) {
         source.objects,
         source.from.join(", ")
     ))]));
+}
+
+/// `1 error`, `3 errors`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

@@ -15,7 +15,18 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 pub fn run(args: &LogsArgs) -> Result<Status> {
-    let sources = match input::expand(&args.paths) {
+    // No path: read stdin when it is a pipe (`kubectl logs … | culprit logs`).
+    let stdin = [std::path::PathBuf::from("-")];
+    let paths: &[std::path::PathBuf] = match (args.paths.is_empty(), std::io::stdin().is_terminal()) {
+        (false, _) => &args.paths,
+        (true, false) => &stdin,
+        (true, true) => {
+            return unusable(
+                "give the logs to read: files, directories, or - for stdin (or pipe them in: kubectl logs … | culprit logs)",
+            );
+        }
+    };
+    let sources = match input::expand(paths) {
         Ok(s) => s,
         Err(e) => return unusable(&e.to_string()),
     };
@@ -97,6 +108,9 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     let analysis = if args.per_request {
         let mut out = std::io::BufWriter::new(anstream::stdout().lock());
         let mut failed: Option<std::io::Error> = None;
+        // A closed output (`| head`) stops the reading: nothing more would be seen.
+        let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        opts.cancel = Some(cancel.clone());
         let mut write = |r: RequestRecord| {
             if failed.is_none() {
                 if let Err(e) = serde_json::to_writer(&mut out, &r)
@@ -104,6 +118,7 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
                     .and_then(|()| out.write_all(b"\n"))
                 {
                     failed = Some(e);
+                    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         };
@@ -121,6 +136,14 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         if let Some(err) = &input.error {
             eprintln!("culprit: {}: {}", escape_controls(&input.path), escape_controls(err));
         }
+    }
+    let unrecognised = analysis
+        .inputs
+        .iter()
+        .filter(|i| i.error.as_deref().is_some_and(|e| e.starts_with(culprit_logs::pipeline::UNRECOGNISED)))
+        .count();
+    if unrecognised > 0 {
+        eprintln!("culprit: {}", culprit_logs::pipeline::formats_hint());
     }
     let nothing_read = (analysis.stats.matched == 0).then(|| nothing_counted(args, &analysis));
     if !args.per_request {
@@ -202,7 +225,7 @@ fn nothing_counted(args: &LogsArgs, a: &engine::Analysis) -> String {
     if stats.lines == 0 {
         let unreadable = a.inputs.iter().filter(|i| i.error.is_some()).count();
         return match (a.inputs.len(), unreadable) {
-            (_, n) if n > 0 => format!("no request could be read: {} could not be read", inputs(n)),
+            (_, n) if n > 0 => format!("{} could not be read", inputs(n)),
             (1, _) => format!("{} is empty: there is no line to read", escape_controls(&a.inputs[0].path)),
             (n, _) => format!("{} are empty: there is no line to read", inputs(n)),
         };
@@ -412,6 +435,16 @@ fn parse_status_range(s: &str) -> Result<(u16, u16), String> {
     Ok((c, c))
 }
 
+/// `1 line`, `2,048 lines`.
+fn lines_word(n: u64) -> String {
+    counted(n, "line")
+}
+
+/// `1 request`, `2,048 requests`: a count with its noun.
+fn counted(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", num(n), if n == 1 { "" } else { "s" })
+}
+
 fn num(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -449,9 +482,9 @@ fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
     d.push(Block::Title(vec![
         styled("culprit logs", Tone::Strong),
         plain(format!(
-            " — {} requests, {} errors ({}), {span}, {} input{}",
-            num(r.requests),
-            num(r.errors),
+            " — {}, {} ({}), {span}, {} input{}",
+            counted(r.requests, "request"),
+            counted(r.errors, "error"),
             pct(if r.requests == 0 { 0.0 } else { r.errors as f64 / r.requests as f64 }),
             r.inputs.len(),
             if r.inputs.len() == 1 { "" } else { "s" }
@@ -463,9 +496,9 @@ fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
             plain(f.description.clone()),
             styled(
                 format!(
-                    ": {} requests, {} errors. Baselines and rates are computed on all the traffic.",
-                    num(f.requests),
-                    num(f.errors)
+                    ": {}, {}. Baselines and rates are computed on all the traffic.",
+                    counted(f.requests, "request"),
+                    counted(f.errors, "error")
                 ),
                 Tone::Dim,
             ),
@@ -476,7 +509,7 @@ fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
     } else if r.incidents.is_empty() {
         d.push(Block::Para(vec![styled(
             if r.filter.is_some() {
-                "No incident among what the filter shows: no such service's error rate rose significantly above \
+                "No incident among what the filter shows: no service's error rate rose significantly above \
                  its own baseline."
             } else {
                 "No incident: no service's error rate rose significantly above its own baseline."
@@ -776,7 +809,7 @@ fn inputs(d: &mut Doc, r: &LogReport) {
     if u.count > 0 {
         let reasons = u.by_reason.iter().map(|s| format!("{} {}", num(s.count), s.key)).collect::<Vec<_>>().join(", ");
         bullets
-            .push(vec![styled(format!("{} lines not read", num(u.count)), Tone::Warn), plain(format!(": {reasons}"))]);
+            .push(vec![styled(format!("{} not read", lines_word(u.count)), Tone::Warn), plain(format!(": {reasons}"))]);
         for s in u.samples.iter().take(3) {
             bullets.push(vec![
                 styled(format!("{}:{} ", s.file, s.line), Tone::Dim),

@@ -42,6 +42,15 @@ pub struct Options {
     pub timeouts: Option<crate::attribute::TimeoutOverride>,
     /// Timeouts set per upstream name, over the ones above (`--cluster`).
     pub service_timeouts: Option<ServiceTimeouts>,
+    /// Set by the caller to stop reading early (its output was closed: `--per-request | head`);
+    /// what was read so far is returned.
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Options {
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 impl std::fmt::Debug for Options {
@@ -55,6 +64,7 @@ impl std::fmt::Debug for Options {
             .field("error_logs", &self.error_logs)
             .field("timeouts", &self.timeouts)
             .field("service_timeouts", &self.service_timeouts.is_some())
+            .field("cancel", &self.cancelled())
             .finish()
     }
 }
@@ -70,6 +80,7 @@ impl Default for Options {
             error_logs: Vec::new(),
             timeouts: None,
             service_timeouts: None,
+            cancel: None,
         }
     }
 }
@@ -329,6 +340,9 @@ fn stream(
                 }
             }
             analyzer.push_bytes(input, &buf, per_request.as_deref_mut());
+            if opts.cancelled() {
+                break;
+            }
             if let Some(p) = progress {
                 let now = counter.load(Ordering::Relaxed);
                 p(now - last);
@@ -563,7 +577,7 @@ fn read_input(
             free.try_recv().unwrap_or_else(|_| crate::input::ChunkBuf::with_capacity(crate::input::CHUNK)),
         );
         let skipped = u32::try_from(chunker.too_long - dropped).unwrap_or(u32::MAX);
-        if tx.send(Chunk { input, seq, plan: plan.clone(), data, skipped }).is_err() {
+        if opts.cancelled() || tx.send(Chunk { input, seq, plan: plan.clone(), data, skipped }).is_err() {
             break;
         }
         dropped = chunker.too_long;

@@ -61,14 +61,23 @@ impl Plan {
     }
 }
 
-/// What to say about an input no format fits: its first line, the formats tried, and how to
-/// describe an nginx `log_format` (the most common reason).
+/// What to say about an input no format fits: its first line (what to try is said once for all
+/// inputs: [`formats_hint`]).
 pub fn unrecognised(first: &[u8]) -> String {
     let shown = String::from_utf8_lossy(&first[..first.len().min(160)]);
+    format!("{UNRECOGNISED} (first line: {shown})")
+}
+
+/// How an unrecognised input's error begins.
+pub const UNRECOGNISED: &str = "unrecognised log format";
+
+/// The formats tried, and how to describe an nginx `log_format` (the most common reason a file is
+/// not recognised).
+pub fn formats_hint() -> String {
     format!(
-        "unrecognised log format; first line: {shown}\n  tried: {}\n  if nginx wrote it with its own log_format, \
-         give that format: --nginx-format '$remote_addr - $remote_user [$time_local] \"$request\" $status …' \
-         (or --envoy-format for Envoy, --format NAME to force one)",
+        "formats tried: {}. If nginx wrote it with its own log_format, give that format: --nginx-format \
+         '$remote_addr - $remote_user [$time_local] \"$request\" $status …' (--envoy-format for Envoy, --format \
+         NAME to force one)",
         Format::candidates().iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ")
     )
 }
