@@ -183,14 +183,25 @@ pub fn trace(snapshot: &Snapshot, url: &str, namespace: Option<&str>, class: Opt
     });
 
     let pods = selected_pods(snapshot, svc);
-    let counts = endpoints(snapshot, svc, port.name.as_deref());
-    let ep_detail =
+    let mut counts = endpoints(snapshot, svc, port.name.as_deref());
+    let mut ep_detail =
         format!("{} ready, {} not ready, {} terminating", counts.ready, counts.not_ready, counts.terminating);
+    // A dump without EndpointSlices or Endpoints at all (`kubectl get svc,pods` only) says nothing
+    // about endpoints: judge from the selected pods that are ready and declare the target port.
+    let dumped = !snapshot.endpoint_slices.is_empty() || !snapshot.endpoints.is_empty();
+    if !dumped {
+        let ready = pods.iter().filter(|p| pod_state(p).0 && (!declares_ports(p) || pod_declares(p, &target))).count();
+        counts.ready = ready;
+        ep_detail = format!(
+            "the snapshot has no EndpointSlices or Endpoints: judged from the selected pods, {ready} ready and \
+             serving the target port"
+        );
+    }
     links.push(Link {
         step: "endpoints",
         object: format!("EndpointSlices of {svc_obj}"),
         ok: counts.ready > 0,
-        detail: if counts.missing { "none found in the snapshot".into() } else { ep_detail.clone() },
+        detail: if counts.missing && dumped { "none found in the snapshot".into() } else { ep_detail.clone() },
     });
     if counts.ready == 0 {
         let mut f = Finding::from_kb(

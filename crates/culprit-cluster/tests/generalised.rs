@@ -285,3 +285,26 @@ fn proxy_timeouts_from_annotations_over_the_configmap() {
         .insert("nginx.ingress.kubernetes.io/proxy-read-timeout".into(), "300s".into());
     assert_eq!(s.proxy_timeouts("shop-checkout-80"), Some(ProxyTimeouts { connect: 10.0, read: 120.0 }));
 }
+
+/// A dump without EndpointSlices or Endpoints (`kubectl get svc,pods,ingress` only) cannot say a
+/// Service has no endpoints: the route is judged from its ready pods (a stranger was told "503")
+/// — and still fails when no selected pod is ready.
+#[test]
+fn a_dump_without_endpoints_is_judged_from_the_pods() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/healthy");
+    let files: Vec<PathBuf> =
+        ["ingresses.json", "services.json", "pods.json", "deployments.json"].iter().map(|f| dir.join(f)).collect();
+    let snap = Snapshot::load(&files).unwrap();
+    let trace = culprit_cluster::route::trace(&snap, "https://shop.example.com/api/cart/42", None, None).unwrap();
+    assert!(trace.links.iter().all(|l| l.ok), "{trace:#?}");
+    let ep = trace.links.iter().find(|l| l.step == "endpoints").unwrap();
+    assert!(ep.detail.contains("no EndpointSlices or Endpoints"), "{}", ep.detail);
+    let down = culprit_cluster::route::trace(
+        &Snapshot::load(&[dir.join("ingresses.json"), dir.join("services.json")]).unwrap(),
+        "https://shop.example.com/api/cart/42",
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(down.links.iter().any(|l| !l.ok), "no pods at all: nothing serves");
+}
