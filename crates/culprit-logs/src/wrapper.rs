@@ -98,3 +98,243 @@ mod tests {
         assert_eq!(cri(b"2026-03-08T16:02:45Z stdin F x"), None);
     }
 }
+
+// ───────────────────────── prefixes people paste in front of a log line ─────────────────────────
+//
+// Logs reach people through collectors and terminals that add their own prefix: `docker compose
+// logs` (`svc-1  | …`), journald and syslog (`Mar  8 13:50:01 host nginx[812]: …`), `docker logs
+// -t` (`2024-07-20T07:05:58.670998585Z …`), kail (`ns/pod[container]: …`), `kubectl logs
+// --prefix` (`[pod/name/container] …`), the Cloud Logging console (`INFO 2025-10-19T00:12:04Z
+// [resource.labels.containerName: nginx] …`), grep over several files (`access.log:…`), a logger
+// tag (`ACCESS […]`), and JSON envelopes with the line in `message`, `log`, `line`, `textPayload`
+// or `MESSAGE` (Fluent Bit, Vector, Loki, CloudWatch and Cloud Logging exports, journalctl -o json).
+// They stack (journald around compose around CRI). `strip_prefixes` takes them off one by one.
+
+/// The line without the prefixes in front of it (at most a few stacked), or the line itself.
+pub fn strip_prefixes(line: &[u8]) -> Cow<'_, [u8]> {
+    let mut current: Cow<'_, [u8]> = Cow::Borrowed(line);
+    for _ in 0..6 {
+        let next = match &current {
+            Cow::Borrowed(l) => strip_one(l),
+            Cow::Owned(l) => strip_one(l).map(|c| Cow::Owned(c.into_owned())),
+        };
+        match next {
+            Some(n) if n.len() < current.len() => current = n,
+            _ => break,
+        }
+    }
+    current
+}
+
+/// One prefix taken off, if the line starts with one.
+fn strip_one(line: &[u8]) -> Option<Cow<'_, [u8]>> {
+    if let Some(p) = cri(line) {
+        return Some(Cow::Borrowed(p));
+    }
+    if line.first() == Some(&b'{') {
+        return envelope(line);
+    }
+    [compose, syslog_bsd, syslog_5424, timestamp_prefix, kail, kubectl_prefix, console_severity, file_prefix, logger_tag]
+        .iter()
+        .find_map(|f| f(line))
+        .map(Cow::Borrowed)
+}
+
+/// A JSON object carrying the line in one of the keys collectors use.
+fn envelope(line: &[u8]) -> Option<Cow<'_, [u8]>> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, alias = "message", alias = "line", alias = "textPayload", alias = "MESSAGE")]
+        log: Option<Cow<'a, str>>,
+    }
+    let e: Envelope<'_> = serde_json::from_slice(line).ok()?;
+    let text = e.log?;
+    // A line, not a word: collectors also put short messages there.
+    if !text.contains(' ') || text.len() < 20 {
+        return None;
+    }
+    Some(match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim_end_matches(['\n', '\r']).as_bytes()),
+        Cow::Owned(s) => Cow::Owned(s.trim_end_matches(['\n', '\r']).as_bytes().to_vec()),
+    })
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// `docker compose logs`: `web-1  | …` (the name padded with spaces).
+fn compose(line: &[u8]) -> Option<&[u8]> {
+    let name = line.iter().take_while(|&&b| is_name_byte(b)).count();
+    let spaces = line[name..].iter().take_while(|&&b| b == b' ').count();
+    (name > 0 && spaces > 0 && line[name + spaces..].starts_with(b"| ")).then(|| &line[name + spaces + 2..])
+}
+
+/// BSD syslog / journald's short format: `Mar  8 13:50:01 host tag[pid]: `.
+fn syslog_bsd(line: &[u8]) -> Option<&[u8]> {
+    const MONTHS: [&[u8; 3]; 12] =
+        [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+    if line.len() < 20 || !MONTHS.iter().any(|m| line.starts_with(*m)) || line[3] != b' ' {
+        return None;
+    }
+    let t = &line[4..];
+    let day_len = if t[0] == b' ' { 2 } else { t.iter().take_while(|b| b.is_ascii_digit()).count() };
+    let t = t.get(day_len..)?.strip_prefix(b" ")?;
+    let is_clock = t.len() >= 8 && t[2] == b':' && t[5] == b':' && t[..8].iter().all(|b| b.is_ascii_digit() || *b == b':');
+    if !is_clock {
+        return None;
+    }
+    host_and_tag(t.get(8..)?.strip_prefix(b" ")?)
+}
+
+/// `host tag[pid]: rest` → rest (the tag may be a path, `tomcat.log`).
+fn host_and_tag(rest: &[u8]) -> Option<&[u8]> {
+    let host = memchr::memchr(b' ', rest)?;
+    let after = &rest[host + 1..];
+    let colon = memchr::memmem::find(after, b": ")?;
+    let tag = &after[..colon];
+    (!tag.is_empty() && !tag.contains(&b' ')).then(|| &after[colon + 2..])
+}
+
+/// RFC 5424: `<134>1 2026-03-08T13:50:01.123Z host app 812 - - `, and RFC 3339 syslog
+/// (rsyslog's high-precision template): `2026-03-08T13:50:01.123+00:00 host tag[pid]: `.
+fn syslog_5424(line: &[u8]) -> Option<&[u8]> {
+    if line.first() == Some(&b'<') {
+        let close = memchr::memchr(b'>', &line[..line.len().min(6)])?;
+        let rest = line[close + 1..].strip_prefix(b"1 ")?;
+        // TIMESTAMP HOST APP PROCID MSGID, then structured data (`-` or `[…]`).
+        let mut fields = rest.splitn(6, |&b| b == b' ');
+        for _ in 0..5 {
+            fields.next()?;
+        }
+        let sd = fields.next()?;
+        return Some(if let Some(r) = sd.strip_prefix(b"- ") {
+            r
+        } else {
+            let end = memchr::memmem::find(sd, b"] ")?;
+            &sd[end + 2..]
+        });
+    }
+    let ts = rfc3339_len(line)?;
+    host_and_tag(line[ts..].strip_prefix(b" ")?).filter(|r| !r.is_empty())
+}
+
+/// The length of an RFC 3339 timestamp at the start of the line (`2024-07-20T07:05:58.670998585Z`,
+/// `…+00:00`).
+fn rfc3339_len(line: &[u8]) -> Option<usize> {
+    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    let shape = (0..4).all(d)
+        && line.get(4) == Some(&b'-')
+        && d(5)
+        && d(6)
+        && line.get(7) == Some(&b'-')
+        && d(8)
+        && d(9)
+        && line.get(10) == Some(&b'T')
+        && line.get(13) == Some(&b':');
+    if !shape {
+        return None;
+    }
+    let end = line.iter().position(|&b| b == b' ')?;
+    let ts = &line[..end];
+    (ts.ends_with(b"Z") || ts[19..].iter().any(|&b| b == b'+' || b == b'-')).then_some(end)
+}
+
+/// `docker logs -t` / `docker compose logs -t`: an RFC 3339 timestamp and a space.
+fn timestamp_prefix(line: &[u8]) -> Option<&[u8]> {
+    let end = rfc3339_len(line)?;
+    line.get(end + 1..).filter(|r| !r.is_empty())
+}
+
+/// kail: `namespace/pod[container]: `.
+fn kail(line: &[u8]) -> Option<&[u8]> {
+    let slash = line.iter().take(120).position(|&b| b == b'/')?;
+    let rest = &line[slash + 1..];
+    let open = rest.iter().take(160).position(|&b| b == b'[')?;
+    let close = memchr::memmem::find(&rest[open..], b"]: ")? + open;
+    let names_ok = line[..slash].iter().all(|&b| is_name_byte(b))
+        && rest[..open].iter().all(|&b| is_name_byte(b))
+        && rest[open + 1..close].iter().all(|&b| is_name_byte(b));
+    names_ok.then(|| &rest[close + 3..])
+}
+
+/// `kubectl logs --prefix`: `[pod/name/container] `.
+fn kubectl_prefix(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"[pod/")?;
+    let close = memchr::memmem::find(rest, b"] ")?;
+    Some(&rest[close + 2..])
+}
+
+/// The Cloud Logging console: `INFO 2025-10-19T00:12:04.220541710Z [resource.labels…: nginx] `.
+fn console_severity(line: &[u8]) -> Option<&[u8]> {
+    const SEVERITIES: [&[u8]; 9] =
+        [b"DEFAULT ", b"DEBUG ", b"INFO ", b"NOTICE ", b"WARNING ", b"ERROR ", b"CRITICAL ", b"ALERT ", b"EMERGENCY "];
+    let sev = SEVERITIES.iter().find(|s| line.starts_with(s))?;
+    let rest = &line[sev.len()..];
+    let end = rfc3339_len(rest)?;
+    let rest = rest.get(end + 1..)?;
+    if let Some(label) = rest.strip_prefix(b"[") {
+        let close = memchr::memmem::find(label, b"] ")?;
+        return Some(&label[close + 2..]);
+    }
+    Some(rest)
+}
+
+/// `grep` over several files: `access.log:…`, `/var/log/nginx/access.log:12:…`.
+fn file_prefix(line: &[u8]) -> Option<&[u8]> {
+    let colon = memchr::memchr(b':', &line[..line.len().min(300)])?;
+    let path = &line[..colon];
+    let looks_like_file = !path.is_empty()
+        && !path.contains(&b' ')
+        && (path.ends_with(b".log") || path.ends_with(b".txt") || path.ends_with(b".gz") || path.contains(&b'/'))
+        && !path.starts_with(b"http");
+    if !looks_like_file {
+        return None;
+    }
+    let rest = &line[colon + 1..];
+    // `grep -n`: a line number and a colon.
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    Some(if digits > 0 && rest.get(digits) == Some(&b':') { &rest[digits + 1..] } else { rest })
+}
+
+/// A logger's tag in front of the line: `ACCESS [2019-02-12T18:37:42.921Z] …`.
+fn logger_tag(line: &[u8]) -> Option<&[u8]> {
+    let word = line.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    ((3..=10).contains(&word) && line.get(word) == Some(&b' ') && line.get(word + 1) == Some(&b'['))
+        .then(|| &line[word + 1..])
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn stacked_prefixes_come_off() {
+        let cases: &[(&str, &str)] = &[
+            ("balancer-5 | Aug 15 14:04:06 localhost haproxy[463]: 54.194.0.202:36122 [15/Aug/2016:14:04:01.875] x", "54.194.0.202:36122 [15/Aug/2016:14:04:01.875] x"),
+            ("envoy-1         | 2024-07-20T07:05:58.670998585Z [2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504", "[2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504"),
+            ("Apr 03 23:40:56 terve sh[22948]: caddy      | {\"level\":\"error\"}", "{\"level\":\"error\"}"),
+            ("contour-external/envoy-2qphz[envoy]: [2020-08-16T11:02:25.650Z] \"GET / HTTP/1.1\" 200", "[2020-08-16T11:02:25.650Z] \"GET / HTTP/1.1\" 200"),
+            ("INFO 2025-10-19T00:12:04.220541710Z [resource.labels.containerName: nginx] 10.154.15.240 - - [19/Oct/2025:00:12:04 +0000] \"GET /coffee HTTP/1.1\" 502 150 \"-\" \"-\"", "10.154.15.240 - - [19/Oct/2025:00:12:04 +0000] \"GET /coffee HTTP/1.1\" 502 150 \"-\" \"-\""),
+            ("[pod/web-7d9/nginx] 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 1", "10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 1"),
+            ("/var/log/nginx/access.log:12:10.0.0.1 - - [x]", "10.0.0.1 - - [x]"),
+            ("<134>1 2026-03-08T13:50:01.123Z lb1 haproxy 812 - - 10.0.0.1:5000 [08/Mar/2026:13:50:01.123] fe be/s1", "10.0.0.1:5000 [08/Mar/2026:13:50:01.123] fe be/s1"),
+            (r#"{"message":"ACCESS [2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"}"#, "[2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(String::from_utf8_lossy(&strip_prefixes(line.as_bytes())), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn bare_lines_are_left_alone() {
+        for line in [
+            "10.0.0.1 - - [08/Mar/2023:16:02:45 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"",
+            "[2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504 UT",
+            "{\"level\":\"info\",\"ts\":1.5,\"logger\":\"http.log.access\",\"msg\":\"handled request\"}",
+            "http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817",
+        ] {
+            assert_eq!(&*strip_prefixes(line.as_bytes()), line.as_bytes(), "{line}");
+        }
+    }
+}
