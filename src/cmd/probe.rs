@@ -288,6 +288,15 @@ fn document(report: &ProbeReport) -> Doc {
                 .collect(),
         });
         doc.push(Block::Para(vec![styled(b.verdict.clone(), Tone::Strong)]));
+        if let (Some(cause), Some(owner)) = (&b.cause, b.owner) {
+            let title = culprit_kb::kb().cause(cause).map(|c| c.title.clone()).unwrap_or_default();
+            doc.push(Block::Para(vec![
+                plain(format!("{title} ")),
+                styled(format!("[{cause}]"), Tone::Code),
+                plain(" · looks first: "),
+                styled(owner.label(), Tone::Owner),
+            ]));
+        }
     }
     doc.push(Block::Note(vec![plain("culprit explain <code or cause> for the whole picture; --json for the report.")]));
     doc

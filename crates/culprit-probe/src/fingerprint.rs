@@ -262,9 +262,10 @@ fn judged(response: &Response, candidate: &Seen<'_>, on_path: Vec<String>, relay
             let evidence = vec![server, why];
             let proxy = Alternative { id: r.id.clone(), name: r.name.clone(), layer: r.layer };
             let app = Alternative { id: APPLICATION.into(), name: "the application".into(), layer: Layer::App };
-            // The reading the component's own data knows comes first: a gateway code it generates
-            // itself (its `means`) is more likely its own; another code more likely the app's.
-            let (first, other) = if r.means_for(response.status).is_some() { (proxy, app) } else { (app, proxy) };
+            // A gateway code (502, 503, 504) is more likely the proxy's own; another 5xx (a 500) more
+            // likely the application's.
+            let gateway = matches!(response.status, 502..=504);
+            let (first, other) = if gateway { (proxy, app) } else { (app, proxy) };
             Responder {
                 id: first.id,
                 name: first.name,
@@ -325,10 +326,15 @@ pub fn reading(status: u16, responder: &Responder, kubernetes: bool) -> Reading 
     let own: Vec<&'static Check> =
         known.map(|r| r.checks.iter().filter_map(|id| kb.check(id)).collect()).unwrap_or_default();
     let means = known.and_then(|r| r.means_for(status));
-    let causes: Vec<&'static Cause> = match means {
+    let mut causes: Vec<&'static Cause> = match means {
         Some(m) if anywhere && !kubernetes => m.causes.iter().filter_map(|id| kb.cause(id)).collect(),
         _ => causes_at(status, responder),
     };
+    // The application runs anywhere: without evidence of a cluster, causes that live in Kubernetes
+    // objects (a Service's selector, a pod) are not its reading.
+    if responder.id == APPLICATION && !kubernetes {
+        causes.retain(|c| !matches!(c.layer, Layer::Service | Layer::Pod));
+    }
     let from_causes: Vec<&'static Check> =
         causes.first().map(|c| c.checks.iter().filter_map(|id| kb.check(id)).collect()).unwrap_or_default();
     let mut checks: Vec<&'static Check> = if anywhere && !kubernetes {
@@ -431,5 +437,48 @@ mod tests {
         let (causes, checks) = ids(&reading(503, &known("ingress_nginx"), false));
         assert_eq!(causes[0], "no_ready_endpoints");
         assert!(checks.contains(&"endpoints"), "{checks:?}");
+    }
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            status,
+            reason: None,
+            version: "HTTP/1.1".into(),
+            headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+            body: bytes::Bytes::from(body.to_owned()),
+            body_bytes: body.len() as u64,
+            capped: false,
+        }
+    }
+
+    #[test]
+    fn an_error_with_only_a_proxys_server_header_is_judged_by_its_own_errors() {
+        let text = [("server", "nginx/1.22.1"), ("content-type", "text/plain")];
+        // nginx's own errors carry its page: a text body without it was the application's.
+        let who = identify(&answer(500, &text, "internal error from app\n"));
+        assert_eq!((who.id.as_str(), who.relayed_by.as_slice()), (APPLICATION, &["nginx".to_owned()][..]));
+        assert_eq!(who.confidence, Confidence::Medium);
+        // Its page: its own.
+        let page = "<html><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.22.1</center>";
+        assert_eq!(identify(&answer(502, &text, page)).id, "nginx");
+        // An empty body: either, nginx first for a code it generates (503), else the application.
+        let who = identify(&answer(503, &text, ""));
+        assert_eq!((who.id.as_str(), who.alternative.as_ref().map(|a| a.id.as_str())), ("nginx", Some(APPLICATION)));
+        assert_eq!(who.confidence, Confidence::Low);
+        let who = identify(&answer(500, &text, ""));
+        assert_eq!((who.id.as_str(), who.alternative.as_ref().map(|a| a.id.as_str())), (APPLICATION, Some("nginx")));
+        // Caddy (2.6) adds its Server beside the application's: relayed, for sure.
+        let both = [("server", "Caddy"), ("server", "BaseHTTP/0.6 Python/3.11.7")];
+        let who = identify(&answer(503, &both, "app is unavailable\n"));
+        assert_eq!((who.id.as_str(), who.confidence), (APPLICATION, Confidence::High));
+        // Caddy's own errors are empty.
+        let who = identify(&answer(502, &[("server", "Caddy")], ""));
+        assert_eq!((who.id.as_str(), who.confidence), ("caddy", Confidence::Medium));
+        // Apache writes its Server only on its own answers: it answered.
+        let who = identify(&answer(503, &[("server", "Apache/2.4.71 (Debian)")], ""));
+        assert_eq!(who.id, "apache");
+        // A JSON body is the application's, whoever relayed it.
+        let json = [("server", "nginx"), ("content-type", "application/json")];
+        assert_eq!(identify(&answer(503, &json, "{\"error\":1}")).id, APPLICATION);
     }
 }

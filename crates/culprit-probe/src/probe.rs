@@ -152,12 +152,20 @@ pub struct CheckRef {
 pub struct Bisect {
     pub points: Vec<BisectPoint>,
     /// The shape of the result: `fails_itself`, `application_error`, `fails_in_front`,
-    /// `nothing_failed`.
+    /// `slower_than_timeout`, `nothing_failed`.
     pub finding: Finding,
     pub verdict: String,
-    /// The entry point where the request breaks: the innermost one that fails.
+    /// The entry point where the request breaks: the innermost one that fails (for
+    /// `slower_than_timeout`, the slow one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub culprit: Option<String>,
+    /// The knowledge base's cause, when the shape names one (`upstream_timeout` for
+    /// `slower_than_timeout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// Who looks first, with `cause`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -671,16 +679,39 @@ async fn bisect(
         points.push(BisectPoint { name: name.clone(), url: target.to_string(), hop, outcome });
     }
     let states: Vec<PointState> = points.iter().map(|p| point_state(&p.hop)).collect();
-    let v = verdicts::verdict(&states);
+    let times: Vec<f64> = points.iter().map(|p| p.hop.timings.total_ms).collect();
+    let v = verdicts::verdict(&states, &times);
     let views: Vec<PointView<'_>> = points
         .iter()
         .zip(&states)
-        .map(|(p, &state)| PointView { name: &p.name, outcome: &p.outcome, state, total_ms: p.hop.timings.total_ms })
+        .map(|(p, &state)| PointView {
+            name: &p.name,
+            outcome: &p.outcome,
+            state,
+            total_ms: p.hop.timings.total_ms,
+            read_timeout: p
+                .hop
+                .responder
+                .as_ref()
+                .and_then(|r| kb().responder(&r.id))
+                .and_then(|r| r.read_timeout.as_deref()),
+        })
         .collect();
     let verdict = verdicts::describe(&views, &v);
     let culprit = v.culprit.map(|i| points[i].name.clone());
-    Bisect { points, finding: v.finding, verdict, culprit }
+    // Slower than the timeout in front: the knowledge base's cause for that, and who looks first.
+    let (cause, owner) = match v.finding {
+        Finding::SlowerThanTimeout => {
+            let cause = kb().cause(SLOWER_THAN_TIMEOUT);
+            (cause.map(|c| c.id.clone()), cause.map(|c| c.owner))
+        }
+        _ => (None, None),
+    };
+    Bisect { points, finding: v.finding, verdict, culprit, cause, owner }
 }
+
+/// The cause of an inner point slower than the timeout of the point in front of it.
+const SLOWER_THAN_TIMEOUT: &str = "upstream_timeout";
 
 /// What a point's answer says about the path: no (complete) answer, a 5xx written by the
 /// application or by something in front of it, or an answer.
