@@ -629,9 +629,11 @@ fn known_values_filled_and_ids_read_as_meant() {
     assert!(stdout(&["explain", "--", "UH--"]).contains("backup server"), "the HAProxy reading on request");
     assert!(stdout(&["explain", "LR"]).contains("Read as an HAProxy termination state"), "a common pair keeps both");
 
-    for (reason, cause) in
-        [("ImagePullBackOff", "no_ready_endpoints"), ("OOMKilled", "pod_crash_looping"), ("FailedScheduling", "no_ready_endpoints")]
-    {
+    for (reason, cause) in [
+        ("ImagePullBackOff", "no_ready_endpoints"),
+        ("OOMKilled", "pod_crash_looping"),
+        ("FailedScheduling", "no_ready_endpoints"),
+    ] {
         let out = culprit(&["explain", reason, "--json"]);
         assert!(out.status.success(), "{reason}: {}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -658,7 +660,9 @@ fn every_kubernetes_reason_the_cluster_checks_read_is_explained() {
     let mut reasons: Vec<String> = stuck.split('"').skip(1).step_by(2).map(str::to_owned).collect();
     let signal = &events[events.find("pub fn signal").unwrap()..];
     let signal = &signal[..signal.find("_ => None").unwrap()];
-    reasons.extend(signal.lines().filter_map(|l| l.trim().strip_prefix('"')).map(|l| l[..l.find('"').unwrap()].to_owned()));
+    reasons.extend(
+        signal.lines().filter_map(|l| l.trim().strip_prefix('"')).map(|l| l[..l.find('"').unwrap()].to_owned()),
+    );
     for state in ["CrashLoopBackOff", "OOMKilled"] {
         assert!(route.contains(&format!("\"{state}\"")), "route.rs no longer reads {state}");
         reasons.push(state.to_owned());

@@ -422,7 +422,7 @@ fn failures_are_diagnosed_in_words() {
     let (r, _) = probe(&[&url]);
     let d = &r["outcome"]["diagnosis"];
     assert_eq!(
-        (d["kind"].as_str(), d["layer"].as_str(), d["owner"].as_str()),
+        (d["kind"].as_str(), d["layer_evidence"].as_str(), d["owner"].as_str()),
         (Some("connect_refused"), None, Some("devops")),
         "{r:#}"
     );
@@ -996,5 +996,5 @@ fn healthy_answers_and_bare_addresses_get_no_guesses() {
     assert!(text.contains(&format!("At 127.0.0.1:{port}: which layer answers there is not known")), "{text}");
     let (r, _) = probe(&[&format!("http://127.0.0.1:{port}/")]);
     let d = &r["outcome"]["diagnosis"];
-    assert!(d["layer"].is_null() && d["address"] == format!("127.0.0.1:{port}"), "{d:#}");
+    assert!(d["layer_evidence"].is_null() && d["address"] == format!("127.0.0.1:{port}"), "{d:#}");
 }

@@ -170,24 +170,21 @@ fn document(report: &ProbeReport) -> Doc {
     if let Some(r) = &o.responder {
         doc.push(Block::Heading("Who answered".into()));
         let mut who = vec![styled(r.name.clone(), Tone::Strong)];
-        match &r.alternative {
-            // Both readings, the likelier first: the evidence does not settle it.
-            Some(alt) => {
-                who.push(plain(" or "));
-                who.push(styled(alt.name.clone(), Tone::Strong));
-                who.push(plain(format!(
-                    " ({} or {} layer, {} confidence: the answer does not say which)",
-                    r.layer.id(),
-                    alt.layer.id(),
-                    confidence_word(r.confidence)
-                )));
+        // Both readings, the likelier first, when the evidence does not settle it.
+        if let Some(alt) = &r.alternative {
+            who.push(plain(" or "));
+            who.push(styled(alt.name.clone(), Tone::Strong));
+            who.push(plain(format!(
+                " ({} or {} layer, {} confidence: the answer does not say which)",
+                r.layer.id(),
+                alt.layer.id(),
+                confidence_word(r.confidence)
+            )));
+        } else {
+            if !r.relayed_by.is_empty() {
+                who.push(plain(format!(", passed through {}", r.relayed_by.join(", "))));
             }
-            None => {
-                if !r.relayed_by.is_empty() {
-                    who.push(plain(format!(", passed through {}", r.relayed_by.join(", "))));
-                }
-                who.push(plain(format!(" ({} layer, {} confidence)", r.layer.id(), confidence_word(r.confidence))));
-            }
+            who.push(plain(format!(" ({} layer, {} confidence)", r.layer.id(), confidence_word(r.confidence))));
         }
         doc.push(Block::Para(who));
         let mut bullets: Vec<Line> = r.evidence.iter().map(|e| vec![plain(e.clone())]).collect();
@@ -201,8 +198,10 @@ fn document(report: &ProbeReport) -> Doc {
         doc.push(Block::Heading(if o.status.is_some() { "What went wrong".into() } else { "What failed".into() }));
         doc.push(Block::Para(vec![plain(d.says.clone())]));
         // A layer only with evidence of what sits at the address; otherwise what is known.
-        let mut line = match d.layer {
-            Some(layer) => vec![plain("Points to the "), styled(layer.id(), Tone::Strong), plain(" layer")],
+        let mut line = match &d.layer_evidence {
+            Some(why) => {
+                vec![plain("Points to the "), styled(d.layer.id(), Tone::Strong), plain(format!(" layer ({why})"))]
+            }
             None => vec![
                 plain("At "),
                 styled(d.address.clone(), Tone::Strong),
@@ -214,7 +213,8 @@ fn document(report: &ProbeReport) -> Doc {
         doc.push(Block::Para(line));
     }
     if !o.causes.is_empty() {
-        let both = o.responder.as_ref().and_then(|r| r.alternative.as_ref().map(|a| (r.name.as_str(), a.name.as_str())));
+        let both =
+            o.responder.as_ref().and_then(|r| r.alternative.as_ref().map(|a| (r.name.as_str(), a.name.as_str())));
         let heading = match (o.status, both) {
             (Some(s), Some((first, other))) => format!("What a {s} means here, written by {first} or by {other}"),
             (Some(s), None) if o.diagnosis.is_none() || s >= 400 => format!("What a {s} from this layer means"),

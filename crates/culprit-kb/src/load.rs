@@ -2,8 +2,8 @@
 
 use crate::model::{
     Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_FILLS, FAILURE_PHASES, FailureMode, HaproxyState,
-    HaproxyStateChar, KubernetesReason, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote, Responder, StatusClass,
-    StatusCode, Tree, Worded,
+    HaproxyStateChar, KubernetesReason, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote, Responder,
+    StatusClass, StatusCode, Tree, Worded,
 };
 use crate::template::placeholders;
 use crate::vocab::{GeneratedBy, Layer};
@@ -385,9 +385,14 @@ impl KnowledgeBase {
             problems.push(format!("{what}: own_errors.body is \"page\" but no body marker recognises its page"));
         }
         if r.own_errors.server.is_some()
-            && !r.markers.iter().any(|m| m.kind == crate::model::MarkerKind::Header && m.name.as_deref() == Some("server"))
+            && !r
+                .markers
+                .iter()
+                .any(|m| m.kind == crate::model::MarkerKind::Header && m.name.as_deref() == Some("server"))
         {
-            problems.push(format!("{what}: own_errors.server says where its Server header appears, but no marker reads it"));
+            problems.push(format!(
+                "{what}: own_errors.server says where its Server header appears, but no marker reads it"
+            ));
         }
         for m in &r.means {
             let at = format!("{what} means {}", m.code);

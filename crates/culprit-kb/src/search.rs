@@ -146,7 +146,7 @@ impl KnowledgeBase {
                     score: 20u32.saturating_sub(u32::try_from(rank).unwrap_or(u32::MAX)),
                     status: None,
                 };
-                match hits.iter_mut().find(|h| &h.id == id) {
+                match hits.iter_mut().find(|h| h.id == id) {
                     Some(hit) => add_reason(hit, reason),
                     None => {
                         if let Some(cause) = self.cause(id) {
@@ -169,7 +169,9 @@ impl KnowledgeBase {
             hits.retain(|h| h.why.iter().any(|w| w.how != MatchHow::Words));
             // A message that names its cause (`no healthy upstream`) needs no reading per status.
             if !hits.is_empty() {
-                responders.iter_mut().for_each(|r| r.by_status.clear());
+                for r in &mut responders {
+                    r.by_status.clear();
+                }
             }
         }
         // Keep what is worth reading: above the noise floor and not far below the best match.
@@ -214,7 +216,8 @@ impl KnowledgeBase {
         let mut out: Vec<StatusReading> = if r.means.is_empty() {
             let mut grouped: Vec<StatusReading> = Vec::new();
             for c in r.causes.iter().filter_map(|id| self.cause(id)) {
-                let codes = c.produces.iter().filter(|p| p.by == r.layer && (p.only.is_empty() || p.only.contains(&r.id)));
+                let codes =
+                    c.produces.iter().filter(|p| p.by == r.layer && (p.only.is_empty() || p.only.contains(&r.id)));
                 for p in codes {
                     match grouped.iter_mut().find(|g| g.code == p.code) {
                         Some(g) if !g.causes.contains(&c.id) => g.causes.push(c.id.clone()),

@@ -235,7 +235,10 @@ fn search_headers_and_bodies() {
     assert!(r.causes.is_empty(), "no arbitrary ranking: {:?}", r.causes.iter().map(|c| &c.id).collect::<Vec<_>>());
     let by_status = &r.responders[0].by_status;
     let at = |code: u16| by_status.iter().find(|m| m.code == code).map(|m| m.causes[0].as_str());
-    assert_eq!((at(502), at(503), at(504)), (Some("keepalive_timeout_mismatch"), Some("no_ready_endpoints"), Some("upstream_timeout")));
+    assert_eq!(
+        (at(502), at(503), at(504)),
+        (Some("keepalive_timeout_mismatch"), Some("no_ready_endpoints"), Some("upstream_timeout"))
+    );
     // With the status, that status's causes there, ranked.
     let r = kb().search("server: awselb/2.0 503");
     assert_eq!(r.causes.first().map(|c| c.id.as_str()), Some("no_ready_endpoints"));

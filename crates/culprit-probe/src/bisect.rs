@@ -299,7 +299,8 @@ mod tests {
             view("ingress", "502 Bad Gateway from nginx in 0.5 ms", ProxyError { status: 502 }, 0.5),
             view("pod", "no answer (TCP connect: connection refused)", NoAnswer { timed_out: false }, 0.2),
         ];
-        let text = describe(&points, &verdict(&[points[0].state, points[1].state], &[points[0].total_ms, points[1].total_ms]));
+        let text =
+            describe(&points, &verdict(&[points[0].state, points[1].state], &[points[0].total_ms, points[1].total_ms]));
         assert!(text.starts_with("pod fails on its own"), "{text}");
         assert!(
             text.contains("the problem is at pod; ingress's 502 Bad Gateway from nginx in 0.5 ms follows"),
@@ -309,7 +310,8 @@ mod tests {
             view("ingress", "200 OK from the application in 80 ms", Answers { status: 200 }, 80.0),
             view("pod", "200 OK from the application in 2.0 ms", Answers { status: 200 }, 2.0),
         ];
-        let text = describe(&points, &verdict(&[points[0].state, points[1].state], &[points[0].total_ms, points[1].total_ms]));
+        let text =
+            describe(&points, &verdict(&[points[0].state, points[1].state], &[points[0].total_ms, points[1].total_ms]));
         assert!(text.starts_with("Nothing failed along the path"), "{text}");
         assert!(text.contains("between ingress and pod (+78 ms)"), "{text}");
     }

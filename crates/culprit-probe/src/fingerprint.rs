@@ -189,7 +189,9 @@ fn upstream_server<'a>(response: &'a Response, seen: &[Seen<'_>]) -> Option<&'a 
 
 fn server_marker_matches(r: &culprit_kb::Responder, value_lower: &str) -> bool {
     r.markers.iter().any(|m| {
-        m.kind == MarkerKind::Header && m.name.as_deref() == Some("server") && value_lower.contains(&m.text.to_lowercase())
+        m.kind == MarkerKind::Header
+            && m.name.as_deref() == Some("server")
+            && value_lower.contains(&m.text.to_lowercase())
     })
 }
 
@@ -235,7 +237,9 @@ fn judge(response: &Response, r: &culprit_kb::Responder) -> Judgement {
             ),
         },
         (None, _) => Judgement::Unsure {
-            why: format!("{name}'s Server header is on every answer it relays, and nothing else tells its own error apart"),
+            why: format!(
+                "{name}'s Server header is on every answer it relays, and nothing else tells its own error apart"
+            ),
         },
     }
 }
@@ -349,7 +353,9 @@ pub fn reading(status: u16, responder: &Responder, kubernetes: bool) -> Reading 
         // becomes its host-level equivalent (or is left out).
         from_causes
             .into_iter()
-            .filter_map(|c| if c.needs_kubernetes() { c.on_hosts.as_deref().and_then(|h| kb.check(h)) } else { Some(c) })
+            .filter_map(
+                |c| if c.needs_kubernetes() { c.on_hosts.as_deref().and_then(|h| kb.check(h)) } else { Some(c) },
+            )
             .collect()
     } else {
         from_causes

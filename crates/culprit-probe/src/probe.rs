@@ -122,11 +122,13 @@ pub struct Diagnosis {
     pub says: String,
     /// Where it failed: the address (`host:port`) that refused, timed out or broke off.
     pub address: String,
-    /// The layer it points to, only when something says which layer sits at that address (a
-    /// cluster-internal Service name, or the component that answered before the body broke off).
-    /// A bare address says nothing about it.
+    /// The layer it points to: with `layer_evidence`, the layer at that address; without, where
+    /// such a failure usually lies (the failure mode's), which nothing about this address confirms.
+    pub layer: Layer,
+    /// What says which layer sits at the address (a cluster-internal Service name, the component
+    /// that answered before the body broke off); absent for a bare address.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub layer: Option<Layer>,
+    pub layer_evidence: Option<String>,
     /// Who looks first.
     pub owner: Owner,
 }
@@ -367,7 +369,8 @@ async fn probe(
     };
     // A healthy answer — below 400, complete, breaking no rule, no warning about its redirects —
     // needs no next step.
-    let warned = notes.iter().any(|n| kb().redirect_note(n.id).is_some_and(|k| k.severity != culprit_kb::Severity::Info));
+    let warned =
+        notes.iter().any(|n| kb().redirect_note(n.id).is_some_and(|k| k.severity != culprit_kb::Severity::Info));
     if outcome.status.is_some_and(|s| s < 400) && outcome.failure.is_none() && lint.is_empty() && !warned {
         outcome.checks.clear();
     }
@@ -459,7 +462,11 @@ fn diagnose(
     let addr = failure.address.clone().unwrap_or_else(|| format!("{host}:{port}"));
     // The failure mode's layer is where such failures usually are; what sits at this address is
     // known only from its name (a cluster-internal Service).
-    let layer = is_cluster_internal(url).then_some(Layer::Service);
+    let (layer, layer_evidence) = if is_cluster_internal(url) {
+        (Layer::Service, Some(format!("{host} is a cluster-internal Service name")))
+    } else {
+        (mode.layer, None)
+    };
     // The placeholders `culprit_kb::FAILURE_FILLS` allows, each filled in.
     let says = culprit_kb::template::fill(&mode.says, &[("host", host), ("port", &port), ("addr", &addr)]);
     let causes = mode.causes.iter().filter_map(|id| kb.cause(id)).take(MAX_CAUSES).map(cause_ref).collect();
@@ -471,8 +478,15 @@ fn diagnose(
         .take(MAX_CHECKS)
         .map(|c| check_ref(c, url, known))
         .collect();
-    let diagnosis =
-        Diagnosis { kind: failure.kind, title: mode.title.clone(), says, address: addr, layer, owner: mode.owner };
+    let diagnosis = Diagnosis {
+        kind: failure.kind,
+        title: mode.title.clone(),
+        says,
+        address: addr,
+        layer,
+        layer_evidence,
+        owner: mode.owner,
+    };
     Some((diagnosis, causes, checks))
 }
 
@@ -549,7 +563,10 @@ fn outcome(
             checks = failure_checks;
         }
         // The component that answered is where the body broke off, or behind it.
-        d.layer = d.layer.or(Some(responder.layer).filter(|_| responder.alternative.is_none()));
+        if d.layer_evidence.is_none() && responder.alternative.is_none() {
+            d.layer = responder.layer;
+            d.layer_evidence = Some(format!("{} answered before it broke off", responder.name));
+        }
         diagnosis = Some(d);
     }
     Outcome {
@@ -585,8 +602,12 @@ fn summary_of(response: &Response, responder: &Responder) -> String {
     let confidence = confidence_word(responder.confidence);
     let app = responder.id == fingerprint::APPLICATION;
     match &responder.alternative {
-        Some(alt) if app => format!("{head} from the application, or from {} in front of it ({confidence} confidence)", alt.name),
-        Some(alt) => format!("{head} from {}, or from {} behind it ({confidence} confidence)", responder.name, alt.name),
+        Some(alt) if app => {
+            format!("{head} from the application, or from {} in front of it ({confidence} confidence)", alt.name)
+        }
+        Some(alt) => {
+            format!("{head} from {}, or from {} behind it ({confidence} confidence)", responder.name, alt.name)
+        }
         None => {
             let through = if app && !responder.relayed_by.is_empty() {
                 format!(", passed through {}", and_list(&responder.relayed_by))

@@ -426,7 +426,9 @@ pub(crate) fn brief_cause_card_with(doc: &mut Doc, r: &CauseReport, checks: &[Ch
     doc.push(Block::Para(who));
     if !checks.is_empty() {
         doc.push(Block::Heading("First checks".into()));
-        doc.push(Block::Numbered(checks.iter().take(COMPACT_CHECKS).map(|k| check_item_for(k, false, status)).collect()));
+        doc.push(Block::Numbered(
+            checks.iter().take(COMPACT_CHECKS).map(|k| check_item_for(k, false, status)).collect(),
+        ));
     }
     doc.push(Block::Heading("Fix".into()));
     doc.push(Block::Para(vec![plain(c.fix.clone())]));
