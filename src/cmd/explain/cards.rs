@@ -412,7 +412,7 @@ pub(crate) fn brief_cause_card(doc: &mut Doc, r: &CauseReport, status: Option<u1
 /// [`brief_cause_card`] with the checks chosen by the caller (host-level ones off Kubernetes).
 pub(crate) fn brief_cause_card_with(doc: &mut Doc, r: &CauseReport, checks: &[Check], status: Option<u16>) {
     let c = &r.cause;
-    doc.push(Block::Heading(format!("{} — {}", c.id, c.title)));
+    doc.push(Block::Title(vec![styled(c.id.clone(), Tone::Code), plain(" — "), styled(c.title.clone(), Tone::Strong)]));
     doc.push(Block::Para(vec![plain(c.summary.clone())]));
     let mut who = vec![
         styled("Fault in: ", Tone::Dim),
