@@ -531,3 +531,135 @@ fn a_closed_pipe_ends_every_explain_mode_quietly() {
         assert!(out.stderr.is_empty(), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+// --- The stranger's findings (explain) ---
+
+/// A pasted access-log line, in any format culprit reads, is read by the log engine as `culprit
+/// logs` reads it: what it says about that request, then the cause's card — instead of exit 2.
+#[test]
+fn a_pasted_access_log_line_is_read_by_the_log_engine() {
+    let lines = [
+        // nginx combined, as the stranger pasted it.
+        (
+            r#"127.0.0.1 - - [29/Nov/2026:13:43:02 +0000] "GET /dead/1 HTTP/1.1" 502 157 "-" "curl/7.88.1""#,
+            "nginx combined",
+            502,
+        ),
+        // ingress-nginx upstreaminfo with a 60 s read timeout.
+        (
+            r#"156.203.218.216 - - [08/Mar/2026:13:30:00 +0000] "GET /api/cart/1 HTTP/1.1" 504 160 "-" "curl/8.5.0" 483 60.001 [default-checkout-8080] [] 10.244.2.41:8080 0 60.001 504 225ec07a9950676169c3a27688795369"#,
+            "ingress-nginx",
+            504,
+        ),
+        (
+            r#"Dec 10 12:01:46 voyager haproxy[19312]: 127.0.0.1:35982 [10/Dec/2018:12:01:46.395] fe be/srv1 0/0/-1/-1/0 503 213 - - SC-- 1/1/0/0/0 0/0 "GET / HTTP/1.1""#,
+            "haproxy",
+            503,
+        ),
+        (
+            r#"[2024-09-26T22:50:30.159Z] "POST /v1/chat HTTP/1.1" 503 UF 98 173 3 - "-" "OpenAI/Python 1.46.1" "30dee192-a123-46e0-8236-a45417eaf02d" "bolt:10000" "10.0.0.7:443""#,
+            "envoy",
+            503,
+        ),
+    ];
+    for (line, format, status) in lines {
+        let out = culprit(&["explain", line, "--json"]);
+        assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["schema"], "culprit.explain.access_line/1", "{v:#}");
+        assert!(v["format"].as_str().unwrap().starts_with(format), "{v:#}");
+        assert_eq!(v["status"], status, "{v:#}");
+        let cause = v["cause"].as_str().unwrap();
+        assert_eq!(v["card"]["cause"]["id"], cause, "the card is the cause's: {v:#}");
+        for field in ["generated_by", "owner", "confidence"] {
+            assert!(v[field].is_string(), "{field}: {v:#}");
+        }
+        let text = stdout(&["explain", line]);
+        assert!(text.starts_with("Access-log line — read as"), "{text}");
+        assert!(text.contains(&format!("cause: {cause}")) && text.contains("First checks"), "{text}");
+        assert_fits(&text, line);
+    }
+    // The ingress-nginx line: the engine's verdict with its evidence; Kubernetes steps fit it.
+    let v: serde_json::Value = serde_json::from_str(&stdout(&["explain", lines[1].0, "--json"])).unwrap();
+    assert_eq!((v["cause"].as_str(), v["owner"].as_str()), (Some("upstream_timeout"), Some("both")), "{v:#}");
+    assert!(v["kubernetes"].is_string(), "{v:#}");
+    // The bare nginx line: nothing points at Kubernetes, so no kubectl step; `<status>` is filled.
+    let v: serde_json::Value = serde_json::from_str(&stdout(&["explain", lines[0].0, "--json"])).unwrap();
+    let commands: Vec<&str> = v["checks"].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap()).collect();
+    assert!(!commands.is_empty() && commands.iter().all(|c| !c.contains("kubectl")), "{commands:?}");
+    // Free text and error-log messages are still searched.
+    assert!(stdout(&["explain", "upstream prematurely closed connection"]).starts_with("Matches for"));
+}
+
+/// A bare header says which layer answered, not why: the reading per status, from the
+/// responder's own data, instead of an arbitrary ranking of its causes.
+#[test]
+fn a_bare_header_asks_for_the_status() {
+    let out = stdout(&["explain", "server: awselb/2.0"]);
+    assert!(out.contains("AWS Application Load Balancer answered; what was the status?"), "{out}");
+    for row in ["502 Bad Gateway ⇒ keepalive_timeout_mismatch", "503 Service Unavailable ⇒ no_ready_endpoints"] {
+        assert!(out.contains(row), "missing {row:?}:\n{out}");
+    }
+    assert!(!out.contains("Likely causes"), "no ranking without a status:\n{out}");
+    let out = stdout(&["explain", "server: awselb/2.0 503"]);
+    assert!(out.contains("1. The Service has no ready endpoints [no_ready_endpoints]"), "{out}");
+    let out = stdout(&["explain", "cf-ray: 8abc-FRA"]);
+    assert!(out.contains("If Cloudflare wrote the answer itself") && out.contains("521 Web Server Is Down ⇒"), "{out}");
+    assert!(!out.contains("wrong targetPort"), "no Kubernetes words for a CDN origin:\n{out}");
+}
+
+/// Placeholders the report knows are filled; `--tree` opens the tree of a code, or says which
+/// trees exist; `UH` is read as Envoy's; a Kubernetes reason leads to its cause card; a cause that
+/// gives a code only in some components is marked so.
+#[test]
+fn known_values_filled_and_ids_read_as_meant() {
+    let out = stdout(&["explain", "504"]);
+    assert!(out.contains("grep '\" 504 '") && !out.contains("<status>"), "{out}");
+
+    let out = stdout(&["explain", "--tree", "502"]);
+    assert!(out.starts_with("Decision tree 5xx"), "{out}");
+    let out = culprit(&["explain", "--tree", "3xx"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--tree 5xx") && err.contains("--tree 4xx") && err.contains("culprit explain 3xx"), "{err}");
+
+    let out = stdout(&["explain", "UH"]);
+    assert!(out.starts_with("UH · NoHealthyUpstream — Envoy response flag"), "{out}");
+    assert!(!out.contains("backup server") && out.contains("culprit explain -- UH--"), "{out}");
+    assert!(stdout(&["explain", "--", "UH--"]).contains("backup server"), "the HAProxy reading on request");
+    assert!(stdout(&["explain", "LR"]).contains("Read as an HAProxy termination state"), "a common pair keeps both");
+
+    for (reason, cause) in [
+        ("ImagePullBackOff", "no_ready_endpoints"),
+        ("OOMKilled", "pod_crash_looping"),
+        ("FailedScheduling", "no_ready_endpoints"),
+    ] {
+        let out = culprit(&["explain", reason, "--json"]);
+        assert!(out.status.success(), "{reason}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["schema"], culprit_kb::explain::KUBERNETES_REASON_SCHEMA);
+        assert_eq!(v["reasons"][0]["card"]["cause"]["id"], cause, "{reason}");
+        let text = stdout(&["explain", reason]);
+        assert!(text.starts_with(reason) && text.contains(&format!("Leads to: {cause}")), "{text}");
+        assert_fits(&text, reason);
+    }
+
+    let out = stdout(&["explain", "502"]);
+    assert!(out.contains("body_too_large (caddy only)"), "{out}");
+}
+
+/// Every Kubernetes reason the knowledge base holds — the container waiting reasons the cluster
+/// checks read from it, the event reasons they give a meaning, the states the route trace names —
+/// can be explained.
+#[test]
+fn every_kubernetes_reason_the_cluster_checks_read_is_explained() {
+    let mut reasons: Vec<String> = culprit_kb::kb().kubernetes_reasons.iter().map(|r| r.reason.clone()).collect();
+    reasons.extend(["CrashLoopBackOff".to_owned(), "OOMKilled".to_owned(), "ImagePullBackOff".to_owned()]);
+    assert!(reasons.len() >= 14, "{reasons:?}");
+    for reason in &reasons {
+        let out = culprit(&["explain", reason, "--json"]);
+        assert!(out.status.success(), "explain {reason}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["schema"], culprit_kb::explain::KUBERNETES_REASON_SCHEMA, "{reason}");
+    }
+}

@@ -250,6 +250,8 @@ fn haproxy_pages() {
     let (_dir, _lab, base) = start(ProxyKind::Haproxy);
     let (r, _) = probe(&[&format!("{base}/search/query?q=1")]);
     assert_eq!((status(&r), responder(&r)), (503, "haproxy"), "{r:#}");
+    // Its default error page is not an API's answer: no "503 without Retry-After".
+    assert!(r["lint"].as_array().unwrap().is_empty(), "{r:#}");
     let (r, _) = probe(&[&format!("{base}/reports/monthly/slow")]);
     assert_eq!((status(&r), responder(&r), causes(&r)[0]), (504, "haproxy", "upstream_timeout"), "{r:#}");
     let (r, _) = probe(&[&format!("{base}/legacy/garbage")]);
@@ -410,7 +412,8 @@ fn failures_are_diagnosed_in_words() {
         text.contains("What failed") && text.contains(&format!("Nothing accepted the connection to 127.0.0.1:{port}")),
         "{text}"
     );
-    assert!(text.contains("Points to the ingress layer · looks first: DevOps / platform"), "{text}");
+    assert!(text.contains("which layer answers there is not known from here"), "{text}");
+    assert!(text.contains("looks first: DevOps / platform"), "{text}");
     assert!(text.contains("server_not_listening") && text.contains(&format!("nc -vz -w 5 127.0.0.1 {port}")), "{text}");
     assert!(!text.contains("kubectl"), "no sign of Kubernetes, no kubectl:\n{text}");
     assert!(widest(&text) <= 100, "{text}");
@@ -419,8 +422,8 @@ fn failures_are_diagnosed_in_words() {
     let (r, _) = probe(&[&url]);
     let d = &r["outcome"]["diagnosis"];
     assert_eq!(
-        (d["kind"].as_str(), d["layer"].as_str(), d["owner"].as_str()),
-        (Some("connect_refused"), Some("ingress"), Some("devops")),
+        (d["kind"].as_str(), d["layer_evidence"].as_str(), d["owner"].as_str()),
+        (Some("connect_refused"), None, Some("devops")),
         "{r:#}"
     );
     assert_eq!(r["outcome"]["failure"]["kind"], "connect_refused");
@@ -766,4 +769,232 @@ fn every_id_probe_prints_explains_itself() {
         let named = ["mistake", "failure", "note", "cause"].iter().find_map(|k| card[k]["id"].as_str());
         assert_eq!(named, Some(id.as_str()), "explain {id} answers with its own card: {card:#}");
     }
+}
+
+/// A plain application on loopback, like the stranger's Python one: `/err` 500 and `/unavail` 503
+/// with a text body and its own `Server` header; `/quiet500` a 500 with a text body and no Server
+/// header; `/empty503` a 503 with neither body nor Server header; `/slow` a 200 after 2.5 s;
+/// anything else 200. One thread per connection, so a slow answer holds up nothing.
+fn plain_app() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let server = "Server: BaseHTTP/0.6 Python/3.11.7\r\n";
+                    let (status, headers, body) = if path.ends_with("/err") {
+                        ("500 Internal Server Error", server, "internal error from app\n")
+                    } else if path.ends_with("/unavail") {
+                        ("503 Service Unavailable", server, "app is unavailable\n")
+                    } else if path.ends_with("/quiet500") {
+                        ("500 Internal Server Error", "", "internal error from app\n")
+                    } else if path.ends_with("/empty503") {
+                        ("503 Service Unavailable", "", "")
+                    } else {
+                        if path.ends_with("/slow") {
+                            std::thread::sleep(Duration::from_millis(2500));
+                        }
+                        ("200 OK", server, "ok\n")
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\n{headers}Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// nginx in front of `app` (`/app/…`) and of a port nothing listens on (`/dead/…`).
+const NGINX_IN_FRONT: &str = "daemon off;
+master_process off;
+pid @@DIR@@/nginx.pid;
+error_log @@DIR@@/error-warn.log warn;
+events { worker_connections 64; }
+http {
+    client_body_temp_path @@DIR@@/tmp/client_body;
+    proxy_temp_path @@DIR@@/tmp/proxy;
+    fastcgi_temp_path @@DIR@@/tmp/fastcgi;
+    uwsgi_temp_path @@DIR@@/tmp/uwsgi;
+    scgi_temp_path @@DIR@@/tmp/scgi;
+    access_log @@DIR@@/access.log;
+    proxy_read_timeout 1s;
+    server {
+        listen 127.0.0.1:@@PORT@@;
+        location /app/ { proxy_pass http://127.0.0.1:@@APP@@; }
+        location /dead/ { proxy_pass http://127.0.0.1:@@DEAD@@; }
+    }
+}
+";
+
+/// Caddy (2.6: it adds its own `Server` beside the upstream's) in front of the same two.
+const CADDY_IN_FRONT: &str = "{
+\tadmin off
+\tauto_https off
+}
+:@@PORT@@ {
+\tbind 127.0.0.1
+\thandle /app/* {
+\t\treverse_proxy 127.0.0.1:@@APP@@
+\t}
+\thandle /dead/* {
+\t\treverse_proxy 127.0.0.1:@@DEAD@@
+\t}
+}
+";
+
+fn in_front(kind: ProxyKind, app: SocketAddr, dir: &Path) -> culprit_lab::proxy::Proxy {
+    let mut vars = std::collections::BTreeMap::new();
+    vars.insert("APP", app.port().to_string());
+    vars.insert("DEAD", culprit_lab::proxy::free_port().unwrap().to_string());
+    let config = match kind {
+        ProxyKind::Nginx => ("nginx.conf", NGINX_IN_FRONT),
+        _ => ("Caddyfile", CADDY_IN_FRONT),
+    };
+    culprit_lab::proxy::Proxy::start_with(kind, dir, config, &vars, &[])
+        .unwrap_or_else(|e| panic!("starting {}: {e:#}", kind.name()))
+}
+
+fn commands(r: &Value) -> Vec<String> {
+    reading(r).1
+}
+
+/// The application's own 500/503 passed through real nginx or Caddy is the application's — its
+/// text body is not nginx's error page; Caddy puts the application's Server header beside its own —
+/// with the application's causes, never the proxy's (auth-url, a missing backend ref, a rate limit).
+/// The proxy's own page stays the proxy's. An answer that does not say (an empty 503 behind nginx,
+/// a Server-less text 500 behind Caddy) gets both readings at low confidence.
+#[test]
+fn an_applications_error_relayed_by_nginx_or_caddy_is_the_applications() {
+    let app = plain_app();
+    let not_the_proxys = ["auth_service_failed", "invalid_backend_ref", "proxy_error", "proxy_rate_limited"];
+    for kind in [ProxyKind::Nginx, ProxyKind::Caddy] {
+        let dir = tempfile::tempdir().unwrap();
+        let proxy = in_front(kind, app, dir.path());
+        let base = format!("http://{}", proxy.addr());
+        let name = if kind == ProxyKind::Nginx { "nginx" } else { "Caddy" };
+
+        for (path, cause) in [("/app/err", "app_error"), ("/app/unavail", "app_unavailable")] {
+            let (r, _) = probe(&[&format!("{base}{path}")]);
+            let who = &r["outcome"]["responder"];
+            assert_eq!((responder(&r), who["relayed_by"][0].as_str()), ("application", Some(name)), "{path}: {r:#}");
+            assert!(who["alternative"].is_null(), "{path}: settled: {r:#}");
+            let summary = r["outcome"]["summary"].as_str().unwrap();
+            assert!(summary.contains(&format!("from the application, passed through {name}")), "{summary}");
+            let (causes, commands) = reading(&r);
+            assert_eq!(causes[0], cause, "{path}: {causes:?}");
+            assert!(!causes.iter().any(|c| not_the_proxys.contains(&c.as_str())), "{path}: {causes:?}");
+            assert!(!commands.iter().any(|c| c.contains("kubectl")), "no sign of Kubernetes: {commands:?}");
+        }
+        // Caddy 2.6 says it outright: the application's Server header came through beside its own.
+        if kind == ProxyKind::Caddy {
+            let (r, _) = probe(&[&format!("{base}/app/err")]);
+            assert_eq!(r["outcome"]["responder"]["confidence"], "high", "{r:#}");
+            assert!(r["outcome"]["responder"]["evidence"][0].as_str().unwrap().contains("BaseHTTP"), "{r:#}");
+        }
+        let (text, _, _) = probe_text("", &[&format!("{base}/app/err")]);
+        let flowed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let headline = format!("500 Internal Server Error from the application, passed through {name}");
+        assert!(flowed.contains(&headline), "{text}");
+
+        // The proxy's own 502 (nothing listens behind it): the proxy's, with its causes, and no API
+        // hygiene advice for its default error page.
+        let (r, _) = probe(&[&format!("{base}/dead/x")]);
+        assert_eq!((status(&r), responder(&r)), (502, kind.name()), "{r:#}");
+        assert!(causes(&r).contains(&"upstream_connection_refused"), "{r:#}");
+        assert!(r["lint"].as_array().unwrap().is_empty(), "{r:#}");
+
+        // Nothing decides: both readings, low confidence, the causes of each.
+        let (path, first, other, proxy_cause, app_cause) = match kind {
+            // nginx generates 503s itself (limit_req): its reading first.
+            ProxyKind::Nginx => ("/app/empty503", "nginx", "application", "proxy_rate_limited", "app_unavailable"),
+            // Caddy does not generate 500s of its own: the application's reading first.
+            _ => ("/app/quiet500", "application", "caddy", "proxy_error", "app_error"),
+        };
+        let (r, _) = probe(&[&format!("{base}{path}")]);
+        let who = &r["outcome"]["responder"];
+        assert_eq!((who["id"].as_str(), who["alternative"]["id"].as_str()), (Some(first), Some(other)), "{r:#}");
+        assert_eq!(who["confidence"], "low", "{r:#}");
+        let both = causes(&r);
+        assert!(both.contains(&proxy_cause) && both.contains(&app_cause), "{path}: {both:?}");
+        assert!(r["outcome"]["summary"].as_str().unwrap().contains(" or from "), "{r:#}");
+        assert!(!commands(&r).is_empty());
+        let (text, _, _) = probe_text("", &[&format!("{base}{path}")]);
+        assert!(widest(&text) <= 100, "{text}");
+    }
+}
+
+/// The stranger's case: HAProxy (`timeout server 1s`) gives up with a 504 while the backend behind
+/// it answers 200 — after longer than HAProxy waited. Not HAProxy's fault: the backend is slower
+/// than the timeout. Against the lab's real HAProxy and its slow backend (1.6 s), and nginx (1 s).
+#[test]
+fn bisect_reads_an_inner_point_slower_than_the_outer_timeout() {
+    for kind in [ProxyKind::Haproxy, ProxyKind::Nginx] {
+        let (_dir, lab, base) = start(kind);
+        let reports = format!("http://{}", lab.backend("reports").unwrap().addr());
+        let (r, _) = probe(&[
+            &format!("{base}/reports/monthly/slow"),
+            "--via",
+            &format!("proxy={base}"),
+            "--via",
+            &format!("backend={reports}"),
+        ]);
+        let b = &r["bisect"];
+        assert_eq!(b["points"][0]["hop"]["response"]["status"], 504, "{b:#}");
+        assert_eq!(b["points"][1]["hop"]["response"]["status"], 200, "{b:#}");
+        assert_eq!(
+            (b["finding"].as_str(), b["culprit"].as_str(), b["cause"].as_str(), b["owner"].as_str()),
+            (Some("slower_than_timeout"), Some("backend"), Some("upstream_timeout"), Some("both")),
+            "{b:#}"
+        );
+        let verdict = b["verdict"].as_str().unwrap();
+        let setting = if kind == ProxyKind::Haproxy { "`timeout server`" } else { "`proxy_read_timeout`" };
+        assert!(verdict.contains("backend is slower than the 1.0 s proxy waits for it"), "{verdict}");
+        assert!(verdict.contains(&format!("proxy's {setting} is too short")), "{verdict}");
+        assert!(!verdict.contains("the problem is at proxy"), "{verdict}");
+    }
+}
+
+/// A healthy answer gets no next steps; a failure at a bare address names what is known (the
+/// address), not a layer guessed from nothing; the Markdown timing bar is a code span with its
+/// legend.
+#[test]
+fn healthy_answers_and_bare_addresses_get_no_guesses() {
+    let app = plain_app();
+    let url = format!("http://{app}/ok");
+    let (text, _, code) = probe_text("", &[&url]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("Next steps") && !text.contains("<METHOD>"), "{text}");
+    let (r, _) = probe(&[&url]);
+    assert!(r["outcome"]["checks"].as_array().unwrap().is_empty(), "{r:#}");
+    assert!(text.contains("c connect") && text.contains("w wait"), "the bar's legend:\n{text}");
+    let (md, _, _) = probe_text("--markdown", &[&url]);
+    assert!(md.contains("`[") && !md.contains("\\["), "{md}");
+
+    let port = culprit_lab::proxy::free_port().unwrap();
+    let (text, _, _) = probe_text("", &[&format!("http://127.0.0.1:{port}/")]);
+    assert!(!text.contains("Points to the"), "no layer without evidence:\n{text}");
+    assert!(text.contains(&format!("At 127.0.0.1:{port}: which layer answers there is not known")), "{text}");
+    let (r, _) = probe(&[&format!("http://127.0.0.1:{port}/")]);
+    let d = &r["outcome"]["diagnosis"];
+    assert!(d["layer_evidence"].is_null() && d["address"] == format!("127.0.0.1:{port}"), "{d:#}");
 }

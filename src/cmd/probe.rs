@@ -169,10 +169,24 @@ fn document(report: &ProbeReport) -> Doc {
     }
     if let Some(r) = &o.responder {
         doc.push(Block::Heading("Who answered".into()));
-        doc.push(Block::Para(vec![
-            styled(r.name.clone(), Tone::Strong),
-            plain(format!(" ({} layer, {} confidence)", r.layer.id(), confidence_word(r.confidence))),
-        ]));
+        let mut who = vec![styled(r.name.clone(), Tone::Strong)];
+        // Both readings, the likelier first, when the evidence does not settle it.
+        if let Some(alt) = &r.alternative {
+            who.push(plain(" or "));
+            who.push(styled(alt.name.clone(), Tone::Strong));
+            who.push(plain(format!(
+                " ({} or {} layer, {} confidence: the answer does not say which)",
+                r.layer.id(),
+                alt.layer.id(),
+                confidence_word(r.confidence)
+            )));
+        } else {
+            if !r.relayed_by.is_empty() {
+                who.push(plain(format!(", passed through {}", r.relayed_by.join(", "))));
+            }
+            who.push(plain(format!(" ({} layer, {} confidence)", r.layer.id(), confidence_word(r.confidence))));
+        }
+        doc.push(Block::Para(who));
         let mut bullets: Vec<Line> = r.evidence.iter().map(|e| vec![plain(e.clone())]).collect();
         bullets.extend(r.on_path.iter().map(|p| vec![styled(format!("on the path: {p}"), Tone::Dim)]));
         doc.push(Block::Bullets(bullets));
@@ -183,16 +197,27 @@ fn document(report: &ProbeReport) -> Doc {
     if let Some(d) = &o.diagnosis {
         doc.push(Block::Heading(if o.status.is_some() { "What went wrong".into() } else { "What failed".into() }));
         doc.push(Block::Para(vec![plain(d.says.clone())]));
-        doc.push(Block::Para(vec![
-            plain("Points to the "),
-            styled(d.layer.id(), Tone::Strong),
-            plain(" layer · looks first: "),
-            styled(d.owner.label(), Tone::Owner),
-        ]));
+        // A layer only with evidence of what sits at the address; otherwise what is known.
+        let mut line = match &d.layer_evidence {
+            Some(why) => {
+                vec![plain("Points to the "), styled(d.layer.id(), Tone::Strong), plain(format!(" layer ({why})"))]
+            }
+            None => vec![
+                plain("At "),
+                styled(d.address.clone(), Tone::Strong),
+                plain(": which layer answers there is not known from here (--via NAME=URL names the hops)"),
+            ],
+        };
+        line.push(plain(" · looks first: "));
+        line.push(styled(d.owner.label(), Tone::Owner));
+        doc.push(Block::Para(line));
     }
     if !o.causes.is_empty() {
-        let heading = match o.status {
-            Some(s) if o.diagnosis.is_none() || s >= 400 => format!("What a {s} from this layer means"),
+        let both =
+            o.responder.as_ref().and_then(|r| r.alternative.as_ref().map(|a| (r.name.as_str(), a.name.as_str())));
+        let heading = match (o.status, both) {
+            (Some(s), Some((first, other))) => format!("What a {s} means here, written by {first} or by {other}"),
+            (Some(s), None) if o.diagnosis.is_none() || s >= 400 => format!("What a {s} from this layer means"),
             _ => "Likely causes".into(),
         };
         doc.push(Block::Heading(heading));
@@ -263,6 +288,15 @@ fn document(report: &ProbeReport) -> Doc {
                 .collect(),
         });
         doc.push(Block::Para(vec![styled(b.verdict.clone(), Tone::Strong)]));
+        if let (Some(cause), Some(owner)) = (&b.cause, b.owner) {
+            let title = culprit_kb::kb().cause(cause).map(|c| c.title.clone()).unwrap_or_default();
+            doc.push(Block::Para(vec![
+                plain(format!("{title} ")),
+                styled(format!("[{cause}]"), Tone::Code),
+                plain(" · looks first: "),
+                styled(owner.label(), Tone::Owner),
+            ]));
+        }
     }
     doc.push(Block::Note(vec![plain("culprit explain <code or cause> for the whole picture; --json for the report.")]));
     doc
@@ -377,18 +411,32 @@ fn timing_line(hop: &Hop) -> (Line, Option<Line>) {
     ];
     let mut line = Vec::new();
     let mut bar = String::new();
+    let mut legend = Vec::new();
     for (name, value) in phases {
         let Some(v) = value else { continue };
         line.push(plain(format!("{name} {} · ", fmt_ms(v))));
         // The share is in 0..=1, so the cell count is in 0..=WIDTH.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let cells = if t.total_ms > 0.0 { (v / t.total_ms * WIDTH).round().clamp(0.0, WIDTH) as usize } else { 0 };
-        let mark = name.chars().next().unwrap_or('?').to_ascii_lowercase();
+        let mark = bar_mark(name);
         bar.extend(std::iter::repeat_n(mark, cells));
+        if cells > 0 {
+            legend.push(format!("{mark} {name}"));
+        }
     }
     line.push(styled(format!("total {}", fmt_ms(t.total_ms)), Tone::Strong));
-    let bar = (!bar.is_empty()).then(|| vec![styled(format!("[{bar}]"), Tone::Dim)]);
+    // A code span: Markdown shows the brackets as they are, not escaped.
+    let bar = (!bar.is_empty())
+        .then(|| vec![styled(format!("[{bar}]"), Tone::Code), styled(format!("  {}", legend.join(" · ")), Tone::Dim)]);
     (line, bar)
+}
+
+/// The bar's letter for a phase: its initial, except transfer (`x`), which TLS's `t` already has.
+fn bar_mark(phase: &str) -> char {
+    match phase {
+        "transfer" => 'x',
+        other => other.chars().next().unwrap_or('?').to_ascii_lowercase(),
+    }
 }
 
 fn fmt_ms(v: f64) -> String {

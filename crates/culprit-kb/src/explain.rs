@@ -5,8 +5,8 @@
 //! fields are only ever added (docs/json.md).
 
 use crate::KnowledgeBase;
-use crate::cards::IdKind;
-use crate::model::{Cause, Chain, Check, CodeDetail, Mistake, RedirectMethod, Tree};
+use crate::cards::{CauseReport, IdKind};
+use crate::model::{Cause, Chain, Check, CodeDetail, KubernetesReason, Mistake, RedirectMethod, Tree};
 use crate::vocab::{Layer, Owner, class_of};
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,7 @@ pub const CODE_SCHEMA: &str = "culprit.explain.code/1";
 pub const CLASS_SCHEMA: &str = "culprit.explain.class/1";
 pub const TREE_SCHEMA: &str = "culprit.explain.tree/1";
 pub const CHAIN_SCHEMA: &str = "culprit.explain.chain/1";
+pub const KUBERNETES_REASON_SCHEMA: &str = "culprit.explain.kubernetes_reason/1";
 
 /// What an input string denotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,9 @@ pub enum Query {
     Id(String, IdKind),
     /// Envoy response flags (`UF`, `UF,URX`) or an HAProxy termination state (`sH--`).
     Signal(String),
+    /// A reason Kubernetes writes (`ImagePullBackOff`, `OOMKilled`), alone or in a pasted
+    /// `kubectl get events` / `describe` line.
+    KubernetesReason(String),
     /// Anything else: free-text search.
     Text(String),
 }
@@ -66,6 +70,9 @@ impl Query {
         }
         if let Some(code) = kb.code_by_phrase(s, false) {
             return Query::Code(code);
+        }
+        if kb.explain_kubernetes_reason(s).is_some() {
+            return Query::KubernetesReason(s.to_string());
         }
         Query::Text(s.to_string())
     }
@@ -176,7 +183,7 @@ pub struct CodeReport {
     pub generated_at: Vec<LayerCauses>,
     /// Full records of every cause referenced, most likely first.
     pub causes: Vec<Cause>,
-    /// Full records of the checks to run, in order.
+    /// Full records of the checks to run, in order; `<status>` in their commands is this code.
     pub checks: Vec<Check>,
     pub mistakes: Vec<Mistake>,
 }
@@ -195,6 +202,10 @@ pub struct CauseAtLayer {
     pub title: String,
     pub owner: Owner,
     pub note: Option<String>,
+    /// The components (responder ids) that answer this code for this cause; empty for any at the
+    /// layer (Caddy's body limit is a 502, nginx's a 413).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
 }
 
 /// `explain 5xx`.
@@ -320,7 +331,12 @@ impl KnowledgeBase {
             owner: self.owner_of(subject),
             detail: entry.detail.clone(),
             generated_at: generated_at(subject, &causes),
-            checks: dedup(check_ids).into_iter().filter_map(|id| self.check(id)).cloned().collect(),
+            // The status is known: a check that greps for `<status>` gets it.
+            checks: dedup(check_ids)
+                .into_iter()
+                .filter_map(|id| self.check(id))
+                .map(|c| Check { command: c.command.replace("<status>", &code.to_string()), ..c.clone() })
+                .collect(),
             mistakes: dedup(mistake_ids).into_iter().filter_map(|id| self.mistake(id)).cloned().collect(),
             causes,
         };
@@ -399,6 +415,57 @@ impl KnowledgeBase {
     }
 }
 
+/// `explain ImagePullBackOff`: what the reason means and the cause it leads to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesReasonReport {
+    pub schema: String,
+    pub query: String,
+    /// Each meaning that fits: one, or one per message an event reason has (`Unhealthy`:
+    /// readiness or liveness) unless the pasted message picks one.
+    pub reasons: Vec<ReasonAnswer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonAnswer {
+    pub reason: KubernetesReason,
+    /// The card of the cause it leads to, as `culprit explain <cause> --json` prints it.
+    pub card: CauseReport,
+}
+
+impl KnowledgeBase {
+    /// A Kubernetes reason given alone (any case), or standing as a word of its own, as written,
+    /// in a pasted line (`Warning  Unhealthy  pod/x  Readiness probe failed: …`), where the
+    /// message picks among an event reason's meanings.
+    pub fn explain_kubernetes_reason(&self, input: &str) -> Option<KubernetesReasonReport> {
+        let input = input.trim();
+        let mut found = self.kubernetes_reason(input);
+        if found.is_empty() {
+            let words: Vec<&str> = input.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+            found = self.kubernetes_reasons.iter().filter(|r| words.contains(&r.reason.as_str())).collect();
+            let lower = input.to_lowercase();
+            let picked: Vec<&KubernetesReason> = found
+                .iter()
+                .copied()
+                .filter(|r| r.message.as_ref().is_some_and(|m| lower.contains(&m.to_lowercase())))
+                .collect();
+            if !picked.is_empty() {
+                found = picked;
+            }
+        }
+        let reasons: Vec<ReasonAnswer> = found
+            .into_iter()
+            .filter_map(|r| Some(ReasonAnswer { reason: r.clone(), card: self.explain_cause(&r.cause)? }))
+            .collect();
+        (!reasons.is_empty()).then(|| KubernetesReasonReport {
+            schema: KUBERNETES_REASON_SCHEMA.into(),
+            query: input.to_string(),
+            reasons,
+        })
+    }
+}
+
 /// Who generates `code` at each layer (outermost first), from the causes' `produces` lists.
 fn generated_at(code: u16, causes: &[Cause]) -> Vec<LayerCauses> {
     Layer::ALL
@@ -412,6 +479,7 @@ fn generated_at(code: u16, causes: &[Cause]) -> Vec<LayerCauses> {
                         title: c.title.clone(),
                         owner: c.owner,
                         note: p.note.clone(),
+                        only: p.only.clone(),
                     })
                 })
                 .collect();

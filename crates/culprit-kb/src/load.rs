@@ -2,8 +2,8 @@
 
 use crate::model::{
     Cause, Chain, Check, EnvoyFlag, Evidence, EvidenceKind, FAILURE_FILLS, FAILURE_PHASES, FailureMode, FindingText,
-    HaproxyState, HaproxyStateChar, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote, Responder,
-    StatusClass, StatusCode, Tree, Worded,
+    HaproxyState, HaproxyStateChar, KubernetesReason, LayerInfo, LintRule, LogStatus, Mistake, Platform, RedirectNote,
+    Responder, StatusClass, StatusCode, Tree, Worded,
 };
 use crate::template::placeholders;
 use crate::vocab::{GeneratedBy, Layer};
@@ -30,6 +30,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("failures.toml", include_str!("../data/failures.toml")),
     ("probe.toml", include_str!("../data/probe.toml")),
     ("findings.toml", include_str!("../data/findings.toml")),
+    ("kubernetes.toml", include_str!("../data/kubernetes.toml")),
 ];
 
 /// Problems found while loading or validating the knowledge base.
@@ -85,6 +86,8 @@ pub struct KnowledgeBase {
     pub redirect_notes: Vec<RedirectNote>,
     /// The titles and fixes of the cluster checks' findings, by id.
     pub findings: Vec<FindingText>,
+    /// The Kubernetes reasons `culprit cluster` reads, and their causes.
+    pub kubernetes_reasons: Vec<KubernetesReason>,
     code_index: HashMap<u16, usize>,
     cause_index: HashMap<String, usize>,
     check_index: HashMap<String, usize>,
@@ -114,6 +117,7 @@ struct DataFile {
     lint: Vec<LintRule>,
     redirect_note: Vec<RedirectNote>,
     finding: Vec<FindingText>,
+    kubernetes_reason: Vec<KubernetesReason>,
 }
 
 impl KnowledgeBase {
@@ -144,6 +148,7 @@ impl KnowledgeBase {
             all.lint.extend(part.lint);
             all.redirect_note.extend(part.redirect_note);
             all.finding.extend(part.finding);
+            all.kubernetes_reason.extend(part.kubernetes_reason);
         }
         let chain = chain.ok_or_else(|| KbError::Parse { file: "chain.toml", message: "missing".into() })?;
         let mut codes = all.code;
@@ -188,6 +193,7 @@ impl KnowledgeBase {
             lints: all.lint,
             redirect_notes: all.redirect_note,
             findings: all.finding,
+            kubernetes_reasons: all.kubernetes_reason,
         };
         problems.extend(kb.validate());
         if problems.is_empty() { Ok(kb) } else { Err(KbError::Invalid(problems)) }
@@ -241,6 +247,12 @@ impl KnowledgeBase {
     /// The title and fix of a cluster finding, by id.
     pub fn finding(&self, id: &str) -> Option<&FindingText> {
         self.finding_index.get(id).map(|&i| &self.findings[i])
+    }
+
+    /// The entries for a Kubernetes reason (`ImagePullBackOff`; any case): one, or one per
+    /// message an event reason has (`Unhealthy`).
+    pub fn kubernetes_reason(&self, reason: &str) -> Vec<&KubernetesReason> {
+        self.kubernetes_reasons.iter().filter(|r| r.reason.eq_ignore_ascii_case(reason.trim())).collect()
     }
 
     pub fn log_status(&self, value: &str) -> Option<&LogStatus> {
@@ -341,6 +353,14 @@ impl KnowledgeBase {
             }
         }
         self.validate_probe(&mut problems);
+        for r in &self.kubernetes_reasons {
+            let what = format!("kubernetes reason {}", r.reason);
+            self.cause_refs(&mut problems, &what, std::slice::from_ref(&r.cause));
+            let same = self.kubernetes_reasons.iter().filter(|o| o.reason == r.reason).count();
+            if same > 1 && r.message.is_none() {
+                problems.push(format!("{what}: listed {same} times, so each needs the `message` that picks it"));
+            }
+        }
         for m in &self.mistakes {
             for &code in &m.codes {
                 if self.code(code).is_none() {
@@ -357,6 +377,22 @@ impl KnowledgeBase {
         self.check_refs(problems, &what, &r.checks);
         if r.markers.is_empty() {
             problems.push(format!("{what} has no markers"));
+        }
+        // Its own error page must be recognisable for "any other body was relayed" to hold.
+        if r.own_errors.body == Some(crate::model::ErrorBody::Page)
+            && !r.markers.iter().any(|m| m.kind == crate::model::MarkerKind::Body && !m.passthrough)
+        {
+            problems.push(format!("{what}: own_errors.body is \"page\" but no body marker recognises its page"));
+        }
+        if r.own_errors.server.is_some()
+            && !r
+                .markers
+                .iter()
+                .any(|m| m.kind == crate::model::MarkerKind::Header && m.name.as_deref() == Some("server"))
+        {
+            problems.push(format!(
+                "{what}: own_errors.server says where its Server header appears, but no marker reads it"
+            ));
         }
         for m in &r.means {
             let at = format!("{what} means {}", m.code);
@@ -449,6 +485,24 @@ impl KnowledgeBase {
             for p in &k.produces {
                 if self.code(p.code).is_none() {
                     problems.push(format!("{what}: produces unknown code {}", p.code));
+                }
+                for id in &p.only {
+                    match self.responder(id) {
+                        None => problems.push(format!("{what}: produces {} only at unknown responder {id}", p.code)),
+                        Some(r) if r.layer != p.by => problems.push(format!(
+                            "{what}: produces {} at {} only in {id}, which sits at {}",
+                            p.code, p.by, r.layer
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                // A code only some components answer for this cause needs the evidence that says
+                // so: the message their log writes with that status.
+                if !p.only.is_empty() && !k.evidence.iter().any(|e| e.status == Some(p.code)) {
+                    problems.push(format!(
+                        "{what}: produces {} only in {:?}, but no evidence says that status",
+                        p.code, p.only
+                    ));
                 }
             }
             for e in &k.evidence {
@@ -589,6 +643,11 @@ impl KnowledgeBase {
             for &code in &l.statuses {
                 if !mistake.codes.contains(&code) {
                     problems.push(format!("{what}: status {code} is not among its mistake's codes"));
+                }
+            }
+            for &code in &l.proxy_statuses {
+                if !l.statuses.contains(&code) {
+                    problems.push(format!("{what}: proxy status {code} is not among its statuses"));
                 }
             }
         }

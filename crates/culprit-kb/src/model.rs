@@ -182,6 +182,11 @@ pub struct Production {
     pub by: Layer,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The components (responder ids) that answer `code` for this cause; empty when any component
+    /// at that layer does. Caddy's body limit is a 502 where nginx's is a 413: the 502 is Caddy's
+    /// only, and a reader of 502 sees it marked so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
 }
 
 /// Something that points to a cause.
@@ -412,6 +417,54 @@ pub struct Responder {
     /// Its own checks (its error log, its view of backend health), run before the causes' checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
+    /// What its own error answers look like, to tell them from an answer it relays.
+    #[serde(default, skip_serializing_if = "OwnErrors::is_unknown")]
+    pub own_errors: OwnErrors,
+    /// The setting that bounds how long it waits for the upstream's answer (`timeout server`,
+    /// `proxy_read_timeout`): what gives up first when the upstream is slower.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_timeout: Option<String>,
+}
+
+/// How a component's own error answers look: its `Server` header and its body. A response that
+/// does not look like that was written behind it and relayed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnErrors {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerHeader>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<ErrorBody>,
+}
+
+impl OwnErrors {
+    pub fn is_unknown(&self) -> bool {
+        self.server.is_none() && self.body.is_none()
+    }
+}
+
+/// Where a component's `Server` header appears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerHeader {
+    /// Only on the answers it generates; a relayed answer keeps the upstream's (Apache httpd,
+    /// Varnish, the AWS ALB): the header says it answered.
+    Own,
+    /// On every answer, the upstream's hidden (nginx, Envoy): it says only that it was on the path.
+    Replaces,
+    /// On every answer, beside the upstream's own (Caddy before 2.10): a second `Server` value is
+    /// the upstream's, so the answer was relayed.
+    Adds,
+}
+
+/// The body of a component's own error answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorBody {
+    /// Its error page, which one of its body markers matches: any other body was relayed.
+    Page,
+    /// No body at all (Caddy): a body was written by someone else, or by a rule of its config.
+    Empty,
 }
 
 impl Responder {
@@ -568,6 +621,11 @@ pub struct LintRule {
     /// The placeholders the probe fills in (`status`, `method`…).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fills: Vec<String>,
+    /// The statuses at which it applies to a proxy's, load balancer's or CDN's own answer too (a
+    /// rate limit or body limit it enforces on purpose). At the others it is advice for an
+    /// application's API, not for a proxy's default error page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxy_statuses: Vec<u16>,
 }
 
 /// What `culprit probe` notes about one step of a redirect chain (a method turned into GET, an
@@ -761,4 +819,44 @@ pub struct HaproxyState {
     /// Cause ids, most likely first; empty only for states that mark no fault.
     #[serde(default)]
     pub causes: Vec<String>,
+}
+
+/// A reason Kubernetes writes in a container's state or an event (`ImagePullBackOff`,
+/// `OOMKilled`, `Unhealthy`), as `culprit cluster` reads it, and the cause it leads to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesReason {
+    /// As Kubernetes writes it (case matters there; `culprit explain` ignores it).
+    pub reason: String,
+    pub source: ReasonSource,
+    /// For an event reason with several meanings, the start of the event's message that picks
+    /// this one (`Readiness probe failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// What it means for the pod and for the requests it should serve.
+    pub meaning: String,
+    /// The cause it leads to.
+    pub cause: String,
+}
+
+/// Where Kubernetes writes a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonSource {
+    /// `status.containerStatuses[].state.waiting.reason`.
+    Waiting,
+    /// `state.terminated.reason` or `lastState.terminated.reason`.
+    Terminated,
+    /// An event's `reason`.
+    Event,
+}
+
+impl ReasonSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReasonSource::Waiting => "a container's waiting reason (state.waiting.reason)",
+            ReasonSource::Terminated => "a container's termination reason (lastState.terminated.reason)",
+            ReasonSource::Event => "an event's reason (kubectl get events)",
+        }
+    }
 }

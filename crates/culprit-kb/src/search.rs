@@ -52,6 +52,18 @@ pub struct ResponderHit {
     /// The marker only shows the component was on the path, not that it wrote the response.
     pub passthrough: bool,
     pub matched: String,
+    /// What each status this component generates itself means, most likely cause first: the
+    /// answer to a header or page given without a status ("this layer answered; which status?").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_status: Vec<StatusReading>,
+}
+
+/// One status a component generates itself, and its causes there, most likely first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusReading {
+    pub code: u16,
+    pub causes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,12 +123,22 @@ impl KnowledgeBase {
                 true
             }
         });
-        let responders = self.match_responders(&q);
+        let mut responders = self.match_responders(&q);
         let mut hits: Vec<CauseHit> = self.causes.iter().filter_map(|c| self.score_cause(c, &q)).collect();
-        // A matched fingerprint suggests the causes that component typically reports.
+        // A matched fingerprint says which layer answered, not why: without a status, its causes
+        // are given per status (`by_status`), not ranked; with one, that status's causes there.
         for r in &responders {
             let Some(responder) = self.responder(&r.id) else { continue };
-            for (rank, id) in responder.causes.iter().enumerate() {
+            if q.codes.is_empty() {
+                continue;
+            }
+            let readings = self.readings_of(responder);
+            let ids: Vec<&str> = readings
+                .iter()
+                .filter(|m| q.codes.contains(&m.code))
+                .flat_map(|m| m.causes.iter().map(String::as_str))
+                .collect();
+            for (rank, id) in ids.into_iter().enumerate() {
                 let reason = MatchReason {
                     field: "responder".into(),
                     text: format!("{} answered ({})", responder.name, r.matched),
@@ -124,7 +146,7 @@ impl KnowledgeBase {
                     score: 20u32.saturating_sub(u32::try_from(rank).unwrap_or(u32::MAX)),
                     status: None,
                 };
-                match hits.iter_mut().find(|h| &h.id == id) {
+                match hits.iter_mut().find(|h| h.id == id) {
                     Some(hit) => add_reason(hit, reason),
                     None => {
                         if let Some(cause) = self.cause(id) {
@@ -139,6 +161,17 @@ impl KnowledgeBase {
         for hit in &mut hits {
             if q.codes.iter().any(|c| hit.codes.contains(c)) {
                 hit.score += 15;
+            }
+        }
+        // A component's own page or header, without a status: its reading per status says more
+        // than causes that merely share a word with the query.
+        if !responders.is_empty() && q.codes.is_empty() {
+            hits.retain(|h| h.why.iter().any(|w| w.how != MatchHow::Words));
+            // A message that names its cause (`no healthy upstream`) needs no reading per status.
+            if !hits.is_empty() {
+                for r in &mut responders {
+                    r.by_status.clear();
+                }
             }
         }
         // Keep what is worth reading: above the noise floor and not far below the best match.
@@ -166,11 +199,38 @@ impl KnowledgeBase {
                     note: r.note.clone(),
                     passthrough,
                     matched: text,
+                    by_status: if q.codes.is_empty() { self.readings_of(r) } else { Vec::new() },
                 });
             }
         }
         // Generating markers before passthrough ones.
         out.sort_by_key(|h| h.passthrough);
+        out
+    }
+}
+
+impl KnowledgeBase {
+    /// What each status `r` generates itself means: its `means`, else its typical causes grouped by
+    /// the codes they produce at its layer; codes in order.
+    pub fn readings_of(&self, r: &Responder) -> Vec<StatusReading> {
+        let mut out: Vec<StatusReading> = if r.means.is_empty() {
+            let mut grouped: Vec<StatusReading> = Vec::new();
+            for c in r.causes.iter().filter_map(|id| self.cause(id)) {
+                let codes =
+                    c.produces.iter().filter(|p| p.by == r.layer && (p.only.is_empty() || p.only.contains(&r.id)));
+                for p in codes {
+                    match grouped.iter_mut().find(|g| g.code == p.code) {
+                        Some(g) if !g.causes.contains(&c.id) => g.causes.push(c.id.clone()),
+                        Some(_) => {}
+                        None => grouped.push(StatusReading { code: p.code, causes: vec![c.id.clone()] }),
+                    }
+                }
+            }
+            grouped
+        } else {
+            r.means.iter().map(|m| StatusReading { code: m.code, causes: m.causes.clone() }).collect()
+        };
+        out.sort_by_key(|m| m.code);
         out
     }
 }

@@ -15,7 +15,9 @@ pub const SIGNAL_SCHEMA: &str = "culprit.explain.signal/1";
 /// `explain UF,URX` / `explain sH--`: each Envoy flag given, or the HAProxy termination state.
 ///
 /// A two-letter input can be both (`LR` is Envoy's local reset and HAProxy's "handled locally");
-/// then both readings are given, Envoy's first.
+/// then both readings are given, Envoy's first — when the HAProxy one is plausible: a pair the
+/// knowledge base reads together. Otherwise (`UH`: Envoy's "no healthy upstream", and characters
+/// HAProxy hardly writes together) only Envoy's, and `unlikely_haproxy_state` names the state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignalReport {
@@ -23,6 +25,10 @@ pub struct SignalReport {
     pub query: String,
     pub envoy_flags: Vec<FlagAnswer>,
     pub haproxy_states: Vec<StateAnswer>,
+    /// The four-character HAProxy state the input also spells, left out as unlikely (`UH--`):
+    /// `culprit explain UH--` reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlikely_haproxy_state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,9 +100,16 @@ impl KnowledgeBase {
     pub fn explain_signal(&self, input: &str) -> Option<SignalReport> {
         let input = input.trim();
         let flags = self.parse_envoy_flags(input).unwrap_or_default();
-        let state = self.is_haproxy_state(input).then(|| self.explain_haproxy_state(input));
+        let mut state = self.is_haproxy_state(input).then(|| self.explain_haproxy_state(input));
         if flags.is_empty() && state.is_none() {
             return None;
+        }
+        // Both an Envoy flag and the two characters of a state: HAProxy's reading only for a pair
+        // it commonly writes.
+        let mut unlikely_haproxy_state = None;
+        if !flags.is_empty() && state.as_ref().is_some_and(|s| s.pair.is_none()) {
+            state = None;
+            unlikely_haproxy_state = Some(format!("{input}--"));
         }
         Some(SignalReport {
             schema: SIGNAL_SCHEMA.into(),
@@ -109,6 +122,7 @@ impl KnowledgeBase {
                 })
                 .collect(),
             haproxy_states: state.into_iter().collect(),
+            unlikely_haproxy_state,
         })
     }
 

@@ -797,7 +797,7 @@ fn headline(
 }
 
 /// Checks culprit has already done by reading the logs: not worth sending the reader to.
-const DONE_BY_READING_LOGS: [&str; 3] = ["ingress_logs", "ingress_error_log", "host_proxy_error_log"];
+const DONE_BY_READING_LOGS: [&str; 2] = ["ingress_logs", "ingress_error_log"];
 /// Checks that look at one pod, first when the errors concentrate on one upstream address.
 const ONE_POD: [&str; 2] = ["pod_by_ip", "pod_last_state"];
 

@@ -134,10 +134,20 @@ fn strip_one(line: &[u8]) -> Option<Cow<'_, [u8]>> {
     if line.first() == Some(&b'{') {
         return envelope(line);
     }
-    [compose, syslog_bsd, syslog_5424, timestamp_prefix, kail, kubectl_prefix, console_severity, file_prefix, logger_tag]
-        .iter()
-        .find_map(|f| f(line))
-        .map(Cow::Borrowed)
+    [
+        compose,
+        syslog_bsd,
+        syslog_5424,
+        timestamp_prefix,
+        kail,
+        kubectl_prefix,
+        console_severity,
+        file_prefix,
+        logger_tag,
+    ]
+    .iter()
+    .find_map(|f| f(line))
+    .map(Cow::Borrowed)
 }
 
 /// A JSON object carrying the line in one of the keys collectors use.
@@ -180,7 +190,8 @@ fn syslog_bsd(line: &[u8]) -> Option<&[u8]> {
     let t = &line[4..];
     let day_len = if t[0] == b' ' { 2 } else { t.iter().take_while(|b| b.is_ascii_digit()).count() };
     let t = t.get(day_len..)?.strip_prefix(b" ")?;
-    let is_clock = t.len() >= 8 && t[2] == b':' && t[5] == b':' && t[..8].iter().all(|b| b.is_ascii_digit() || *b == b':');
+    let is_clock =
+        t.len() >= 8 && t[2] == b':' && t[5] == b':' && t[..8].iter().all(|b| b.is_ascii_digit() || *b == b':');
     if !is_clock {
         return None;
     }
@@ -311,15 +322,36 @@ mod prefix_tests {
     #[test]
     fn stacked_prefixes_come_off() {
         let cases: &[(&str, &str)] = &[
-            ("balancer-5 | Aug 15 14:04:06 localhost haproxy[463]: 54.194.0.202:36122 [15/Aug/2016:14:04:01.875] x", "54.194.0.202:36122 [15/Aug/2016:14:04:01.875] x"),
-            ("envoy-1         | 2024-07-20T07:05:58.670998585Z [2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504", "[2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504"),
+            (
+                "balancer-5 | Aug 15 14:04:06 localhost haproxy[463]: 54.194.0.202:36122 [15/Aug/2016:14:04:01.875] x",
+                "54.194.0.202:36122 [15/Aug/2016:14:04:01.875] x",
+            ),
+            (
+                "envoy-1         | 2024-07-20T07:05:58.670998585Z [2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504",
+                "[2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504",
+            ),
             ("Apr 03 23:40:56 terve sh[22948]: caddy      | {\"level\":\"error\"}", "{\"level\":\"error\"}"),
-            ("contour-external/envoy-2qphz[envoy]: [2020-08-16T11:02:25.650Z] \"GET / HTTP/1.1\" 200", "[2020-08-16T11:02:25.650Z] \"GET / HTTP/1.1\" 200"),
-            ("INFO 2025-10-19T00:12:04.220541710Z [resource.labels.containerName: nginx] 10.154.15.240 - - [19/Oct/2025:00:12:04 +0000] \"GET /coffee HTTP/1.1\" 502 150 \"-\" \"-\"", "10.154.15.240 - - [19/Oct/2025:00:12:04 +0000] \"GET /coffee HTTP/1.1\" 502 150 \"-\" \"-\""),
-            ("[pod/web-7d9/nginx] 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 1", "10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 1"),
+            (
+                "contour-external/envoy-2qphz[envoy]: [2020-08-16T11:02:25.650Z] \"GET / HTTP/1.1\" 200",
+                "[2020-08-16T11:02:25.650Z] \"GET / HTTP/1.1\" 200",
+            ),
+            (
+                "INFO 2025-10-19T00:12:04.220541710Z [resource.labels.containerName: nginx] 10.154.15.240 - - [19/Oct/2025:00:12:04 +0000] \"GET /coffee HTTP/1.1\" 502 150 \"-\" \"-\"",
+                "10.154.15.240 - - [19/Oct/2025:00:12:04 +0000] \"GET /coffee HTTP/1.1\" 502 150 \"-\" \"-\"",
+            ),
+            (
+                "[pod/web-7d9/nginx] 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 1",
+                "10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 1",
+            ),
             ("/var/log/nginx/access.log:12:10.0.0.1 - - [x]", "10.0.0.1 - - [x]"),
-            ("<134>1 2026-03-08T13:50:01.123Z lb1 haproxy 812 - - 10.0.0.1:5000 [08/Mar/2026:13:50:01.123] fe be/s1", "10.0.0.1:5000 [08/Mar/2026:13:50:01.123] fe be/s1"),
-            (r#"{"message":"ACCESS [2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"}"#, "[2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"),
+            (
+                "<134>1 2026-03-08T13:50:01.123Z lb1 haproxy 812 - - 10.0.0.1:5000 [08/Mar/2026:13:50:01.123] fe be/s1",
+                "10.0.0.1:5000 [08/Mar/2026:13:50:01.123] fe be/s1",
+            ),
+            (
+                r#"{"message":"ACCESS [2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"}"#,
+                "[2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43",
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(String::from_utf8_lossy(&strip_prefixes(line.as_bytes())), *want, "{line}");

@@ -4,7 +4,10 @@
 //! The rule follows the path: a point fails because of itself or because of something behind it.
 //! So the innermost point that fails is the culprit — when every point behind it works, it is that
 //! point or its link to the next one; when it is the innermost point, it fails on its own (and an
-//! application's own 5xx there means the application).
+//! application's own 5xx there means the application). One exception reads the times: a point that
+//! gave up (504, or a 502 after a second or more) while the point behind it answers, but only after
+//! longer than the first one waited, is not broken — the inner point is slower than the outer one's
+//! timeout.
 
 use std::fmt::Write as _;
 
@@ -46,6 +49,10 @@ pub enum Finding {
     ApplicationError,
     /// A point fails while every point behind it works: that point, or its link to the next one.
     FailsInFront,
+    /// A point gave up (504, or a 502 after a second or more) while the point behind it answers,
+    /// but only after longer than the first one waited: the inner point is slower than the outer
+    /// one's timeout (the inner point is slow, or the timeout too short).
+    SlowerThanTimeout,
     /// Every point answered.
     NothingFailed,
 }
@@ -53,18 +60,39 @@ pub enum Finding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub finding: Finding,
-    /// Index of the culprit point.
+    /// Index of the culprit point (for `SlowerThanTimeout`, the slow one).
     pub culprit: Option<usize>,
+    /// For `SlowerThanTimeout`: the point that gave up waiting for it.
+    pub gave_up: Option<usize>,
     /// Points in front of the culprit that answer although it fails: they do not send this
     /// request through it, or hide the failure (a cache, a retry elsewhere).
     pub masking: Vec<usize>,
 }
 
-/// Where the path breaks, from each point's state (outermost first).
-pub fn verdict(states: &[PointState]) -> Verdict {
+/// A 502 this long after the request is a proxy's timeout, not a refusal or a reset (Apache's
+/// `ProxyTimeout` answers 502). Proxies' timeouts are set in seconds.
+const TIMEOUT_502_MS: f64 = 1000.0;
+/// The inner point is slower than the outer one's timeout when it takes at least this share of the
+/// time the outer one waited (the two requests start a little apart).
+const SLOWER_SHARE: f64 = 0.9;
+
+/// Where the path breaks, from each point's state and total time in ms (outermost first).
+pub fn verdict(states: &[PointState], times_ms: &[f64]) -> Verdict {
     let Some(k) = states.iter().rposition(|s| s.fails()) else {
-        return Verdict { finding: Finding::NothingFailed, culprit: None, masking: Vec::new() };
+        return Verdict { finding: Finding::NothingFailed, culprit: None, gave_up: None, masking: Vec::new() };
     };
+    let masking = (0..k).filter(|&i| !states[i].fails()).collect();
+    let time = |i: usize| times_ms.get(i).copied().unwrap_or(0.0);
+    if k + 1 < states.len() {
+        let gave_up = match states[k] {
+            PointState::ProxyError { status: 504 } => true,
+            PointState::ProxyError { status: 502 } => time(k) >= TIMEOUT_502_MS,
+            _ => false,
+        };
+        if gave_up && time(k) > 0.0 && time(k + 1) >= time(k) * SLOWER_SHARE {
+            return Verdict { finding: Finding::SlowerThanTimeout, culprit: Some(k + 1), gave_up: Some(k), masking };
+        }
+    }
     let finding = if k + 1 < states.len() {
         Finding::FailsInFront
     } else if matches!(states[k], PointState::AppError { .. }) {
@@ -72,8 +100,7 @@ pub fn verdict(states: &[PointState]) -> Verdict {
     } else {
         Finding::FailsItself
     };
-    let masking = (0..k).filter(|&i| !states[i].fails()).collect();
-    Verdict { finding, culprit: Some(k), masking }
+    Verdict { finding, culprit: Some(k), gave_up: None, masking }
 }
 
 /// One point as the verdict's sentence names it.
@@ -84,6 +111,9 @@ pub struct PointView<'a> {
     pub outcome: &'a str,
     pub state: PointState,
     pub total_ms: f64,
+    /// The setting that bounds how long this point waits for the next one (`timeout server`),
+    /// when the component that answered there is known.
+    pub read_timeout: Option<&'a str>,
 }
 
 /// The verdict in words.
@@ -113,15 +143,33 @@ pub fn describe(points: &[PointView<'_>], v: &Verdict) -> String {
         Finding::FailsItself => {
             format!("{} fails on its own — {}: the problem is at {}", p.name, p.outcome, p.name)
         }
+        Finding::SlowerThanTimeout => {
+            let outer = &points[v.gave_up.unwrap_or(k.saturating_sub(1))];
+            let setting = outer.read_timeout.map_or_else(|| "timeout".to_owned(), |t| format!("`{t}`"));
+            format!(
+                "{} gives {} while {} behind it answers {}: {} is slower than the {} {} waits for it — {} \
+                 is slow, or {}'s {setting} is too short",
+                outer.name,
+                outer.outcome,
+                p.name,
+                p.outcome,
+                p.name,
+                seconds(outer.total_ms),
+                outer.name,
+                p.name,
+                outer.name
+            )
+        }
         Finding::NothingFailed => unreachable!("a culprit implies a failure"),
     };
     let following: Vec<String> =
         points[..k].iter().filter(|o| o.state.fails()).map(|o| format!("{}'s {}", o.name, o.outcome)).collect();
-    if !following.is_empty() && v.finding != Finding::FailsInFront {
+    let explained = matches!(v.finding, Finding::FailsInFront | Finding::SlowerThanTimeout);
+    if !following.is_empty() && !explained {
         let verb = if following.len() == 1 { "follows" } else { "follow" };
         let _ = write!(text, "; {} {verb} from it", following.join(" and "));
     }
-    if !v.masking.is_empty() {
+    if !v.masking.is_empty() && v.finding != Finding::SlowerThanTimeout {
         let names: Vec<&str> = v.masking.iter().map(|&i| points[i].name).collect();
         let _ = write!(
             text,
@@ -136,6 +184,11 @@ pub fn describe(points: &[PointView<'_>], v: &Verdict) -> String {
         );
     }
     text
+}
+
+/// `1.0 s`, `850 ms`.
+fn seconds(ms: f64) -> String {
+    if ms >= 1000.0 { format!("{:.1} s", ms / 1000.0) } else { format!("{ms:.0} ms") }
 }
 
 /// Every point answered: say so, then what differs between them (status, time).
@@ -175,7 +228,7 @@ mod tests {
     use PointState::{Answers, AppError, NoAnswer, ProxyError};
 
     fn culprit(states: &[PointState]) -> (Finding, Option<usize>) {
-        let v = verdict(states);
+        let v = verdict(states, &[]);
         (v.finding, v.culprit)
     }
 
@@ -231,22 +284,23 @@ mod tests {
         assert_eq!(culprit(&s), (Finding::FailsInFront, Some(1)));
         // cdn 200 (cached) → lb 502 → pod 200: the load balancer; the CDN hides it.
         let s = [Answers { status: 200 }, ProxyError { status: 502 }, Answers { status: 200 }];
-        let v = verdict(&s);
+        let v = verdict(&s, &[]);
         assert_eq!((v.finding, v.culprit, v.masking), (Finding::FailsInFront, Some(1), vec![0]));
         // cdn 503 → lb 200 → pod refused: the pod is the innermost failure, the lb masks it.
         let s = [ProxyError { status: 503 }, Answers { status: 200 }, NoAnswer { timed_out: false }];
-        let v = verdict(&s);
+        let v = verdict(&s, &[]);
         assert_eq!((v.finding, v.culprit, v.masking), (Finding::FailsItself, Some(2), vec![1]));
     }
 
     #[test]
     fn verdicts_in_words() {
-        let view = |name, outcome, state, total_ms| PointView { name, outcome, state, total_ms };
+        let view = |name, outcome, state, total_ms| PointView { name, outcome, state, total_ms, read_timeout: None };
         let points = [
             view("ingress", "502 Bad Gateway from nginx in 0.5 ms", ProxyError { status: 502 }, 0.5),
             view("pod", "no answer (TCP connect: connection refused)", NoAnswer { timed_out: false }, 0.2),
         ];
-        let text = describe(&points, &verdict(&[points[0].state, points[1].state]));
+        let text =
+            describe(&points, &verdict(&[points[0].state, points[1].state], &[points[0].total_ms, points[1].total_ms]));
         assert!(text.starts_with("pod fails on its own"), "{text}");
         assert!(
             text.contains("the problem is at pod; ingress's 502 Bad Gateway from nginx in 0.5 ms follows"),
@@ -256,8 +310,46 @@ mod tests {
             view("ingress", "200 OK from the application in 80 ms", Answers { status: 200 }, 80.0),
             view("pod", "200 OK from the application in 2.0 ms", Answers { status: 200 }, 2.0),
         ];
-        let text = describe(&points, &verdict(&[points[0].state, points[1].state]));
+        let text =
+            describe(&points, &verdict(&[points[0].state, points[1].state], &[points[0].total_ms, points[1].total_ms]));
         assert!(text.starts_with("Nothing failed along the path"), "{text}");
         assert!(text.contains("between ingress and pod (+78 ms)"), "{text}");
+    }
+
+    #[test]
+    fn an_inner_point_slower_than_the_outer_timeout() {
+        // The reported case: HAProxy gives up at 1 s (504) while the backend answers after 3 s.
+        let states = [ProxyError { status: 504 }, Answers { status: 200 }];
+        let v = verdict(&states, &[1002.0, 3005.0]);
+        assert_eq!((v.finding, v.culprit, v.gave_up), (Finding::SlowerThanTimeout, Some(1), Some(0)));
+        let points = [
+            PointView {
+                name: "haproxy",
+                outcome: "504 Gateway Time-out from HAProxy in 1002 ms",
+                state: states[0],
+                total_ms: 1002.0,
+                read_timeout: Some("timeout server"),
+            },
+            PointView {
+                name: "backend",
+                outcome: "200 OK from the application in 3005 ms",
+                state: states[1],
+                total_ms: 3005.0,
+                read_timeout: None,
+            },
+        ];
+        let text = describe(&points, &v);
+        assert!(
+            text.contains("backend is slower than the 1.0 s haproxy waits for it")
+                && text.contains("haproxy's `timeout server` is too short"),
+            "{text}"
+        );
+        // A slow 502 (Apache's ProxyTimeout) reads the same; a quick 502 is a refusal, not a timeout.
+        let states = [ProxyError { status: 502 }, Answers { status: 200 }];
+        assert_eq!(verdict(&states, &[1001.0, 2500.0]).finding, Finding::SlowerThanTimeout);
+        assert_eq!(verdict(&states, &[0.9, 30.0]).finding, Finding::FailsInFront);
+        // A 504 while the inner point answers quickly: the outer point (or its link) is the problem.
+        let states = [ProxyError { status: 504 }, Answers { status: 200 }];
+        assert_eq!(verdict(&states, &[1000.0, 20.0]).finding, Finding::FailsInFront);
     }
 }

@@ -108,8 +108,15 @@ pub fn check(method: &http::Method, response: &Response, responder: &Responder) 
     }
     if status == 413 {
         // Whose 413 it is: a proxy's limit (the application never saw the body) or the app's own.
-        let variant = (responder.id == "application").then_some(APPLICATION);
+        let variant = (responder.id == crate::fingerprint::APPLICATION).then_some(APPLICATION);
         out.push(lint(Rule::MissingProxyBodySize, variant, &[("responder", &responder.name)]));
+    }
+    // A proxy's own default error page is not an API's answer: only the limits it enforces on
+    // purpose (the knowledge base's `proxy_statuses`) are judged there. When the writer is not
+    // settled (an alternative reading), the application's reading keeps every rule.
+    let proxy_own = responder.id != crate::fingerprint::APPLICATION && responder.alternative.is_none();
+    if proxy_own {
+        out.retain(|l| kb().lint(l.id).is_some_and(|rule| rule.proxy_statuses.contains(&status)));
     }
     out
 }

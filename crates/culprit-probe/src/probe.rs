@@ -120,8 +120,15 @@ pub struct Diagnosis {
     pub title: String,
     /// What happened, for a person.
     pub says: String,
-    /// The layer it points to.
+    /// Where it failed: the address (`host:port`) that refused, timed out or broke off.
+    pub address: String,
+    /// The layer it points to: with `layer_evidence`, the layer at that address; without, where
+    /// such a failure usually lies (the failure mode's), which nothing about this address confirms.
     pub layer: Layer,
+    /// What says which layer sits at the address (a cluster-internal Service name, the component
+    /// that answered before the body broke off); absent for a bare address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer_evidence: Option<String>,
     /// Who looks first.
     pub owner: Owner,
 }
@@ -147,12 +154,20 @@ pub struct CheckRef {
 pub struct Bisect {
     pub points: Vec<BisectPoint>,
     /// The shape of the result: `fails_itself`, `application_error`, `fails_in_front`,
-    /// `nothing_failed`.
+    /// `slower_than_timeout`, `nothing_failed`.
     pub finding: Finding,
     pub verdict: String,
-    /// The entry point where the request breaks: the innermost one that fails.
+    /// The entry point where the request breaks: the innermost one that fails (for
+    /// `slower_than_timeout`, the slow one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub culprit: Option<String>,
+    /// The knowledge base's cause, when the shape names one (`upstream_timeout` for
+    /// `slower_than_timeout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// Who looks first, with `cause`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -338,8 +353,13 @@ async fn probe(
     }
     let (final_request, final_exchange) = last.expect("at least one exchange");
     let kubernetes = kubernetes_evidence(&final_request.url, vias, final_exchange.response.as_ref());
-    let outcome =
-        outcome(&final_request.url, &final_exchange, hops.last().and_then(|h| h.responder.clone()), kubernetes);
+    let mut outcome = outcome(
+        &final_request.url,
+        final_request.method.as_str(),
+        &final_exchange,
+        hops.last().and_then(|h| h.responder.clone()),
+        kubernetes,
+    );
     let (rate_limits, lint) = match &final_exchange.response {
         Some(r) => {
             let responder = fingerprint::identify(r);
@@ -347,6 +367,13 @@ async fn probe(
         }
         None => (Vec::new(), Vec::new()),
     };
+    // A healthy answer — below 400, complete, breaking no rule, no warning about its redirects —
+    // needs no next step.
+    let warned =
+        notes.iter().any(|n| kb().redirect_note(n.id).is_some_and(|k| k.severity != culprit_kb::Severity::Info));
+    if outcome.status.is_some_and(|s| s < 400) && outcome.failure.is_none() && lint.is_empty() && !warned {
+        outcome.checks.clear();
+    }
     let bisect = if vias.is_empty() { None } else { Some(bisect(&url, &headers, options, vias, tls).await) };
     ProbeReport {
         schema: SCHEMA,
@@ -365,11 +392,8 @@ async fn probe(
 /// cluster-internal host name, a `--via` entry point named after a Kubernetes layer, a header only
 /// a component running in Kubernetes writes.
 fn kubernetes_evidence(url: &url::Url, vias: &[Via], response: Option<&Response>) -> Option<String> {
-    let host = url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
-    // Host names, not file names: `host` is already lowercase.
-    #[allow(clippy::case_sensitive_file_extension_comparisons)]
-    let internal = host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local");
-    if internal {
+    if is_cluster_internal(url) {
+        let host = url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         return Some(format!("{host} is a cluster-internal Service name"));
     }
     if let Some((name, _, _)) = vias.iter().find(|(n, _, _)| {
@@ -380,12 +404,23 @@ fn kubernetes_evidence(url: &url::Url, vias: &[Via], response: Option<&Response>
     response.and_then(fingerprint::kubernetes_component).map(|c| format!("{c} on the path"))
 }
 
-/// The check as shown for this request: `<host>`, `<host-port>` and `<path>` filled in from the
-/// URL when they are safe to paste into a shell unquoted. A check written for the usual case
-/// (`https://<host><path>`, `<host>:443`) gets the request's own scheme and port.
-fn check_ref(c: &Check, url: &url::Url) -> CheckRef {
+/// What the request itself fills into a check: its method and, when it got one, its status.
+#[derive(Debug, Clone, Copy)]
+struct Known<'a> {
+    method: &'a str,
+    status: Option<u16>,
+}
+
+/// The check as shown for this request: `<METHOD>` and `<status>` filled in from the request and
+/// its answer; `<host>`, `<host-port>` and `<path>` from the URL when they are safe to paste into a
+/// shell unquoted. A check written for the usual case (`https://<host><path>`, `<host>:443`) gets
+/// the request's own scheme and port.
+fn check_ref(c: &Check, url: &url::Url, known: Known<'_>) -> CheckRef {
     let safe = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/%:[]".contains(c));
-    let mut command = c.command.clone();
+    let mut command = c.command.replace("<METHOD>", known.method);
+    if let Some(status) = known.status {
+        command = command.replace("<status>", &status.to_string());
+    }
     let Some(host) = url.host_str().filter(|h| safe(h)) else {
         return CheckRef { id: c.id.clone(), title: c.title.clone(), command };
     };
@@ -414,12 +449,24 @@ fn cause_ref(c: &culprit_kb::Cause) -> CauseRef {
 
 /// A failure read with the knowledge base's failure mode: in words, its layer, causes and checks
 /// (kubectl ones only with evidence of Kubernetes).
-fn diagnose(failure: &Failure, url: &url::Url, kubernetes: bool) -> Option<(Diagnosis, Vec<CauseRef>, Vec<CheckRef>)> {
+fn diagnose(
+    failure: &Failure,
+    url: &url::Url,
+    kubernetes: bool,
+    known: Known<'_>,
+) -> Option<(Diagnosis, Vec<CauseRef>, Vec<CheckRef>)> {
     let kb = kb();
     let mode = kb.failure(failure.kind.id())?;
     let host = url.host_str().unwrap_or("");
     let port = url.port_or_known_default().map_or(String::new(), |p| p.to_string());
     let addr = failure.address.clone().unwrap_or_else(|| format!("{host}:{port}"));
+    // The failure mode's layer is where such failures usually are; what sits at this address is
+    // known only from its name (a cluster-internal Service).
+    let (layer, layer_evidence) = if is_cluster_internal(url) {
+        (Layer::Service, Some(format!("{host} is a cluster-internal Service name")))
+    } else {
+        (mode.layer, None)
+    };
     // The placeholders `culprit_kb::FAILURE_FILLS` allows, each filled in.
     let says = culprit_kb::template::fill(&mode.says, &[("host", host), ("port", &port), ("addr", &addr)]);
     let causes = mode.causes.iter().filter_map(|id| kb.cause(id)).take(MAX_CAUSES).map(cause_ref).collect();
@@ -429,17 +476,39 @@ fn diagnose(failure: &Failure, url: &url::Url, kubernetes: bool) -> Option<(Diag
         .filter_map(|id| kb.check(id))
         .filter(|c| kubernetes || !c.needs_kubernetes())
         .take(MAX_CHECKS)
-        .map(|c| check_ref(c, url))
+        .map(|c| check_ref(c, url, known))
         .collect();
-    let diagnosis =
-        Diagnosis { kind: failure.kind, title: mode.title.clone(), says, layer: mode.layer, owner: mode.owner };
+    let diagnosis = Diagnosis {
+        kind: failure.kind,
+        title: mode.title.clone(),
+        says,
+        address: addr,
+        layer,
+        layer_evidence,
+        owner: mode.owner,
+    };
     Some((diagnosis, causes, checks))
 }
 
+fn is_cluster_internal(url: &url::Url) -> bool {
+    let host = url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
+    // Host names, not file names: `host` is already lowercase.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    let internal = host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".cluster.local");
+    internal
+}
+
 /// The knowledge base's reading of the final answer at the layer that gave it, or of the failure.
-fn outcome(url: &url::Url, ex: &Exchange, responder: Option<Responder>, kubernetes: Option<String>) -> Outcome {
+fn outcome(
+    url: &url::Url,
+    method: &str,
+    ex: &Exchange,
+    responder: Option<Responder>,
+    kubernetes: Option<String>,
+) -> Outcome {
     let timeout_hint = timeout_hint(ex.timings.total_ms);
-    let diagnosed = ex.failure.as_ref().and_then(|f| diagnose(f, url, kubernetes.is_some()));
+    let known = Known { method, status: ex.response.as_ref().map(|r| r.status) };
+    let diagnosed = ex.failure.as_ref().and_then(|f| diagnose(f, url, kubernetes.is_some(), known));
     let Some(response) = &ex.response else {
         let failure = ex.failure.clone();
         let summary = match (&failure, &diagnosed) {
@@ -464,27 +533,39 @@ fn outcome(url: &url::Url, ex: &Exchange, responder: Option<Responder>, kubernet
         };
     };
     let responder = responder.unwrap_or_else(|| fingerprint::identify(response));
-    let reading = fingerprint::reading(response.status, &responder, kubernetes.is_some());
+    let k8s = kubernetes.is_some();
+    let reading = fingerprint::reading(response.status, &responder, k8s);
+    // Unsettled: the other reading's likeliest causes and first check come in beside the first's.
+    let other = responder.alternative_reading().map(|a| fingerprint::reading(response.status, &a, k8s));
+    let (causes, checks) = match &other {
+        Some(o) => (
+            merge(&reading.causes, &o.causes, 3, MAX_CAUSES, |c| c.id.as_str()),
+            merge(&reading.checks, &o.checks, 2, MAX_CHECKS, |c| c.id.as_str()),
+        ),
+        None => (
+            reading.causes.iter().take(MAX_CAUSES).copied().collect(),
+            reading.checks.iter().take(MAX_CHECKS).copied().collect(),
+        ),
+    };
     // The evidence is reported where it changes the reading: for a component that also runs
-    // outside Kubernetes, or a failure's checks.
-    let runs_anywhere = kb().responder(&responder.id).is_some_and(|r| r.platform == culprit_kb::Platform::Any);
+    // outside Kubernetes (the application too), or a failure's checks.
+    let runs_anywhere = responder.id == fingerprint::APPLICATION
+        || kb().responder(&responder.id).is_some_and(|r| r.platform == culprit_kb::Platform::Any);
     let kubernetes = kubernetes.filter(|_| runs_anywhere || ex.failure.is_some());
-    let summary = format!(
-        "{} {} from {} ({} layer, {} confidence)",
-        response.status,
-        reason_of(response),
-        responder.name,
-        responder.layer.id(),
-        confidence_word(responder.confidence)
-    );
-    let mut causes: Vec<CauseRef> = reading.causes.iter().take(MAX_CAUSES).map(|c| cause_ref(c)).collect();
-    let mut checks: Vec<CheckRef> = reading.checks.iter().take(MAX_CHECKS).map(|c| check_ref(c, url)).collect();
+    let summary = summary_of(response, &responder);
+    let mut causes: Vec<CauseRef> = causes.into_iter().map(cause_ref).collect();
+    let mut checks: Vec<CheckRef> = checks.into_iter().map(|c| check_ref(c, url, known)).collect();
     let mut diagnosis = None;
-    if let Some((d, failure_causes, failure_checks)) = diagnosed {
+    if let Some((mut d, failure_causes, failure_checks)) = diagnosed {
         // A success cut short is about the failure; an error status stays the headline.
         if response.status < 400 {
             causes = failure_causes;
             checks = failure_checks;
+        }
+        // The component that answered is where the body broke off, or behind it.
+        if d.layer_evidence.is_none() && responder.alternative.is_none() {
+            d.layer = responder.layer;
+            d.layer_evidence = Some(format!("{} answered before it broke off", responder.name));
         }
         diagnosis = Some(d);
     }
@@ -498,6 +579,52 @@ fn outcome(url: &url::Url, ex: &Exchange, responder: Option<Responder>, kubernet
         kubernetes_evidence: kubernetes,
         responder: Some(responder),
         timeout_hint,
+    }
+}
+
+/// `first`'s leading `lead` items, then `second`'s first two, then the rest of both, each id once,
+/// at most `max`.
+fn merge<T: Copy>(first: &[T], second: &[T], lead: usize, max: usize, id: impl Fn(&T) -> &str) -> Vec<T> {
+    let ordered = first
+        .iter()
+        .take(lead)
+        .chain(second.iter().take(2))
+        .chain(first.iter().skip(lead))
+        .chain(second.iter().skip(2));
+    let mut seen = std::collections::HashSet::new();
+    ordered.filter(|x| seen.insert(id(x).to_owned())).take(max).copied().collect()
+}
+
+/// The headline: "500 Internal Server Error from the application, passed through nginx (app
+/// layer, medium confidence)", or both readings when the writer is not settled.
+fn summary_of(response: &Response, responder: &Responder) -> String {
+    let head = format!("{} {}", response.status, reason_of(response));
+    let confidence = confidence_word(responder.confidence);
+    let app = responder.id == fingerprint::APPLICATION;
+    match &responder.alternative {
+        Some(alt) if app => {
+            format!("{head} from the application, or from {} in front of it ({confidence} confidence)", alt.name)
+        }
+        Some(alt) => {
+            format!("{head} from {}, or from {} behind it ({confidence} confidence)", responder.name, alt.name)
+        }
+        None => {
+            let through = if app && !responder.relayed_by.is_empty() {
+                format!(", passed through {}", and_list(&responder.relayed_by))
+            } else {
+                String::new()
+            };
+            format!("{head} from {}{through} ({} layer, {confidence} confidence)", responder.name, responder.layer.id())
+        }
+    }
+}
+
+/// "nginx", "Cloudflare and nginx", "a, b and c".
+fn and_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -573,16 +700,39 @@ async fn bisect(
         points.push(BisectPoint { name: name.clone(), url: target.to_string(), hop, outcome });
     }
     let states: Vec<PointState> = points.iter().map(|p| point_state(&p.hop)).collect();
-    let v = verdicts::verdict(&states);
+    let times: Vec<f64> = points.iter().map(|p| p.hop.timings.total_ms).collect();
+    let v = verdicts::verdict(&states, &times);
     let views: Vec<PointView<'_>> = points
         .iter()
         .zip(&states)
-        .map(|(p, &state)| PointView { name: &p.name, outcome: &p.outcome, state, total_ms: p.hop.timings.total_ms })
+        .map(|(p, &state)| PointView {
+            name: &p.name,
+            outcome: &p.outcome,
+            state,
+            total_ms: p.hop.timings.total_ms,
+            read_timeout: p
+                .hop
+                .responder
+                .as_ref()
+                .and_then(|r| kb().responder(&r.id))
+                .and_then(|r| r.read_timeout.as_deref()),
+        })
         .collect();
     let verdict = verdicts::describe(&views, &v);
     let culprit = v.culprit.map(|i| points[i].name.clone());
-    Bisect { points, finding: v.finding, verdict, culprit }
+    // Slower than the timeout in front: the knowledge base's cause for that, and who looks first.
+    let (cause, owner) = match v.finding {
+        Finding::SlowerThanTimeout => {
+            let cause = kb().cause(SLOWER_THAN_TIMEOUT);
+            (cause.map(|c| c.id.clone()), cause.map(|c| c.owner))
+        }
+        _ => (None, None),
+    };
+    Bisect { points, finding: v.finding, verdict, culprit, cause, owner }
 }
+
+/// The cause of an inner point slower than the timeout of the point in front of it.
+const SLOWER_THAN_TIMEOUT: &str = "upstream_timeout";
 
 /// What a point's answer says about the path: no (complete) answer, a 5xx written by the
 /// application or by something in front of it, or an answer.
@@ -679,20 +829,28 @@ mod tests {
         assert_eq!(hide_password("h/x"), "h/x");
     }
 
+    const GET: Known<'static> = Known { method: "GET", status: None };
+
     #[test]
     fn filled_in_checks_stay_shell_safe() {
         let kb = kb();
         let url: url::Url = "https://api.example.com:8443/v1/items".parse().unwrap();
-        let c = check_ref(kb.check("tcp_connect").unwrap(), &url);
+        let c = check_ref(kb.check("tcp_connect").unwrap(), &url, GET);
         assert_eq!(c.command, "nc -vz -w 5 api.example.com 8443");
-        let c = check_ref(kb.check("api_headers").unwrap(), &url);
+        let c = check_ref(kb.check("api_headers").unwrap(), &url, GET);
         assert!(c.command.ends_with("https://api.example.com:8443/v1/items"), "{}", c.command);
         let plain: url::Url = "http://127.0.0.1:8080/x".parse().unwrap();
-        let c = check_ref(kb.check("curl_verbose").unwrap(), &plain);
+        let c = check_ref(kb.check("curl_verbose").unwrap(), &plain, GET);
         assert!(c.command.contains("http://127.0.0.1:8080/x"), "the request's scheme and port: {}", c.command);
         let url: url::Url = "https://api.example.com/search?q=a&b=c".parse().unwrap();
-        let c = check_ref(kb.check("port_forward_bypass").unwrap(), &url);
+        let c = check_ref(kb.check("port_forward_bypass").unwrap(), &url, GET);
         assert!(c.command.contains("<path>"), "a query with & stays a placeholder: {}", c.command);
+        // What the request and its answer say fills the method and the status.
+        let known = Known { method: "PUT", status: Some(503) };
+        let c = check_ref(kb.check("api_headers").unwrap(), &plain, known);
+        assert!(c.command.contains("-X PUT ") && !c.command.contains("<METHOD>"), "{}", c.command);
+        let c = check_ref(kb.check("app_logs").unwrap(), &plain, known);
+        assert!(c.command.contains("|503'") && !c.command.contains("<status>"), "{}", c.command);
     }
 
     #[test]

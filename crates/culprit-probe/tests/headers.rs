@@ -105,11 +105,14 @@ fn response(headers: &[(&str, &str)]) -> Response {
 }
 
 /// Whether the probe sees `responder` in a response carrying `header: value` (as the one who
-/// answered, or on the path).
+/// answered, as one of the two readings of an answer the header alone does not settle, or on the
+/// path).
 fn probe_sees(header: &str, value: &str, responder: &str) -> bool {
     let name = kb().responder(responder).map_or(responder, |r| r.name.as_str());
     let who = identify(&response(&[(header, value)]));
-    who.id == responder || who.on_path.iter().any(|p| p.starts_with(name))
+    who.id == responder
+        || who.alternative.as_ref().is_some_and(|a| a.id == responder)
+        || who.on_path.iter().any(|p| p.starts_with(name))
 }
 
 fn explain_sees(line: &str, responder: &str) -> bool {

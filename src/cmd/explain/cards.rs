@@ -1,7 +1,7 @@
 //! `culprit explain <id>`: the card of a cause, check, layer, responder, mistake, failure mode or
 //! redirect note.
 
-use super::{check_item, owner_span};
+use super::{COMPACT_CHECKS, check_item, check_item_for, owner_span};
 use crate::output::doc::{Block, Doc, Line, Tone, plain, status_tone, styled};
 use crate::output::{Format, emit};
 use anyhow::Result;
@@ -10,7 +10,7 @@ use culprit_kb::cards::{
 };
 use culprit_kb::explain::CauseBrief;
 use culprit_kb::template::show;
-use culprit_kb::{EvidenceKind, LintRule, MarkerKind, RedirectNote, Severity, Variant};
+use culprit_kb::{Check, EvidenceKind, LintRule, MarkerKind, RedirectNote, Severity, Variant};
 use std::fmt::Write as _;
 
 pub fn emit_card(format: Format, card: &Card, full: bool) -> Result<()> {
@@ -402,4 +402,35 @@ fn redirect_note_doc(r: &RedirectNoteReport) -> Doc {
         doc.push(cause_rows(&r.causes));
     }
     doc
+}
+
+/// The cause's card, compact: what it is, who looks first, the first checks and the fix.
+pub(crate) fn brief_cause_card(doc: &mut Doc, r: &CauseReport, status: Option<u16>) {
+    brief_cause_card_with(doc, r, &r.checks, status);
+}
+
+/// [`brief_cause_card`] with the checks chosen by the caller (host-level ones off Kubernetes).
+pub(crate) fn brief_cause_card_with(doc: &mut Doc, r: &CauseReport, checks: &[Check], status: Option<u16>) {
+    let c = &r.cause;
+    doc.push(Block::Title(vec![styled(c.id.clone(), Tone::Code), plain(" — "), styled(c.title.clone(), Tone::Strong)]));
+    doc.push(Block::Para(vec![plain(c.summary.clone())]));
+    let mut who = vec![
+        styled("Fault in: ", Tone::Dim),
+        styled(c.layer.id(), Tone::Strong),
+        styled(" · looks first: ", Tone::Dim),
+        owner_span(c.owner),
+    ];
+    if let Some(note) = &c.owner_note {
+        who.push(styled(format!(" ({note})"), Tone::Dim));
+    }
+    doc.push(Block::Para(who));
+    if !checks.is_empty() {
+        doc.push(Block::Heading("First checks".into()));
+        doc.push(Block::Numbered(
+            checks.iter().take(COMPACT_CHECKS).map(|k| check_item_for(k, false, status)).collect(),
+        ));
+    }
+    doc.push(Block::Heading("Fix".into()));
+    doc.push(Block::Para(vec![plain(c.fix.clone())]));
+    doc.push(Block::Note(vec![plain(format!("The whole card: culprit explain {} --full", c.id))]));
 }

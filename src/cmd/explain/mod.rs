@@ -2,7 +2,9 @@
 //! knowledge base defines, an Envoy flag or HAProxy termination state, free text, a decision tree
 //! or the chain.
 
+mod access_line;
 mod cards;
+mod kubernetes;
 mod signals;
 
 use super::Status;
@@ -16,15 +18,34 @@ use culprit_kb::{Check, EvidenceKind, KnowledgeBase, LogStatus, Owner, kb};
 use std::fmt::Write as _;
 
 /// Compact reports show this many checks; `--full` shows all.
-const COMPACT_CHECKS: usize = 3;
+pub(crate) const COMPACT_CHECKS: usize = 3;
 
 pub fn run(args: &ExplainArgs) -> Result<Status> {
     let kb = kb();
     let format = args.output.format();
     if let Some(id) = &args.tree {
-        let Some(report) = kb.explain_tree(id) else {
-            let known: Vec<&str> = kb.trees.iter().map(|t| t.id.as_str()).collect();
-            return unusable(&format!("no decision tree for '{id}'; trees exist for: {}", known.join(", ")));
+        // A tree by its id (`5xx`), or the tree that covers a code (`502` opens `5xx`).
+        let tree = kb.tree(id).or_else(|| {
+            let code: u16 = id.trim().parse().ok()?;
+            kb.trees.iter().find(|t| t.codes.contains(&code))
+        });
+        let Some(report) = tree.and_then(|t| kb.explain_tree(&t.id)) else {
+            let known: Vec<String> = kb
+                .trees
+                .iter()
+                .map(|t| {
+                    let codes = t.codes.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+                    format!("--tree {} ({codes})", t.id)
+                })
+                .collect();
+            let mut message = format!("no decision tree for '{id}'; the trees: {}", known.join("; "));
+            let class = id.trim().to_ascii_lowercase();
+            if class.len() == 3 && class.ends_with("xx") {
+                let _ = write!(message, ". For the codes of {class}: culprit explain {class}");
+            } else if let Ok(code) = id.trim().parse::<u16>() {
+                let _ = write!(message, ". For {code} itself: culprit explain {code}");
+            }
+            return unusable(&message);
         };
         emit(format, &report, || tree_doc(&report, kb))?;
         return Ok(Status::Success);
@@ -58,11 +79,20 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
             let card = kb.explain_id(&id).expect("parsed as an id");
             cards::emit_card(format, &card, args.full)?;
         }
+        Query::KubernetesReason(text) => {
+            let report = kb.explain_kubernetes_reason(&text).expect("parsed as a Kubernetes reason");
+            emit(format, &report, || kubernetes::doc(&report))?;
+        }
         Query::Signal(text) => {
             let report = kb.explain_signal(&text).expect("parsed as a flag or termination state");
             emit(format, &report, || signals::signal_doc(&report, kb))?;
         }
         Query::Text(text) => {
+            // A pasted access-log line: what the log engine says about that request.
+            if let Some(report) = access_line::read(&text) {
+                emit(format, &report, || access_line::doc(&report))?;
+                return Ok(Status::Success);
+            }
             let report = kb.search(&text);
             let found = !report.causes.is_empty() || !report.responders.is_empty();
             if found || format == Format::Json {
@@ -71,8 +101,9 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
             if !found {
                 return unusable(&format!(
                     "'{text}' is not a status code or status line, a class (like 5xx), an id culprit \
-                     prints, an Envoy flag or HAProxy termination state, or a message or header that \
-                     the knowledge base recognises"
+                     prints, an Envoy flag or HAProxy termination state, an access-log line culprit \
+                     reads, a Kubernetes reason, or a message or header that the knowledge base \
+                     recognises"
                 ));
             }
         }
@@ -87,12 +118,21 @@ fn unusable(message: &str) -> Result<Status> {
     Ok(Status::Unusable)
 }
 
-fn owner_span(owner: Owner) -> crate::output::doc::Span {
+pub(crate) fn owner_span(owner: Owner) -> crate::output::doc::Span {
     styled(owner.label(), Tone::Owner)
 }
 
-fn check_item(check: &Check, full: bool) -> (Line, Vec<Block>) {
-    let mut nested = vec![Block::Code { lang: "sh", text: check.command.clone() }];
+pub(crate) fn check_item(check: &Check, full: bool) -> (Line, Vec<Block>) {
+    check_item_for(check, full, None)
+}
+
+/// A check, with `<status>` filled in when the status is known (a pasted log line's).
+pub(crate) fn check_item_for(check: &Check, full: bool, status: Option<u16>) -> (Line, Vec<Block>) {
+    let command = match status {
+        Some(code) => check.command.replace("<status>", &code.to_string()),
+        None => check.command.clone(),
+    };
+    let mut nested = vec![Block::Code { lang: "sh", text: command }];
     if full {
         nested.push(Block::Para(vec![styled(check.look_for.clone(), Tone::Dim)]));
     }
@@ -263,6 +303,10 @@ fn generators_by_layer(r: &CodeReport) -> Block {
                     causes.push(plain(", "));
                 }
                 causes.push(styled(c.cause.clone(), Tone::Code));
+                // A cause that gives this code only in some components says which.
+                if !c.only.is_empty() {
+                    causes.push(styled(format!(" ({} only)", c.only.join(", ")), Tone::Dim));
+                }
             }
             vec![vec![styled(layer.layer.id(), Tone::Strong)], causes]
         })
@@ -373,6 +417,38 @@ fn search_doc(r: &SearchReport) -> Doc {
                 })
                 .collect(),
         ));
+        // A header or page without a status says who answered, not why: the reading per status.
+        for h in r.responders.iter().filter(|h| !h.by_status.is_empty()) {
+            let lead = if h.passthrough {
+                format!("If {} wrote the answer itself (its own error page), what was the status?", h.name)
+            } else {
+                format!("{} answered; what was the status?", h.name)
+            };
+            doc.push(Block::Heading(lead));
+            let kb = kb();
+            doc.push(Block::Bullets(
+                h.by_status
+                    .iter()
+                    .map(|m| {
+                        let name = kb.code(m.code).map_or(String::new(), |c| format!(" {}", c.name));
+                        let mut line = vec![styled(format!("{}{name}", m.code), status_tone(m.code)), plain(" ⇒ ")];
+                        for (i, id) in m.causes.iter().enumerate() {
+                            if i > 0 {
+                                line.push(plain(", "));
+                            }
+                            line.push(styled(id.clone(), Tone::Code));
+                        }
+                        line
+                    })
+                    .collect(),
+            ));
+            let example = h.by_status.iter().map(|m| m.code).find(|c| *c >= 500).unwrap_or(h.by_status[0].code);
+            doc.push(Block::Note(vec![plain(format!(
+                "With the status, the causes are ranked: culprit explain '{} {example}' · the component: culprit \
+                 explain {}",
+                r.query, h.id
+            ))]));
+        }
     }
     if !r.causes.is_empty() {
         doc.push(Block::Heading("Likely causes, best match first".into()));

@@ -38,6 +38,16 @@ pub fn signal_doc(r: &SignalReport, kb: &KnowledgeBase) -> Doc {
         state_section(&mut doc, s, kb);
         links.push(link(&s.statuses, s.logged.as_deref(), &s.causes));
     }
+    if let Some(state) = &r.unlikely_haproxy_state {
+        doc.push(Block::Para(vec![styled(
+            format!(
+                "{} also spells HAProxy termination-state characters, but not a pair HAProxy commonly \
+                 writes: read as Envoy's. For the HAProxy reading: culprit explain -- {state}",
+                r.query
+            ),
+            Tone::Dim,
+        )]));
+    }
     links.retain(|l| !l.is_empty());
     links.dedup();
     if !links.is_empty() {

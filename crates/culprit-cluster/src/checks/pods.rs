@@ -7,18 +7,16 @@ use k8s_openapi::api::core::v1::Pod;
 use crate::query::{object, pod_state};
 use crate::snapshot::Snapshot;
 
-/// Waiting reasons of a container that will not start on its own.
-const STUCK: &[&str] = &[
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "ErrImageNeverPull",
-    "InvalidImageName",
-    "ImageInspectError",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-    "PreStartHookError",
-];
+/// Whether a container's waiting reason means it will not start on its own: the knowledge base's
+/// container waiting reasons (`kubernetes.toml`, which `culprit explain` reads too), but a crash loop
+/// (its own check).
+fn stuck(reason: &str) -> bool {
+    reason != "CrashLoopBackOff"
+        && culprit_kb::kb()
+            .kubernetes_reasons
+            .iter()
+            .any(|r| r.source == culprit_kb::ReasonSource::Waiting && r.reason == reason)
+}
 
 /// What is wrong with one pod behind a Service, from its status and its Warning events: crashing
 /// (502 for requests in flight, 503 when no replica is left), failing its readiness probe (out of
@@ -64,16 +62,14 @@ pub fn pod_findings(snapshot: &Snapshot, pod: &Pod) -> Vec<Finding> {
 /// A pod whose container cannot start (image, config): it never serves.
 pub fn stuck_container(pod: &Pod) -> Option<Finding> {
     let status = pod.status.as_ref()?;
-    let waiting = status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten())
-        .find_map(|cs| {
-            let w = cs.state.as_ref()?.waiting.as_ref()?;
-            let reason = w.reason.as_deref()?;
-            STUCK.contains(&reason).then(|| (cs.name.clone(), reason.to_owned(), w.message.clone().unwrap_or_default()))
-        })?;
+    let waiting =
+        status.init_container_statuses.iter().flatten().chain(status.container_statuses.iter().flatten()).find_map(
+            |cs| {
+                let w = cs.state.as_ref()?.waiting.as_ref()?;
+                let reason = w.reason.as_deref()?;
+                stuck(reason).then(|| (cs.name.clone(), reason.to_owned(), w.message.clone().unwrap_or_default()))
+            },
+        )?;
     let (container, reason, message) = waiting;
     let (ns, name) = (pod.metadata.namespace.as_deref(), pod.metadata.name.as_deref());
     Some(
