@@ -147,10 +147,28 @@ pub const REGISTRY: &[Spec] = &[
     Spec {
         name: "haproxy httplog",
         flag: Some("haproxy"),
-        aliases: &["httplog"],
+        aliases: &["httplog", "httpslog"],
         reader: Reader::Fn(|l, o| haproxy::parse(l, o).map_err(|_| BadLine::Mismatch)),
         traits: PROXY,
         checked_against: "real HAProxy 2.6 in the lab; public lines",
+    },
+    Spec {
+        name: "haproxy httplog clf",
+        flag: Some("haproxy-clf"),
+        aliases: &["httplog-clf"],
+        reader: Reader::Fn(|l, o| haproxy::parse_clf(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: PROXY,
+        checked_against: "HAProxy's documentation and public lines",
+    },
+    // A custom HAProxy log-format, read by its termination state and timers wherever they are:
+    // it names no server address, so whether a server answered comes from those alone.
+    Spec {
+        name: "haproxy (custom log-format)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Fn(|l, o| haproxy::parse_loose(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { upstream_fields: false, ..PROXY },
+        checked_against: "public lines",
     },
     Spec {
         name: "aws alb",
