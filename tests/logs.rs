@@ -274,6 +274,27 @@ fn custom_nginx_format() {
 }
 
 #[test]
+fn custom_haproxy_format() {
+    // A layout of the admin's own (HAProxy's `log-format`), behind a syslog header.
+    let data = concat!(
+        "Mar  8 14:00:00 lb haproxy[42]: 10.0.0.1 [08/Mar/2026:14:00:00.001] shop/<NOSRV> 503 SC-- -1 \"GET /a HTTP/1.1\"\n",
+        "Mar  8 14:00:01 lb haproxy[42]: 10.0.0.2 [08/Mar/2026:14:00:01.001] shop/shop-1 200 ---- 12 \"GET /b HTTP/1.1\"\n",
+    );
+    let out = culprit(
+        &["logs", "--per-request", "--haproxy-format", "%ci [%tr] %b/%s %ST %tsc %Tr %{+Q}r", "-"],
+        Some(data.as_bytes()),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records: Vec<RequestRecord> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str)> = records.iter().map(|r| (r.cause.as_str(), r.path.as_deref().unwrap_or(""))).collect();
+    assert_eq!(got, [("no_live_upstreams", "/a"), ("ok", "/b")]);
+    let out = culprit(&["logs", "--haproxy-format", "%ci %tsc %r", "-"], Some(b""));
+    assert_eq!(out.status.code(), Some(2), "a format without %ST is unusable");
+    assert!(stderr_of(&out).contains("--haproxy-format") && stderr_of(&out).contains("%ST"), "{}", stderr_of(&out));
+}
+
+#[test]
 fn each_format_is_sniffed_and_attributed() {
     let cases: &[(&str, &str, &str, &str)] = &[
         (

@@ -68,7 +68,7 @@ pub fn unrecognised(first: &[u8]) -> String {
     format!(
         "unrecognised log format; first line: {shown}\n  tried: {}\n  if nginx wrote it with its own log_format, \
          give that format: --nginx-format '$remote_addr - $remote_user [$time_local] \"$request\" $status …' \
-         (or --envoy-format for Envoy, --format NAME to force one)",
+         (or --envoy-format for Envoy, --haproxy-format for HAProxy, --format NAME to force one)",
         Format::candidates().iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ")
     )
 }

@@ -5,6 +5,7 @@ pub mod alb;
 pub mod envoy;
 pub mod errors;
 pub mod haproxy;
+pub mod haproxy_format;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
@@ -256,6 +257,8 @@ pub struct Format {
 #[derive(Debug, Clone)]
 enum Parser {
     Template(NginxFormat),
+    /// A user-supplied HAProxy `log-format`.
+    Haproxy(haproxy_format::HaproxyFormat),
     Fn(ParseFn),
     /// A file of error-log lines only (nginx's error log, Caddy's error entries): read for the
     /// join, not as requests.
@@ -312,6 +315,13 @@ impl Format {
         Ok(Format::new("nginx (custom log_format)".into(), Parser::Template(NginxFormat::compile(format)?), NGINX))
     }
 
+    /// A user-supplied HAProxy `log-format` (`--haproxy-format`).
+    pub fn haproxy_custom(format: &str) -> Result<Format, nginx::FormatError> {
+        let f = haproxy_format::HaproxyFormat::compile(format)?;
+        let traits = ProxyTraits { upstream_fields: f.has_server, ..PROXY };
+        Ok(Format::new("haproxy (custom log-format)".into(), Parser::Haproxy(f), traits))
+    }
+
     /// A user-supplied Envoy access-log format.
     pub fn envoy_custom(format: &str) -> Result<Format, nginx::FormatError> {
         Ok(Format::new("envoy (custom format)".into(), Parser::Template(NginxFormat::compile_envoy(format)?), ENVOY))
@@ -355,6 +365,7 @@ impl Format {
                 nginx::LineError::Status => BadLine::BadStatus,
                 nginx::LineError::Literal | nginx::LineError::Trailing => BadLine::Mismatch,
             }),
+            Parser::Haproxy(f) => f.parse(line, obs).map_err(|_| BadLine::Mismatch),
             Parser::Fn(f) => f(line, obs),
             Parser::ErrorLog => Err(BadLine::Mismatch),
         }
