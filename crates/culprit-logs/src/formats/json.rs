@@ -45,6 +45,16 @@ struct TraefikLine<'a> {
     RouterName: Option<&'a RawValue>,
     #[serde(borrow)]
     ServiceAddr: Option<&'a RawValue>,
+    /// A URL object (or a string): present when the load balancer picked a server.
+    #[serde(borrow)]
+    ServiceURL: Option<&'a RawValue>,
+    /// Traefik v1: the backend and frontend.
+    #[serde(borrow)]
+    BackendAddr: Option<&'a RawValue>,
+    #[serde(borrow)]
+    BackendName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    FrontendName: Option<&'a RawValue>,
     DownstreamStatus: Option<u16>,
     OriginStatus: Option<u16>,
     DownstreamContentSize: Option<u64>,
@@ -56,10 +66,13 @@ struct TraefikLine<'a> {
     request_id: Option<&'a RawValue>,
 }
 
-/// Traefik's JSON access log. `OriginStatus` is 0 when no service was reached (Traefik answered:
-/// router 404, redirect, middleware); Traefik's proxy errors copy their own 502/504 into
-/// `OriginStatus` too, so equal statuses with a tiny origin body are Traefik's (`Bad Gateway` is
-/// 11 bytes), others the service's.
+/// Traefik's JSON access log (v1's `Frontend*`/`Backend*` fields and v2/v3's `Router*`/`Service*`).
+/// A request no server was picked for (no `ServiceAddr`/`ServiceURL`, v1 no `BackendAddr`) was
+/// answered by Traefik: a router that matched nothing, a middleware (auth 401/403, rate limit
+/// 429, allow-list 403, redirect), an internal service (`ping@internal`, `api@internal`). Since
+/// v2.10.5 `OriginStatus` is also 0 then; before, it was captured at the entry point and equals the
+/// status sent. Traefik's proxy errors copy their own 502/504 into `OriginStatus` too, so equal
+/// statuses with a tiny origin body are Traefik's (`Bad Gateway` is 11 bytes), others the service's.
 pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
     if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"DownstreamStatus\"").is_none() {
         return Err(NotThisFormat);
@@ -76,22 +89,33 @@ pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotT
     obs.request_id = raw(t.request_id);
     obs.bytes_sent = t.DownstreamContentSize;
     obs.request_time = t.Duration.map(|ns| ns as f64 / 1e9);
-    obs.upstream.addr = raw(t.ServiceAddr);
+    obs.upstream.addr = if t.ServiceAddr.is_some() { raw(t.ServiceAddr) } else { raw(t.BackendAddr) };
+    if obs.service.is_empty() {
+        obs.service = raw(t.BackendName);
+    }
     let origin = t.OriginStatus.unwrap_or(0);
     let origin_size = t.OriginContentSize.unwrap_or(0);
-    let dialled = !is_dash(obs.upstream.addr);
-    if origin == 0 && dialled && matches!(status, 502 | 504) {
+    let url = raw(t.ServiceURL);
+    let dialled = !is_dash(obs.upstream.addr) || !(is_dash(url) || url == b"null" || url == b"{}");
+    let internal = raw(t.RouterName).ends_with(b"@internal")
+        || raw(t.ServiceName).ends_with(b"@internal")
+        || raw(t.BackendName) == b"Traefik"
+        || raw(t.FrontendName) == b"backend not found";
+    if internal || !dialled {
+        // Traefik answered itself (or the client left first: Traefik logs 499).
+        obs.upstream.addr = b"-";
+        obs.proxy_answered = status != 499;
+        return Ok(());
+    }
+    if origin == 0 && matches!(status, 502 | 504) {
         // A service address was picked but no response came back: Traefik's proxy error handler
         // answered (502 for a failed dial or exchange, 504 for a timeout), as in the common format.
         obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectFailed });
         obs.detail = b"OriginStatus 0 with a ServiceAddr: Traefik reached for the service and got no response";
         obs.detail_source = "Traefik access log";
     } else if origin == 0 {
-        // Nothing reached a service: Traefik answered (or the client left: Traefik logs 499).
-        obs.upstream.addr = b"-";
-        if status == 499 {
-            obs.signals.set(Signal::ClientAborted);
-        }
+        // A server was picked but no status came back from it (a hijacked websocket, a capture
+        // Traefik lost): only the status sent tells.
     } else if matches!(status, 502 | 504) && origin == status && origin_size <= 16 {
         // Traefik's proxy error handler: body is the status text.
         obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectFailed });
@@ -244,6 +268,16 @@ mod tests {
         assert_eq!(attr(traefik, p, no_router).0, Cause::NoRoute);
         let gone = r#"{"DownstreamStatus":499,"OriginStatus":499,"RequestMethod":"GET","RequestPath":"/","StartUTC":"2026-03-08T14:00:00Z"}"#;
         assert_eq!(attr(traefik, p, gone).0, Cause::ClientClosedRequest);
+        // Before v2.10.5 a middleware's answer has an OriginStatus too, but no server.
+        let auth = r#"{"DownstreamStatus":401,"OriginStatus":401,"OriginContentSize":17,"RequestMethod":"GET","RequestPath":"/","RouterName":"app@docker","StartUTC":"2026-03-08T14:00:00Z"}"#;
+        assert_eq!(attr(traefik, p, auth), (Cause::EdgeAuthRejected, GeneratedBy::Proxy));
+        let ping = r#"{"DownstreamContentSize":2,"DownstreamStatus":200,"OriginContentSize":2,"OriginStatus":200,"RequestMethod":"GET","RequestPath":"/ping","RouterName":"ping@internal","ServiceName":"ping@internal"}"#;
+        assert_eq!(attr(traefik, p, ping), (Cause::Ok, GeneratedBy::Proxy));
+        // v1 (tests/corpus/traefik.jsonl, shortened): a backend answered; Traefik's own 404.
+        let v1 = r#"{"BackendAddr":"10.10.10.10:80","BackendName":"backend-backend-docker","BackendURL":{"Scheme":"http","Host":"10.10.10.20:80"},"DownstreamStatus":200,"FrontendName":"Host-backend-docker-docker-localhost-2","OriginContentSize":383,"OriginStatus":200,"RequestMethod":"GET","RequestPath":"/"}"#;
+        assert_eq!(attr(traefik, p, v1), (Cause::Ok, GeneratedBy::Upstream));
+        let v1_404 = r#"{"BackendAddr":"","BackendName":"Traefik","BackendURL":{"Scheme":"","Host":"","Path":"/"},"DownstreamStatus":404,"FrontendName":"backend not found","OriginContentSize":19,"OriginStatus":404,"RequestMethod":"GET","RequestPath":"/"}"#;
+        assert_eq!(attr(traefik, p, v1_404), (Cause::NoRoute, GeneratedBy::Proxy));
     }
 
     #[test]

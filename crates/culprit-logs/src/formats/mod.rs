@@ -9,6 +9,7 @@ pub mod haproxy_format;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
+pub mod traefik;
 pub(crate) mod upstreaminfo;
 
 use crate::attribute::{Context, TimeoutOverride};
@@ -207,7 +208,7 @@ pub const REGISTRY: &[Spec] = &[
         name: "traefik common",
         flag: Some("traefik-common"),
         aliases: &["traefik-clf"],
-        reader: Reader::Nginx(nginx::TRAEFIK_COMMON),
+        reader: Reader::Fn(|l, o| traefik::common(l, o).map_err(|_| BadLine::Mismatch)),
         traits: PROXY,
         checked_against: "public lines",
     },
