@@ -321,6 +321,9 @@ struct CaddyLine<'a> {
     status: Option<u16>,
     #[serde(borrow)]
     resp_headers: Option<CaddyResponseHeaders<'a>>,
+    /// Error entries: where in Caddy the error was made (`reverseproxy.statusError (…)`).
+    #[serde(borrow)]
+    err_trace: Option<&'a RawValue>,
 }
 
 /// The response headers of a Caddy access-log entry that tell who answered. Go's net/http writes
@@ -373,10 +376,18 @@ fn caddy_client<'a>(r: &CaddyRequest<'a>) -> &'a [u8] {
 /// response. Whether a 5xx is Caddy's own is told by its error log (`http.log.error`), joined like
 /// nginx's (see `join.rs`).
 pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
-    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"handled request\"").is_none() {
+    // `NOP`: no route matched; Caddy answered an empty 200.
+    let access = |m: &[u8]| memchr::memmem::find(line, m).is_some();
+    if !line.starts_with(b"{") || !(access(b"\"handled request\"") || access(b"\"msg\":\"NOP\"")) {
         return Err(NotThisFormat);
     }
-    let c: CaddyLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
+    caddy_access_fields(line, obs)
+}
+
+/// An access entry's fields (a whole JSON line, or the JSON after the console encoder's prefix,
+/// which then holds no `ts`).
+pub(crate) fn caddy_access_fields<'a>(json: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
+    let c: CaddyLine<'a> = serde_json::from_slice(json).map_err(|_| NotThisFormat)?;
     let req = c.request.ok_or(NotThisFormat)?;
     obs.status = Some(c.status.ok_or(NotThisFormat)?);
     #[allow(clippy::cast_possible_truncation)]
@@ -417,30 +428,65 @@ pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThi
     Ok(())
 }
 
-/// Whether the line is a Caddy error-log entry (`"logger":"http.log.error…"`).
+/// What a Caddy error entry (`http.log.error`) says, in any of its encodings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CaddyError<'a> {
+    pub time_ms: Option<i64>,
+    pub client: &'a [u8],
+    pub method: &'a [u8],
+    pub target: &'a [u8],
+    pub host: &'a [u8],
+    pub message: &'a [u8],
+    pub status: Option<u16>,
+    pub duration: Option<f64>,
+    pub err_trace: &'a [u8],
+}
+
+/// An error entry's fields (a whole JSON line, or the JSON after the console encoder's prefix,
+/// with the message there).
+pub(crate) fn caddy_error_fields<'a>(json: &'a [u8], message: Option<&'a [u8]>) -> Option<CaddyError<'a>> {
+    let c: CaddyLine<'a> = serde_json::from_slice(json).ok()?;
+    let req = c.request?;
+    #[allow(clippy::cast_possible_truncation)]
+    Some(CaddyError {
+        time_ms: c.ts.map(|t| (t * 1000.0) as i64),
+        client: caddy_client(&req),
+        method: raw(req.method),
+        target: raw(req.uri),
+        host: raw(req.host),
+        message: message.unwrap_or_else(|| raw(c.msg)),
+        status: c.status,
+        duration: c.duration,
+        err_trace: raw(c.err_trace),
+    })
+}
+
+/// Whether the line is a Caddy error-log entry (`"logger":"http.log.error…"`), JSON or console.
 pub fn is_caddy_error(line: &[u8]) -> bool {
-    line.starts_with(b"{") && memchr::memmem::find(line, b"\"http.log.error").is_some()
+    (line.starts_with(b"{") && memchr::memmem::find(line, b"\"http.log.error").is_some())
+        || super::caddy::console(line).is_some_and(|c| c.logger.starts_with(b"http.log.error"))
 }
 
 /// A Caddy error-log entry in the shape every error log shares (see [`super::errors`]): client,
 /// method, uri, time and message. Caddy writes one for each response it generates itself.
 pub fn caddy_error_entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
-    if !is_caddy_error(line) {
-        return None;
-    }
-    let c: CaddyLine<'_> = serde_json::from_slice(line).ok()?;
-    let req = c.request?;
-    let message = raw(c.msg);
-    #[allow(clippy::cast_possible_truncation)]
+    let e = if line.starts_with(b"{") {
+        if !is_caddy_error(line) {
+            return None;
+        }
+        caddy_error_fields(line, None)?
+    } else {
+        super::caddy::console_error(line)?
+    };
     Some(super::errors::ErrorEntry {
-        time_ms: c.ts.map(|t| (t * 1000.0) as i64)?,
+        time_ms: e.time_ms?,
         local_time: false,
-        client: caddy_client(&req),
-        method: raw(req.method),
-        target: raw(req.uri),
+        client: e.client,
+        method: e.method,
+        target: e.target,
         upstream: b"",
-        message,
-        signal: caddy_signal(message),
+        message: e.message,
+        signal: caddy_signal(e.message),
         own_answers: true,
     })
 }

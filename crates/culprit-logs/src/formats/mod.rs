@@ -2,6 +2,7 @@
 //! sniffed from its first lines, then locked.
 
 pub mod alb;
+pub mod caddy;
 pub mod envoy;
 pub mod errors;
 pub mod haproxy;
@@ -203,6 +204,24 @@ pub const REGISTRY: &[Spec] = &[
         reader: Reader::Fn(|l, o| json::caddy(l, o).map_err(|_| BadLine::Mismatch)),
         traits: CADDY,
         checked_against: "real Caddy 2.6 in the lab; public lines",
+    },
+    Spec {
+        name: "caddy console",
+        flag: Some("caddy-console"),
+        aliases: &[],
+        reader: Reader::Fn(|l, o| caddy::console_access(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CADDY,
+        checked_against: "public lines",
+    },
+    // After the access formats: an input with access entries is read by them (its error entries
+    // are joined); one with error entries only is read here, each entry a request Caddy answered.
+    Spec {
+        name: "caddy error log (entries as requests)",
+        flag: Some("caddy-errors"),
+        aliases: &["caddy-v1"],
+        reader: Reader::Fn(|l, o| caddy::error_request(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { logs_own_errors: false, ..CADDY },
+        checked_against: "public lines",
     },
     Spec {
         name: "traefik common",
@@ -439,6 +458,7 @@ pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
         || is_klog(line)
         || haproxy::is_message(line)
+        || caddy::is_console_line(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
 }
 
