@@ -350,6 +350,165 @@ pub fn parse_loose<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), 
     apply(&s, obs)
 }
 
+/// A JSON `log-format` an admin wrote by hand (`{"status":%ST,"termination_state":"%tsc",…}`),
+/// behind any syslog header: read by the key names such formats use for HAProxy's fields, at any
+/// depth (`"connection":{"termination_state":"sC"}`, `"haproxy_times":{"tr":-1}`). Only an object
+/// with a termination state and a status is read.
+pub fn parse_json<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotHttplog> {
+    let open = memchr::memchr(b'{', &line[..line.len().min(320)]).ok_or(NotHttplog)?;
+    let json = std::str::from_utf8(&line[open..]).map_err(|_| NotHttplog)?;
+    let quoted_key = |k: &str| memchr::memmem::find_iter(json.as_bytes(), k).any(|i| {
+        i > 0 && json.as_bytes()[i - 1] == b'"' && json.as_bytes().get(i + k.len()) == Some(&b'"')
+    });
+    if !STATE_KEYS.iter().any(|k| quoted_key(k)) {
+        return Err(NotHttplog);
+    }
+    let mut s = Session { server_unknown: true, ..Session::default() };
+    let mut request_line = "";
+    walk_json(json, 0, &mut |key, value| {
+        let key = key.to_ascii_lowercase();
+        let text = raw_json(value);
+        let number = || haproxy_number(text);
+        let unset = |v: &[u8]| v.is_empty();
+        match key.as_str() {
+            k if STATE_KEYS.contains(&k) && unset(s.state) && (is_state(text) || is_short_state(text)) => s.state = text,
+            "status_code" | "status" | "http_status" | "st" | "response_code" | "http_status_code"
+                if unset(s.status) && is_status(text) =>
+            {
+                s.status = text;
+            }
+            "tr" | "time_server_response" | "server_response_time" | "response_time" if s.timers.response.is_none() => {
+                s.timers.response = number();
+            }
+            "tc" | "time_to_connect" | "connect_time" if s.timers.connect.is_none() => s.timers.connect = number(),
+            "tw" | "time_waiting" | "queue_time" if s.timers.queue.is_none() => s.timers.queue = number(),
+            "ta" | "tt" | "time_active" | "total_time" | "duration_milliseconds" if s.timers.total.is_none() => {
+                s.timers.total = number();
+            }
+            "backend_name" | "backend" | "be_name" if unset(s.backend) && !text.starts_with(b"{") => s.backend = text,
+            "frontend_name" | "frontend" | "fe_name" if unset(s.frontend) && !text.starts_with(b"{") => {
+                s.frontend = text;
+            }
+            "server_name" | "srv_name" | "server" if !text.is_empty() && !text.starts_with(b"{") && s.server_unknown => {
+                (s.server, s.server_unknown) = (text, false);
+            }
+            "method" | "http_method" | "hm" if unset(s.method) => s.method = text,
+            "path" | "uri" | "url" | "target" | "request_uri" | "hu" if unset(s.target) && text.starts_with(b"/") => {
+                s.target = text;
+            }
+            "request" | "http_request" | "request_line" if request_line.is_empty() && !text.starts_with(b"{") => {
+                request_line = std::str::from_utf8(text).unwrap_or_default();
+            }
+            "client_ip" | "ci" | "src" | "remote_addr" | "client" if unset(s.client) && !text.starts_with(b"{") => {
+                s.client = text;
+            }
+            "bytes_read" | "bytes" | "bytes_sent" if unset(s.bytes) => s.bytes = text,
+            _ => {}
+        }
+    });
+    // Names nested one level down: `"backend":{"name":…}`, and `"server":{"name":""}` beside
+    // `"target_server":{"name":"srv000"}` (the first non-empty one).
+    walk_json(json, 0, &mut |key, value| {
+        let key = key.to_ascii_lowercase();
+        let v = value.get();
+        if !v.starts_with('{') {
+            return;
+        }
+        let name = || -> &'a [u8] {
+            let mut found: &'a [u8] = b"";
+            walk_json(v, 3, &mut |k, n| {
+                if k == "name" && found.is_empty() {
+                    found = raw_json(n);
+                }
+            });
+            found
+        };
+        match key.as_str() {
+            "backend" if s.backend.is_empty() => s.backend = name(),
+            "frontend" if s.frontend.is_empty() => s.frontend = name(),
+            "server" | "target_server" if s.server_unknown => {
+                let n = name();
+                if !n.is_empty() {
+                    (s.server, s.server_unknown) = (n, false);
+                }
+            }
+            _ => {}
+        }
+    });
+    if s.state.is_empty() || s.status.is_empty() {
+        return Err(NotHttplog);
+    }
+    s.request = request_line.as_bytes();
+    apply(&s, obs)
+}
+
+/// The keys JSON formats give HAProxy's termination state.
+/// (Not `ts`: Caddy and zap name their timestamps so.)
+const STATE_KEYS: &[&str] = &["termination_state", "tsc", "term_state", "termination_state_cookie", "session_state"];
+
+/// The two-character termination state (`%ts`).
+fn is_short_state(t: &[u8]) -> bool {
+    t.len() == 2 && b"-CcSsPLRIDUK".contains(&t[0]) && b"-RQCHDLT".contains(&t[1])
+}
+
+/// A JSON value as a slice of the line: strings without their quotes (escapes left as written).
+fn raw_json(v: &serde_json::value::RawValue) -> &[u8] {
+    let s = v.get().as_bytes();
+    s.strip_prefix(b"\"").and_then(|s| s.strip_suffix(b"\"")).unwrap_or(s)
+}
+
+/// A timer written as a number or a string (`-1`, `"+1"`).
+fn haproxy_number(v: &[u8]) -> Option<i64> {
+    let v = v.strip_prefix(b"+").unwrap_or(v);
+    match v.strip_prefix(b"-") {
+        Some(n) => parse_u64(n).and_then(|n| i64::try_from(n).ok()).map(|n| -n),
+        None => parse_u64(v).and_then(|n| i64::try_from(n).ok()),
+    }
+}
+
+/// Every key and value of a JSON object, depth first in document order, down to a few levels.
+fn walk_json<'a>(json: &'a str, depth: u8, f: &mut dyn FnMut(&'a str, &'a serde_json::value::RawValue)) {
+    type Object<'a> = Vec<(&'a str, &'a serde_json::value::RawValue)>;
+    let Ok(object) = serde_json::from_str::<OrderedObject<'a>>(json) else { return };
+    let object: Object<'a> = object.0;
+    for (k, v) in object {
+        f(k, v);
+        if depth < 4 && v.get().starts_with('{') {
+            walk_json(v.get(), depth + 1, f);
+        } else if v.get().starts_with('[') {
+            // `"ips":["172.27.0.1"]`: the first item stands for the list.
+            if let Ok(items) = serde_json::from_str::<Vec<&'a serde_json::value::RawValue>>(v.get()) {
+                if let Some(first) = items.first() {
+                    f(k, first);
+                }
+            }
+        }
+    }
+}
+
+/// A JSON object's entries in document order, borrowed from the text.
+struct OrderedObject<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for OrderedObject<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = OrderedObject<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<&'de str, &'de serde_json::value::RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(OrderedObject(out))
+            }
+        }
+        d.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
 /// Translate one session into the observation: fields, then who answered.
 pub fn apply<'a>(s: &Session<'a>, obs: &mut Observation<'a>) -> Result<(), NotHttplog> {
     obs.status = Some(if s.status == b"-1" { 0 } else { parse_u16(s.status).ok_or(NotHttplog)? });
@@ -375,6 +534,13 @@ pub fn apply<'a>(s: &Session<'a>, obs: &mut Observation<'a>) -> Result<(), NotHt
     if !s.request.is_empty() {
         let (method, target) = crate::scan::request_line(s.request);
         (obs.method, obs.target) = (method, target);
+        // The HAProxy Kubernetes ingress controller logs `%HM %[var(txn.base)] %HV`: the host and
+        // the path, `test.k8s.local/` (haproxytech/kubernetes-ingress documentation/annotations.md).
+        if !target.starts_with(b"/") && method != b"CONNECT" && memchr::memmem::find(target, b"://").is_none() {
+            if let Some(slash) = memchr::memchr(b'/', target) {
+                (obs.host, obs.target) = (&target[..slash], &target[slash..]);
+            }
+        }
     }
     if !s.method.is_empty() {
         obs.method = s.method;
@@ -382,7 +548,9 @@ pub fn apply<'a>(s: &Session<'a>, obs: &mut Observation<'a>) -> Result<(), NotHt
     if !s.target.is_empty() {
         obs.target = s.target;
     }
-    obs.host = s.host;
+    if !s.host.is_empty() {
+        obs.host = s.host;
+    }
     obs.request_id = s.request_id;
     obs.detail = s.state;
     obs.detail_source = "HAProxy termination state";
@@ -447,6 +615,8 @@ fn signal(state: &[u8], status: u16, server_answered: bool, nosrv: bool, unroute
         (b'P', b'R') if status == 429 => Signal::RateLimited,
         (b'P', b'R') if status == 413 => Signal::BodyTooLarge,
         (b'P', b'R') if matches!(status, 414 | 431) => Signal::HeaderTooLarge,
+        // `http-request auth` (basic auth) refused the credentials.
+        (b'P', b'R') if status == 401 => Signal::AuthFailed,
         (b'P', b'R' | b'T') => Signal::AccessDenied,
         // The server was marked down (or an active one came back) and HAProxy killed the stream.
         (b'D' | b'U', _) => Signal::NoLiveUpstreams,
@@ -550,6 +720,11 @@ mod tests {
         assert_eq!(attr(r#"May 21 02:54:12 ingress haproxy-ingress [21/May/2020:02:47:12.224] _front001~ default_api-service_8080/srv001 0/0/1/20190/420426 200 201155 - - cD-- 153/153/12/3/0 0/0 "GET /some/url HTTP/1.1" "#), (Cause::Ok, GeneratedBy::Upstream));
         // A field added after the server; HAProxy's internal HTTP client (`-/-`).
         assert_eq!(attr(r#"May 22 02:22:22 server1 haproxy[5089]: -:22222 [22/May/2021:02:22:22.222] www-https~ myapp/node2 site.domain.com 0/0/0/18/18 200 200 - - ---- 222/222/2/0/0 0/0 "OPTIONS /api/v2/app/ HTTP/1.1""#), (Cause::Ok, GeneratedBy::Upstream));
+        // The HAProxy Kubernetes ingress controller's default format logs the host with the path
+        // (its documentation/annotations.md example).
+        let mut o = Observation::default();
+        parse(br#"10.244.0.1:5793 [10/Apr/2020:10:32:50.132] https~ test-echo1-8080/SRV_TFW8V 0/0/1/2/3 200 653 - - ---- 1/1/0/0/0 0/0 "GET test.k8s.local/ HTTP/2.0""#, &mut o).unwrap();
+        assert_eq!((o.host, o.target, o.service), (&b"test.k8s.local"[..], &b"/"[..], &b"test-echo1-8080"[..]));
         assert_eq!(attr(r#"<133>Mar  6 11:18:55 haproxy[14872]: -:- [06/Mar/2023:11:18:52.200] <OCSP-UPDATE> -/- 2/0/-1/-1/3009 503 217 - - SC-- 0/0/0/0/3 0/0 {} "GET http://127.0.0.1:12345/MEMwQT HTTP/1.1""#).1, GeneratedBy::Proxy);
         // 2004: no milliseconds, logasap `+`.
         assert_eq!(attr(r#"Aug  9 20:30:46 localhost haproxy[2022]: 127.0.0.1:34028 [09/Aug/2004:20:30:46] proxy-out proxy-out/cache1 0/0/2/126/+128 301 +223 - - ---- 0/0/0/0/0 0/0 {www.sytadin.equipement.gouv.fr||http://trafic.1wt.eu/} {Apache|230|||http://www.sytadin.} "GET http://www.sytadin.equipement.gouv.fr/ HTTP/1.1""#), (Cause::Redirect, GeneratedBy::Upstream));
@@ -574,6 +749,7 @@ mod tests {
             (line("<NOSRV>", "0/-1/-1/-1/0", "503", "SC--"), Cause::NoLiveUpstreams, GeneratedBy::Proxy),
             (line("<NOSRV>", "0/-1/-1/-1/0", "302", "LR--"), Cause::ProxyRedirect, GeneratedBy::Proxy),
             (line("<NOSRV>", "0/-1/-1/-1/0", "403", "PR--"), Cause::ProxyAccessDenied, GeneratedBy::Proxy),
+            (line("<NOSRV>", "-1/-1/-1/-1/2", "401", "PR--"), Cause::EdgeAuthRejected, GeneratedBy::Proxy),
             (line("<NOSRV>", "0/5000/-1/-1/5000", "503", "sQ--"), Cause::ProxyOverloaded, GeneratedBy::Proxy),
             (line("<NOSRV>", "0/-1/-1/-1/0", "500", "PT--"), Cause::ProxyAccessDenied, GeneratedBy::Proxy),
         ];
@@ -599,6 +775,20 @@ mod tests {
     }
 
     /// Custom layouts read by their HAProxy fields (tests/corpus/haproxy.jsonl, haproxy-aws).
+    /// A JSON log-format written by hand (tests/corpus/haproxy.jsonl, haproxy/haproxy#2375).
+    #[test]
+    fn json_layouts() {
+        let line = r#"<134>Dec  4 22:31:11 ingress[8]: {"program":"haproxy","tr":"","dw-trace":"","haproxy_dt":"04/Dec/2023:22:31:10.944","connection":{"termination_state":"sC","actconn":1,"feconn":1,"beconn":0,"srvconn":0},"queue_backend":0,"queue_srv":0,"haproxy_times":{"th":0,"ti":0,"tR":1,"tq":1,"tw":104,"tc":-1,"tr":-1,"ta":208,"td":-1,"tt":208},"retries":"+1","request":{"duration_milliseconds":208},"client":{"ips":["172.27.0.1"],"port":"48492"},"server":{"ip":"172.27.0.4","port":"80","name":""},"http":{"request":{"method":"POST","target":"/garbage","path":"/garbage","bytes":164},"version":"HTTP/1.1","response":{"status_code":503,"bytes":222}},"backend":{"name":"loadtest_service_http"},"target_server":{"name":"srv000"}}"#;
+        assert_eq!(read(parse_json, line), (503, Cause::UpstreamConnectTimeout, GeneratedBy::Proxy));
+        let mut o = Observation::default();
+        parse_json(line.as_bytes(), &mut o).unwrap();
+        assert_eq!((o.method, o.target, o.service, o.upstream.addr), (&b"POST"[..], &b"/garbage"[..], &b"loadtest_service_http"[..], &b"srv000"[..]));
+        let flat = r#"{"client_ip":"10.0.0.1","backend_name":"app","server_name":"app1","time_server_response":12,"status_code":200,"termination_state":"----","request":"GET /x HTTP/1.1"}"#;
+        assert_eq!(read(parse_json, flat), (200, Cause::Ok, GeneratedBy::Upstream));
+        // Traefik's and Caddy's JSON have no termination state.
+        assert!(parse_json(br#"{"DownstreamStatus":502,"status":502}"#, &mut Observation::default()).is_err());
+    }
+
     #[test]
     fn loose_layouts() {
         let aws = r#"Mar 14 17:14:51 localhost haproxy[14887]: [14887] [1394817291.250] 10/5/2/0/3/0/0 48/0/0/624/672 ---- 1.10.2.10:35701 10.151.122.228:443 127.0.0.1:8000 logger - - "GET /v1/ HTTP/1.0" 404 fxa-nodejs:nodejs1 "-" "{||ApacheBench/2.3|over-100-active-connections,over-100-connections-in-10-seconds,high-error-rate,high-request-rate,|47B4176E:8B75_0A977AE4:01BB_5323390B_31E0:3A27}" "-" "" ireq_size=592 resp_size=787"#;

@@ -31,6 +31,11 @@ fn split_url(url: &[u8]) -> (&[u8], &[u8]) {
 struct TraefikLine<'a> {
     #[serde(borrow)]
     StartUTC: Option<&'a RawValue>,
+    /// Where `StartUTC` was dropped: `StartLocal`, or logrus's own `time`.
+    #[serde(borrow)]
+    StartLocal: Option<&'a RawValue>,
+    #[serde(borrow)]
+    time: Option<&'a RawValue>,
     #[serde(borrow)]
     ClientHost: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -80,7 +85,7 @@ pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotT
     let t: TraefikLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
     let status = t.DownstreamStatus.ok_or(NotThisFormat)?;
     obs.status = Some(status);
-    obs.time_ms = time::parse_iso(raw(t.StartUTC));
+    obs.time_ms = [t.StartUTC, t.StartLocal, t.time].into_iter().flatten().find_map(|v| time::parse_iso(raw(Some(v))));
     obs.client = raw(t.ClientHost);
     obs.method = raw(t.RequestMethod);
     obs.target = raw(t.RequestPath);

@@ -174,6 +174,14 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "public lines",
     },
     Spec {
+        name: "haproxy json (custom log-format)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Fn(|l, o| haproxy::parse_json(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { upstream_fields: false, ..PROXY },
+        checked_against: "public lines",
+    },
+    Spec {
         name: "aws alb",
         flag: Some("alb"),
         aliases: &["aws-alb"],
