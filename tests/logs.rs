@@ -404,6 +404,39 @@ fn caddy_access_joined_with_its_error_log() {
 }
 
 #[test]
+fn caddy_error_entries_alone_are_requests_and_beside_an_access_log_are_joined() {
+    let error = |port: u32| {
+        format!(
+            r#"{{"level":"error","ts":1772978400.{port},"logger":"http.log.error","msg":"dial tcp 127.0.0.1:9: connect: connection refused","request":{{"remote_ip":"10.0.0.{port}","remote_port":"4{port}","method":"GET","host":"shop.local","uri":"/down"}},"duration":0.003,"status":502,"err_id":"x","err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"}}"#
+        )
+    };
+    let access = |port: u32| {
+        format!(
+            r#"{{"level":"error","ts":1772978400.{port},"logger":"http.log.access","msg":"handled request","request":{{"remote_ip":"10.0.0.{port}","remote_port":"4{port}","method":"GET","host":"shop.local","uri":"/down"}},"duration":0.004,"size":0,"status":502}}"#
+        )
+    };
+    let errors: String = (10..15).map(|p| error(p) + "\n").collect();
+    let records = |args: &[&str], stdin: Option<&[u8]>| -> Vec<RequestRecord> {
+        let out = culprit(args, stdin);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    // Caddy's default log holds error entries only (access logging is off): each is a request
+    // Caddy answered.
+    let alone = records(&["logs", "--per-request", "-"], Some(errors.as_bytes()));
+    assert_eq!(alone.len(), 5);
+    assert!(alone.iter().all(|r| r.cause == "upstream_connection_refused" && r.upstream.as_deref() == Some("127.0.0.1:9")));
+    // The same entries in their own file beside the access log explain its requests, once each.
+    let dir = tmp();
+    let (a, e) = (dir.path().join("access.log"), dir.path().join("caddy.log"));
+    std::fs::write(&a, (10..15).map(|p| access(p) + "\n").collect::<String>()).unwrap();
+    std::fs::write(&e, &errors).unwrap();
+    let both = records(&["logs", "--per-request", a.to_str().unwrap(), e.to_str().unwrap()], None);
+    assert_eq!(both.len(), 5, "{both:?}");
+    assert!(both.iter().all(|r| r.cause == "upstream_connection_refused" && r.file.ends_with("access.log")));
+}
+
+#[test]
 fn cluster_dump_names_the_pod_behind_the_upstream() {
     const LOG: &str = "examples/incident-502/ingress-nginx.log.gz";
     let r = report(&[LOG, "--cluster", "examples/incident-502/cluster"], None);

@@ -56,6 +56,8 @@ impl Plan {
             Some(f) => f.clone(),
             None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
         };
+        // Error entries whose requests another input logs are joined to them, not counted twice.
+        let format = if opts.join_error_entries && format.reads_error_entries() { Format::error_log() } else { format };
         let context = format.context(opts.timeouts);
         Some(Plan { format, wrapper, context })
     }

@@ -187,6 +187,12 @@ pub fn error_request<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<()
     Ok(())
 }
 
+/// Whether some of `data`'s lines are Caddy access entries (JSON or console).
+pub fn holds_access_entries(data: &[u8]) -> bool {
+    memchr::memmem::find(data, b"\"msg\":\"handled request\"").is_some()
+        || memchr::memmem::find(data, b"\thandled request\t").is_some()
+}
+
 /// A line of Caddy's own log in the console encoding (TLS, admin, health checks, reverse-proxy
 /// debug entries) between access entries: expected, not a request.
 pub fn is_console_line(line: &[u8]) -> bool {

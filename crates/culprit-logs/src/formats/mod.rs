@@ -81,6 +81,9 @@ const ALB: ProxyTraits =
 const GCP: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 5.0, read: 30.0 }, ..PROXY };
 
+/// The format that reads Caddy's error entries as requests.
+const CADDY_ERRORS: &str = "caddy error log (entries as requests)";
+
 /// One registered format: everything culprit knows about reading it. A new format is a file in
 /// this folder and one entry in [`REGISTRY`].
 #[derive(Debug, Clone, Copy)]
@@ -224,7 +227,7 @@ pub const REGISTRY: &[Spec] = &[
     // After the access formats: an input with access entries is read by them (its error entries
     // are joined); one with error entries only is read here, each entry a request Caddy answered.
     Spec {
-        name: "caddy error log (entries as requests)",
+        name: CADDY_ERRORS,
         flag: Some("caddy-errors"),
         aliases: &["caddy-v1"],
         reader: Reader::Fn(|l, o| caddy::error_request(l, o).map_err(|_| BadLine::Mismatch)),
@@ -428,6 +431,11 @@ impl Format {
             Parser::ErrorLog,
             ProxyTraits { upstream_fields: false, ..PROXY },
         )
+    }
+
+    /// Whether this format reads error entries as the requests they stand for (Caddy's).
+    pub fn reads_error_entries(&self) -> bool {
+        self.name == CADDY_ERRORS
     }
 
     /// Whether this input holds only error-log lines.
