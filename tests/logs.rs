@@ -334,10 +334,40 @@ fn each_format_is_sniffed_and_attributed() {
             "proxy",
         ),
         (
+            "traefik common",
+            r#"192.168.100.110 - - [16/Jan/2020:20:31:43 +0000] "GET / HTTP/2.0" 401 17 "-" "-" 1 "backend@docker" - 0ms"#,
+            "edge_auth_rejected",
+            "proxy",
+        ),
+        (
             "google cloud lb json",
             r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://shop.example.com/api/cart/1","status":502,"remoteIp":"203.0.113.9","latency":"0.004s"},"jsonPayload":{"statusDetails":"failed_to_pick_backend"},"resource":{"type":"http_load_balancer","labels":{"backend_service_name":"k8s1-shop-cart-80"}},"timestamp":"2026-03-08T14:00:00.123456Z"}"#,
             "no_live_upstreams",
             "load_balancer",
+        ),
+        (
+            "haproxy httplog clf",
+            r#"10.0.1.2 - - [06/Feb/2009:12:14:14 +0000] "GET /index.html HTTP/1.1" 504 198 "" "" 33317 655 "http-in" "static" "srv1" 10 0 30 -1 1000 sH-- 1 1 1 1 0 0 0 "" "" "" """#,
+            "upstream_timeout",
+            "proxy",
+        ),
+        (
+            "haproxy (custom log-format)",
+            r#"Mar 14 17:14:51 localhost haproxy[14887]: [14887] [1394817291.250] 10/5/2/0/3/0/0 48/0/0/-1/3000 SH-- 1.10.2.10:35701 10.151.122.228:443 127.0.0.1:8000 logger - - "GET /v1/ HTTP/1.0" 502 fxa-nodejs:nodejs1 "-""#,
+            "upstream_closed_prematurely",
+            "proxy",
+        ),
+        (
+            "caddy console",
+            "2023/12/08 20:24:51.157\t\x1b[34mINFO\x1b[0m\thttp.log.access\thandled request\t{\"request\": {\"remote_ip\": \"127.0.0.1\", \"remote_port\": \"60708\", \"method\": \"GET\", \"host\": \"a.example\", \"uri\": \"/\"}, \"duration\": 0.000034205, \"size\": 0, \"status\": 308, \"resp_headers\": {\"Server\": [\"Caddy\"], \"Location\": [\"https://a.example/\"]}}",
+            "proxy_redirect",
+            "proxy",
+        ),
+        (
+            "caddy error log (entries as requests)",
+            "29/Jan/2016:15:17:26 +0100 [ERROR 502 /index.php] dial tcp 127.0.0.1:9000: connection refused",
+            "upstream_connection_refused",
+            "proxy",
         ),
     ];
     for (format, line, cause, by) in cases {
