@@ -238,6 +238,10 @@ pub fn parse_clf<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), No
     let mut s = Session { client, date: &line[open + 1..close], ..Session::default() };
     let mut rest = &line[close + 1..];
     s.request = quoted(&mut rest).ok_or(NotHttplog)?;
+    // `option tcplog clf` writes `"TCP " 000`: a connection, not a request.
+    if s.request == b"TCP " {
+        return Err(NotHttplog);
+    }
     s.status = next_token(&mut rest).ok_or(NotHttplog)?;
     s.bytes = next_token(&mut rest).ok_or(NotHttplog)?;
     // The two quoted CLF columns (empty in HAProxy's own layout), the client port and the
@@ -643,6 +647,27 @@ pub fn is_message(line: &[u8]) -> bool {
         || has(b"Stopping frontend ")
         || has(b"Stopping backend ")
         || is_connection_error(line)
+        || is_tcplog(line)
+}
+
+/// `option tcplog` (§8.2.2): a TCP connection, not an HTTP request — `Tw/Tc/Tt`, bytes and a
+/// two-character state after the backend/server, no status.
+fn is_tcplog(line: &[u8]) -> bool {
+    if memchr::memmem::find(line, b"] \"TCP \" 000 ").is_some() {
+        return true; // option tcplog clf
+    }
+    let Some((_, close)) = find_date(line, false) else { return false };
+    let mut rest = &line[close + 1..];
+    let _frontend = next_token(&mut rest);
+    let (Some(backend_server), Some(timers), Some(_bytes), Some(state)) =
+        (next_token(&mut rest), next_token(&mut rest), next_token(&mut rest), next_token(&mut rest))
+    else {
+        return false;
+    };
+    backend_server.contains(&b'/')
+        && memchr::memchr_iter(b'/', timers).count() == 2
+        && timers.split(|&b| b == b'/').all(|t| ms(t).is_some())
+        && is_short_state(state)
 }
 
 /// `127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake`.
@@ -696,6 +721,9 @@ mod tests {
         // A connection error (§8.2.5) is not a request, and is known.
         let e = b"Dec  3 18:27:14 localhost haproxy[6103]: 127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake";
         assert!(parse(e, &mut Observation::default()).is_err() && is_message(e));
+        // option tcplog (§8.2.2): a connection, not a request.
+        let tcp = b"Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0";
+        assert!(parse(tcp, &mut Observation::default()).is_err() && is_message(tcp));
     }
 
     /// Syslog headers as rsyslog, journald and HAProxy's own `log-format rfc5424` write them, and
