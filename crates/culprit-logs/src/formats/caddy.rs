@@ -259,6 +259,14 @@ mod tests {
         assert!(error_request(access, &mut Observation::default()).is_err());
     }
 
+    /// Caddy's file server is the origin: its answers (here a 304 from an `If-None-Match`) carry
+    /// no upstream `Date` (tstack/lnav test/logfile_caddy_log.0, shortened).
+    #[test]
+    fn file_server_answers_are_caddys() {
+        let not_modified = r#"{"level":"info","ts":1761019828.6153953,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.19.0.1","remote_port":"46628","client_ip":"172.19.0.1","proto":"HTTP/1.1","method":"GET","host":"localhost","uri":"/","headers":{"If-None-Match":["\"ddnp8sh5vg3i58\""]}},"bytes_read":0,"user_id":"","duration":0.001674508,"size":0,"status":304,"resp_headers":{"Etag":["\"ddnp8sh5vg3i58\""],"Server":["Caddy"],"Vary":["Accept-Encoding"]}}"#;
+        assert_eq!(judge("caddy", not_modified), (304, Cause::Ok, GeneratedBy::Proxy));
+    }
+
     /// Caddy v1's error log (caddy#546, caddy#1080).
     #[test]
     fn v1_error_lines() {
