@@ -648,6 +648,8 @@ pub fn is_message(line: &[u8]) -> bool {
         || has(b"Stopping backend ")
         || is_connection_error(line)
         || is_tcplog(line)
+        // The default format (§8.2.1): `Connect from 10.0.1.2:33312 to 10.0.3.31:8012 (www/HTTP)`.
+        || has(b"Connect from ") && has(b" to ") && line.ends_with(b")")
 }
 
 /// `option tcplog` (§8.2.2): a TCP connection, not an HTTP request — `Tw/Tc/Tt`, bytes and a
@@ -721,6 +723,7 @@ mod tests {
         // A connection error (§8.2.5) is not a request, and is known.
         let e = b"Dec  3 18:27:14 localhost haproxy[6103]: 127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake";
         assert!(parse(e, &mut Observation::default()).is_err() && is_message(e));
+        assert!(is_message(b"Sep 20 15:42:59 67.43.156.13 haproxy[24551]: Connect from 67.43.156.13:40780 to 67.43.156.13:5000 (main/HTTP)"));
         // option tcplog (§8.2.2): a connection, not a request.
         let tcp = b"Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0";
         assert!(parse(tcp, &mut Observation::default()).is_err() && is_message(tcp));
