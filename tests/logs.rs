@@ -455,7 +455,9 @@ fn caddy_error_entries_alone_are_requests_and_beside_an_access_log_are_joined() 
     // Caddy answered.
     let alone = records(&["logs", "--per-request", "-"], Some(errors.as_bytes()));
     assert_eq!(alone.len(), 5);
-    assert!(alone.iter().all(|r| r.cause == "upstream_connection_refused" && r.upstream.as_deref() == Some("127.0.0.1:9")));
+    assert!(
+        alone.iter().all(|r| r.cause == "upstream_connection_refused" && r.upstream.as_deref() == Some("127.0.0.1:9"))
+    );
     // The same entries in their own file beside the access log explain its requests, once each.
     let dir = tmp();
     let (a, e) = (dir.path().join("access.log"), dir.path().join("caddy.log"));

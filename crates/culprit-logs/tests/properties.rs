@@ -1,7 +1,7 @@
 //! Property tests of the parsers: arbitrary input never panics, and structured input round-trips.
 
-use culprit_logs::formats::nginx::{NginxFormat, UPSTREAMINFO};
 use culprit_logs::formats::Format;
+use culprit_logs::formats::nginx::{NginxFormat, UPSTREAMINFO};
 use culprit_logs::observation::{attempts, last_attempt, parse_f64};
 use culprit_logs::{Observation, fuzzing, time};
 use proptest::prelude::*;

@@ -80,7 +80,7 @@ fn console_time(t: &[u8]) -> Option<i64> {
     time::parse_any(t).or_else(|| {
         let secs: f64 = std::str::from_utf8(t).ok()?.parse().ok()?;
         #[allow(clippy::cast_possible_truncation)]
-        (secs.is_finite() && secs > 1e8).then(|| (secs * 1000.0) as i64)
+        (secs.is_finite() && secs > 1e8).then_some((secs * 1000.0) as i64)
     })
 }
 
@@ -225,7 +225,10 @@ mod tests {
         let beta = "1.576867456328023e+09\terror\thttp.log.error\tread tcp 127.0.0.1:59660->127.0.0.1:5443: read: connection reset by peer\t{\"request\": {\"method\": \"GET\", \"uri\": \"/favicon.ico\", \"proto\": \"HTTP/2.0\", \"remote_addr\": \"13.52.196.42:58217\", \"host\": \"bitwarden.sethammons.com\"}, \"duration\": 0.001135466, \"status\": 502, \"err_id\": \"4t0bnerf1\", \"err_trace\": \"reverseproxy.(*Handler).ServeHTTP (reverseproxy.go:327)\"}";
         assert_eq!(judge("caddy-errors", beta), (502, Cause::UpstreamConnectionReset, GeneratedBy::Proxy));
         let e = console_error(beta.as_bytes()).unwrap();
-        assert_eq!((e.time_ms, e.client, e.target), (Some(1_576_867_456_328), &b"13.52.196.42"[..], &b"/favicon.ico"[..]));
+        assert_eq!(
+            (e.time_ms, e.client, e.target),
+            (Some(1_576_867_456_328), &b"13.52.196.42"[..], &b"/favicon.ico"[..])
+        );
         let dns = "2025/02/11 04:27:47.487\tERROR\thttp.log.error\tdial tcp: lookup windmill_server: i/o timeout\t{\"request\": {\"remote_ip\": \"127.0.0.1\", \"remote_port\": \"59452\", \"method\": \"GET\", \"host\": \"localhost\", \"uri\": \"/api\"}, \"duration\": 3.002232109, \"status\": 502, \"err_id\": \"dufnex8kh\", \"err_trace\": \"reverseproxy.statusError (reverseproxy.go:1373)\"}";
         assert_eq!(judge("caddy-errors", dns), (502, Cause::UpstreamDnsFailed, GeneratedBy::Proxy));
         // Other loggers are Caddy's own lines, not requests.
@@ -271,7 +274,10 @@ mod tests {
     #[test]
     fn v1_error_lines() {
         let cases = [
-            ("29/Jan/2016:15:17:26 +0100 [ERROR 502 /index.php] dial tcp 127.0.0.1:9000: connection refused", Cause::UpstreamConnectionRefused),
+            (
+                "29/Jan/2016:15:17:26 +0100 [ERROR 502 /index.php] dial tcp 127.0.0.1:9000: connection refused",
+                Cause::UpstreamConnectionRefused,
+            ),
             ("05/Sep/2016:17:17:29 +0000 [ERROR 502 /] unreachable backend", Cause::UpstreamConnectionRefused),
         ];
         for (line, cause) in cases {

@@ -258,13 +258,8 @@ pub fn parse_clf<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), No
     for v in &mut t {
         *v = ms(next_token(&mut rest).ok_or(NotHttplog)?).ok_or(NotHttplog)?;
     }
-    s.timers = Timers {
-        request: Some(t[0]),
-        queue: Some(t[1]),
-        connect: Some(t[2]),
-        response: Some(t[3]),
-        total: Some(t[4]),
-    };
+    s.timers =
+        Timers { request: Some(t[0]), queue: Some(t[1]), connect: Some(t[2]), response: Some(t[3]), total: Some(t[4]) };
     s.state = next_token(&mut rest).ok_or(NotHttplog)?;
     if !is_state(s.state) {
         return Err(NotHttplog);
@@ -361,9 +356,10 @@ pub fn parse_loose<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), 
 pub fn parse_json<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotHttplog> {
     let open = memchr::memchr(b'{', &line[..line.len().min(320)]).ok_or(NotHttplog)?;
     let json = std::str::from_utf8(&line[open..]).map_err(|_| NotHttplog)?;
-    let quoted_key = |k: &str| memchr::memmem::find_iter(json.as_bytes(), k).any(|i| {
-        i > 0 && json.as_bytes()[i - 1] == b'"' && json.as_bytes().get(i + k.len()) == Some(&b'"')
-    });
+    let quoted_key = |k: &str| {
+        memchr::memmem::find_iter(json.as_bytes(), k)
+            .any(|i| i > 0 && json.as_bytes()[i - 1] == b'"' && json.as_bytes().get(i + k.len()) == Some(&b'"'))
+    };
     if !STATE_KEYS.iter().any(|k| quoted_key(k)) {
         return Err(NotHttplog);
     }
@@ -375,7 +371,9 @@ pub fn parse_json<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), N
         let number = || haproxy_number(text);
         let unset = |v: &[u8]| v.is_empty();
         match key.as_str() {
-            k if STATE_KEYS.contains(&k) && unset(s.state) && (is_state(text) || is_short_state(text)) => s.state = text,
+            k if STATE_KEYS.contains(&k) && unset(s.state) && (is_state(text) || is_short_state(text)) => {
+                s.state = text;
+            }
             "status_code" | "status" | "http_status" | "st" | "response_code" | "http_status_code"
                 if unset(s.status) && is_status(text) =>
             {
@@ -393,7 +391,9 @@ pub fn parse_json<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), N
             "frontend_name" | "frontend" | "fe_name" if unset(s.frontend) && !text.starts_with(b"{") => {
                 s.frontend = text;
             }
-            "server_name" | "srv_name" | "server" if !text.is_empty() && !text.starts_with(b"{") && s.server_unknown => {
+            "server_name" | "srv_name" | "server"
+                if !text.is_empty() && !text.starts_with(b"{") && s.server_unknown =>
+            {
                 (s.server, s.server_unknown) = (text, false);
             }
             "method" | "http_method" | "hm" if unset(s.method) => s.method = text,
@@ -564,8 +564,7 @@ pub fn apply<'a>(s: &Session<'a>, obs: &mut Observation<'a>) -> Result<(), NotHt
     let server_answered = s.timers.response.is_some_and(|t| t >= 0) && !no_server && !matches!(s.state[0], b'P' | b'L');
     // `frontend frontend/<NOSRV>` with 503: no use_backend rule matched and there is no
     // default_backend (a `listen` section without servers looks the same).
-    let unrouted =
-        nosrv && !s.backend.is_empty() && s.backend == s.frontend.strip_suffix(b"~").unwrap_or(s.frontend);
+    let unrouted = nosrv && !s.backend.is_empty() && s.backend == s.frontend.strip_suffix(b"~").unwrap_or(s.frontend);
     if let Some(sig) = signal(s.state, status, server_answered, nosrv, unrouted) {
         obs.signals.set(sig);
     }
@@ -692,7 +691,10 @@ mod tests {
         (a.cause, a.generated_by)
     }
 
-    fn read(f: for<'a> fn(&'a [u8], &mut Observation<'a>) -> Result<(), NotHttplog>, line: &str) -> (u16, Cause, GeneratedBy) {
+    fn read(
+        f: for<'a> fn(&'a [u8], &mut Observation<'a>) -> Result<(), NotHttplog>,
+        line: &str,
+    ) -> (u16, Cause, GeneratedBy) {
         let mut obs = Observation::default();
         f(line.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{line}"));
         // The context of the registered format that reads with `f`.
@@ -741,16 +743,31 @@ mod tests {
         ] {
             assert_eq!(attr(line), (Cause::Ok, GeneratedBy::Proxy), "{line}");
         }
-        assert_eq!(attr(r#"xxx.xxx.xxx.xxx:43608 [07/Mar/2023:11:33:48.083] ssl~ http/10.81.15.120 0/0/3/-1/600004 504 198 - - sH-- 1757/1757/11/0/0 0/0 {Go-http-client/2.0} "GET https://api.domain.com/xyz HTTP/2.0""#), (Cause::UpstreamTimeout, GeneratedBy::Proxy));
+        assert_eq!(
+            attr(
+                r#"xxx.xxx.xxx.xxx:43608 [07/Mar/2023:11:33:48.083] ssl~ http/10.81.15.120 0/0/3/-1/600004 504 198 - - sH-- 1757/1757/11/0/0 0/0 {Go-http-client/2.0} "GET https://api.domain.com/xyz HTTP/2.0""#
+            ),
+            (Cause::UpstreamTimeout, GeneratedBy::Proxy)
+        );
         assert_eq!(attr(r#"May 19 14:39:24 haproxy-server https[56830]: {client-ip}:51893 [19/May/2022:14:39:19.633] https-edge~ https-edge/<NOSRV> -1/-1/-1/-1/5001 408 0 - - cR-- 10/9/0/0/0 0/0 [] "<BADREQ>""#).0, Cause::ClientRequestTimeout);
         // haproxy-ingress as pasted, without a client; the client timed out while the server's 200
         // was being sent: the status is the server's.
         let mut o = Observation::default();
         parse(br#"May 21 02:54:12 ingress haproxy-ingress [21/May/2020:02:47:12.224] _front001~ default_api-service_8080/srv001 0/0/1/20190/420426 200 201155 - - cD-- 153/153/12/3/0 0/0 "GET /some/url HTTP/1.1" "#, &mut o).unwrap();
         assert_eq!((o.client, o.target), (&b""[..], &b"/some/url"[..]));
-        assert_eq!(attr(r#"May 21 02:54:12 ingress haproxy-ingress [21/May/2020:02:47:12.224] _front001~ default_api-service_8080/srv001 0/0/1/20190/420426 200 201155 - - cD-- 153/153/12/3/0 0/0 "GET /some/url HTTP/1.1" "#), (Cause::Ok, GeneratedBy::Upstream));
+        assert_eq!(
+            attr(
+                r#"May 21 02:54:12 ingress haproxy-ingress [21/May/2020:02:47:12.224] _front001~ default_api-service_8080/srv001 0/0/1/20190/420426 200 201155 - - cD-- 153/153/12/3/0 0/0 "GET /some/url HTTP/1.1" "#
+            ),
+            (Cause::Ok, GeneratedBy::Upstream)
+        );
         // A field added after the server; HAProxy's internal HTTP client (`-/-`).
-        assert_eq!(attr(r#"May 22 02:22:22 server1 haproxy[5089]: -:22222 [22/May/2021:02:22:22.222] www-https~ myapp/node2 site.domain.com 0/0/0/18/18 200 200 - - ---- 222/222/2/0/0 0/0 "OPTIONS /api/v2/app/ HTTP/1.1""#), (Cause::Ok, GeneratedBy::Upstream));
+        assert_eq!(
+            attr(
+                r#"May 22 02:22:22 server1 haproxy[5089]: -:22222 [22/May/2021:02:22:22.222] www-https~ myapp/node2 site.domain.com 0/0/0/18/18 200 200 - - ---- 222/222/2/0/0 0/0 "OPTIONS /api/v2/app/ HTTP/1.1""#
+            ),
+            (Cause::Ok, GeneratedBy::Upstream)
+        );
         // The HAProxy Kubernetes ingress controller's default format logs the host with the path
         // (its documentation/annotations.md example).
         let mut o = Observation::default();
@@ -758,13 +775,20 @@ mod tests {
         assert_eq!((o.host, o.target, o.service), (&b"test.k8s.local"[..], &b"/"[..], &b"test-echo1-8080"[..]));
         assert_eq!(attr(r#"<133>Mar  6 11:18:55 haproxy[14872]: -:- [06/Mar/2023:11:18:52.200] <OCSP-UPDATE> -/- 2/0/-1/-1/3009 503 217 - - SC-- 0/0/0/0/3 0/0 {} "GET http://127.0.0.1:12345/MEMwQT HTTP/1.1""#).1, GeneratedBy::Proxy);
         // 2004: no milliseconds, logasap `+`.
-        assert_eq!(attr(r#"Aug  9 20:30:46 localhost haproxy[2022]: 127.0.0.1:34028 [09/Aug/2004:20:30:46] proxy-out proxy-out/cache1 0/0/2/126/+128 301 +223 - - ---- 0/0/0/0/0 0/0 {www.sytadin.equipement.gouv.fr||http://trafic.1wt.eu/} {Apache|230|||http://www.sytadin.} "GET http://www.sytadin.equipement.gouv.fr/ HTTP/1.1""#), (Cause::Redirect, GeneratedBy::Upstream));
+        assert_eq!(
+            attr(
+                r#"Aug  9 20:30:46 localhost haproxy[2022]: 127.0.0.1:34028 [09/Aug/2004:20:30:46] proxy-out proxy-out/cache1 0/0/2/126/+128 301 +223 - - ---- 0/0/0/0/0 0/0 {www.sytadin.equipement.gouv.fr||http://trafic.1wt.eu/} {Apache|230|||http://www.sytadin.} "GET http://www.sytadin.equipement.gouv.fr/ HTTP/1.1""#
+            ),
+            (Cause::Redirect, GeneratedBy::Upstream)
+        );
     }
 
     #[test]
     fn termination_states() {
         let line = |server: &str, timers: &str, status: &str, state: &str| {
-            format!(r#"10.0.0.9:5555 [08/Mar/2026:14:00:00.001] fe be/{server} {timers} {status} 90 - - {state} 1/1/0/0/0 0/0 "GET /x HTTP/1.1""#)
+            format!(
+                r#"10.0.0.9:5555 [08/Mar/2026:14:00:00.001] fe be/{server} {timers} {status} 90 - - {state} 1/1/0/0/0 0/0 "GET /x HTTP/1.1""#
+            )
         };
         let cases = [
             (line("s1", "0/0/1/5/6", "500", "----"), Cause::AppError, GeneratedBy::Upstream),
@@ -813,7 +837,10 @@ mod tests {
         assert_eq!(read(parse_json, line), (503, Cause::UpstreamConnectTimeout, GeneratedBy::Proxy));
         let mut o = Observation::default();
         parse_json(line.as_bytes(), &mut o).unwrap();
-        assert_eq!((o.method, o.target, o.service, o.upstream.addr), (&b"POST"[..], &b"/garbage"[..], &b"loadtest_service_http"[..], &b"srv000"[..]));
+        assert_eq!(
+            (o.method, o.target, o.service, o.upstream.addr),
+            (&b"POST"[..], &b"/garbage"[..], &b"loadtest_service_http"[..], &b"srv000"[..])
+        );
         let flat = r#"{"client_ip":"10.0.0.1","backend_name":"app","server_name":"app1","time_server_response":12,"status_code":200,"termination_state":"----","request":"GET /x HTTP/1.1"}"#;
         assert_eq!(read(parse_json, flat), (200, Cause::Ok, GeneratedBy::Upstream));
         // Traefik's and Caddy's JSON have no termination state.

@@ -257,7 +257,7 @@ impl HaproxyFormat {
                         _ => None,
                     },
                 },
-                lit => lit.clone(),
+                lit @ Step::Lit(_) => lit.clone(),
             })
             .collect();
         Ok(HaproxyFormat { steps, has_server })
@@ -459,7 +459,8 @@ mod tests {
         let f = HaproxyFormat::compile(format).unwrap_or_else(|e| panic!("{format}: {e}"));
         let mut obs = Observation::default();
         f.parse(line.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{line}"));
-        let ctx = Context { synthesises_upstream_status: false, has_upstream_fields: f.has_server, ..Context::default() };
+        let ctx =
+            Context { synthesises_upstream_status: false, has_upstream_fields: f.has_server, ..Context::default() };
         let a = attribute(&obs, &ctx).unwrap();
         (obs.status.unwrap(), a.cause, a.generated_by, String::from_utf8_lossy(obs.target).into_owned())
     }

@@ -107,9 +107,15 @@ fn judge<'a>(status: u16, router: &'a [u8], url: &'a [u8], obs: &mut Observation
         // Reached for the server and got no response: refused, reset, closed (502) or timed out
         // (504); this log does not say which.
         let (signal, detail): (Signal, &'static [u8]) = if status == 504 {
-            (Signal::UpstreamReadTimeout, b"504 with Traefik's own body, `Gateway Timeout`: the server did not answer in time")
+            (
+                Signal::UpstreamReadTimeout,
+                b"504 with Traefik's own body, `Gateway Timeout`: the server did not answer in time",
+            )
         } else {
-            (Signal::UpstreamConnectFailed, b"502 with Traefik's own body, `Bad Gateway`: the exchange with the server failed")
+            (
+                Signal::UpstreamConnectFailed,
+                b"502 with Traefik's own body, `Bad Gateway`: the exchange with the server failed",
+            )
         };
         obs.signals.set(signal);
         obs.detail = detail;
