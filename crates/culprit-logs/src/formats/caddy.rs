@@ -32,13 +32,16 @@ pub struct Console<'a> {
     pub fields: &'a [u8],
 }
 
-/// `INFO`, `error`, `\x1b[31mERROR\x1b[0m`…: a zap level, plain or coloured.
+/// `INFO`, `error`, `\x1b[31mERROR\x1b[0m`…: a zap level, plain or coloured (also as pasted from
+/// a web page that dropped the escape bytes: `[31mERROR[0m`).
 fn is_level(field: &[u8]) -> bool {
-    let l = match field.strip_prefix(b"\x1b[") {
+    let field = field.strip_prefix(b"\x1b").unwrap_or(field);
+    let l = match field.strip_prefix(b"[") {
         Some(rest) => {
             let Some(m) = memchr::memchr(b'm', rest) else { return false };
             let inner = &rest[m + 1..];
-            inner.strip_suffix(b"\x1b[0m").unwrap_or(inner)
+            let inner = inner.strip_suffix(b"[0m").unwrap_or(inner);
+            inner.strip_suffix(b"\x1b").unwrap_or(inner)
         }
         None => field,
     };
@@ -235,6 +238,7 @@ mod tests {
         let other = "2021/12/31 23:59:59\terror\thttp.handlers.reverse_proxy\taborting with incomplete response\t{\"error\": \"context canceled\"}";
         assert!(is_console_line(other.as_bytes()) && console_error(other.as_bytes()).is_none());
         assert!(console(b"plain text line").is_none());
+        assert!(is_level(b"[34mINFO[0m") && is_level(b"\x1b[31mERROR\x1b[0m") && !is_level(b"[x]"));
     }
 
     /// JSON error entries standing alone (tests/corpus/wrapped.jsonl without its journald prefix,
