@@ -9,7 +9,9 @@
 //! ```
 //!
 //! and custom `log-format`s: given with `--haproxy-format` ([`super::haproxy_format`]), or read
-//! without it by HAProxy's own fields wherever they are ([`parse_loose`]).
+//! without it by HAProxy's own fields wherever they are ([`parse_loose`]), JSON ones by the key
+//! names people give those fields ([`parse_json`]). Every layout fills one [`Session`], which
+//! [`apply`] translates.
 //!
 //! The fields: client, accept date, frontend, backend/server (`<NOSRV>` when no server was chosen,
 //! `<STATS>` for the stats page, `-/-` for HAProxy's own HTTP client), the timers TR/Tw/Tc/Tr/Ta in
