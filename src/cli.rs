@@ -98,6 +98,7 @@ Examples:
   culprit logs access.log.gz --service checkout --status 5xx --markdown
   culprit logs access.log --per-request > requests.ndjson
   culprit logs app.log --nginx-format '$remote_addr \"$request\" $status $upstream_status'
+  culprit logs haproxy.log --haproxy-format '%ci [%tr] %b/%s %Tr %ST %tsc %{+Q}r'
   culprit logs access.log --cluster snapshot.json  name the pods and Services, made with:
   ",
     dump_command!(),
@@ -290,8 +291,9 @@ pub struct LogsArgs {
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),
-    /// combined (nginx's default), main, common, combined+, envoy, istio, haproxy, alb, traefik,
-    /// traefik-common, gcp, caddy.
+    /// combined (nginx's default), main, common, combined+, envoy, istio, haproxy, haproxy-clf,
+    /// alb, traefik, traefik-common, gcp, caddy, caddy-console, caddy-errors (error entries read
+    /// as requests).
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
@@ -302,6 +304,11 @@ pub struct LogsArgs {
     /// Parse with this Envoy access-log format (%START_TIME%, %RESPONSE_CODE%, %RESPONSE_FLAGS%…).
     #[arg(long, value_name = "FORMAT", conflicts_with = "format")]
     pub envoy_format: Option<String>,
+
+    /// Parse with this HAProxy log-format string, as in haproxy.cfg (%ci, %ST, %tsc, %Tr,
+    /// %{+Q}r, %[req.hdr(host)]…; ${HAPROXY_HTTP_LOG_FMT} and its siblings too).
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "nginx_format", "envoy_format"])]
+    pub haproxy_format: Option<String>,
 
     /// An nginx error log to join to the access logs, so each 502/504 gets the message that
     /// explains it (error lines interleaved in the inputs, as `kubectl logs` shows them, are

@@ -274,6 +274,27 @@ fn custom_nginx_format() {
 }
 
 #[test]
+fn custom_haproxy_format() {
+    // A layout of the admin's own (HAProxy's `log-format`), behind a syslog header.
+    let data = concat!(
+        "Mar  8 14:00:00 lb haproxy[42]: 10.0.0.1 [08/Mar/2026:14:00:00.001] shop/<NOSRV> 503 SC-- -1 \"GET /a HTTP/1.1\"\n",
+        "Mar  8 14:00:01 lb haproxy[42]: 10.0.0.2 [08/Mar/2026:14:00:01.001] shop/shop-1 200 ---- 12 \"GET /b HTTP/1.1\"\n",
+    );
+    let out = culprit(
+        &["logs", "--per-request", "--haproxy-format", "%ci [%tr] %b/%s %ST %tsc %Tr %{+Q}r", "-"],
+        Some(data.as_bytes()),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records: Vec<RequestRecord> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(&str, &str)> = records.iter().map(|r| (r.cause.as_str(), r.path.as_deref().unwrap_or(""))).collect();
+    assert_eq!(got, [("no_live_upstreams", "/a"), ("ok", "/b")]);
+    let out = culprit(&["logs", "--haproxy-format", "%ci %tsc %r", "-"], Some(b""));
+    assert_eq!(out.status.code(), Some(2), "a format without %ST is unusable");
+    assert!(stderr_of(&out).contains("--haproxy-format") && stderr_of(&out).contains("%ST"), "{}", stderr_of(&out));
+}
+
+#[test]
 fn each_format_is_sniffed_and_attributed() {
     let cases: &[(&str, &str, &str, &str)] = &[
         (
@@ -313,10 +334,40 @@ fn each_format_is_sniffed_and_attributed() {
             "proxy",
         ),
         (
+            "traefik common",
+            r#"192.168.100.110 - - [16/Jan/2020:20:31:43 +0000] "GET / HTTP/2.0" 401 17 "-" "-" 1 "backend@docker" - 0ms"#,
+            "edge_auth_rejected",
+            "proxy",
+        ),
+        (
             "google cloud lb json",
             r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://shop.example.com/api/cart/1","status":502,"remoteIp":"203.0.113.9","latency":"0.004s"},"jsonPayload":{"statusDetails":"failed_to_pick_backend"},"resource":{"type":"http_load_balancer","labels":{"backend_service_name":"k8s1-shop-cart-80"}},"timestamp":"2026-03-08T14:00:00.123456Z"}"#,
             "no_live_upstreams",
             "load_balancer",
+        ),
+        (
+            "haproxy httplog clf",
+            r#"10.0.1.2 - - [06/Feb/2009:12:14:14 +0000] "GET /index.html HTTP/1.1" 504 198 "" "" 33317 655 "http-in" "static" "srv1" 10 0 30 -1 1000 sH-- 1 1 1 1 0 0 0 "" "" "" """#,
+            "upstream_timeout",
+            "proxy",
+        ),
+        (
+            "haproxy (custom log-format)",
+            r#"Mar 14 17:14:51 localhost haproxy[14887]: [14887] [1394817291.250] 10/5/2/0/3/0/0 48/0/0/-1/3000 SH-- 1.10.2.10:35701 10.151.122.228:443 127.0.0.1:8000 logger - - "GET /v1/ HTTP/1.0" 502 fxa-nodejs:nodejs1 "-""#,
+            "upstream_closed_prematurely",
+            "proxy",
+        ),
+        (
+            "caddy console",
+            "2023/12/08 20:24:51.157\t\x1b[34mINFO\x1b[0m\thttp.log.access\thandled request\t{\"request\": {\"remote_ip\": \"127.0.0.1\", \"remote_port\": \"60708\", \"method\": \"GET\", \"host\": \"a.example\", \"uri\": \"/\"}, \"duration\": 0.000034205, \"size\": 0, \"status\": 308, \"resp_headers\": {\"Server\": [\"Caddy\"], \"Location\": [\"https://a.example/\"]}}",
+            "proxy_redirect",
+            "proxy",
+        ),
+        (
+            "caddy error log (entries as requests)",
+            "29/Jan/2016:15:17:26 +0100 [ERROR 502 /index.php] dial tcp 127.0.0.1:9000: connection refused",
+            "upstream_connection_refused",
+            "proxy",
         ),
     ];
     for (format, line, cause, by) in cases {
@@ -380,6 +431,41 @@ fn caddy_access_joined_with_its_error_log() {
     assert_eq!(of("/left"), vec!["client_closed_request"]);
     let refused = records.iter().find(|r| r.path.as_deref() == Some("/down")).unwrap();
     assert!(refused.evidence.iter().any(|e| e.source == "Caddy error log"), "{:?}", refused.evidence);
+}
+
+#[test]
+fn caddy_error_entries_alone_are_requests_and_beside_an_access_log_are_joined() {
+    let error = |port: u32| {
+        format!(
+            r#"{{"level":"error","ts":1772978400.{port},"logger":"http.log.error","msg":"dial tcp 127.0.0.1:9: connect: connection refused","request":{{"remote_ip":"10.0.0.{port}","remote_port":"4{port}","method":"GET","host":"shop.local","uri":"/down"}},"duration":0.003,"status":502,"err_id":"x","err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"}}"#
+        )
+    };
+    let access = |port: u32| {
+        format!(
+            r#"{{"level":"error","ts":1772978400.{port},"logger":"http.log.access","msg":"handled request","request":{{"remote_ip":"10.0.0.{port}","remote_port":"4{port}","method":"GET","host":"shop.local","uri":"/down"}},"duration":0.004,"size":0,"status":502}}"#
+        )
+    };
+    let errors: String = (10..15).map(|p| error(p) + "\n").collect();
+    let records = |args: &[&str], stdin: Option<&[u8]>| -> Vec<RequestRecord> {
+        let out = culprit(args, stdin);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    // Caddy's default log holds error entries only (access logging is off): each is a request
+    // Caddy answered.
+    let alone = records(&["logs", "--per-request", "-"], Some(errors.as_bytes()));
+    assert_eq!(alone.len(), 5);
+    assert!(
+        alone.iter().all(|r| r.cause == "upstream_connection_refused" && r.upstream.as_deref() == Some("127.0.0.1:9"))
+    );
+    // The same entries in their own file beside the access log explain its requests, once each.
+    let dir = tmp();
+    let (a, e) = (dir.path().join("access.log"), dir.path().join("caddy.log"));
+    std::fs::write(&a, (10..15).map(|p| access(p) + "\n").collect::<String>()).unwrap();
+    std::fs::write(&e, &errors).unwrap();
+    let both = records(&["logs", "--per-request", a.to_str().unwrap(), e.to_str().unwrap()], None);
+    assert_eq!(both.len(), 5, "{both:?}");
+    assert!(both.iter().all(|r| r.cause == "upstream_connection_refused" && r.file.ends_with("access.log")));
 }
 
 #[test]

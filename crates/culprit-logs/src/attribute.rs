@@ -347,6 +347,9 @@ fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
     use GeneratedBy::Proxy;
     let r = Rule::NoUpstream;
     match status {
+        // Not Modified: the proxy's own cache or file server validated the client's copy; no
+        // redirect and no error.
+        304 => a(Cause::Ok, Proxy, High, r),
         300..=399 => a(Cause::ProxyRedirect, Proxy, High, r),
         404 => a(Cause::NoRoute, Proxy, if obs.service.is_empty() || obs.service == b"-" { High } else { Medium }, r),
         413 => a(Cause::BodyTooLarge, Proxy, High, r),

@@ -42,6 +42,10 @@ pub struct Options {
     pub timeouts: Option<crate::attribute::TimeoutOverride>,
     /// Timeouts set per upstream name, over the ones above (`--cluster`).
     pub service_timeouts: Option<ServiceTimeouts>,
+    /// An input holding only Caddy error entries is joined to another input's Caddy access
+    /// entries instead of being read as requests (set when one of several inputs has access
+    /// entries: each error entry then has its request there).
+    pub join_error_entries: bool,
     /// Set by the caller to stop reading early (its output was closed: `--per-request | head`);
     /// what was read so far is returned.
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
@@ -65,6 +69,7 @@ impl std::fmt::Debug for Options {
             .field("timeouts", &self.timeouts)
             .field("service_timeouts", &self.service_timeouts.is_some())
             .field("cancel", &self.cancelled())
+            .field("join_error_entries", &self.join_error_entries)
             .finish()
     }
 }
@@ -81,6 +86,7 @@ impl Default for Options {
             timeouts: None,
             service_timeouts: None,
             cancel: None,
+            join_error_entries: false,
         }
     }
 }
@@ -275,6 +281,14 @@ pub fn analyze(
     per_request: Option<&mut dyn FnMut(RequestRecord)>,
     progress: Option<&(dyn Fn(u64) + Sync)>,
 ) -> Analysis {
+    // Several inputs, one with Caddy access entries: another input's error entries explain them.
+    let joined;
+    let opts = if sources.len() > 1 && !opts.join_error_entries && sources.iter().any(holds_caddy_access) {
+        joined = Options { join_error_entries: true, ..opts.clone() };
+        &joined
+    } else {
+        opts
+    };
     if sources.iter().any(|s| matches!(s, Source::Stdin)) {
         return stream(sources, opts, per_request, progress);
     }
@@ -286,6 +300,24 @@ pub fn analyze(
     }
     analysis.join = index.as_ref().map(crate::join::ErrorIndex::counts);
     analysis
+}
+
+/// Whether a file's first bytes hold a Caddy access entry (stdin is not read ahead).
+fn holds_caddy_access(source: &Source) -> bool {
+    use std::io::Read as _;
+    if matches!(source, Source::Stdin) {
+        return false;
+    }
+    let Ok((mut reader, _)) = open(source, Arc::new(AtomicU64::new(0))) else { return false };
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    crate::formats::caddy::holds_access_entries(&buf[..n])
 }
 
 /// The streaming face over whole sources: each read to its end in turn.

@@ -37,14 +37,20 @@ pub fn access_line(data: &[u8]) {
     }
 }
 
-/// A user-supplied `log_format` (first line of the input) applied to the rest.
+/// A user-supplied format (first line of the input: an nginx `log_format`, an Envoy format or an
+/// HAProxy `log-format`) applied to the rest; what parses can be attributed.
 pub fn custom_format(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (fmt, rest) = text.split_once('\n').unwrap_or((&text, ""));
-    if let Ok(f) = Format::nginx_custom(fmt) {
+    let formats = [Format::nginx_custom(fmt), Format::envoy_custom(fmt), Format::haproxy_custom(fmt)];
+    for f in formats.into_iter().flatten() {
         for line in rest.lines() {
             let mut obs = Observation::default();
-            let _ = f.parse(line.as_bytes(), &mut obs);
+            if f.parse(line.as_bytes(), &mut obs).is_ok() {
+                if let Some(a) = attribute::attribute(&obs, &f.context(None)) {
+                    let _ = attribute::evidence(&obs, &a);
+                }
+            }
         }
     }
 }

@@ -153,7 +153,9 @@ fn signal_fits_status(signal: Signal, status: u16) -> bool {
     match signal {
         // Retries may still end well; the mid-response death keeps the upstream's status.
         S::UpstreamDiedMidResponse | S::ClientAborted => true,
-        S::BodyTooLarge => status == 413,
+        // Caddy's reverse proxy fails reading a body over `request_body max_size` and answers
+        // 502, not 413 (lab/README.md).
+        S::BodyTooLarge => matches!(status, 413 | 502),
         S::HeaderTooLarge => matches!(status, 400 | 414 | 431 | 494),
         S::InvalidRequest => matches!(status, 400 | 405 | 414 | 494 | 501 | 505),
         S::ClientTimeout => matches!(status, 408 | 400),
@@ -591,6 +593,19 @@ mod tests {
         let other = r#"10.0.0.9 - - [08/Mar/2026:14:50:01 +0000] "GET /api/x HTTP/1.1" 502 157 "-" "curl/8" 90 0.001 [ns-x-80] [] 10.0.0.2:8080 0 0.000 502 id3"#;
         let mut obs = parsed(crate::formats::nginx::UPSTREAMINFO, other);
         assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
+    }
+
+    /// Caddy 2.6 in the lab: a body over `request_body max_size` is a 502 in the access log, and
+    /// the error entry says why.
+    #[test]
+    fn caddys_body_limit_joins_its_502() {
+        let mut idx = ErrorIndex::default();
+        idx.add_line(br#"{"level":"error","ts":1795329078.0109,"logger":"http.log.error.log0","msg":"readfrom tcp 127.0.0.1:59092->127.0.0.1:41393: {id=8ghpdqgjs} requestbody.errorWrapper.Read (requestbody.go:63): HTTP 413: http: request body too large","request":{"remote_ip":"127.0.0.1","remote_port":"47080","proto":"HTTP/1.1","method":"POST","host":"shop.lab.test","uri":"/shop/upload"},"duration":0.0021,"status":502,"err_id":"8ghpdqgjs","err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"}"#);
+        let access = br#"{"level":"error","ts":1795329078.0110,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"47080","proto":"HTTP/1.1","method":"POST","host":"shop.lab.test","uri":"/shop/upload"},"duration":0.0022,"size":0,"status":502,"resp_headers":{"Server":["Caddy"]}}"#;
+        let mut obs = Observation::default();
+        crate::formats::json::caddy(access, &mut obs).unwrap();
+        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
+        assert!(obs.signals.has(Signal::BodyTooLarge));
     }
 
     #[test]

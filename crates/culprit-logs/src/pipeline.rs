@@ -56,6 +56,8 @@ impl Plan {
             Some(f) => f.clone(),
             None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
         };
+        // Error entries whose requests another input logs are joined to them, not counted twice.
+        let format = if opts.join_error_entries && format.reads_error_entries() { Format::error_log() } else { format };
         let context = format.context(opts.timeouts);
         Some(Plan { format, wrapper, context })
     }
@@ -76,8 +78,8 @@ pub const UNRECOGNISED: &str = "unrecognised log format";
 pub fn formats_hint() -> String {
     format!(
         "formats tried: {}. If nginx wrote it with its own log_format, give that format: --nginx-format \
-         '$remote_addr - $remote_user [$time_local] \"$request\" $status …' (--envoy-format for Envoy, --format \
-         NAME to force one)",
+         '$remote_addr - $remote_user [$time_local] \"$request\" $status …' (--envoy-format for Envoy, --haproxy-format for \
+         HAProxy, --format NAME to force one)",
         Format::candidates().iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(", ")
     )
 }

@@ -1,5 +1,6 @@
 //! Property tests of the parsers: arbitrary input never panics, and structured input round-trips.
 
+use culprit_logs::formats::Format;
 use culprit_logs::formats::nginx::{NginxFormat, UPSTREAMINFO};
 use culprit_logs::observation::{attempts, last_attempt, parse_f64};
 use culprit_logs::{Observation, fuzzing, time};
@@ -86,6 +87,170 @@ proptest! {
     fn utc_round_trip(secs in 0i64..4_000_000_000) {
         let text = time::format_utc(secs * 1000);
         prop_assert_eq!(time::parse_iso(text.as_bytes()), Some(secs * 1000));
+    }
+}
+
+/// A syslog header as rsyslog, journald, RFC 5424 senders or nothing write it.
+fn syslog_header() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "[a-z][a-z0-9-]{0,12}".prop_map(|host| format!("Mar  8 14:00:00 {host} haproxy[42]: ")),
+        "[a-z]{1,10}".prop_map(|tag| format!("<134>Mar  8 14:00:00 {tag}[7]: ")),
+        "[a-z]{1,10}".prop_map(|tag| format!("<134>1 2026-03-08T14:00:00.123+01:00 lb {tag} 42 - - ")),
+        Just("2026-03-08T14:00:00+00:00 lb haproxy[42]: ".to_owned()),
+    ]
+}
+
+/// An HAProxy termination state: the first two characters from §8.5's alphabets, cookie flags.
+fn termination_state() -> impl Strategy<Value = String> {
+    ("[-CcSsPLRIDUK]", "[-RQCHDLT]", "[-NIDVEOU]", "[-NIUPRD]").prop_map(|(a, b, c, d)| format!("{a}{b}{c}{d}"))
+}
+
+fn haproxy_timer() -> impl Strategy<Value = i64> {
+    prop_oneof![Just(-1i64), 0i64..100_000]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_haproxy_formats_never_panic(fmt in "[%a-zA-Z{}()\\[\\]+/:\" -]{0,60}", line in ".{0,120}") {
+        fuzzing::custom_format(format!("{fmt}\n{line}").as_bytes());
+    }
+
+    /// `option httplog` lines read by the hand-written reader and by the same layout given as a
+    /// `log-format` (`--haproxy-format`) give the same fields, behind any syslog header.
+    #[test]
+    fn haproxy_httplog_round_trips(
+        header in syslog_header(),
+        port in 1u16..65535,
+        day in 1u32..28, hour in 0u32..24, ms in 0u32..1000,
+        frontend in "[a-z][a-z0-9_-]{0,15}~?",
+        backend in "[a-z][a-z0-9_-]{0,15}",
+        server in prop_oneof![Just("<NOSRV>".to_owned()), "[a-z][a-z0-9_-]{0,15}"],
+        timers in proptest::collection::vec(haproxy_timer(), 5),
+        status in prop_oneof![Just(-1i32), 100i32..600],
+        bytes in 0u64..10_000_000,
+        state in termination_state(),
+        captures in prop_oneof![Just(String::new()), "\\{[a-zA-Z0-9.|-]{0,30}\\} ", "\\{[a-z]{0,10}\\} \\{[a-z]{0,10}\\} "],
+        path in "/[a-zA-Z0-9/_.?=&-]{0,60}",
+    ) {
+        let t: Vec<String> = timers.iter().map(i64::to_string).collect();
+        let line = format!(
+            "{header}10.0.0.7:{port} [{day:02}/Mar/2026:{hour:02}:00:00.{ms:03}] {frontend} {backend}/{server} {} {status} {bytes} - - {state} 1/1/0/0/0 0/0 {captures}\"GET {path} HTTP/1.1\"",
+            t.join("/")
+        );
+        let httplog = Format::by_name("haproxy").unwrap();
+        let custom = Format::haproxy_custom("${HAPROXY_HTTP_LOG_FMT}").unwrap();
+        let (mut a, mut b) = (Observation::default(), Observation::default());
+        prop_assert!(httplog.parse(line.as_bytes(), &mut a).is_ok(), "{}", line);
+        prop_assert!(custom.parse(line.as_bytes(), &mut b).is_ok(), "{}", line);
+        prop_assert_eq!(a.status, Some(u16::try_from(status.max(0)).unwrap()));
+        prop_assert_eq!(a.service, backend.as_bytes());
+        prop_assert_eq!(a.target, path.as_bytes());
+        let client = format!("10.0.0.7:{port}");
+        prop_assert_eq!(a.client, client.as_bytes());
+        let expected = time::days_from_civil(2026, 3, day) * 86_400_000 + i64::from(hour) * 3_600_000 + i64::from(ms);
+        prop_assert_eq!(a.time_ms, Some(expected));
+        // HAProxy answering itself (L…) names no server that answered.
+        let none = server == "<NOSRV>" || state.starts_with('L');
+        prop_assert_eq!(a.upstream.addr, if none { &b"-"[..] } else { server.as_bytes() }, "{}", line);
+        prop_assert_eq!(
+            (a.status, a.service, a.target, a.upstream.addr, a.signals, a.upstream_answered, a.proxy_answered, a.time_ms),
+            (b.status, b.service, b.target, b.upstream.addr, b.signals, b.upstream_answered, b.proxy_answered, b.time_ms)
+        );
+    }
+
+    /// `option httplog clf` lines: the hand-written reader and the layout as a `log-format` agree.
+    #[test]
+    fn haproxy_clf_round_trips(
+        header in syslog_header(),
+        timers in proptest::collection::vec(haproxy_timer(), 5),
+        status in 100u16..600,
+        state in termination_state(),
+        server in prop_oneof![Just("<NOSRV>".to_owned()), "[a-z][a-z0-9_-]{0,15}"],
+        path in "/[a-zA-Z0-9/_.?=&-]{0,60}",
+    ) {
+        let t: Vec<String> = timers.iter().map(i64::to_string).collect();
+        let line = format!(
+            "{header}10.0.1.2 - - [06/Feb/2009:12:14:14 +0000] \"GET {path} HTTP/1.1\" {status} 2750 \"\" \"\" 33317 655 \"http-in\" \"static\" \"{server}\" {} {state} 1 1 1 1 0 0 0 \"\" \"\" \"1wt.eu\" \"\"",
+            t.join(" ")
+        );
+        let clf = Format::by_name("haproxy-clf").unwrap();
+        let custom = Format::haproxy_custom("${HAPROXY_HTTP_CLF_LOG_FMT}").unwrap();
+        let (mut a, mut b) = (Observation::default(), Observation::default());
+        prop_assert!(clf.parse(line.as_bytes(), &mut a).is_ok(), "{}", line);
+        prop_assert!(custom.parse(line.as_bytes(), &mut b).is_ok(), "{}", line);
+        prop_assert_eq!((a.status, a.target), (Some(status), path.as_bytes()));
+        prop_assert_eq!(
+            (a.status, a.service, a.target, a.upstream.addr, a.signals, a.upstream_answered, a.proxy_answered),
+            (b.status, b.service, b.target, b.upstream.addr, b.signals, b.upstream_answered, b.proxy_answered)
+        );
+    }
+
+    /// Traefik's `common` lines of every era (bare or quoted `-`, frontend or router, escaped
+    /// quotes) give back their fields; no server URL means Traefik answered.
+    #[test]
+    fn traefik_common_round_trips(
+        status in 100u16..600,
+        size in 0u64..1_000_000,
+        agent in "[ -!#-\\[\\]-~]{0,40}",
+        router in prop_oneof![Just(None), "[a-z][a-z0-9-]{0,20}@(docker|kubernetes|file|internal)".prop_map(Some)],
+        server in prop_oneof![Just(None), (1u8..255, 1u16..65535).prop_map(Some)],
+        quoted_dash in any::<bool>(),
+        ms in 0u64..100_000,
+        path in "/[a-zA-Z0-9/_.?=&-]{0,60}",
+    ) {
+        let dash = if quoted_dash { "\"-\"" } else { "-" };
+        let r = router.as_ref().map_or(dash.to_owned(), |r| format!("\"{r}\""));
+        let u = server.map_or(dash.to_owned(), |(ip, port)| format!("\"http://10.1.{ip}.9:{port}\""));
+        let line = format!("10.0.0.1 - - [08/Mar/2026:14:00:00 +0000] \"GET {path} HTTP/2.0\" {status} {size} {dash} \"{agent}\" 7 {r} {u} {ms}ms");
+        let f = Format::by_name("traefik-common").unwrap();
+        let mut o = Observation::default();
+        prop_assert!(f.parse(line.as_bytes(), &mut o).is_ok(), "{}", line);
+        prop_assert_eq!((o.status, o.bytes_sent, o.target), (Some(status), Some(size), path.as_bytes()));
+        prop_assert_eq!(o.request_time, Some(ms as f64 / 1000.0));
+        let internal = router.as_ref().is_some_and(|r| r.ends_with("@internal"));
+        prop_assert_eq!(o.proxy_answered, server.is_none() || internal);
+        if let (Some((ip, port)), false) = (server, internal) {
+            let addr = format!("10.1.{ip}.9:{port}");
+            prop_assert_eq!(o.upstream.addr, addr.as_bytes());
+        }
+    }
+
+    /// One Caddy entry in the JSON and the console encodings reads the same.
+    #[test]
+    fn caddy_console_reads_as_json(
+        status in prop_oneof![Just(0u16), 100u16..600],
+        secs in 1_600_000_000i64..1_900_000_000, millis in 0i64..1000,
+        uri in "/[a-zA-Z0-9/_.?=&-]{0,60}",
+        date in any::<bool>(),
+        error in "(dial tcp 10\\.0\\.0\\.1:80: connect: connection refused|EOF|no upstreams available|[a-z ]{1,30})",
+    ) {
+        let request = format!(r#""request": {{"remote_ip": "10.0.0.9", "remote_port": "5000", "method": "GET", "host": "a.example", "uri": "{uri}"}}"#);
+        let headers = if date { r#", "resp_headers": {"Date": ["Sun, 08 Mar 2026 14:00:00 GMT"]}"# } else { r#", "resp_headers": {"Server": ["Caddy"]}"# };
+        let fields = format!(r#"{request}, "duration": 0.25, "size": 10, "status": {status}{headers}"#);
+        let ts = secs as f64 + millis as f64 / 1000.0;
+        let wall = time::format_utc(secs * 1000).replace('-', "/");
+        let json = format!(r#"{{"level":"info","ts":{ts},"logger":"http.log.access","msg":"handled request",{fields}}}"#);
+        let console = format!("{wall}.{millis:03}\t\x1b[34mINFO\x1b[0m\thttp.log.access\thandled request\t{{{fields}}}");
+        let (mut a, mut b) = (Observation::default(), Observation::default());
+        prop_assert!(Format::by_name("caddy").unwrap().parse(json.as_bytes(), &mut a).is_ok(), "{}", json);
+        prop_assert!(Format::by_name("caddy-console").unwrap().parse(console.as_bytes(), &mut b).is_ok(), "{}", console);
+        prop_assert_eq!((a.status, a.client, a.target, a.upstream_answered), (b.status, b.client, b.target, b.upstream_answered));
+        prop_assert_eq!(b.time_ms, Some(secs * 1000 + millis));
+        prop_assert!(a.time_ms.is_some_and(|t| (t - (secs * 1000 + millis)).abs() <= 1));
+        // The same request's error entry, alone, is a request Caddy answered.
+        // (499: the client left, whatever the entry says.)
+        if status >= 400 && status != 499 {
+            let entry = format!("{wall}.{millis:03}\tERROR\thttp.log.error\t{error}\t{{{request}, \"duration\": 0.25, \"status\": {status}}}");
+            let f = Format::by_name("caddy-errors").unwrap();
+            let mut e = Observation::default();
+            prop_assert!(f.parse(entry.as_bytes(), &mut e).is_ok(), "{}", entry);
+            let att = culprit_logs::attribute::attribute(&e, &f.context(None)).unwrap();
+            prop_assert_eq!((e.status, e.target), (Some(status), uri.as_bytes()));
+            prop_assert_eq!(att.generated_by, culprit_kb::GeneratedBy::Proxy);
+        }
     }
 }
 

@@ -31,6 +31,11 @@ fn split_url(url: &[u8]) -> (&[u8], &[u8]) {
 struct TraefikLine<'a> {
     #[serde(borrow)]
     StartUTC: Option<&'a RawValue>,
+    /// Where `StartUTC` was dropped: `StartLocal`, or logrus's own `time`.
+    #[serde(borrow)]
+    StartLocal: Option<&'a RawValue>,
+    #[serde(borrow)]
+    time: Option<&'a RawValue>,
     #[serde(borrow)]
     ClientHost: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -45,6 +50,16 @@ struct TraefikLine<'a> {
     RouterName: Option<&'a RawValue>,
     #[serde(borrow)]
     ServiceAddr: Option<&'a RawValue>,
+    /// A URL object (or a string): present when the load balancer picked a server.
+    #[serde(borrow)]
+    ServiceURL: Option<&'a RawValue>,
+    /// Traefik v1: the backend and frontend.
+    #[serde(borrow)]
+    BackendAddr: Option<&'a RawValue>,
+    #[serde(borrow)]
+    BackendName: Option<&'a RawValue>,
+    #[serde(borrow)]
+    FrontendName: Option<&'a RawValue>,
     DownstreamStatus: Option<u16>,
     OriginStatus: Option<u16>,
     DownstreamContentSize: Option<u64>,
@@ -56,10 +71,13 @@ struct TraefikLine<'a> {
     request_id: Option<&'a RawValue>,
 }
 
-/// Traefik's JSON access log. `OriginStatus` is 0 when no service was reached (Traefik answered:
-/// router 404, redirect, middleware); Traefik's proxy errors copy their own 502/504 into
-/// `OriginStatus` too, so equal statuses with a tiny origin body are Traefik's (`Bad Gateway` is
-/// 11 bytes), others the service's.
+/// Traefik's JSON access log (v1's `Frontend*`/`Backend*` fields and v2/v3's `Router*`/`Service*`).
+/// A request no server was picked for (no `ServiceAddr`/`ServiceURL`, v1 no `BackendAddr`) was
+/// answered by Traefik: a router that matched nothing, a middleware (auth 401/403, rate limit
+/// 429, allow-list 403, redirect), an internal service (`ping@internal`, `api@internal`). Since
+/// v2.10.5 `OriginStatus` is also 0 then; before, it was captured at the entry point and equals the
+/// status sent. Traefik's proxy errors copy their own 502/504 into `OriginStatus` too, so equal
+/// statuses with a tiny origin body are Traefik's (`Bad Gateway` is 11 bytes), others the service's.
 pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
     if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"DownstreamStatus\"").is_none() {
         return Err(NotThisFormat);
@@ -67,7 +85,7 @@ pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotT
     let t: TraefikLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
     let status = t.DownstreamStatus.ok_or(NotThisFormat)?;
     obs.status = Some(status);
-    obs.time_ms = time::parse_iso(raw(t.StartUTC));
+    obs.time_ms = [t.StartUTC, t.StartLocal, t.time].into_iter().flatten().find_map(|v| time::parse_iso(raw(Some(v))));
     obs.client = raw(t.ClientHost);
     obs.method = raw(t.RequestMethod);
     obs.target = raw(t.RequestPath);
@@ -76,22 +94,33 @@ pub fn traefik<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotT
     obs.request_id = raw(t.request_id);
     obs.bytes_sent = t.DownstreamContentSize;
     obs.request_time = t.Duration.map(|ns| ns as f64 / 1e9);
-    obs.upstream.addr = raw(t.ServiceAddr);
+    obs.upstream.addr = if t.ServiceAddr.is_some() { raw(t.ServiceAddr) } else { raw(t.BackendAddr) };
+    if obs.service.is_empty() {
+        obs.service = raw(t.BackendName);
+    }
     let origin = t.OriginStatus.unwrap_or(0);
     let origin_size = t.OriginContentSize.unwrap_or(0);
-    let dialled = !is_dash(obs.upstream.addr);
-    if origin == 0 && dialled && matches!(status, 502 | 504) {
+    let url = raw(t.ServiceURL);
+    let dialled = !is_dash(obs.upstream.addr) || !(is_dash(url) || url == b"null" || url == b"{}");
+    let internal = raw(t.RouterName).ends_with(b"@internal")
+        || raw(t.ServiceName).ends_with(b"@internal")
+        || raw(t.BackendName) == b"Traefik"
+        || raw(t.FrontendName) == b"backend not found";
+    if internal || !dialled {
+        // Traefik answered itself (or the client left first: Traefik logs 499).
+        obs.upstream.addr = b"-";
+        obs.proxy_answered = status != 499;
+        return Ok(());
+    }
+    if origin == 0 && matches!(status, 502 | 504) {
         // A service address was picked but no response came back: Traefik's proxy error handler
         // answered (502 for a failed dial or exchange, 504 for a timeout), as in the common format.
         obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectFailed });
         obs.detail = b"OriginStatus 0 with a ServiceAddr: Traefik reached for the service and got no response";
         obs.detail_source = "Traefik access log";
     } else if origin == 0 {
-        // Nothing reached a service: Traefik answered (or the client left: Traefik logs 499).
-        obs.upstream.addr = b"-";
-        if status == 499 {
-            obs.signals.set(Signal::ClientAborted);
-        }
+        // A server was picked but no status came back from it (a hijacked websocket, a capture
+        // Traefik lost): only the status sent tells.
     } else if matches!(status, 502 | 504) && origin == status && origin_size <= 16 {
         // Traefik's proxy error handler: body is the status text.
         obs.signals.set(if status == 504 { Signal::UpstreamReadTimeout } else { Signal::UpstreamConnectFailed });
@@ -244,6 +273,16 @@ mod tests {
         assert_eq!(attr(traefik, p, no_router).0, Cause::NoRoute);
         let gone = r#"{"DownstreamStatus":499,"OriginStatus":499,"RequestMethod":"GET","RequestPath":"/","StartUTC":"2026-03-08T14:00:00Z"}"#;
         assert_eq!(attr(traefik, p, gone).0, Cause::ClientClosedRequest);
+        // Before v2.10.5 a middleware's answer has an OriginStatus too, but no server.
+        let auth = r#"{"DownstreamStatus":401,"OriginStatus":401,"OriginContentSize":17,"RequestMethod":"GET","RequestPath":"/","RouterName":"app@docker","StartUTC":"2026-03-08T14:00:00Z"}"#;
+        assert_eq!(attr(traefik, p, auth), (Cause::EdgeAuthRejected, GeneratedBy::Proxy));
+        let ping = r#"{"DownstreamContentSize":2,"DownstreamStatus":200,"OriginContentSize":2,"OriginStatus":200,"RequestMethod":"GET","RequestPath":"/ping","RouterName":"ping@internal","ServiceName":"ping@internal"}"#;
+        assert_eq!(attr(traefik, p, ping), (Cause::Ok, GeneratedBy::Proxy));
+        // v1 (tests/corpus/traefik.jsonl, shortened): a backend answered; Traefik's own 404.
+        let v1 = r#"{"BackendAddr":"10.10.10.10:80","BackendName":"backend-backend-docker","BackendURL":{"Scheme":"http","Host":"10.10.10.20:80"},"DownstreamStatus":200,"FrontendName":"Host-backend-docker-docker-localhost-2","OriginContentSize":383,"OriginStatus":200,"RequestMethod":"GET","RequestPath":"/"}"#;
+        assert_eq!(attr(traefik, p, v1), (Cause::Ok, GeneratedBy::Upstream));
+        let v1_404 = r#"{"BackendAddr":"","BackendName":"Traefik","BackendURL":{"Scheme":"","Host":"","Path":"/"},"DownstreamStatus":404,"FrontendName":"backend not found","OriginContentSize":19,"OriginStatus":404,"RequestMethod":"GET","RequestPath":"/"}"#;
+        assert_eq!(attr(traefik, p, v1_404), (Cause::NoRoute, GeneratedBy::Proxy));
     }
 
     #[test]
@@ -287,6 +326,9 @@ struct CaddyLine<'a> {
     status: Option<u16>,
     #[serde(borrow)]
     resp_headers: Option<CaddyResponseHeaders<'a>>,
+    /// Error entries: where in Caddy the error was made (`reverseproxy.statusError (…)`).
+    #[serde(borrow)]
+    err_trace: Option<&'a RawValue>,
 }
 
 /// The response headers of a Caddy access-log entry that tell who answered. Go's net/http writes
@@ -339,10 +381,18 @@ fn caddy_client<'a>(r: &CaddyRequest<'a>) -> &'a [u8] {
 /// response. Whether a 5xx is Caddy's own is told by its error log (`http.log.error`), joined like
 /// nginx's (see `join.rs`).
 pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
-    if !line.starts_with(b"{") || memchr::memmem::find(line, b"\"handled request\"").is_none() {
+    // `NOP`: no route matched; Caddy answered an empty 200.
+    let access = |m: &[u8]| memchr::memmem::find(line, m).is_some();
+    if !line.starts_with(b"{") || !(access(b"\"handled request\"") || access(b"\"msg\":\"NOP\"")) {
         return Err(NotThisFormat);
     }
-    let c: CaddyLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
+    caddy_access_fields(line, obs)
+}
+
+/// An access entry's fields (a whole JSON line, or the JSON after the console encoder's prefix,
+/// which then holds no `ts`).
+pub(crate) fn caddy_access_fields<'a>(json: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisFormat> {
+    let c: CaddyLine<'a> = serde_json::from_slice(json).map_err(|_| NotThisFormat)?;
     let req = c.request.ok_or(NotThisFormat)?;
     obs.status = Some(c.status.ok_or(NotThisFormat)?);
     #[allow(clippy::cast_possible_truncation)]
@@ -383,30 +433,65 @@ pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThi
     Ok(())
 }
 
-/// Whether the line is a Caddy error-log entry (`"logger":"http.log.error…"`).
+/// What a Caddy error entry (`http.log.error`) says, in any of its encodings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CaddyError<'a> {
+    pub time_ms: Option<i64>,
+    pub client: &'a [u8],
+    pub method: &'a [u8],
+    pub target: &'a [u8],
+    pub host: &'a [u8],
+    pub message: &'a [u8],
+    pub status: Option<u16>,
+    pub duration: Option<f64>,
+    pub err_trace: &'a [u8],
+}
+
+/// An error entry's fields (a whole JSON line, or the JSON after the console encoder's prefix,
+/// with the message there).
+pub(crate) fn caddy_error_fields<'a>(json: &'a [u8], message: Option<&'a [u8]>) -> Option<CaddyError<'a>> {
+    let c: CaddyLine<'a> = serde_json::from_slice(json).ok()?;
+    let req = c.request?;
+    #[allow(clippy::cast_possible_truncation)]
+    Some(CaddyError {
+        time_ms: c.ts.map(|t| (t * 1000.0) as i64),
+        client: caddy_client(&req),
+        method: raw(req.method),
+        target: raw(req.uri),
+        host: raw(req.host),
+        message: message.unwrap_or_else(|| raw(c.msg)),
+        status: c.status,
+        duration: c.duration,
+        err_trace: raw(c.err_trace),
+    })
+}
+
+/// Whether the line is a Caddy error-log entry (`"logger":"http.log.error…"`), JSON or console.
 pub fn is_caddy_error(line: &[u8]) -> bool {
-    line.starts_with(b"{") && memchr::memmem::find(line, b"\"http.log.error").is_some()
+    (line.starts_with(b"{") && memchr::memmem::find(line, b"\"http.log.error").is_some())
+        || super::caddy::console(line).is_some_and(|c| c.logger.starts_with(b"http.log.error"))
 }
 
 /// A Caddy error-log entry in the shape every error log shares (see [`super::errors`]): client,
 /// method, uri, time and message. Caddy writes one for each response it generates itself.
 pub fn caddy_error_entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
-    if !is_caddy_error(line) {
-        return None;
-    }
-    let c: CaddyLine<'_> = serde_json::from_slice(line).ok()?;
-    let req = c.request?;
-    let message = raw(c.msg);
-    #[allow(clippy::cast_possible_truncation)]
+    let e = if line.starts_with(b"{") {
+        if !is_caddy_error(line) {
+            return None;
+        }
+        caddy_error_fields(line, None)?
+    } else {
+        super::caddy::console_error(line)?
+    };
     Some(super::errors::ErrorEntry {
-        time_ms: c.ts.map(|t| (t * 1000.0) as i64)?,
+        time_ms: e.time_ms?,
         local_time: false,
-        client: caddy_client(&req),
-        method: raw(req.method),
-        target: raw(req.uri),
+        client: e.client,
+        method: e.method,
+        target: e.target,
         upstream: b"",
-        message,
-        signal: caddy_signal(message),
+        message: e.message,
+        signal: caddy_signal(e.message),
         own_answers: true,
     })
 }

@@ -2,12 +2,15 @@
 //! sniffed from its first lines, then locked.
 
 pub mod alb;
+pub mod caddy;
 pub mod envoy;
 pub mod errors;
 pub mod haproxy;
+pub mod haproxy_format;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
+pub mod traefik;
 pub(crate) mod upstreaminfo;
 
 use crate::attribute::{Context, TimeoutOverride};
@@ -98,6 +101,9 @@ const ALB: ProxyTraits =
 const GCP: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 5.0, read: 30.0 }, ..PROXY };
 
+/// The format that reads Caddy's error entries as requests.
+const CADDY_ERRORS: &str = "caddy error log (entries as requests)";
+
 /// One registered format: everything culprit knows about reading it. A new format is a file in
 /// this folder and one entry in [`REGISTRY`].
 #[derive(Debug, Clone, Copy)]
@@ -167,10 +173,36 @@ pub const REGISTRY: &[Spec] = &[
     Spec {
         name: "haproxy httplog",
         flag: Some("haproxy"),
-        aliases: &["httplog"],
+        aliases: &["httplog", "httpslog"],
         reader: Reader::Fn(|l, o| haproxy::parse(l, o).map_err(|_| BadLine::Mismatch)),
         traits: HAPROXY,
         checked_against: "real HAProxy 2.6 in the lab; public lines",
+    },
+    Spec {
+        name: "haproxy httplog clf",
+        flag: Some("haproxy-clf"),
+        aliases: &["httplog-clf"],
+        reader: Reader::Fn(|l, o| haproxy::parse_clf(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: PROXY,
+        checked_against: "HAProxy's documentation and public lines",
+    },
+    // A custom HAProxy log-format, read by its termination state and timers wherever they are:
+    // it names no server address, so whether a server answered comes from those alone.
+    Spec {
+        name: "haproxy (custom log-format)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Fn(|l, o| haproxy::parse_loose(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { upstream_fields: false, ..PROXY },
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "haproxy json (custom log-format)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Fn(|l, o| haproxy::parse_json(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { upstream_fields: false, ..PROXY },
+        checked_against: "public lines",
     },
     Spec {
         name: "aws alb",
@@ -205,10 +237,28 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "real Caddy 2.6 in the lab; public lines",
     },
     Spec {
+        name: "caddy console",
+        flag: Some("caddy-console"),
+        aliases: &[],
+        reader: Reader::Fn(|l, o| caddy::console_access(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CADDY,
+        checked_against: "public lines",
+    },
+    // After the access formats: an input with access entries is read by them (its error entries
+    // are joined); one with error entries only is read here, each entry a request Caddy answered.
+    Spec {
+        name: CADDY_ERRORS,
+        flag: Some("caddy-errors"),
+        aliases: &["caddy-v1"],
+        reader: Reader::Fn(|l, o| caddy::error_request(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { error_logs: &[], logs_errors_for: &[], ..CADDY },
+        checked_against: "public lines",
+    },
+    Spec {
         name: "traefik common",
         flag: Some("traefik-common"),
         aliases: &["traefik-clf"],
-        reader: Reader::Nginx(nginx::TRAEFIK_COMMON),
+        reader: Reader::Fn(|l, o| traefik::common(l, o).map_err(|_| BadLine::Mismatch)),
         traits: TRAEFIK,
         checked_against: "public lines",
     },
@@ -258,6 +308,8 @@ pub struct Format {
 #[derive(Debug, Clone)]
 enum Parser {
     Template(NginxFormat),
+    /// A user-supplied HAProxy `log-format`.
+    Haproxy(haproxy_format::HaproxyFormat),
     Fn(ParseFn),
     /// A file of error-log lines only (nginx's error log, Caddy's error entries): read for the
     /// join, not as requests.
@@ -314,6 +366,13 @@ impl Format {
         Ok(Format::new("nginx (custom log_format)".into(), Parser::Template(NginxFormat::compile(format)?), NGINX))
     }
 
+    /// A user-supplied HAProxy `log-format` (`--haproxy-format`).
+    pub fn haproxy_custom(format: &str) -> Result<Format, nginx::FormatError> {
+        let f = haproxy_format::HaproxyFormat::compile(format)?;
+        let traits = ProxyTraits { upstream_fields: f.has_server, ..PROXY };
+        Ok(Format::new("haproxy (custom log-format)".into(), Parser::Haproxy(f), traits))
+    }
+
     /// A user-supplied Envoy access-log format.
     pub fn envoy_custom(format: &str) -> Result<Format, nginx::FormatError> {
         Ok(Format::new("envoy (custom format)".into(), Parser::Template(NginxFormat::compile_envoy(format)?), ENVOY))
@@ -357,6 +416,7 @@ impl Format {
                 nginx::LineError::Status => BadLine::BadStatus,
                 nginx::LineError::Literal | nginx::LineError::Trailing => BadLine::Mismatch,
             }),
+            Parser::Haproxy(f) => f.parse(line, obs).map_err(|_| BadLine::Mismatch),
             Parser::Fn(f) => f(line, obs),
             Parser::ErrorLog => Err(BadLine::Mismatch),
         }
@@ -423,6 +483,11 @@ impl Format {
         )
     }
 
+    /// Whether this format reads error entries as the requests they stand for (Caddy's).
+    pub fn reads_error_entries(&self) -> bool {
+        self.name == CADDY_ERRORS
+    }
+
     /// Whether this input holds only error-log lines.
     pub fn is_error_log(&self) -> bool {
         matches!(self.parser, Parser::ErrorLog)
@@ -459,6 +524,7 @@ pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
         || is_klog(line)
         || haproxy::is_message(line)
+        || caddy::is_console_line(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
 }
 

@@ -27,9 +27,6 @@ pub const UPSTREAMINFO_2018: &str = r#"$remote_addr - $remote_user [$time_local]
 pub const UPSTREAMINFO_LEGACY: &str = r#"$remote_addr - [$the_real_ip] - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"#;
 /// Before `$req_id` was appended (2018).
 pub const UPSTREAMINFO_LEGACY_NO_ID: &str = r#"$remote_addr - [$the_real_ip] - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status"#;
-/// Traefik's `common` access log (CLF plus request count, router, service URL and duration), in
-/// this compiler's terms. It carries only the status sent to the client.
-pub const TRAEFIK_COMMON: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $traefik_request_count "$traefik_router" "$traefik_service_url" ${duration_ms}ms"#;
 /// nginx's predefined `combined`.
 pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 /// The `main` format of nginx's own packages (nginx.org and Debian/Alpine images): combined plus
@@ -94,8 +91,7 @@ impl Field {
             "status" => Field::Status,
             "body_bytes_sent" | "bytes_sent" => Field::BodyBytes,
             "request_time" => Field::RequestTime,
-            // `$traefik_router` is used by the built-in Traefik `common` template.
-            "proxy_upstream_name" | "traefik_router" => Field::Service,
+            "proxy_upstream_name" => Field::Service,
             "namespace" => Field::Namespace,
             "service_name" => Field::ServiceName,
             "service_port" => Field::ServicePort,
@@ -104,8 +100,6 @@ impl Field {
             "upstream_response_time" => Field::UpstreamTime,
             "upstream_response_length" | "upstream_bytes_received" => Field::UpstreamLength,
             "req_id" | "request_id" | "http_x_request_id" => Field::RequestId,
-            // `$duration_ms` is used by the built-in Traefik `common` template.
-            "duration_ms" => Field::DurationMs,
             "upstream_connect_time"
             | "upstream_header_time"
             | "upstream_bytes_sent"
