@@ -104,21 +104,23 @@ pub const REGISTRY: &[Spec] = &[
         traits: NGINX,
         checked_against: "real nginx in the lab (configured like ingress-nginx); public lines",
     },
+    // Istio's layouts before the other Envoy text lines: both read them, the more specific name
+    // wins the tie.
     Spec {
         name: "istio",
         flag: Some("istio"),
         aliases: &[],
-        reader: Reader::Envoy(envoy::ISTIO_DEFAULT),
+        reader: Reader::Fn(envoy::istio),
         traits: ENVOY,
-        checked_against: "public lines",
+        checked_against: "public lines (Istio 0.8 to 1.2x, sidecars and gateways)",
     },
     Spec {
         name: "envoy",
         flag: Some("envoy"),
-        aliases: &[],
-        reader: Reader::Envoy(envoy::ENVOY_DEFAULT),
+        aliases: &["contour", "emissary"],
+        reader: Reader::Fn(envoy::envoy),
         traits: ENVOY,
-        checked_against: "public lines",
+        checked_against: "public lines (Envoy's default and custom text formats, Contour, Emissary)",
     },
     Spec {
         name: "ingress-nginx upstreaminfo (2018)",
@@ -408,6 +410,7 @@ impl Format {
 pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
         || is_klog(line)
+        || envoy::is_app_log(line)
         || haproxy::is_message(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
 }
