@@ -259,7 +259,11 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     // 1. What the status settles.
     match status {
         499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
-        0 => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
+        // 0: nothing was sent, usually because the client left; unless the format says the proxy
+        // gave up on the upstream (an Envoy TCP session logged `0 UF,URX`).
+        0 if !(obs.proxy_answered && !sig.is_empty()) => {
+            return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status));
+        }
         // nginx relayed the upstream's non-HTTP bytes as an HTTP/0.9 answer: the upstream's doing.
         9 => return Some(a(Cause::UpstreamInvalidResponse, Upstream, High, Rule::Status)),
         _ => {}

@@ -309,7 +309,7 @@ impl<'a> Fields<'a> {
             if let Some(s) = signal {
                 obs.signals.set(s);
             }
-            obs.proxy_answered = status != Some(0);
+            obs.proxy_answered = status != Some(0) || signal.is_some_and(|s| s != Signal::ClientAborted);
             return;
         }
         // 3. No details: the upstream's response headers came back (their time is logged), so the
@@ -318,10 +318,17 @@ impl<'a> Fields<'a> {
             obs.upstream_answered = true;
             return;
         }
-        // 4. A flag that means Envoy answered.
+        // 4. A flag that means Envoy answered (or, with status 0, gave up: a TCP session whose
+        //    upstream could not be reached is logged `"- - -" 0 UF,URX`).
         if let Some(s) = flag_said {
             obs.signals.set(s);
-            obs.proxy_answered = status != Some(0) && s != Signal::ClientAborted;
+            obs.proxy_answered = s != Signal::ClientAborted;
+            return;
+        }
+        // A TCP session (`"- - -"`, no HTTP request) that ended without a flag has no HTTP status:
+        // its 0 is not a client that left.
+        if status == Some(0) && flags.is_empty() && obs.method.is_empty() && obs.target.is_empty() {
+            obs.status = None;
             return;
         }
         // 5. Nothing said: an upstream host means one was reached and answered; `-` means Envoy
@@ -334,9 +341,10 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The Mixer status as Istio writes it inside its quoted slot: `"UNAVAILABLE:…"`, `\"…\"` in JSON.
 fn trim_quotes(v: &[u8]) -> &[u8] {
-    let v = v.strip_prefix(b"\"").unwrap_or(v);
-    v.strip_suffix(b"\"").unwrap_or(v)
+    let v = v.strip_prefix(b"\\\"").or_else(|| v.strip_prefix(b"\"")).unwrap_or(v);
+    v.strip_suffix(b"\\\"").or_else(|| v.strip_suffix(b"\"")).unwrap_or(v)
 }
 
 // ───────────────────────────── the text reader ─────────────────────────────

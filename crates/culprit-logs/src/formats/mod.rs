@@ -3,8 +3,10 @@
 
 pub mod alb;
 pub mod envoy;
+pub mod envoy_json;
 pub mod errors;
 pub mod haproxy;
+pub mod hubble;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
@@ -73,6 +75,9 @@ const CADDY: ProxyTraits = ProxyTraits {
     logs_own_errors: true,
     ..PROXY
 };
+/// Cilium's Envoy seen through Hubble: no upstream fields; the responding endpoint is read as
+/// evidence where it names a pod.
+const HUBBLE: ProxyTraits = ProxyTraits { upstream_fields: false, ..ENVOY };
 const ALB: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
 const GCP: ProxyTraits =
@@ -161,6 +166,30 @@ pub const REGISTRY: &[Spec] = &[
         reader: Reader::Fn(|l, o| alb::parse(l, o).map_err(|_| BadLine::Mismatch)),
         traits: ALB,
         checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "envoy json",
+        flag: Some("envoy-json"),
+        aliases: &["istio-json", "envoy-gateway", "contour-json"],
+        reader: Reader::Fn(envoy_json::parse),
+        traits: ENVOY,
+        checked_against: "public lines (Istio 1.3 to 1.2x, Envoy Gateway, Contour, Cilium Gateway API)",
+    },
+    Spec {
+        name: "cilium hubble",
+        flag: Some("hubble"),
+        aliases: &["cilium"],
+        reader: Reader::Fn(hubble::compact),
+        traits: HUBBLE,
+        checked_against: "public lines (hubble observe output)",
+    },
+    Spec {
+        name: "cilium hubble json",
+        flag: Some("hubble-json"),
+        aliases: &[],
+        reader: Reader::Fn(hubble::json),
+        traits: HUBBLE,
+        checked_against: "Cilium's flow API (flow.proto) and Hubble's printer",
     },
     Spec {
         name: "traefik json",
@@ -411,6 +440,7 @@ pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
         || is_klog(line)
         || envoy::is_app_log(line)
+        || hubble::is_flow(line)
         || haproxy::is_message(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
 }
