@@ -446,7 +446,15 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
         return Err(BadLine::Mismatch);
     }
     let mut fields = Fields::default();
-    let Some((first, after)) = next_tok(line, p) else { return Err(BadLine::Mismatch) };
+    let Some((mut first, mut after)) = next_tok(line, p) else { return Err(BadLine::Mismatch) };
+    // A word between the time and the request: Kuma's mesh name (`[%START_TIME%] %KUMA_MESH%
+    // "%REQ(:METHOD)% …`), a listener name in hand-written formats.
+    let mut words = 0;
+    while !first.quoted && words < 2 && memchr::memchr(b'=', &line[first.start as usize..first.end as usize]).is_none()
+    {
+        (first, after) = next_tok(line, after).ok_or(BadLine::Mismatch)?;
+        words += 1;
+    }
     if !first.quoted {
         // `[time] key=value …`: no request quote at all.
         parse_pairs(line, p, obs, &mut fields)?;
@@ -485,7 +493,7 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
         return Err(BadLine::Mismatch);
     }
     fields.flags = flags_v;
-    let shape = read_positional(line, after, obs, &mut fields)?;
+    let shape = read_positional(line, after, obs, &mut fields, words > 0)?;
     fields.apply(obs);
     Ok(shape)
 }
@@ -504,6 +512,7 @@ fn read_positional<'a>(
     mut p: usize,
     obs: &mut Observation<'a>,
     fields: &mut Fields<'a>,
+    kuma: bool,
 ) -> Result<Shape, BadLine> {
     let mut toks = [Tok::default(); MAX_TOKS];
     let mut n = 0;
@@ -547,10 +556,18 @@ fn read_positional<'a>(
         q += 1;
     }
     let quoted = toks[q..].iter().take_while(|t| t.quoted).count();
-    if quoted >= 5 {
-        let h = |i: usize| v(&toks[q + i]);
-        obs.request_id = h(2);
-        obs.host = h(3);
+    let h = |i: usize| v(&toks[q + i]);
+    if kuma && quoted >= 8 {
+        // Kuma: `… "ID" "AUTHORITY" "SOURCE_SERVICE" "DESTINATION_SERVICE" "SOURCE_ADDRESS"
+        // "UPSTREAM_HOST"` (a trace id before the request id since Kuma 1.x).
+        obs.request_id = h(quoted - 6);
+        obs.host = h(quoted - 5);
+        obs.upstream.addr = h(quoted - 1);
+    } else if quoted >= 5 {
+        if quoted <= 6 {
+            obs.request_id = h(2);
+            obs.host = h(3);
+        }
         // The upstream host is the fifth quoted field; formats that add quoted headers after it
         // put the host last, and some add the transport failure reason after it.
         let host = if !looks_like_host(h(4)) && looks_like_host(h(quoted - 1)) { h(quoted - 1) } else { h(4) };
@@ -727,5 +744,208 @@ mod tests {
         let dc = r#"[2016-04-15T20:17:00.310Z] "GET /x HTTP/1.1" 0 DC 0 0 3000 - "-" "curl" "id" "svc" "10.0.0.1:80""#;
         assert_eq!(attr(e, dc).0, Cause::ClientClosedRequest);
         assert_eq!(read(dc).2, GeneratedBy::Client);
+    }
+
+    /// Each era's layout, from public lines (source per line): status, cause and layer.
+    #[test]
+    fn every_era_and_layout() {
+        use Cause as C;
+        use GeneratedBy::{Client, Proxy, Upstream};
+        let cases: &[(&str, u16, Cause, GeneratedBy)] = &[
+            // Istio 1.0/1.1 Mixer era: `"%DYNAMIC_METADATA(istio.mixer:status)%"` after the flags
+            // (istio/istio#12280).
+            (
+                r#"[2019-03-06T09:31:27.354Z] "GET /status/418 HTTP/1.1" 418 - "-" 0 135 11 10 "-" "curl/7.60.0" "d209e46f-9ed5-9b61-bbdd-43e22662702a" "httpbin:8000" "172.30.146.73:80" outbound|8000||httpbin.default.svc.cluster.local - 172.21.13.94:8000 172.30.146.82:60290 -"#,
+                418,
+                C::AppClientError,
+                Upstream,
+            ),
+            // Istio 1.5: Mixer status with spaces inside its own quotes, then the transport failure
+            // (istio/istio#21002).
+            (
+                r#"[2020-02-06T22:35:02.595Z] "GET /ip HTTP/1.1" 503 UAEX ""UNAVAILABLE:upstream connect error or disconnect/reset before headers. reset reason: connection failure"" "-" 0 103 0 - "-" "curl/7.64.0" "38be4818-7f4b-46de-b259-4c0050fc0dbe" "httpbin:8000" "-" - - 10.40.8.24:80 10.40.8.25:53882 - -"#,
+                503,
+                C::AuthServiceFailed,
+                Proxy,
+            ),
+            // Istio 0.8, Envoy's default layout; a gRPC call Envoy answered itself with HTTP 200
+            // (istio/istio#6138).
+            (
+                r#"[2018-06-05T17:12:18.601Z] "POST /myapi/myStream HTTP/2" 200 UH 5 0 2 - "10.132.0.6" "grpc-csharp/1.10.0 grpc-c/6.0.0 (windows; chttp2; glamorous)" "7c3abadf-8b6b-9313-8076-7dccce3ba2a1" "app.domain.site" "-""#,
+                200,
+                C::NoLiveUpstreams,
+                Proxy,
+            ),
+            // Istio 1.2x, `|` before the transport failure; EINVAL: a failed connection, how not said
+            // (istio/istio#52886).
+            (
+                r#"[2024-08-27T20:00:10.142Z] "GET / HTTP/1.1" 503 UF upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Invalid_argument} - "delayed_connect_error:_Invalid_argument" 0 165 0 - "10.244.0.1" "curl/8.9.1" "58c0e2c6-fa7e-4a68-a4f1-3bae11113f7c" "172.18.0.101" "envoy://connect_originate/10.244.0.17:80" outbound|80||echo.default.svc.cluster.local - 10.244.0.7:8080 10.244.0.1:10858 - -"#,
+                503,
+                C::UpstreamConnectionRefused,
+                Proxy,
+            ),
+            // A TCP session whose upstream TLS failed: status 0 is the proxy giving up, not a
+            // client that left (istio/istio#52886).
+            (
+                r#"[2024-08-27T20:00:02.995Z] "- - -" 0 UF,URX - - "TLS_error:|67108971:RSA_routines:OPENSSL_internal:BLOCK_TYPE_IS_NOT_01|67109000:RSA_routines:OPENSSL_internal:PADDING_CHECK_FAILED|184549382:X.509_certificate_routines:OPENSSL_internal:public_key_routines|268435581:SSL_routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end" 0 0 3 - "-" "-" "-" "-" "10.244.0.17:15008" connect_originate - 10.244.0.17:80 envoy://internal_client_address/ - -"#,
+                0,
+                C::UpstreamTlsFailed,
+                Proxy,
+            ),
+            // The sidecar's own gRPC reply after a refused connection: HTTP 200 (istio/istio#39758)…
+            (
+                r#"[2022-07-03T06:20:43.573Z] "POST /inferences.Inferences/CreateInferences HTTP/2" 200 UF upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111} - "-" 5 0 0 - "192.168.65.3" "grpc-python/1.47.0 grpc-c/25.0.0 (osx; chttp2)" "e5b64c5b-d5db-90d5-9ac7-05d94ebe910b" "kagent-default.example.com" "10.1.0.16:9000" inbound|9000|| - 10.1.0.16:9000 192.168.65.3:0 outbound_.80_._.grpc-kagent.default.svc.cluster.local default"#,
+                200,
+                C::UpstreamConnectionRefused,
+                Proxy,
+            ),
+            // …which the gateway in front relays: `via_upstream` after retries (URX).
+            (
+                r#"[2022-07-03T06:20:43.568Z] "POST /inferences.Inferences/CreateInferences HTTP/2" 200 URX via_upstream - "-" 5 0 93 92 "192.168.65.3" "grpc-python/1.47.0 grpc-c/25.0.0 (osx; chttp2)" "e5b64c5b-d5db-90d5-9ac7-05d94ebe910b" "kagent-default.example.com" "10.1.0.16:9000" outbound|80||grpc-kagent.default.svc.cluster.local 10.1.0.8:48500 10.1.0.8:8080 192.168.65.3:55808 - -"#,
+                200,
+                C::Ok,
+                Upstream,
+            ),
+            // RBAC denial at an egress gateway (istio.io egress docs).
+            (
+                r#"[2022-05-10T21:51:49.396Z] "HEAD / HTTP/2" 403 - rbac_access_denied_matched_policy[ns[istio-system]-policy[external-deny-developer-yahoo-com]-rule[0]] - "-" 0 0 0 - "10.100.0.6" "curl/7.83.0-DEV" "a503ba03-f09a-914d-85a4-995a0c1d5b16" "developer.yahoo.com" "-" outbound|443||developer.yahoo.com - 10.100.2.6:8080 10.100.0.6:58370 developer.yahoo.com -"#,
+                403,
+                C::ProxyAccessDenied,
+                Proxy,
+            ),
+            // An HTTP/2 client reset before the response: status 0.
+            (
+                r#"[2024-06-02T13:24:57.930Z] "GET /resources/ik3tm/welcome/keycloak/img/favicon.ico HTTP/2" 0 - http2.remote_reset - "-" 0 0 0 - "192.168.0.24" "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:126.0) Gecko/20100101 Firefox/126.0" "9f69865b-eed1-409b-8c12-12436234a191" "auth.kubefrog.fr" "10.0.0.159:8080" outbound|80||keycloak.auth.svc.cluster.local 10.0.1.244:35794 10.0.1.244:8443 192.168.0.24:8459 auth.kubefrog.fr"#,
+                0,
+                C::ClientClosedRequest,
+                Client,
+            ),
+            // Envoy custom layout with details after the flags (renuka-fernando/examples envoy/simple):
+            // a WebSocket the upstream accepted, closed later by the client or an idle timeout.
+            (
+                r#"[2024-07-21T08:32:59.547Z] "GET /ws HTTP/1.1" 101 DC downstream_remote_disconnect 61 105 13342 - "-" "-" "e5248829-b318-443a-a763-e2460530f070" "localhost:8000" "192.168.5.2:8080""#,
+                101,
+                C::Ok,
+                Upstream,
+            ),
+            (
+                r#"[2024-07-21T09:11:33.481Z] "GET /ws HTTP/1.1" 101 SI stream_idle_timeout 100 154 413322 - "-" "-" "8a458ce2-bb8d-4e80-a305-f323bbab338f" "localhost:8000" "192.168.5.2:8080""#,
+                101,
+                C::Ok,
+                Upstream,
+            ),
+            (
+                r#"[2024-07-20T07:23:58.586Z] "GET /upstream-connection-failure/after-response HTTP/1.1" 200 UPE upstream_reset_after_response_started{protocol_error} 0 19 1006 0 "-" "curl/8.4.0" "84ef2354-e85c-4e90-bc6e-bb81d5dc70e8" "localhost:8000" "192.168.5.2:8080""#,
+                200,
+                C::UpstreamDiedMidResponse,
+                Upstream,
+            ),
+            (
+                r#"[2024-07-20T07:45:34.828Z] "GET /upstream-retry-exceeds?statusCode=500 HTTP/1.1" 500 URX via_upstream 0 680 59 59 "-" "curl/8.4.0" "0df38f52-08eb-4b67-a097-ece7427c7238" "localhost:8000" "192.168.48.2:8080""#,
+                500,
+                C::AppError,
+                Upstream,
+            ),
+            (
+                r#"[2024-07-20T07:05:54.173Z] "GET /gateway-timeout?delayMs=5000 HTTP/1.1" 504 UT response_timeout 0 24 4497 - "-" "curl/8.4.0" "6d67d674-2122-4a2d-b172-0be70c674371" "localhost:8000" "172.27.0.2:8080""#,
+                504,
+                C::UpstreamTimeout,
+                Proxy,
+            ),
+            (
+                r#"[2024-07-20T07:38:15.899Z] "GET /no-upstream-cluster HTTP/1.1" 503 NC cluster_not_found 0 0 0 - "-" "curl/8.4.0" "8a23b89d-1dcd-4f5c-ae55-58e79d74d8ca" "localhost:8000" "-""#,
+                503,
+                C::InvalidBackendRef,
+                Proxy,
+            ),
+            // `key=value` with Envoy's vocabulary: a gRPC call timed out by Envoy, HTTP 200
+            // (envoyproxy/envoy#9242).
+            (
+                r#"[05/12/2019T16:14:53+0000 1575562493] method=POST authority=localhost:443 txId=- request=/StudentService/get alpn=HTTP/2 response_flag=UT ssl_protocol=TLSv1.3 ssl_cipher=TLS_AES_128_GCM_SHA256 status=200 status_details=upstream_response_timeout request_size=84 response_size=0 envoy_request_id=52220e61-e045-4dc7-bdc3-c8b5e77dd2ee user-agent=grpc-go/1.24.0 xFor=49.207.48.241 x-envoy-upstream-service-time=- total_time_ms=15001 upstream=127.0.0.1:7000"#,
+                200,
+                C::UpstreamTimeout,
+                Proxy,
+            ),
+            (
+                r#"[2025-09-27T01:14:05.930Z] "HEAD /status/503" 503 retry_attempts=4 flags=URX details=via_upstream"#,
+                503,
+                C::AppUnavailable,
+                Upstream,
+            ),
+            // Envoy's default layout: the admin endpoint and a direct response answer without an
+            // upstream (DataDog/integrations-core envoy tests; the Envoy handbook).
+            (
+                r#"[2021-03-12T09:11:51.592Z] "GET /server_info HTTP/1.1" 200 - 0 27805 1 - "64.145.79.247" "Datadog Agent/7.26.0" "d0000a1f-0000-4b42-0000-0000e13d78ca" "64.145.79.247:8001" "-""#,
+                200,
+                C::Ok,
+                Proxy,
+            ),
+            (
+                r#"[2021-11-01T21:09:42.717Z] "GET /test HTTP/1.1" 404 NR 0 0 0 - "-" "curl/7.64.0" "1acc3559-50eb-463c-ae21-686fe34abbe8" "localhost:10000" "-""#,
+                404,
+                C::NoRoute,
+                Proxy,
+            ),
+            // Curly quotes from a paste, two spaces before the status (istio/istio#25906).
+            (
+                "[2020-07-27T18:10:57.252Z] \"GET /products/xxx HTTP/1.1\"  503 UH \"-\" \"-\" 0 19 0 - \"-\" \u{201c}xxx-1.5.0\u{201d} \"95b75970-03a3-4548-9440-d9eff293de97\" \"externalservice.com:30445\" \"-\" - - 10.0.31.98:30445 10.0.19.196:60416 - -",
+                503,
+                C::NoLiveUpstreams,
+                Proxy,
+            ),
+        ];
+        for (line, status, cause, by) in cases {
+            assert_eq!(read(line), (Some(*status), *cause, *by), "{line}");
+        }
+    }
+
+    /// Layouts built from each proxy's documented default format string (no public line found).
+    #[test]
+    fn documented_defaults_of_other_envoy_control_planes() {
+        // Emissary-ingress: `ACCESS [%START_TIME%] …` (python/ambassador/envoy/v3/v3listener.py).
+        let emissary = r#"ACCESS [2019-02-12T18:37:42.921Z] "GET /httpbin/ip HTTP/1.1" 200 - 0 43 217 216 "172.17.0.5" "curl/7.59.0" "c62ec130-6dee-4f3b-a52b-4f0d1312d89d" "httpbin.org" "52.87.35.92:80""#;
+        assert_eq!(read(emissary), (Some(200), Cause::Ok, GeneratedBy::Upstream));
+        // Kuma: the mesh name before the request, source/destination services before the host
+        // (kumahq/kuma pkg/plugins/policies/meshaccesslog defaultHttpAccessLogFormat).
+        let kuma = r#"[2023-05-02T10:11:12.345Z] default "GET /api HTTP/1.1" 503 UF 0 91 1 - "-" "curl/8.0.1" "-" "b05ff45f-a3a0-4b61-9d3a-5b2b14bb2d1e" "backend:3001" "web_default_svc_8080" "backend_default_svc_3001" "10.244.0.12" "10.244.0.14:3001""#;
+        let mut obs = Observation::default();
+        envoy(kuma.as_bytes(), &mut obs).unwrap();
+        assert_eq!((obs.upstream.addr, obs.host), (&b"10.244.0.14:3001"[..], &b"backend:3001"[..]));
+        assert_eq!(read(kuma).1, Cause::UpstreamConnectionRefused);
+    }
+
+    #[test]
+    fn shapes_fields_and_what_is_not_envoy() {
+        let istio = r#"[2022-09-01T13:08:55.358Z] "GET /productpage HTTP/1.1" 0 DC downstream_remote_disconnect - "-" 0 0 746 - "10.128.0.60" "Mozilla/5.0" "2dc64af2-bd13-9962-819e-0b72064e7909" "35.232.196.88" "10.124.1.6:9080" inbound|9080|| 127.0.0.6:38601 10.124.1.6:9080 10.128.0.60:0 outbound_.9080_._.productpage.default.svc.cluster.local default"#;
+        let mut obs = Observation::default();
+        assert_eq!(parse_text(istio.as_bytes(), &mut obs), Ok(Shape { istio: true }));
+        assert_eq!(obs.service, b"inbound|9080||");
+        assert_eq!(obs.client, b"10.128.0.60:0");
+        assert_eq!((obs.method, obs.target, obs.host), (&b"GET"[..], &b"/productpage"[..], &b"35.232.196.88"[..]));
+        assert_eq!(obs.request_time, Some(0.746));
+        assert_eq!(obs.time_ms, Some(1_662_037_735_358));
+        let plain = r#"[2016-04-15T20:17:00.310Z] "GET /x HTTP/1.1" 503 UO 0 81 0 - "-" "curl" "id" "svc" "-""#;
+        assert!(istio_reader_rejects(plain));
+        // A TCP session that ended without a flag has no HTTP status.
+        let tcp = r#"[2024-05-28T18:42:53.929Z] "- - -" 0 - - - "-" 1024 2048 30000 - "-" "-" "-" "-" "100.72.2.95:7801" InboundPassthroughClusterIpv4 - 100.72.2.95:7801 100.72.9.97:33948 - -"#;
+        let mut obs = Observation::default();
+        envoy(tcp.as_bytes(), &mut obs).unwrap();
+        assert_eq!(obs.status, None);
+        for other in [
+            r#"10.0.0.1 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#,
+            r#"[08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8" 0.003"#,
+            r#"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.http.headermap.lazy_map_min_size"#,
+            "",
+            "[",
+            "[x] \"",
+        ] {
+            assert!(envoy(other.as_bytes(), &mut Observation::default()).is_err(), "{other}");
+        }
+        assert!(is_app_log(b"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton"));
+        assert!(!is_app_log(istio.as_bytes()));
+    }
+
+    fn istio_reader_rejects(line: &str) -> bool {
+        istio(line.as_bytes(), &mut Observation::default()).is_err()
     }
 }

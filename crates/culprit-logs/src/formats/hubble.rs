@@ -210,3 +210,56 @@ pub fn is_flow(line: &[u8]) -> bool {
             .any(|v| memchr::memmem::find(body, v).is_some())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::{Cause, attribute};
+    use culprit_kb::GeneratedBy;
+
+    fn read(f: crate::formats::ParseFn, line: &str) -> (Option<u16>, Cause, GeneratedBy) {
+        let mut obs = Observation::default();
+        f(line.as_bytes(), &mut obs).unwrap_or_else(|e| panic!("{e:?}: {line}"));
+        let ctx = crate::formats::Format::by_name("hubble").unwrap().context(None);
+        let a = attribute(&obs, &ctx).unwrap();
+        (obs.status, a.cause, a.generated_by)
+    }
+
+    #[test]
+    fn compact_lines() {
+        // Cilium docs (ingress / gateway tasks): a pod answered 200 in 1 ms.
+        let pod = "Jul  7 13:07:46.727: 192.168.49.1:59608 <- default/details-v1-5498c86cf5-cnt9q:9080 http-response FORWARDED (HTTP/1.1 200 1ms (GET http://10.97.60.117/details/1))";
+        assert_eq!(read(compact, pod), (Some(200), Cause::Ok, GeneratedBy::Upstream));
+        let mut obs = Observation::default();
+        compact(pod.as_bytes(), &mut obs).unwrap();
+        assert_eq!((obs.method, obs.host, obs.target), (&b"GET"[..], &b"10.97.60.117"[..], &b"/details/1"[..]));
+        assert_eq!(obs.upstream.addr, b"default/details-v1-5498c86cf5-cnt9q:9080");
+        // Identities printed (Hubble ≥ 0.11); Cilium's L7 policy refusing at once.
+        let denied = "Feb 29 13:00:29.389: 172.18.0.1:53866 (ingress) <- kube-system/cilium-ingress:80 (world) http-response FORWARDED (HTTP/1.1 403 0ms (GET http://172.18.255.194/details/1))";
+        assert_eq!(read(compact, denied), (Some(403), Cause::ProxyAccessDenied, GeneratedBy::Proxy));
+        // A 503 from behind the ingress: the flow cannot tell Envoy's from the pod's.
+        let unknown = "Jul  7 12:28:27.970: 127.0.0.1:54704 <- 127.0.0.1:13681 http-response FORWARDED (HTTP/1.1 503 0ms (GET http://localhost:31911/))";
+        let (status, _, _) = read(compact, unknown);
+        assert_eq!(status, Some(503));
+        // Requests and L3/L4 flows are flows, not requests with a status.
+        let request = "Jul  7 12:28:27.969: 127.0.0.1:54704 -> 127.0.0.1:13681 http-request FORWARDED (HTTP/1.1 GET http://localhost:31911/)";
+        assert!(compact(request.as_bytes(), &mut Observation::default()).is_err());
+        assert!(is_flow(request.as_bytes()));
+        assert!(is_flow(b"Jun  2 12:47:39.445: default/xwing:40312 (ID:2364) -> default/deathstar-6fb5694d48-5hmds:80 (ID:12345) to-endpoint FORWARDED (TCP Flags: SYN)"));
+        assert!(!is_flow(b"Jul  7 12:28:27 host sshd[1]: Accepted publickey"));
+    }
+
+    #[test]
+    fn json_flows() {
+        // Built from api/v1/flow/flow.proto field names as `hubble observe -o jsonpb` writes them.
+        let reply = r#"{"flow":{"time":"2024-03-01T10:00:00.123456789Z","verdict":"FORWARDED","IP":{"source":"10.244.1.5","destination":"10.244.2.7"},"source":{"ID":1234,"identity":5678,"namespace":"default","pod_name":"details-v1-5498c86cf5-cnt9q"},"destination":{"identity":2,"namespace":"default","pod_name":"productpage-v1-675fc69cf-xk9zp"},"Type":"L7","l7":{"type":"RESPONSE","latency_ns":"1843000","http":{"code":404,"method":"GET","url":"http://details:9080/details/0","protocol":"HTTP/1.1"}},"is_reply":true,"Summary":"HTTP/1.1 404 1ms (GET http://details:9080/details/0)"},"node_name":"kind-worker","time":"2024-03-01T10:00:00.123456789Z"}"#;
+        assert_eq!(read(json, reply), (Some(404), Cause::AppNotFound, GeneratedBy::Upstream));
+        let mut obs = Observation::default();
+        json(reply.as_bytes(), &mut obs).unwrap();
+        assert_eq!(obs.time_ms, Some(1_709_287_200_123));
+        assert_eq!(obs.target, b"/details/0");
+        let request = r#"{"flow":{"time":"2024-03-01T10:00:00.1Z","verdict":"DROPPED","Type":"L7","l7":{"type":"REQUEST","http":{"method":"PUT","url":"http://deathstar/v1/exhaust-port","protocol":"HTTP/1.1"}},"is_reply":false}}"#;
+        assert!(json(request.as_bytes(), &mut Observation::default()).is_err());
+        assert!(is_flow(request.as_bytes()));
+    }
+}
