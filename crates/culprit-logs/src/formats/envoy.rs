@@ -207,7 +207,8 @@ fn details_said(d: &[u8], status: Option<u16>, transport: &[u8]) -> Said {
         || starts(b"overload_manager")
     {
         S::Overloaded
-    } else if starts(b"ext_authz_denied") {
+    } else if starts(b"ext_authz_denied") || starts(b"jwt_authn_access_denied") {
+        // The auth service, or the JWT filter, refused the credentials.
         S::AuthFailed
     } else if starts(b"ext_authz_error") || starts(b"ext_authz_invalid") {
         S::AuthServiceError
@@ -254,6 +255,10 @@ fn details_said(d: &[u8], status: Option<u16>, transport: &[u8]) -> Said {
         S::UpstreamDnsFailed
     } else if starts(b"filter_config_not_found") {
         S::FilterConfigMissing
+    } else if starts(b"direct_response") && status.is_some_and(|s| s >= 400 && s != 404) {
+        // A route configured to answer an error itself: the proxy's configuration, not a failure
+        // culprit has a cause for (a fixed 404 reads as "no route", a redirect as the proxy's).
+        S::ProxyError
     } else if starts(b"direct_response") || starts(b"admin_filter_response") || starts(b"internal_redirect") {
         return Said::Answered;
     } else {
@@ -286,7 +291,7 @@ impl<'a> Fields<'a> {
         }
         // 1. The upstream set the status; flags then tell of earlier tries (URX) or of how the
         //    stream ended after (DC, SI).
-        if has(details, b"via_upstream") {
+        if has(details, b"via_upstream") || details.starts_with(b"websocket_handshake_unsuccessful") {
             obs.upstream_answered = true;
             return;
         }
