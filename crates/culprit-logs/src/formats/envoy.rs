@@ -28,6 +28,7 @@
 //! transport failure reason).
 
 use crate::formats::BadLine;
+use crate::formats::nginx::find_byte;
 use crate::observation::{Observation, Signal, is_dash, parse_u16, parse_u64};
 use crate::{scan, time};
 
@@ -50,8 +51,19 @@ pub struct Fields<'a> {
     pub upstream_time: Option<&'a [u8]>,
 }
 
+/// Whether `needle` occurs in `hay`. The fields searched are short (a few dozen bytes): finding
+/// the needle's first byte and comparing beats building a `memmem` searcher on every call.
 fn has(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    let mut from = 0;
+    while let Some(i) = find_byte(first, &hay[from..]) {
+        let at = from + i + 1;
+        if hay[at..].starts_with(rest) {
+            return true;
+        }
+        from = at;
+    }
+    false
 }
 
 /// `-`, empty and JSON `null` all mean "not set".
@@ -291,7 +303,10 @@ impl<'a> Fields<'a> {
         }
         // 1. The upstream set the status; flags then tell of earlier tries (URX) or of how the
         //    stream ended after (DC, SI).
-        if has(details, b"via_upstream") || details.starts_with(b"websocket_handshake_unsuccessful") {
+        if details == b"via_upstream"
+            || has(details, b"via_upstream")
+            || details.starts_with(b"websocket_handshake_unsuccessful")
+        {
             obs.upstream_answered = true;
             return;
         }
@@ -390,13 +405,19 @@ fn next_tok(line: &[u8], mut pos: usize) -> Option<(Tok, usize)> {
     #[allow(clippy::cast_possible_truncation)] // lines are capped far below 4 GiB
     let tok = |s: usize, e: usize, quoted| Tok { start: s as u32, end: e as u32, quoted };
     if open == 0 {
-        let end = crate::formats::nginx::find_byte(b' ', &line[pos..]).map_or(line.len(), |i| pos + i);
+        let end = find_byte(b' ', &line[pos..]).map_or(line.len(), |i| pos + i);
         return Some((tok(pos, end, false), end));
     }
     let start = pos + open;
     let mut from = start;
     loop {
-        let Some(i) = memchr::memchr2(b'"', CURLY_CLOSE[0], &line[from..]) else {
+        // A straight quote closes a straight one; a curly opening may close either way.
+        let found = if open == 1 {
+            find_byte(b'"', &line[from..])
+        } else {
+            memchr::memchr2(b'"', CURLY_CLOSE[0], &line[from..])
+        };
+        let Some(i) = found else {
             return Some((tok(start, line.len(), true), line.len()));
         };
         let at = from + i;
@@ -416,6 +437,50 @@ fn next_tok(line: &[u8], mut pos: usize) -> Option<(Tok, usize)> {
     }
 }
 
+/// Every field from `pos` on into `toks` (as [`next_tok`] reads them, one pass, the common
+/// straight quotes inline): how many.
+#[inline]
+fn tokenize(line: &[u8], mut p: usize, toks: &mut [Tok; MAX_TOKS]) -> usize {
+    #[allow(clippy::cast_possible_truncation)] // lines are capped far below 4 GiB
+    let at = |s: usize, e: usize, quoted| Tok { start: s as u32, end: e as u32, quoted };
+    let len = line.len();
+    let mut n = 0;
+    while n < MAX_TOKS && p < len {
+        match line[p] {
+            b' ' => {
+                p += 1;
+                continue;
+            }
+            b'"' => {
+                let start = p + 1;
+                let mut from = start;
+                let end = loop {
+                    match find_byte(b'"', &line[from..]) {
+                        None => break len,
+                        Some(i) if from + i + 1 >= len || line[from + i + 1] == b' ' => break from + i,
+                        Some(i) => from += i + 1,
+                    }
+                };
+                toks[n] = at(start, end, true);
+                p = end + 1;
+            }
+            0xE2 => {
+                // Possibly a curly quote: the general reader.
+                let Some((t, after)) = next_tok(line, p) else { break };
+                toks[n] = t;
+                p = after;
+            }
+            _ => {
+                let end = find_byte(b' ', &line[p..]).map_or(len, |i| p + i);
+                toks[n] = at(p, end, false);
+                p = end;
+            }
+        }
+        n += 1;
+    }
+    n
+}
+
 fn digits(v: &[u8]) -> bool {
     !v.is_empty() && v.iter().all(u8::is_ascii_digit)
 }
@@ -425,7 +490,7 @@ fn looks_like_host(v: &[u8]) -> bool {
     let v = v.strip_prefix(b"tcp://").unwrap_or(v);
     v.starts_with(b"unix:")
         || v.first() == Some(&b'[')
-        || (memchr::memchr(b':', v).is_some() && v.iter().all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':')))
+        || (v.contains(&b':') && v.iter().all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':')))
 }
 
 /// What a text line turned out to be.
@@ -442,7 +507,7 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
     if line.get(p) != Some(&b'[') {
         return Err(BadLine::Mismatch);
     }
-    let close = memchr::memchr(b']', &line[p..]).ok_or(BadLine::Mismatch)? + p;
+    let close = find_byte(b']', &line[p..]).ok_or(BadLine::Mismatch)? + p;
     let when = &line[p + 1..close];
     obs.time_raw = when;
     obs.time_ms = time::parse_iso(when).or_else(|| time::parse_any(when));
@@ -455,8 +520,7 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
     // A word between the time and the request: Kuma's mesh name (`[%START_TIME%] %KUMA_MESH%
     // "%REQ(:METHOD)% …`), a listener name in hand-written formats.
     let mut words = 0;
-    while !first.quoted && words < 2 && memchr::memchr(b'=', &line[first.start as usize..first.end as usize]).is_none()
-    {
+    while !first.quoted && words < 2 && !line[first.start as usize..first.end as usize].contains(&b'=') {
         (first, after) = next_tok(line, after).ok_or(BadLine::Mismatch)?;
         words += 1;
     }
@@ -473,7 +537,7 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
     if status.quoted {
         return Err(BadLine::Mismatch);
     }
-    if memchr::memchr(b'=', status_v).is_some() {
+    if status_v.contains(&b'=') {
         parse_pairs(line, p, obs, &mut fields)?;
         fields.apply(obs);
         return Ok(Shape::default());
@@ -488,7 +552,7 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
     if flags.quoted {
         return Err(BadLine::Mismatch);
     }
-    if memchr::memchr(b'=', flags_v).is_some() {
+    if flags_v.contains(&b'=') {
         // `… 501 retry_attempts=1 flags=- details=via_upstream`
         parse_pairs(line, p, obs, &mut fields)?;
         fields.apply(obs);
@@ -520,13 +584,7 @@ fn read_positional<'a>(
     kuma: bool,
 ) -> Result<Shape, BadLine> {
     let mut toks = [Tok::default(); MAX_TOKS];
-    let mut n = 0;
-    while n < MAX_TOKS {
-        let Some((t, after)) = next_tok(line, p) else { break };
-        toks[n] = t;
-        n += 1;
-        p = after;
-    }
+    let n = tokenize(line, p, &mut toks);
     let toks = &toks[..n];
     let v = |t: &Tok| &line[t.start as usize..t.end as usize];
     let number = |t: &Tok| !t.quoted && digits(v(t));
@@ -586,7 +644,7 @@ fn read_positional<'a>(
     let trailing = rest.iter().take_while(|t| !t.quoted).count();
     if quoted >= 5 && trailing >= 1 {
         let cluster = v(&rest[0]);
-        if trailing >= 5 || memchr::memchr(b'|', cluster).is_some() {
+        if trailing >= 5 || cluster.contains(&b'|') {
             shape.istio = true;
             obs.service = if is_dash(cluster) { b"" } else { cluster };
             if trailing >= 4 {
