@@ -260,7 +260,9 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     match status {
         499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
         // 0: nothing was sent, usually because the client left; unless the format says the proxy
-        // gave up on the upstream (an Envoy TCP session logged `0 UF,URX`).
+        // gave up on the upstream (an Envoy TCP session logged `0 UF,URX`), or that a session
+        // without HTTP went through (an Envoy TCP session logged `0 -`).
+        0 if obs.upstream_answered && sig.is_empty() => return Some(a(Cause::Ok, Upstream, Medium, Rule::Success)),
         0 if !(obs.proxy_answered && !sig.is_empty()) => {
             return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status));
         }

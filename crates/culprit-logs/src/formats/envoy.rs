@@ -334,7 +334,7 @@ impl<'a> Fields<'a> {
         }
         // 3. No details: the upstream's response headers came back (their time is logged), so the
         //    status is the upstream's.
-        if self.upstream_time.is_some_and(|t| !unset(t).is_empty()) {
+        if self.upstream_time.is_some_and(|t| !unset(t).is_empty()) && status != Some(0) {
             obs.upstream_answered = true;
             return;
         }
@@ -345,10 +345,10 @@ impl<'a> Fields<'a> {
             obs.proxy_answered = s != Signal::ClientAborted;
             return;
         }
-        // A TCP session (`"- - -"`, no HTTP request) that ended without a flag has no HTTP status:
-        // its 0 is not a client that left.
+        // A TCP session (`"- - -"`, no HTTP request) that ended without a flag went through: its 0
+        // is not an HTTP status, and not a client that left.
         if status == Some(0) && flags.is_empty() && obs.method.is_empty() && obs.target.is_empty() {
-            obs.status = None;
+            obs.upstream_answered = !unset(obs.upstream.addr).is_empty();
             return;
         }
         // 5. Nothing said: an upstream host means one was reached and answered; `-` means Envoy
@@ -989,11 +989,9 @@ mod tests {
         assert_eq!(obs.time_ms, Some(1_662_037_735_358));
         let plain = r#"[2016-04-15T20:17:00.310Z] "GET /x HTTP/1.1" 503 UO 0 81 0 - "-" "curl" "id" "svc" "-""#;
         assert!(istio_reader_rejects(plain));
-        // A TCP session that ended without a flag has no HTTP status.
+        // A TCP session that ended without a flag: status 0, but no client that left.
         let tcp = r#"[2024-05-28T18:42:53.929Z] "- - -" 0 - - - "-" 1024 2048 30000 - "-" "-" "-" "-" "100.72.2.95:7801" InboundPassthroughClusterIpv4 - 100.72.2.95:7801 100.72.9.97:33948 - -"#;
-        let mut obs = Observation::default();
-        envoy(tcp.as_bytes(), &mut obs).unwrap();
-        assert_eq!(obs.status, None);
+        assert_eq!(read(tcp), (Some(0), Cause::Ok, GeneratedBy::Upstream), "a TCP session that went through");
         for other in [
             r#"10.0.0.1 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#,
             r#"[08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8" 0.003"#,
