@@ -113,6 +113,37 @@ fn local_flag(flag: &[u8]) -> Option<Signal> {
     })
 }
 
+/// `UF`, `UF,URX`, `UpstreamConnectionFailure`: a `%RESPONSE_FLAGS%` value that sets a flag (not
+/// `-`), every item one of Envoy's.
+pub(crate) fn is_flags_value(v: &[u8]) -> bool {
+    !v.is_empty()
+        && v != b"-"
+        && v.split(|&b| b == b',').map(<[u8]>::trim_ascii).all(|f| {
+            local_flag(f).is_some()
+                || matches!(
+                    f,
+                    b"UF"
+                        | b"UAEX"
+                        | b"SI"
+                        | b"DC"
+                        | b"DR"
+                        | b"URX"
+                        | b"DI"
+                        | b"DT"
+                        | b"RFCF"
+                        | b"UpstreamConnectionFailure"
+                        | b"UnauthorizedExternalService"
+                        | b"StreamIdleTimeout"
+                        | b"DownstreamConnectionTermination"
+                        | b"DownstreamRemoteReset"
+                        | b"UpstreamRetryLimitExceeded"
+                        | b"DelayInjected"
+                        | b"DurationTimeout"
+                        | b"ResponseFromCacheFilter"
+                )
+        })
+}
+
 /// One flag's signal, given the status and the other fields.
 fn flag_signal(flag: &[u8], status: Option<u16>, f: &Fields<'_>, mixer: &[u8]) -> Option<Signal> {
     match flag {
@@ -652,7 +683,21 @@ fn read_positional<'a>(
             }
         }
     }
+    // Formats that put `%RESPONSE_CODE_DETAILS%` at the end: a word of Envoy's details vocabulary
+    // among the fields after the quoted ones.
+    if fields.details.is_empty() && !shape.istio {
+        if let Some(t) = rest.iter().filter(|t| !t.quoted).map(v).find(|w| is_details_word(w)) {
+            fields.details = t;
+        }
+    }
     Ok(shape)
+}
+
+/// A word Envoy writes in `%RESPONSE_CODE_DETAILS%` (and no other field looks like).
+pub(crate) fn is_details_word(w: &[u8]) -> bool {
+    w == b"via_upstream"
+        || w.starts_with(b"upstream_reset_")
+        || !matches!(details_said(w, Some(500), b""), Said::Unknown)
 }
 
 /// Whether an ASCII key equals `want` ignoring case and `-`/`_` (`user-agent`, `X-Request-Id`).
@@ -1004,6 +1049,16 @@ mod tests {
         }
         assert!(is_app_log(b"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton"));
         assert!(!is_app_log(istio.as_bytes()));
+    }
+
+    /// `%RESPONSE_CODE_DETAILS%` written after the headers (built from such a format string):
+    /// the details word is found where it stands.
+    #[test]
+    fn details_at_the_end_of_a_custom_layout() {
+        let line = r#"[2024-01-10T08:00:00.000Z] "GET /x HTTP/1.1" 503 - 0 91 2 - "-" "curl/8.5.0" "3f9d" "api.local" "10.0.0.7:8080" upstream_reset_before_response_started{connection_termination}"#;
+        assert_eq!(read(line), (Some(503), Cause::UpstreamClosedPrematurely, GeneratedBy::Proxy));
+        let relayed = r#"[2024-01-10T08:00:00.000Z] "GET /x HTTP/1.1" 503 - 0 91 2 - "-" "curl/8.5.0" "3f9d" "api.local" "10.0.0.7:8080" via_upstream"#;
+        assert_eq!(read(relayed), (Some(503), Cause::AppUnavailable, GeneratedBy::Upstream));
     }
 
     fn istio_reader_rejects(line: &str) -> bool {

@@ -187,7 +187,9 @@ fn key_of(raw: &[u8]) -> Option<Key> {
         b"connection_termination_details" => Key::Termination,
         b"upstream_transport_failure_reason" => Key::Transport,
         b"istio_policy_status" => Key::Mixer,
-        b"upstream_host" | b"upstreamhost" | b"upstream_remote_address" | b"upstream_address" => Key::UpstreamHost,
+        b"upstream_host" | b"upstreamhost" | b"upstream_remote_address" | b"upstream_address" | b"upstream" => {
+            Key::UpstreamHost
+        }
         b"upstream_cluster" | b"upstreamcluster" => Key::Cluster,
         b"route_name" | b"routename" => Key::Route,
         b"gateway" => Key::Gateway,
@@ -217,14 +219,15 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLin
         let text = v.text();
         match key {
             Key::Status => status = Some(v),
+            // `flags` and `details` alone are too common as keys to mark the line as Envoy's:
+            // their values must be Envoy's vocabulary.
             Key::Flags => {
                 f.flags = text;
-                // `flags` alone is too common a key to mark the line as Envoy's.
-                envoy |= k.len() > 5;
+                envoy |= k.len() > 5 || crate::formats::envoy::is_flags_value(text);
             }
             Key::Details => {
                 f.details = text;
-                envoy |= k.len() > 7;
+                envoy |= k.len() > 7 || crate::formats::envoy::is_details_word(text);
             }
             Key::Transport => {
                 f.transport = text;
@@ -336,7 +339,17 @@ mod tests {
         let grpc =
             r#"{"response_code":200,"response_flags":"UH","upstream_host":null,"method":"POST","path":"/pkg.Svc/Get"}"#;
         assert_eq!(read(grpc), (Some(200), Cause::NoLiveUpstreams, GeneratedBy::Proxy));
-        // Not Envoy's: a status without any of Envoy's keys.
+        // Short keys count when their values are Envoy's vocabulary.
+        assert_eq!(
+            read(r#"{"status":"503","flags":"UF,URX","upstream":"10.0.0.7:8080"}"#).1,
+            Cause::UpstreamConnectionRefused
+        );
+        assert_eq!(
+            read(r#"{"code":503,"details":"via_upstream"}"#),
+            (Some(503), Cause::AppUnavailable, GeneratedBy::Upstream)
+        );
+        // Not Envoy's: a status without any of Envoy's keys or words.
         assert!(parse(br#"{"status":200,"flags":"x"}"#, &mut Observation::default()).is_err());
+        assert!(parse(br#"{"status":200,"flags":"-","details":"ok"}"#, &mut Observation::default()).is_err());
     }
 }

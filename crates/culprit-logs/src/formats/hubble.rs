@@ -50,7 +50,8 @@ fn compact_pod(endpoint: &[u8]) -> &[u8] {
     }
 }
 
-/// The end of a compact line's `Mmm dd hh:mm:ss.fff` timestamp (and `[node]`), at its `: `.
+/// The end of a compact line's timestamp (and `[node]`), at its `: `: Hubble's default
+/// `Mmm dd hh:mm:ss.fff` (Go's `StampMilli`) or an RFC 3339 one (`--time-format RFC3339Milli`).
 fn after_timestamp(line: &[u8]) -> Option<usize> {
     let month_day = line.len() > 16
         && line[..3].iter().all(u8::is_ascii_alphabetic)
@@ -59,7 +60,8 @@ fn after_timestamp(line: &[u8]) -> Option<usize> {
         && line[5].is_ascii_digit()
         && line[6] == b' '
         && line[9] == b':';
-    if !month_day {
+    let rfc3339 = line.len() > 20 && line[..4].iter().all(u8::is_ascii_digit) && line[4] == b'-' && line[10] == b'T';
+    if !month_day && !rfc3339 {
         return None;
     }
     memchr::memmem::find(&line[15..], b": ").map(|i| 15 + i)
@@ -81,6 +83,8 @@ fn endpoint(s: &[u8]) -> (&[u8], &[u8]) {
 pub fn compact<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
     let colon = after_timestamp(line).ok_or(BadLine::Mismatch)?;
     obs.time_raw = &line[..colon];
+    // `StampMilli` carries no year: only an RFC 3339 stamp gives a time.
+    obs.time_ms = time::parse_iso(obs.time_raw);
     let body = &line[colon + 2..];
     let (left, rest) = endpoint(body);
     let (arrow, rest) = rest.split_at_checked(4).ok_or(BadLine::Mismatch)?;
@@ -238,6 +242,12 @@ mod tests {
         let denied = "Feb 29 13:00:29.389: 172.18.0.1:53866 (ingress) <- kube-system/cilium-ingress:80 (world) http-response FORWARDED (HTTP/1.1 403 0ms (GET http://172.18.255.194/details/1))";
         assert_eq!(read(compact, denied), (Some(403), Cause::ProxyAccessDenied, GeneratedBy::Proxy));
         // A 503 from behind the ingress: the flow cannot tell Envoy's from the pod's.
+        // `--time-format RFC3339Milli` and `--print-node-name` (hubble observe flags).
+        let rfc = "2024-03-01T10:00:00.123Z [kind-worker]: 10.244.1.9:41234 (ID:1234) <- default/details-v1-5498c86cf5-cnt9q:9080 (ID:5678) http-response FORWARDED (HTTP/1.1 404 2ms (GET http://details:9080/details/0))";
+        assert_eq!(read(compact, rfc), (Some(404), Cause::AppNotFound, GeneratedBy::Upstream));
+        let mut obs = Observation::default();
+        compact(rfc.as_bytes(), &mut obs).unwrap();
+        assert_eq!(obs.time_ms, Some(1_709_287_200_123));
         let unknown = "Jul  7 12:28:27.970: 127.0.0.1:54704 <- 127.0.0.1:13681 http-response FORWARDED (HTTP/1.1 503 0ms (GET http://localhost:31911/))";
         let (status, _, _) = read(compact, unknown);
         assert_eq!(status, Some(503));
