@@ -675,7 +675,7 @@ fn envoy_istio_gateway_and_hubble_lines_without_flags() {
     // Envoy's own log.
     let sidecar = [
         r#"[2022-09-01T13:15:57.905Z] "GET /productpage HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "10.128.0.60" "Mozilla/5.0" "7c20db9a-f48b-9a68-a158-12ca79dfdd05" "35.232.196.88" "-" outbound|9080||productpage.default.svc.cluster.local - 10.124.2.10:8080 10.128.0.60:21742 - -"#,
-        r#"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.http.headermap.lazy_map_min_size"#,
+        r"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.http.headermap.lazy_map_min_size",
         r#"[2024-05-28T18:42:50.001Z] "- - -" 0 - - - "-" 1024 2048 30000 - "-" "-" "-" "-" "100.72.2.95:5432" outbound|5432||db.default.svc.cluster.local 100.72.9.97:40000 100.72.2.95:5432 100.72.9.97:33948 - -"#,
         r#"[2022-08-22T13:08:23.188Z] "GET /reviews/0 HTTP/1.1" 200 - via_upstream - "-" 0 442 12 12 "-" "curl/7.79.1" "00bcf1d7-12c4-93b9-b36a-bc0faac8e428" "reviews:9080" "10.124.1.5:9080" outbound|9080||reviews.default.svc.cluster.local 10.124.2.6:50960 10.0.18.132:9080 10.124.2.6:52930 - default"#,
     ]

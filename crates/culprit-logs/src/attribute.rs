@@ -263,7 +263,7 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         // gave up on the upstream (an Envoy TCP session logged `0 UF,URX`), or that a session
         // without HTTP went through (an Envoy TCP session logged `0 -`).
         0 if obs.upstream_answered && sig.is_empty() => return Some(a(Cause::Ok, Upstream, Medium, Rule::Success)),
-        0 if !(obs.proxy_answered && !sig.is_empty()) => {
+        0 if !obs.proxy_answered || sig.is_empty() => {
             return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status));
         }
         // nginx relayed the upstream's non-HTTP bytes as an HTTP/0.9 answer: the upstream's doing.

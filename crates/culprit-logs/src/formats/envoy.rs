@@ -609,7 +609,7 @@ fn read_request<'a>(v: &'a [u8], obs: &mut Observation<'a>) {
 /// The fields after the flags, in one of the positional layouts.
 fn read_positional<'a>(
     line: &'a [u8],
-    mut p: usize,
+    p: usize,
     obs: &mut Observation<'a>,
     fields: &mut Fields<'a>,
     kuma: bool,
@@ -969,7 +969,7 @@ mod tests {
             // `key=value` with Envoy's vocabulary: a gRPC call timed out by Envoy, HTTP 200
             // (envoyproxy/envoy#9242).
             (
-                r#"[05/12/2019T16:14:53+0000 1575562493] method=POST authority=localhost:443 txId=- request=/StudentService/get alpn=HTTP/2 response_flag=UT ssl_protocol=TLSv1.3 ssl_cipher=TLS_AES_128_GCM_SHA256 status=200 status_details=upstream_response_timeout request_size=84 response_size=0 envoy_request_id=52220e61-e045-4dc7-bdc3-c8b5e77dd2ee user-agent=grpc-go/1.24.0 xFor=49.207.48.241 x-envoy-upstream-service-time=- total_time_ms=15001 upstream=127.0.0.1:7000"#,
+                r"[05/12/2019T16:14:53+0000 1575562493] method=POST authority=localhost:443 txId=- request=/StudentService/get alpn=HTTP/2 response_flag=UT ssl_protocol=TLSv1.3 ssl_cipher=TLS_AES_128_GCM_SHA256 status=200 status_details=upstream_response_timeout request_size=84 response_size=0 envoy_request_id=52220e61-e045-4dc7-bdc3-c8b5e77dd2ee user-agent=grpc-go/1.24.0 xFor=49.207.48.241 x-envoy-upstream-service-time=- total_time_ms=15001 upstream=127.0.0.1:7000",
                 200,
                 C::UpstreamTimeout,
                 Proxy,
@@ -1040,7 +1040,7 @@ mod tests {
         for other in [
             r#"10.0.0.1 - - [08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#,
             r#"[08/Mar/2023:16:02:45 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8" 0.003"#,
-            r#"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.http.headermap.lazy_map_min_size"#,
+            r"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.http.headermap.lazy_map_min_size",
             "",
             "[",
             "[x] \"",

@@ -152,7 +152,7 @@ pub fn json<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine
     members(l7, |k, v| match (k, v) {
         (b"http", Value::Nested(n)) => http = Some(n),
         (b"latency_ns" | b"latencyNs", Value::Str(n) | Value::Num(n)) => {
-            latency_ms = parse_u64(n).map(|ns| ns / 1_000_000)
+            latency_ms = parse_u64(n).map(|ns| ns / 1_000_000);
         }
         (b"type", Value::Str(t)) => response = t == b"RESPONSE",
         (b"type", Value::Num(t)) => response = t == b"2",
