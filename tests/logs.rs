@@ -628,9 +628,18 @@ fn envoy_istio_gateway_and_hubble_lines_without_flags() {
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         (
             // envoyproxy/gateway#7811: Envoy Gateway's default JSON, a route that matched nothing.
-            "envoy json",
+            "envoy gateway json",
             r#"{":authority":"www.example.com","bytes_received":0,"bytes_sent":0,"connection_termination_details":null,"downstream_local_address":"127.0.0.1:10080","downstream_remote_address":"127.0.0.1:39096","duration":0,"method":"GET","protocol":"HTTP/1.1","requested_server_name":null,"response_code":404,"response_code_details":"route_not_found","response_flags":"NR","route_name":null,"start_time":"2025-12-24T10:35:59.273Z","upstream_cluster":null,"upstream_host":null,"upstream_local_address":null,"upstream_transport_failure_reason":null,"user-agent":"curl/7.87.0","x-envoy-origin-path":"/nothing","x-envoy-upstream-service-time":null,"x-forwarded-for":"10.244.0.8","x-request-id":"2ab6ffcd-7221-4630-9d6a-4c38d94ed3c6"}"#,
             "no_route",
+            "proxy",
+            "kubernetes",
+        ),
+        (
+            // istio/istio#19056: Istio 1.4's JSON, every value a string, the Mixer policy check
+            // unreachable.
+            "envoy json",
+            r#"{"bytes_sent":"31","upstream_cluster":"-","downstream_remote_address":"100.100.0.0:54652","authority":"loki.example.com","path":"/api/prom/push","protocol":"HTTP/1.1","upstream_service_time":"-","upstream_local_address":"-","duration":"0","downstream_local_address":"100.108.0.25:443","upstream_transport_failure_reason":"-","route_name":"-","response_code":"503","user_agent":"Go-http-client/1.1","response_flags":"UAEX","start_time":"2019-11-19T03:27:35.402Z","method":"POST","request_id":"639632b6-8795-45e9-8435-fb5b07aede5e","upstream_host":"-","x_forwarded_for":"100.100.0.0","requested_server_name":"loki.example.com","bytes_received":"0","istio_policy_status":"\"UNAVAILABLE:no healthy upstream\""}"#,
+            "auth_service_failed",
             "proxy",
             "hosts",
         ),

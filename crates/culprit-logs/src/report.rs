@@ -76,9 +76,9 @@ impl Environment {
 fn environment(analysis: &Analysis) -> Environment {
     let k8s = |reason: String| Environment { kind: "kubernetes".into(), reason };
     for i in &analysis.inputs {
-        if let Some(f) =
-            i.format.as_deref().filter(|f| f.starts_with("ingress-nginx") || *f == "istio" || f.starts_with("cilium"))
-        {
+        if let Some(f) = i.format.as_deref().filter(|f| {
+            f.starts_with("ingress-nginx") || *f == "istio" || f.starts_with("cilium") || f.starts_with("envoy gateway")
+        }) {
             return k8s(format!("{} reads {f} lines", i.path));
         }
         if i.wrapper.as_deref() == Some("cri") {

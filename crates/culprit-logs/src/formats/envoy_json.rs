@@ -206,15 +206,27 @@ fn key_of(raw: &[u8]) -> Option<Key> {
     })
 }
 
-/// One Envoy JSON access-log line.
+/// One Envoy JSON access-log line (the `envoy json` format).
 pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
+    read(line, obs).map(|_| ())
+}
+
+/// A line in Envoy Gateway's default JSON (the `envoy gateway json` format): its keys are the
+/// request headers' own names (`:authority`, `x-envoy-origin-path`), which no other default uses.
+pub fn envoy_gateway<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
+    if read(line, obs)? { Ok(()) } else { Err(BadLine::Mismatch) }
+}
+
+/// Reads a line; whether it is written with Envoy Gateway's key names.
+fn read<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<bool, BadLine> {
     if line.first() != Some(&b'{') {
         return Err(BadLine::Mismatch);
     }
     let mut f = Fields::default();
-    let (mut status, mut envoy) = (None, false);
+    let (mut status, mut envoy, mut gateway_keys) = (None, false, false);
     let (mut cluster, mut route, mut gateway) = (&b""[..], &b""[..], &b""[..]);
     let whole = members(line, |k, v| {
+        gateway_keys |= k == b":authority" || k == b"x-envoy-origin-path";
         let Some(key) = key_of(k) else { return };
         let text = v.text();
         match key {
@@ -285,7 +297,7 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLin
     // The service: Envoy's cluster, else the route, else Cilium's Gateway.
     obs.service = [cluster, route, gateway].into_iter().find(|s| !s.is_empty() && *s != b"-").unwrap_or_default();
     f.apply(obs);
-    Ok(())
+    Ok(gateway_keys)
 }
 
 #[cfg(test)]
@@ -294,7 +306,7 @@ mod tests {
     use crate::attribute::{Cause, attribute};
     use culprit_kb::GeneratedBy;
 
-    fn read(line: &str) -> (Option<u16>, Cause, GeneratedBy) {
+    fn judge(line: &str) -> (Option<u16>, Cause, GeneratedBy) {
         let mut obs = Observation::default();
         parse(line.as_bytes(), &mut obs).unwrap_or_else(|e| panic!("{e:?}: {line}"));
         let ctx = crate::formats::Format::by_name("envoy-json").unwrap().context(None);
@@ -321,12 +333,14 @@ mod tests {
     fn istio_envoy_gateway_contour_and_cilium_lines() {
         // Istio 1.4 ingress gateway (istio/istio#19298 era): every value a string.
         let mixer = r#"{"bytes_sent":"31","upstream_cluster":"-","downstream_remote_address":"100.100.0.0:54652","authority":"loki.example.com","path":"/api/prom/push","protocol":"HTTP/1.1","upstream_service_time":"-","upstream_local_address":"-","duration":"0","downstream_local_address":"100.108.0.25:443","upstream_transport_failure_reason":"-","route_name":"-","response_code":"503","user_agent":"Go-http-client/1.1","response_flags":"UAEX","start_time":"2019-11-19T03:27:35.402Z","method":"POST","request_id":"639632b6-8795-45e9-8435-fb5b07aede5e","upstream_host":"-","x_forwarded_for":"100.100.0.0","requested_server_name":"loki.example.com","bytes_received":"0","istio_policy_status":"\"UNAVAILABLE:no healthy upstream\""}"#;
-        assert_eq!(read(mixer), (Some(503), Cause::AuthServiceFailed, GeneratedBy::Proxy));
+        assert_eq!(judge(mixer), (Some(503), Cause::AuthServiceFailed, GeneratedBy::Proxy));
         // Envoy Gateway default (sorted keys, nulls).
         let eg = r#"{":authority":"localhost:8888","bytes_received":0,"bytes_sent":19,"connection_termination_details":null,"downstream_local_address":"127.0.0.1:10080","downstream_remote_address":"127.0.0.1:47350","duration":0,"method":"POST","protocol":"HTTP/1.1","requested_server_name":null,"response_code":503,"response_code_details":"no_healthy_upstream","response_flags":"UH","route_name":"original_route","start_time":"2025-08-21T03:23:19.513Z","upstream_cluster":"original_destination_cluster","upstream_host":null,"upstream_local_address":null,"upstream_transport_failure_reason":null,"user-agent":"curl/8.7.1","x-envoy-origin-path":"/v1/chat/completions","x-envoy-upstream-service-time":null,"x-forwarded-for":"10.244.0.34","x-request-id":"34137566-5a0d-4835-878e-bfebcb2e67fd"}"#;
-        assert_eq!(read(eg), (Some(503), Cause::NoLiveUpstreams, GeneratedBy::Proxy));
+        assert_eq!(judge(eg), (Some(503), Cause::NoLiveUpstreams, GeneratedBy::Proxy));
+        assert!(envoy_gateway(eg.as_bytes(), &mut Observation::default()).is_ok());
+        assert!(envoy_gateway(mixer.as_bytes(), &mut Observation::default()).is_err(), "Istio's keys");
         let eg_ok = r#"{":authority":"www.example.com","bytes_received":0,"bytes_sent":466,"connection_termination_details":null,"downstream_local_address":"127.0.0.1:10080","downstream_remote_address":"127.0.0.1:50548","duration":7,"method":"GET","protocol":"HTTP/1.1","requested_server_name":null,"response_code":200,"response_code_details":"via_upstream","response_flags":"-","route_name":"httproute/default/backend/rule/0/match/0/www_example_com","start_time":"2025-12-24T10:30:50.941Z","upstream_cluster":"httproute/default/backend/rule/0","upstream_host":"10.244.0.7:3000","upstream_local_address":"10.244.0.8:40258","upstream_transport_failure_reason":null,"user-agent":"curl/7.87.0","x-envoy-origin-path":"/get","x-envoy-upstream-service-time":null,"x-forwarded-for":"10.244.0.8","x-request-id":"2ab6ffcd-7221-4630-9d6a-4c38d94ed3c6"}"#;
-        assert_eq!(read(eg_ok), (Some(200), Cause::Ok, GeneratedBy::Upstream));
+        assert_eq!(judge(eg_ok), (Some(200), Cause::Ok, GeneratedBy::Upstream));
         let mut obs = Observation::default();
         parse(eg_ok.as_bytes(), &mut obs).unwrap();
         assert_eq!((obs.method, obs.target, obs.host), (&b"GET"[..], &b"/get"[..], &b"www.example.com"[..]));
@@ -334,18 +348,18 @@ mod tests {
         assert_eq!(obs.time_ms, Some(1_766_572_250_941));
         // Contour's default JSON fields (docs/logging.md), a refused connection.
         let contour = r#"{"@timestamp":"2021-04-14T16:36:00.361Z","authority":"example.com","bytes_received":0,"bytes_sent":91,"downstream_local_address":"10.0.0.2:8080","downstream_remote_address":"10.0.0.9:4123","duration":2,"method":"GET","path":"/","protocol":"HTTP/1.1","request_id":"837aa8dc","requested_server_name":"-","response_code":503,"response_flags":"UF","uber_trace_id":"-","upstream_cluster":"default/app/80/da39a3ee5e","upstream_host":"10.244.8.27:8080","upstream_local_address":"-","upstream_service_time":"-","user_agent":"curl/8.4.0","x_forwarded_for":"-"}"#;
-        assert_eq!(read(contour).2, GeneratedBy::Proxy);
+        assert_eq!(judge(contour).2, GeneratedBy::Proxy);
         // A gRPC call Envoy answered itself: HTTP 200, flag UH.
         let grpc =
             r#"{"response_code":200,"response_flags":"UH","upstream_host":null,"method":"POST","path":"/pkg.Svc/Get"}"#;
-        assert_eq!(read(grpc), (Some(200), Cause::NoLiveUpstreams, GeneratedBy::Proxy));
+        assert_eq!(judge(grpc), (Some(200), Cause::NoLiveUpstreams, GeneratedBy::Proxy));
         // Short keys count when their values are Envoy's vocabulary.
         assert_eq!(
-            read(r#"{"status":"503","flags":"UF,URX","upstream":"10.0.0.7:8080"}"#).1,
+            judge(r#"{"status":"503","flags":"UF,URX","upstream":"10.0.0.7:8080"}"#).1,
             Cause::UpstreamConnectionRefused
         );
         assert_eq!(
-            read(r#"{"code":503,"details":"via_upstream"}"#),
+            judge(r#"{"code":503,"details":"via_upstream"}"#),
             (Some(503), Cause::AppUnavailable, GeneratedBy::Upstream)
         );
         // Not Envoy's: a status without any of Envoy's keys or words.

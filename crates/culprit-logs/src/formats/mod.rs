@@ -167,10 +167,20 @@ pub const REGISTRY: &[Spec] = &[
         traits: ALB,
         checked_against: "AWS documentation and public lines",
     },
+    // Envoy Gateway's key names before the other Envoy JSON lines: both read them, the more
+    // specific name wins the tie.
+    Spec {
+        name: "envoy gateway json",
+        flag: Some("envoy-gateway"),
+        aliases: &[],
+        reader: Reader::Fn(envoy_json::envoy_gateway),
+        traits: ENVOY,
+        checked_against: "public lines (Envoy Gateway 1.x default JSON)",
+    },
     Spec {
         name: "envoy json",
         flag: Some("envoy-json"),
-        aliases: &["istio-json", "envoy-gateway", "contour-json"],
+        aliases: &["istio-json", "contour-json"],
         reader: Reader::Fn(envoy_json::parse),
         traits: ENVOY,
         checked_against: "public lines (Istio 1.3 to 1.2x, Envoy Gateway, Contour, Cilium Gateway API)",
