@@ -298,6 +298,10 @@ fn details_said(d: &[u8], status: Option<u16>, transport: &[u8]) -> Said {
         S::UpstreamDnsFailed
     } else if starts(b"filter_config_not_found") {
         S::FilterConfigMissing
+    } else if starts(b"direct_response") && status == Some(500) {
+        // Gateway API: a rule whose every backendRef is invalid "MUST receive a 500", which Envoy
+        // Gateway and Istio answer with a direct response.
+        S::NoCluster
     } else if starts(b"direct_response") && status.is_some_and(|s| s >= 400 && s != 404) {
         // A route configured to answer an error itself: the proxy's configuration, not a failure
         // culprit has a cause for (a fixed 404 reads as "no route", a redirect as the proxy's).
@@ -1059,6 +1063,11 @@ mod tests {
         assert_eq!(read(line), (Some(503), Cause::UpstreamClosedPrematurely, GeneratedBy::Proxy));
         let relayed = r#"[2024-01-10T08:00:00.000Z] "GET /x HTTP/1.1" 503 - 0 91 2 - "-" "curl/8.5.0" "3f9d" "api.local" "10.0.0.7:8080" via_upstream"#;
         assert_eq!(read(relayed), (Some(503), Cause::AppUnavailable, GeneratedBy::Upstream));
+        // A Gateway API rule without a valid backend: the gateway's own 500.
+        let no_backend = r#"[2024-01-10T08:00:00.000Z] "GET /x HTTP/1.1" 500 - direct_response 0 0 0 - "-" "curl/8.5.0" "3f9d" "api.local" "-""#;
+        assert_eq!(read(no_backend), (Some(500), Cause::InvalidBackendRef, GeneratedBy::Proxy));
+        let redirect = r#"[2024-01-10T08:00:00.000Z] "GET /x HTTP/1.1" 301 - direct_response 0 0 0 - "-" "curl/8.5.0" "3f9d" "api.local" "-""#;
+        assert_eq!(read(redirect), (Some(301), Cause::ProxyRedirect, GeneratedBy::Proxy));
     }
 
     fn istio_reader_rejects(line: &str) -> bool {
