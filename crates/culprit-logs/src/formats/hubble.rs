@@ -50,9 +50,9 @@ fn compact_pod(endpoint: &[u8]) -> &[u8] {
     }
 }
 
-/// The end of a compact line's timestamp (and `[node]`), at its `: `: Hubble's default
-/// `Mmm dd hh:mm:ss.fff` (Go's `StampMilli`) or an RFC 3339 one (`--time-format RFC3339Milli`).
-fn after_timestamp(line: &[u8]) -> Option<usize> {
+/// Whether `line` starts with a Hubble timestamp: the default `Mmm dd hh:mm:ss.fff` (Go's
+/// `StampMilli`) or an RFC 3339 one (`--time-format RFC3339Milli`).
+fn stamp_start(line: &[u8]) -> bool {
     let month_day = line.len() > 16
         && line[..3].iter().all(u8::is_ascii_alphabetic)
         && line[3] == b' '
@@ -61,7 +61,12 @@ fn after_timestamp(line: &[u8]) -> Option<usize> {
         && line[6] == b' '
         && line[9] == b':';
     let rfc3339 = line.len() > 20 && line[..4].iter().all(u8::is_ascii_digit) && line[4] == b'-' && line[10] == b'T';
-    if !month_day && !rfc3339 {
+    month_day || rfc3339
+}
+
+/// The end of a compact line's timestamp (and `[node]`), at its `: `.
+fn after_timestamp(line: &[u8]) -> Option<usize> {
+    if !stamp_start(line) {
         return None;
     }
     memchr::memmem::find(&line[15..], b": ").map(|i| 15 + i)
@@ -79,9 +84,9 @@ fn endpoint(s: &[u8]) -> (&[u8], &[u8]) {
     (ep, rest)
 }
 
-/// A `hubble observe` compact line of an HTTP response.
+/// A `hubble observe` line of an HTTP response: compact (the default) or table (`-o table`).
 pub fn compact<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
-    let colon = after_timestamp(line).ok_or(BadLine::Mismatch)?;
+    let Some(colon) = after_timestamp(line) else { return table(line, obs) };
     obs.time_raw = &line[..colon];
     // `StampMilli` carries no year: only an RFC 3339 stamp gives a time.
     obs.time_ms = time::parse_iso(obs.time_raw);
@@ -92,7 +97,48 @@ pub fn compact<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadL
     let rest = rest.strip_prefix(b" http-response ").ok_or(BadLine::Mismatch)?;
     let open = memchr::memmem::find(rest, b" (").ok_or(BadLine::Mismatch)?;
     let summary = rest[open + 2..].strip_suffix(b")").ok_or(BadLine::Mismatch)?;
-    // `HTTP/1.1 503 0ms (GET http://host/path)`
+    let latency_ms = read_summary(summary, obs)?;
+    let responder = match arrow {
+        b" <- " => right,
+        b" -> " => left,
+        b" <> " => b"",
+        _ => return Err(BadLine::Mismatch),
+    };
+    obs.client = if arrow == b" <- " { left } else { right };
+    judge(obs, compact_pod(responder), latency_ms);
+    Ok(())
+}
+
+/// `-o table`: `TIMESTAMP  SOURCE  DESTINATION  TYPE  VERDICT  SUMMARY`, columns padded with
+/// spaces (Go's tabwriter, padding 3) and a reply's endpoints not swapped: the source answered.
+fn table<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
+    let at = memchr::memmem::find(line, b" http-response ").ok_or(BadLine::Mismatch)?;
+    let head = &line[..at];
+    // The timestamp, then the two endpoints, each column ending in two or more spaces.
+    let mut columns = head.split(|&b| b == b' ').filter(|c| !c.is_empty());
+    let stamp_words = if head.first().is_some_and(u8::is_ascii_digit) { 1 } else { 3 };
+    let stamp_end = columns.by_ref().take(stamp_words).last().ok_or(BadLine::Mismatch)?;
+    let (source, destination) = (columns.next().ok_or(BadLine::Mismatch)?, columns.next().ok_or(BadLine::Mismatch)?);
+    if columns.next().is_some() || !(source.contains(&b':') && destination.contains(&b':')) {
+        return Err(BadLine::Mismatch);
+    }
+    let stamp = &line[..(stamp_end.as_ptr() as usize - line.as_ptr() as usize) + stamp_end.len()];
+    if !stamp_start(stamp) {
+        return Err(BadLine::Mismatch);
+    }
+    obs.time_raw = stamp;
+    obs.time_ms = time::parse_iso(stamp);
+    let rest = line[at + 15..].trim_ascii_start();
+    let verdict_end = memchr::memchr(b' ', rest).ok_or(BadLine::Mismatch)?;
+    let summary = rest[verdict_end..].trim_ascii();
+    let latency_ms = read_summary(summary, obs)?;
+    obs.client = destination;
+    judge(obs, compact_pod(source), latency_ms);
+    Ok(())
+}
+
+/// `HTTP/1.1 503 0ms (GET http://host/path)`: status, latency (returned, in ms) and request.
+fn read_summary<'a>(summary: &'a [u8], obs: &mut Observation<'a>) -> Result<Option<u64>, BadLine> {
     let mut parts = summary.splitn(4, |&b| b == b' ');
     let (Some(_proto), Some(code), Some(latency), Some(request)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -104,15 +150,7 @@ pub fn compact<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadL
     obs.request_time = latency_ms.map(|ms| ms as f64 / 1000.0);
     let request = request.strip_prefix(b"(").and_then(|r| r.strip_suffix(b")")).unwrap_or(request);
     read_request(request, obs);
-    let responder = match arrow {
-        b" <- " => right,
-        b" -> " => left,
-        b" <> " => b"",
-        _ => return Err(BadLine::Mismatch),
-    };
-    obs.client = if arrow == b" <- " { left } else { right };
-    judge(obs, compact_pod(responder), latency_ms);
-    Ok(())
+    Ok(latency_ms)
 }
 
 /// `GET http://host/path?q` into method, host and target.
@@ -195,24 +233,16 @@ fn pod_of(endpoint: &[u8]) -> &[u8] {
 /// A Hubble flow that is not an HTTP response (requests, L3/L4 flows, DNS): expected in the same
 /// output, not a request with a status.
 pub fn is_flow(line: &[u8]) -> bool {
-    if line.starts_with(b"{\"flow\":") {
-        return true;
-    }
-    after_timestamp(line).is_some_and(|c| {
-        let body = &line[c..];
-        [&b" -> "[..], b" <- ", b" <> "].iter().any(|a| memchr::memmem::find(body, a).is_some())
-            && [
-                &b" FORWARDED "[..],
-                b" DROPPED ",
-                b" TRACED ",
-                b" TRANSLATED ",
-                b" AUDIT ",
-                b" ERROR ",
-                b" REDIRECTED ",
-            ]
-            .iter()
-            .any(|v| memchr::memmem::find(body, v).is_some())
-    })
+    const VERDICTS: [&[u8]; 7] =
+        [b" FORWARDED ", b" DROPPED ", b" TRACED ", b" TRANSLATED ", b" AUDIT ", b" ERROR ", b" REDIRECTED "];
+    let has = |n: &[u8]| memchr::memmem::find(line, n).is_some();
+    // JSON flows, the table's header, and flow lines: a timestamp, endpoints joined by an arrow
+    // (compact) or padded columns (table), and a verdict.
+    line.starts_with(b"{\"flow\":")
+        || line.starts_with(b"TIMESTAMP ")
+        || stamp_start(line)
+            && (has(b" -> ") || has(b" <- ") || has(b" <> ") || has(b"   "))
+            && VERDICTS.iter().any(|v| has(v))
 }
 
 #[cfg(test)]
@@ -251,12 +281,19 @@ mod tests {
         let unknown = "Jul  7 12:28:27.970: 127.0.0.1:54704 <- 127.0.0.1:13681 http-response FORWARDED (HTTP/1.1 503 0ms (GET http://localhost:31911/))";
         let (status, _, _) = read(compact, unknown);
         assert_eq!(status, Some(503));
+        // `-o table` (built from the printer's columns): the source column answered.
+        let table = "Jun  2 10:04:30.170   default/deathstar-c74d84667-cx5kp:80   default/tiefighter:45468   http-response   FORWARDED   HTTP/1.1 200 2ms (POST http://deathstar.default.svc.cluster.local/v1/request-landing)";
+        assert_eq!(read(compact, table), (Some(200), Cause::Ok, GeneratedBy::Upstream));
+        let mut obs = Observation::default();
+        compact(table.as_bytes(), &mut obs).unwrap();
+        assert_eq!((obs.time_raw, obs.target), (&b"Jun  2 10:04:30.170"[..], &b"/v1/request-landing"[..]));
         // Requests and L3/L4 flows are flows, not requests with a status.
         let request = "Jul  7 12:28:27.969: 127.0.0.1:54704 -> 127.0.0.1:13681 http-request FORWARDED (HTTP/1.1 GET http://localhost:31911/)";
         assert!(compact(request.as_bytes(), &mut Observation::default()).is_err());
         assert!(is_flow(request.as_bytes()));
         assert!(is_flow(b"Jun  2 12:47:39.445: default/xwing:40312 (ID:2364) -> default/deathstar-6fb5694d48-5hmds:80 (ID:12345) to-endpoint FORWARDED (TCP Flags: SYN)"));
         assert!(!is_flow(b"Jul  7 12:28:27 host sshd[1]: Accepted publickey"));
+        assert!(!is_flow(b"May 22 02:22:22 server1 app[7]: ERROR could not open file"));
     }
 
     #[test]
