@@ -289,8 +289,8 @@ pub struct LogsArgs {
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),
-    /// combined (nginx's default), main, common, combined+, envoy, istio, haproxy, alb, traefik,
-    /// traefik-common, gcp, caddy.
+    /// combined (nginx's default), main, common, combined+, envoy, istio, envoy-json,
+    /// envoy-gateway, hubble, hubble-json, haproxy, alb, traefik, traefik-common, gcp, caddy.
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
