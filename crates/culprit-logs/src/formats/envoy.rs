@@ -350,8 +350,17 @@ impl<'a> Fields<'a> {
             obs.upstream_answered = true;
             return;
         }
-        let flag_said =
-            flags.split(|&b| b == b',').map(<[u8]>::trim_ascii).find_map(|flag| flag_signal(flag, status, self, mixer));
+        // Envoy prints flags in its own fixed order (UH before DC): with nothing sent, a client
+        // that left outranks the rest.
+        let items = || flags.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+        let client_left = status == Some(0)
+            && items()
+                .any(|f| matches!(f, b"DC" | b"DR" | b"DownstreamConnectionTermination" | b"DownstreamRemoteReset"));
+        let flag_said = if client_left {
+            Some(Signal::ClientAborted)
+        } else {
+            items().find_map(|flag| flag_signal(flag, status, self, mixer))
+        };
         // 2. Any other detail: Envoy set the status itself; the detail says why (the flag, when the
         //    detail is one culprit does not know).
         if !details.is_empty() {
@@ -928,6 +937,14 @@ mod tests {
             // An HTTP/2 client reset before the response: status 0.
             (
                 r#"[2024-06-02T13:24:57.930Z] "GET /resources/ik3tm/welcome/keycloak/img/favicon.ico HTTP/2" 0 - http2.remote_reset - "-" 0 0 0 - "192.168.0.24" "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:126.0) Gecko/20100101 Firefox/126.0" "9f69865b-eed1-409b-8c12-12436234a191" "auth.kubefrog.fr" "10.0.0.159:8080" outbound|80||keycloak.auth.svc.cluster.local 10.0.1.244:35794 10.0.1.244:8443 192.168.0.24:8459 auth.kubefrog.fr"#,
+                0,
+                C::ClientClosedRequest,
+                Client,
+            ),
+            // Flags in Envoy's order, the client's last: with status 0 the client left first
+            // (built from the default format).
+            (
+                r#"[2024-01-10T08:00:00.000Z] "GET /x HTTP/1.1" 0 UH,DC 0 0 12 - "-" "curl/8.5.0" "3f9d" "api.local" "-""#,
                 0,
                 C::ClientClosedRequest,
                 Client,
