@@ -548,14 +548,23 @@ pub struct Shape {
 pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape, BadLine> {
     // Emissary-ingress (Ambassador) writes its default format behind `ACCESS `.
     let mut p = usize::from(line.starts_with(b"ACCESS [")) * 7;
-    if line.get(p) != Some(&b'[') {
-        return Err(BadLine::Mismatch);
+    if line.get(p) == Some(&b'[') {
+        let close = find_byte(b']', &line[p..]).ok_or(BadLine::Mismatch)? + p;
+        let when = &line[p + 1..close];
+        obs.time_raw = when;
+        obs.time_ms = time::parse_iso(when).or_else(|| time::parse_any(when));
+        p = close + 1;
+    } else {
+        // `%START_TIME% "%REQ(:METHOD)% …"`: a format that dropped the brackets; the time must
+        // then be one, and the request follow it.
+        let sp = find_byte(b' ', line).ok_or(BadLine::Mismatch)?;
+        obs.time_ms = Some(time::parse_iso(&line[..sp]).ok_or(BadLine::Mismatch)?);
+        obs.time_raw = &line[..sp];
+        if line.get(sp + 1) != Some(&b'"') {
+            return Err(BadLine::Mismatch);
+        }
+        p = sp;
     }
-    let close = find_byte(b']', &line[p..]).ok_or(BadLine::Mismatch)? + p;
-    let when = &line[p + 1..close];
-    obs.time_raw = when;
-    obs.time_ms = time::parse_iso(when).or_else(|| time::parse_any(when));
-    p = close + 1;
     if line.get(p) != Some(&b' ') {
         return Err(BadLine::Mismatch);
     }
@@ -1034,6 +1043,9 @@ mod tests {
         // Emissary-ingress: `ACCESS [%START_TIME%] …` (python/ambassador/envoy/v3/v3listener.py).
         let emissary = r#"ACCESS [2019-02-12T18:37:42.921Z] "GET /httpbin/ip HTTP/1.1" 200 - 0 43 217 216 "172.17.0.5" "curl/7.59.0" "c62ec130-6dee-4f3b-a52b-4f0d1312d89d" "httpbin.org" "52.87.35.92:80""#;
         assert_eq!(read(emissary), (Some(200), Cause::Ok, GeneratedBy::Upstream));
+        // A custom format that dropped the brackets around %START_TIME%.
+        let bare = r#"2024-01-10T08:00:00.000Z "GET /x HTTP/1.1" 503 UF 0 91 2 - "-" "curl/8.5.0" "3f9d" "api.local" "10.0.0.7:8080""#;
+        assert_eq!(read(bare), (Some(503), Cause::UpstreamConnectionRefused, GeneratedBy::Proxy));
         // Kuma: the mesh name before the request, source/destination services before the host
         // (kumahq/kuma pkg/plugins/policies/meshaccesslog defaultHttpAccessLogFormat).
         let kuma = r#"[2023-05-02T10:11:12.345Z] default "GET /api HTTP/1.1" 503 UF 0 91 1 - "-" "curl/8.0.1" "-" "b05ff45f-a3a0-4b61-9d3a-5b2b14bb2d1e" "backend:3001" "web_default_svc_8080" "backend_default_svc_3001" "10.244.0.12" "10.244.0.14:3001""#;
