@@ -291,9 +291,9 @@ pub struct LogsArgs {
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),
-    /// combined (nginx's default), main, common, combined+, envoy, istio, haproxy, haproxy-clf,
-    /// alb, traefik, traefik-common, gcp, caddy, caddy-console, caddy-errors (error entries read
-    /// as requests).
+    /// combined (nginx's default), main, common, combined+, envoy, istio, envoy-json,
+    /// envoy-gateway, hubble, hubble-json, haproxy, haproxy-clf, alb, traefik, traefik-common, gcp,
+    /// caddy, caddy-console, caddy-errors (error entries read as requests).
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 

@@ -705,3 +705,77 @@ fn timeline_rows_under_a_minute_show_seconds() {
     unique.dedup();
     assert_eq!(unique.len(), labels.len(), "every row has its own label");
 }
+
+/// Envoy's family without flags: each kind of line is sniffed as its format and attributed, and a
+/// sidecar's stdout (HTTP lines, TCP sessions, Envoy's own log lines) is read without counting
+/// anything as unreadable.
+#[test]
+fn envoy_istio_gateway_and_hubble_lines_without_flags() {
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            // envoyproxy/gateway#7811: Envoy Gateway's default JSON, a route that matched nothing.
+            "envoy gateway json",
+            r#"{":authority":"www.example.com","bytes_received":0,"bytes_sent":0,"connection_termination_details":null,"downstream_local_address":"127.0.0.1:10080","downstream_remote_address":"127.0.0.1:39096","duration":0,"method":"GET","protocol":"HTTP/1.1","requested_server_name":null,"response_code":404,"response_code_details":"route_not_found","response_flags":"NR","route_name":null,"start_time":"2025-12-24T10:35:59.273Z","upstream_cluster":null,"upstream_host":null,"upstream_local_address":null,"upstream_transport_failure_reason":null,"user-agent":"curl/7.87.0","x-envoy-origin-path":"/nothing","x-envoy-upstream-service-time":null,"x-forwarded-for":"10.244.0.8","x-request-id":"2ab6ffcd-7221-4630-9d6a-4c38d94ed3c6"}"#,
+            "no_route",
+            "proxy",
+            "kubernetes",
+        ),
+        (
+            // istio/istio#19056: Istio 1.4's JSON, every value a string, the Mixer policy check
+            // unreachable.
+            "envoy json",
+            r#"{"bytes_sent":"31","upstream_cluster":"-","downstream_remote_address":"100.100.0.0:54652","authority":"loki.example.com","path":"/api/prom/push","protocol":"HTTP/1.1","upstream_service_time":"-","upstream_local_address":"-","duration":"0","downstream_local_address":"100.108.0.25:443","upstream_transport_failure_reason":"-","route_name":"-","response_code":"503","user_agent":"Go-http-client/1.1","response_flags":"UAEX","start_time":"2019-11-19T03:27:35.402Z","method":"POST","request_id":"639632b6-8795-45e9-8435-fb5b07aede5e","upstream_host":"-","x_forwarded_for":"100.100.0.0","requested_server_name":"loki.example.com","bytes_received":"0","istio_policy_status":"\"UNAVAILABLE:no healthy upstream\""}"#,
+            "auth_service_failed",
+            "proxy",
+            "hosts",
+        ),
+        (
+            // istio/istio#39758: a gRPC call the sidecar answered itself, as HTTP 200.
+            "istio",
+            r#"[2022-07-03T06:20:43.573Z] "POST /inferences.Inferences/CreateInferences HTTP/2" 200 UF upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111} - "-" 5 0 0 - "192.168.65.3" "grpc-python/1.47.0 grpc-c/25.0.0 (osx; chttp2)" "e5b64c5b-d5db-90d5-9ac7-05d94ebe910b" "kagent-default.example.com" "10.1.0.16:9000" inbound|9000|| - 10.1.0.16:9000 192.168.65.3:0 outbound_.80_._.grpc-kagent.default.svc.cluster.local default"#,
+            "upstream_connection_refused",
+            "proxy",
+            "kubernetes",
+        ),
+        (
+            // Emissary-ingress's `ACCESS [...]` default (elastic/beats envoyproxy module fixture).
+            "envoy",
+            r#"ACCESS [2019-02-12T18:37:42.921Z] "GET /httpbin/ip HTTP/1.1" 503 UH 0 19 0 - "172.17.0.5" "curl/7.59.0" "c62ec130-6dee-4f3b-a52b-4f0d1312d89d" "httpbin.org" "-""#,
+            "no_live_upstreams",
+            "proxy",
+            "hosts",
+        ),
+        (
+            // Cilium docs: Cilium's L7 policy refusing a request at the ingress.
+            "cilium hubble",
+            "Feb 29 13:00:29.389: 172.18.0.1:53866 (ingress) <- kube-system/cilium-ingress:80 (world) http-response FORWARDED (HTTP/1.1 403 0ms (GET http://172.18.255.194/details/1))",
+            "proxy_access_denied",
+            "proxy",
+            "kubernetes",
+        ),
+    ];
+    for (format, line, cause, by, env) in cases {
+        let data = format!("{line}\n").repeat(3);
+        let out = culprit(&["logs", "--per-request", "-"], Some(data.as_bytes()));
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let first: RequestRecord =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+        let by_got = serde_json::to_value(first.generated_by).unwrap();
+        assert_eq!((first.cause.as_str(), by_got.as_str().unwrap()), (*cause, *by), "{format}");
+        let r = report(&["-"], Some(data.as_bytes()));
+        assert_eq!(r.inputs[0].format.as_deref(), Some(*format));
+        assert_eq!(r.environment.kind, *env, "{format}: {}", r.environment.reason);
+    }
+    // A sidecar's stdout: HTTP lines, a TCP session that went through (status 0, not an error),
+    // Envoy's own log.
+    let sidecar = [
+        r#"[2022-09-01T13:15:57.905Z] "GET /productpage HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "10.128.0.60" "Mozilla/5.0" "7c20db9a-f48b-9a68-a158-12ca79dfdd05" "35.232.196.88" "-" outbound|9080||productpage.default.svc.cluster.local - 10.124.2.10:8080 10.128.0.60:21742 - -"#,
+        r"[2021-03-12 15:31:30.492][1][warning][runtime] [source/common/runtime/runtime_features.cc:31] Unable to use runtime singleton for feature envoy.http.headermap.lazy_map_min_size",
+        r#"[2024-05-28T18:42:50.001Z] "- - -" 0 - - - "-" 1024 2048 30000 - "-" "-" "-" "-" "100.72.2.95:5432" outbound|5432||db.default.svc.cluster.local 100.72.9.97:40000 100.72.2.95:5432 100.72.9.97:33948 - -"#,
+        r#"[2022-08-22T13:08:23.188Z] "GET /reviews/0 HTTP/1.1" 200 - via_upstream - "-" 0 442 12 12 "-" "curl/7.79.1" "00bcf1d7-12c4-93b9-b36a-bc0faac8e428" "reviews:9080" "10.124.1.5:9080" outbound|9080||reviews.default.svc.cluster.local 10.124.2.6:50960 10.0.18.132:9080 10.124.2.6:52930 - default"#,
+    ]
+    .join("\n");
+    let r = report(&["-"], Some(format!("{sidecar}\n").as_bytes()));
+    assert_eq!(r.inputs[0].format.as_deref(), Some("istio"));
+    assert_eq!((r.requests, r.errors, r.unparsed.count), (3, 1, 0), "{:?}", r.unparsed);
+}

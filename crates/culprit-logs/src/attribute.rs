@@ -45,6 +45,9 @@ causes! {
     ProxyAccessDenied => "proxy_access_denied",
     EdgeAuthRejected => "edge_auth_rejected",
     AuthServiceFailed => "auth_service_failed",
+    RateLimitServiceFailed => "rate_limit_service_failed",
+    FilterConfigMissing => "filter_config_missing",
+    FaultInjected => "fault_injected",
     NoRoute => "no_route",
     ProxyMethodRejected => "proxy_method_rejected",
     ProtocolVersionMismatch => "protocol_version_mismatch",
@@ -229,6 +232,10 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::ClientTimeout, Cause::ClientRequestTimeout),
     (Signal::AccessDenied, Cause::ProxyAccessDenied),
     (Signal::AuthFailed, Cause::AuthServiceFailed),
+    (Signal::AuthServiceError, Cause::AuthServiceFailed),
+    (Signal::RateLimitServiceError, Cause::RateLimitServiceFailed),
+    (Signal::FaultInjected, Cause::FaultInjected),
+    (Signal::FilterConfigMissing, Cause::FilterConfigMissing),
     (Signal::NoRoute, Cause::NoRoute),
     (Signal::NoCluster, Cause::InvalidBackendRef),
     (Signal::WafBlocked, Cause::WafBlocked),
@@ -257,7 +264,13 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     // 1. What the status settles.
     match status {
         499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
-        0 => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
+        // 0: nothing was sent, usually because the client left; unless the format says the proxy
+        // gave up on the upstream (an Envoy TCP session logged `0 UF,URX`), or that a session
+        // without HTTP went through (an Envoy TCP session logged `0 -`).
+        0 if obs.upstream_answered && sig.is_empty() => return Some(a(Cause::Ok, Upstream, Medium, Rule::Success)),
+        0 if !obs.proxy_answered || sig.is_empty() => {
+            return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status));
+        }
         // nginx relayed the upstream's non-HTTP bytes as an HTTP/0.9 answer: the upstream's doing.
         9 => return Some(a(Cause::UpstreamInvalidResponse, Upstream, High, Rule::Status)),
         _ => {}
@@ -265,16 +278,18 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     if sig.has(Signal::ClientAborted) {
         return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Signal(Signal::ClientAborted)));
     }
-    // 2. Explicit signals.
-    if status < 400 {
+    // 2. Explicit signals. Below 400 they decide only when the format says the proxy answered by
+    //    itself: Envoy answers a gRPC request it could not serve with HTTP 200 and a grpc-status.
+    if status < 400 && !obs.proxy_answered {
         if sig.has(Signal::UpstreamDiedMidResponse) {
             let s = Rule::Signal(Signal::UpstreamDiedMidResponse);
             return Some(a(Cause::UpstreamDiedMidResponse, Upstream, High, s));
         }
     } else if let Some(&(signal, cause)) = SIGNAL_CAUSES.iter().find(|(s, _)| sig.has(*s)) {
-        let cause = match (cause, status) {
-            (Cause::AuthServiceFailed, 401 | 403) => Cause::EdgeAuthRejected,
-            (c, _) => c,
+        let cause = match (cause, status, signal) {
+            // The auth service answered: a refusal (or a redirect to its login page).
+            (Cause::AuthServiceFailed, 300..=399 | 401 | 403, Signal::AuthFailed) => Cause::EdgeAuthRejected,
+            (c, _, _) => c,
         };
         // A message the proxy logged but culprit does not know says who, not why.
         let vague = matches!(signal, Signal::ProxyError | Signal::UpstreamConnectFailed);
@@ -283,7 +298,8 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     }
     // 3. The upstream fields.
     if status < 300 {
-        let by = if obs.proxy_answered || (last.is_none() && ctx.has_upstream_fields) { Proxy } else { Upstream };
+        let no_upstream = last.is_none() && ctx.has_upstream_fields && !obs.upstream_answered;
+        let by = if obs.proxy_answered || no_upstream { Proxy } else { Upstream };
         return Some(a(Cause::Ok, by, High, Rule::Success));
     }
     if obs.upstream_answered && status >= 300 {

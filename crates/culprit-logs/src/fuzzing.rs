@@ -19,6 +19,12 @@ pub fn access_line(data: &[u8]) {
         assert!(template.parse_template(data, &mut slow).is_ok(), "template rejects what the fast reader read");
         assert_eq!(fast, slow);
     }
+    // Lines the formats leave to the stream's other kinds (Envoy's own log, Hubble's other flows).
+    let _ = crate::formats::is_known_other(data);
+    // The Envoy JSON member scanner accepts every object serde_json accepts.
+    let object = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(data).is_ok();
+    let scanned = crate::formats::envoy_json::members(data, |_, _| {});
+    assert!(!object || scanned, "a JSON object the member scanner rejects");
     for f in Format::candidates() {
         let mut obs = Observation::default();
         if f.parse(data, &mut obs).is_ok() {

@@ -287,7 +287,7 @@ const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /// Facts that decide attribution, translated from each format's vocabulary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Signals(u32);
+pub struct Signals(u64);
 
 /// One signal. The numeric values are bit positions in [`Signals`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -327,6 +327,16 @@ pub enum Signal {
     /// The proxy logged an error for this request that culprit does not recognise: the proxy
     /// generated the status, for a reason only its message tells.
     ProxyError,
+    /// The external authorization service failed (unreachable, error, invalid answer) and the
+    /// proxy refused the request for want of an answer (Envoy `ext_authz_error`, Istio Mixer
+    /// `UNAVAILABLE`), as opposed to the service denying it.
+    AuthServiceError,
+    /// The global rate-limit service failed and the proxy fails closed (Envoy `RLSE`).
+    RateLimitServiceError,
+    /// A fault-injection rule aborted the request on purpose (Envoy `FI`).
+    FaultInjected,
+    /// A filter never received its configuration from the control plane (Envoy `NFCF`).
+    FilterConfigMissing,
 }
 
 impl Signals {

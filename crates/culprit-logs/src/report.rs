@@ -78,14 +78,17 @@ impl Environment {
 fn environment(analysis: &Analysis) -> Environment {
     let k8s = |reason: String| Environment { kind: "kubernetes".into(), reason };
     for i in &analysis.inputs {
-        if let Some(f) = i.format.as_deref().filter(|f| f.starts_with("ingress-nginx") || *f == "istio") {
+        if let Some(f) = i.format.as_deref().filter(|f| {
+            f.starts_with("ingress-nginx") || *f == "istio" || f.starts_with("cilium") || f.starts_with("envoy gateway")
+        }) {
             return k8s(format!("{} reads {f} lines", i.path));
         }
         if i.wrapper.as_deref() == Some("cri") {
             return k8s(format!("{} is a container log (CRI) from a Kubernetes node", i.path));
         }
     }
-    let cluster_names = [".svc.cluster.local", "@kubernetes", "outbound|", "inbound|"];
+    // Istio's clusters, Traefik's Kubernetes providers, Envoy Gateway's `httproute/<ns>/<name>/rule/0`.
+    let cluster_names = [".svc.cluster.local", "@kubernetes", "outbound|", "inbound|", "httproute/", "grpcroute/"];
     if let Some(svc) = analysis.stats.services.iter().find(|s| cluster_names.iter().any(|n| s.name.contains(n))) {
         return k8s(format!("service name {} is a cluster name", svc.name));
     }

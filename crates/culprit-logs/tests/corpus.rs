@@ -153,3 +153,29 @@ fn real_lines_are_read_without_flags_and_never_fewer_than_before() {
     }
     assert!(fell.is_empty(), "fewer real lines read right than before:\n{}\n\n{table}\n{misses}", fell.join("\n"));
 }
+
+/// The Envoy family's readers sit early in the sniffing order: they must not claim another
+/// proxy's line (wrapped and generic lines may hold anything, so they are left out).
+#[test]
+fn envoy_family_readers_claim_no_other_proxys_line() {
+    use culprit_logs::formats::Format;
+    let mut claimed = Vec::new();
+    for entry in std::fs::read_dir(DIR).unwrap() {
+        let path = entry.unwrap().path();
+        let family = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let ours = ["envoy", "istio", "envoy-gateway", "contour", "cilium", "wrapped", "generic"];
+        if path.extension().is_none_or(|x| x != "jsonl") || ours.contains(&family.as_str()) {
+            continue;
+        }
+        for raw in std::fs::read_to_string(&path).unwrap().lines() {
+            let l: Labelled = serde_json::from_str(raw).unwrap();
+            for name in ["istio", "envoy", "envoy-json", "hubble", "hubble-json"] {
+                let mut o = culprit_logs::Observation::default();
+                if Format::by_name(name).unwrap().parse(l.line.as_bytes(), &mut o).is_ok() {
+                    claimed.push(format!("{family} read as {name}: {}", l.line));
+                }
+            }
+        }
+    }
+    assert!(claimed.is_empty(), "{}", claimed.join("\n"));
+}

@@ -265,6 +265,185 @@ proptest! {
     }
 }
 
+/// Envoy text layouts as the proxies' format strings write them (see `formats/envoy.rs`): the
+/// Envoy default, Istio 1.0 (Mixer status), Istio 1.5–1.8, Istio 1.9+, and a custom layout with the
+/// details after the flags.
+fn envoy_line(layout: u8, f: &EnvoyFields) -> String {
+    let head = format!(
+        "[2026-03-08T14:{:02}:{:02}.123Z] \"{} {} HTTP/1.1\" {} {}",
+        f.minute, f.second, f.method, f.path, f.status, f.flags
+    );
+    let counters =
+        format!("{} {} {} {}", f.received, f.sent, f.duration, f.ust.map_or("-".to_owned(), |t| t.to_string()));
+    let quoted = format!("\"{}\" \"{}\" \"{}\" \"{}\" \"{}\"", f.xff, f.ua, f.id, f.authority, f.upstream);
+    let istio_tail = format!("{} - 10.0.0.9:8080 10.0.0.7:41234 - default", f.cluster);
+    match layout {
+        0 => format!("{head} {counters} {quoted}"),
+        1 => format!("{head} \"-\" {counters} {quoted} {} - 10.0.0.9:8080 10.0.0.7:41234 -", f.cluster),
+        2 => format!("{head} \"-\" \"-\" {counters} {quoted} {istio_tail}"),
+        3 => format!("{head} {} - \"-\" {counters} {quoted} {istio_tail}", f.details),
+        _ => format!("{head} {} {counters} {quoted}", f.details),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct EnvoyFields {
+    minute: u32,
+    second: u32,
+    method: String,
+    path: String,
+    status: u16,
+    flags: String,
+    details: String,
+    received: u32,
+    sent: u32,
+    duration: u32,
+    ust: Option<u32>,
+    xff: String,
+    ua: String,
+    id: String,
+    authority: String,
+    upstream: String,
+    cluster: String,
+}
+
+fn envoy_fields() -> impl Strategy<Value = EnvoyFields> {
+    let flags = proptest::sample::select(vec![
+        "-", "UF", "UH", "UO", "NR", "UT", "UC", "URX", "UF,URX", "DC", "UAEX", "RL", "DPE",
+    ]);
+    let details = proptest::sample::select(vec![
+        "via_upstream",
+        "no_healthy_upstream",
+        "route_not_found",
+        "upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}",
+        "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}",
+        "response_timeout",
+        "direct_response",
+        "rbac_access_denied_matched_policy[none]",
+    ]);
+    (
+        (0u32..60, 0u32..60, "[A-Z]{3,7}", "/[a-zA-Z0-9/_.?=&-]{0,50}", 0u16..600, flags, details),
+        (0u32..100_000, 0u32..100_000, 0u32..60_000, proptest::option::of(0u32..60_000)),
+        (
+            "[-0-9., ]{1,30}",
+            "[ !#-~]{0,80}",
+            "[0-9a-f-]{1,36}",
+            "[a-z0-9.:-]{1,40}",
+            "(-|10\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}:[0-9]{2,5})",
+        ),
+        "(outbound|inbound)\\|[0-9]{2,5}\\|\\|[a-z.]{1,30}",
+    )
+        .prop_map(
+            |(
+                (minute, second, method, path, status, flags, details),
+                (received, sent, duration, ust),
+                (xff, ua, id, authority, upstream),
+                cluster,
+            )| EnvoyFields {
+                minute,
+                second,
+                method,
+                path,
+                status,
+                flags: flags.to_owned(),
+                details: details.to_owned(),
+                received,
+                sent,
+                duration,
+                ust,
+                xff: xff.trim().to_owned(),
+                ua: ua.trim().to_owned(),
+                id,
+                authority,
+                upstream,
+                cluster,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn envoy_text_lines_round_trip_in_every_layout(layout in 0u8..5, f in envoy_fields()) {
+        use culprit_logs::formats::envoy;
+        let line = envoy_line(layout, &f);
+        let mut o = Observation::default();
+        let shape = envoy::parse_text(line.as_bytes(), &mut o);
+        prop_assert!(shape.is_ok(), "{:?}: {}", shape, line);
+        prop_assert_eq!(shape.unwrap().istio, (1..=3).contains(&layout), "{}", line);
+        // A TCP-like line (no method) with status 0 and no flag has no status; all others keep it.
+        prop_assert_eq!(o.status, Some(f.status), "{}", line);
+        prop_assert_eq!(o.method, f.method.as_bytes());
+        prop_assert_eq!(o.target, f.path.as_bytes());
+        prop_assert_eq!(o.bytes_sent, Some(u64::from(f.sent)));
+        prop_assert_eq!(o.request_time, Some(f64::from(f.duration) / 1000.0));
+        prop_assert_eq!(o.request_id, f.id.as_bytes());
+        prop_assert_eq!(o.host, f.authority.as_bytes());
+        prop_assert_eq!(o.upstream.addr, f.upstream.as_bytes());
+        let expected = time::days_from_civil(2026, 3, 8) * 86_400_000 + 14 * 3_600_000 + i64::from(f.minute) * 60_000 + i64::from(f.second) * 1000 + 123;
+        prop_assert_eq!(o.time_ms, Some(expected));
+        if (1..=3).contains(&layout) {
+            prop_assert_eq!(o.service, f.cluster.as_bytes());
+        }
+        // Whatever the vocabulary says, it attributes without panicking.
+        let ctx = culprit_logs::formats::Format::by_name("envoy").unwrap().context(None);
+        prop_assert!(culprit_logs::attribute::attribute(&o, &ctx).is_some());
+    }
+
+    #[test]
+    fn envoy_json_lines_round_trip_whatever_the_key_order_and_types(
+        f in envoy_fields(),
+        typed in any::<bool>(),
+        order in Just((0..9).collect::<Vec<usize>>()).prop_shuffle(),
+    ) {
+        let num = |n: String| if typed { n } else { format!("\"{n}\"") };
+        let members = [
+            format!("\"response_code\":{}", num(f.status.to_string())),
+            format!("\"response_flags\":\"{}\"", f.flags),
+            format!("\"response_code_details\":\"{}\"", f.details),
+            format!("\"method\":\"{}\"", f.method),
+            format!("\"path\":\"{}\"", f.path),
+            format!("\":authority\":\"{}\"", f.authority),
+            format!("\"upstream_host\":{}", if f.upstream == "-" && typed { "null".to_owned() } else { format!("\"{}\"", f.upstream) }),
+            format!("\"duration\":{}", num(f.duration.to_string())),
+            format!("\"start_time\":\"2026-03-08T14:{:02}:{:02}.123Z\"", f.minute, f.second),
+        ];
+        let line = format!("{{{}}}", order.iter().map(|&i| members[i].as_str()).collect::<Vec<_>>().join(","));
+        let mut o = Observation::default();
+        let read = culprit_logs::formats::envoy_json::parse(line.as_bytes(), &mut o);
+        prop_assert!(read.is_ok(), "{:?}: {}", read, line);
+        prop_assert_eq!(o.status, Some(f.status));
+        prop_assert_eq!(o.method, f.method.as_bytes());
+        prop_assert_eq!(o.target, f.path.as_bytes());
+        // `-` is Envoy's "not set".
+        prop_assert_eq!(o.host, if f.authority == "-" { &b""[..] } else { f.authority.as_bytes() });
+        prop_assert_eq!(o.upstream.addr, f.upstream.as_bytes());
+        prop_assert_eq!(o.request_time, Some(f64::from(f.duration) / 1000.0));
+    }
+
+    #[test]
+    fn hubble_compact_lines_round_trip(
+        status in 100u16..600,
+        latency in 0u32..100_000,
+        pod in "[a-z][a-z0-9-]{0,30}",
+        path in "/[a-zA-Z0-9/_.-]{0,40}",
+        identities in any::<bool>(),
+    ) {
+        let id = |s: &str| if identities { format!(" ({s})") } else { String::new() };
+        let line = format!(
+            "Mar  8 14:00:00.123: 10.0.0.7:41234{} <- default/{pod}:8080{} http-response FORWARDED (HTTP/1.1 {status} {latency}ms (GET http://svc.default{path}))",
+            id("ID:1234"), id("ID:5678")
+        );
+        let mut o = Observation::default();
+        prop_assert!(culprit_logs::formats::hubble::compact(line.as_bytes(), &mut o).is_ok(), "{}", line);
+        prop_assert_eq!(o.status, Some(status));
+        prop_assert_eq!(o.request_time, Some(f64::from(latency) / 1000.0));
+        prop_assert_eq!(o.target, if path.is_empty() { &b"/"[..] } else { path.as_bytes() });
+        prop_assert_eq!(o.host, &b"svc.default"[..]);
+    }
+}
+
 /// Inputs the fuzzers found (fuzz/), kept so the fixes stay fixed: file names start with the target.
 #[test]
 fn fuzz_regressions() {

@@ -4,9 +4,11 @@
 pub mod alb;
 pub mod caddy;
 pub mod envoy;
+pub mod envoy_json;
 pub mod errors;
 pub mod haproxy;
 pub mod haproxy_format;
+pub mod hubble;
 pub mod json;
 pub mod nginx;
 pub mod nginx_error;
@@ -96,6 +98,9 @@ const CADDY: ProxyTraits = ProxyTraits {
     responder: Some("caddy"),
     ..PROXY
 };
+/// Cilium's Envoy seen through Hubble: no upstream fields; the responding endpoint is read as
+/// evidence where it names a pod.
+const HUBBLE: ProxyTraits = ProxyTraits { upstream_fields: false, ..ENVOY };
 const ALB: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
 const GCP: ProxyTraits =
@@ -130,21 +135,23 @@ pub const REGISTRY: &[Spec] = &[
         traits: INGRESS_NGINX,
         checked_against: "real nginx in the lab (configured like ingress-nginx); public lines",
     },
+    // Istio's layouts before the other Envoy text lines: both read them, the more specific name
+    // wins the tie.
     Spec {
         name: "istio",
         flag: Some("istio"),
         aliases: &[],
-        reader: Reader::Envoy(envoy::ISTIO_DEFAULT),
+        reader: Reader::Fn(envoy::istio),
         traits: ENVOY,
-        checked_against: "public lines",
+        checked_against: "public lines (Istio 0.8 to 1.2x, sidecars and gateways)",
     },
     Spec {
         name: "envoy",
         flag: Some("envoy"),
-        aliases: &[],
-        reader: Reader::Envoy(envoy::ENVOY_DEFAULT),
+        aliases: &["contour", "emissary"],
+        reader: Reader::Fn(envoy::envoy),
         traits: ENVOY,
-        checked_against: "public lines",
+        checked_against: "public lines (Envoy's default and custom text formats, Contour, Emissary)",
     },
     Spec {
         name: "ingress-nginx upstreaminfo (2018)",
@@ -211,6 +218,40 @@ pub const REGISTRY: &[Spec] = &[
         reader: Reader::Fn(|l, o| alb::parse(l, o).map_err(|_| BadLine::Mismatch)),
         traits: ALB,
         checked_against: "AWS documentation and public lines",
+    },
+    // Envoy Gateway's key names before the other Envoy JSON lines: both read them, the more
+    // specific name wins the tie.
+    Spec {
+        name: "envoy gateway json",
+        flag: Some("envoy-gateway"),
+        aliases: &[],
+        reader: Reader::Fn(envoy_json::envoy_gateway),
+        traits: ENVOY,
+        checked_against: "public lines (Envoy Gateway 1.x default JSON)",
+    },
+    Spec {
+        name: "envoy json",
+        flag: Some("envoy-json"),
+        aliases: &["istio-json", "contour-json"],
+        reader: Reader::Fn(envoy_json::parse),
+        traits: ENVOY,
+        checked_against: "public lines (Istio 1.3 to 1.2x, Envoy Gateway, Contour, Cilium Gateway API)",
+    },
+    Spec {
+        name: "cilium hubble",
+        flag: Some("hubble"),
+        aliases: &["cilium"],
+        reader: Reader::Fn(hubble::compact),
+        traits: HUBBLE,
+        checked_against: "public lines (hubble observe output)",
+    },
+    Spec {
+        name: "cilium hubble json",
+        flag: Some("hubble-json"),
+        aliases: &[],
+        reader: Reader::Fn(hubble::json),
+        traits: HUBBLE,
+        checked_against: "Cilium's flow API (flow.proto) and Hubble's printer",
     },
     Spec {
         name: "traefik json",
@@ -523,6 +564,8 @@ impl Format {
 pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
         || is_klog(line)
+        || envoy::is_app_log(line)
+        || hubble::is_flow(line)
         || haproxy::is_message(line)
         || caddy::is_console_line(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
