@@ -139,6 +139,8 @@ pub enum Rule {
     Replaced,
     /// Only the status was known.
     StatusOnly,
+    /// A CDN served the response from its cache.
+    FromCache,
 }
 
 /// One request's diagnosis.
@@ -252,7 +254,9 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     // 1. What the status settles.
     match status {
         499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
-        0 => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
+        // 0: no response was sent, because the client left (Caddy, Envoy) — unless the format
+        // says why otherwise (Front Door logs 0 when the origin timed out).
+        0 if sig.is_empty() => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
         // nginx relayed the upstream's non-HTTP bytes as an HTTP/0.9 answer: the upstream's doing.
         9 => return Some(a(Cause::UpstreamInvalidResponse, Upstream, High, Rule::Status)),
         _ => {}
@@ -261,7 +265,7 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Signal(Signal::ClientAborted)));
     }
     // 2. Explicit signals.
-    if status < 400 {
+    if (1..400).contains(&status) {
         if sig.has(Signal::UpstreamDiedMidResponse) {
             let s = Rule::Signal(Signal::UpstreamDiedMidResponse);
             return Some(a(Cause::UpstreamDiedMidResponse, Upstream, High, s));
@@ -277,6 +281,14 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         return Some(a(cause, Proxy, sure, Rule::Signal(signal)));
     }
     // 3. The upstream fields.
+    if obs.cache_hit {
+        // Served from the edge's cache: the CDN answered, with what the origin once said.
+        let cause = match status {
+            ..300 | 304 => Cause::Ok,
+            _ => Cause::app(status),
+        };
+        return Some(a(cause, GeneratedBy::Cdn, High, Rule::FromCache));
+    }
     if status < 300 {
         let by = if obs.proxy_answered || (last.is_none() && ctx.has_upstream_fields) { Proxy } else { Upstream };
         return Some(a(Cause::Ok, by, High, Rule::Success));
@@ -468,6 +480,13 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         Rule::DefaultBackend => out.push(item("upstream", format!("the ingress default backend answered ({})", upstream()))),
         Rule::NoServerInGroup => out.push(item("upstream", format!("$upstream_addr holds the group name '{}': no server was available", text(obs.upstream.addr)))),
         Rule::Replaced => out.push(item("upstream", format!("the proxy answered {status} while the upstream said otherwise ({})", upstream()))),
+        Rule::FromCache => out.push(item(
+            if obs.detail_source.is_empty() { "cache" } else { obs.detail_source },
+            format!(
+                "{}: the CDN served {status} from its cache without asking the origin",
+                if obs.detail.is_empty() { "cache hit".into() } else { text(obs.detail) }
+            ),
+        )),
         Rule::StatusOnly => out.push(item(
             "unknown",
             format!("the format has no upstream fields: whether the proxy or the application produced {status} cannot be told; most likely cause shown"),

@@ -43,6 +43,9 @@ pub struct Observation<'a> {
     /// The format says the proxy answered by itself, without an upstream (a Caddy response whose
     /// logged headers carry no upstream `Date`).
     pub proxy_answered: bool,
+    /// The edge served the response from its cache without asking the origin (a CDN hit): the
+    /// CDN answered, with the status the origin once gave.
+    pub cache_hit: bool,
     /// How sure the error-log join is, when one decided `detail`.
     pub join: JoinQuality,
 }

@@ -2,10 +2,14 @@
 //! sniffed from its first lines, then locked.
 
 pub mod alb;
+pub mod azure;
+pub mod cloudflare;
+pub mod cloudfront;
 pub mod envoy;
 pub mod errors;
 pub mod haproxy;
 pub mod json;
+pub mod jsonscan;
 pub mod nginx;
 pub mod nginx_error;
 pub(crate) mod upstreaminfo;
@@ -75,6 +79,22 @@ const CADDY: ProxyTraits = ProxyTraits {
 };
 const ALB: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
+/// A CDN: its own answers are the CDN's; no upstream lists, the origin's answers are flagged.
+const CDN: ProxyTraits = ProxyTraits {
+    writer: GeneratedBy::Cdn,
+    upstream_fields: false,
+    // CloudFront: 10 s connect timeout, 30 s origin response timeout; Cloudflare: 100 s.
+    timeouts: ProxyTimeouts { connect: 10.0, read: 30.0 },
+    ..PROXY
+};
+/// Application Gateway: no upstream lists (its backend fields are flagged by the reader); 20 s
+/// backend request timeout by default.
+const APPGW: ProxyTraits = ProxyTraits {
+    writer: GeneratedBy::LoadBalancer,
+    upstream_fields: false,
+    timeouts: ProxyTimeouts { connect: 10.0, read: 20.0 },
+    ..PROXY
+};
 const GCP: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 5.0, read: 30.0 }, ..PROXY };
 
@@ -159,6 +179,46 @@ pub const REGISTRY: &[Spec] = &[
         reader: Reader::Fn(|l, o| alb::parse(l, o).map_err(|_| BadLine::Mismatch)),
         traits: ALB,
         checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "aws classic elb",
+        flag: Some("elb"),
+        aliases: &["aws-elb", "classic-elb"],
+        reader: Reader::Fn(|l, o| alb::parse_classic(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ALB,
+        checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "cloudfront",
+        flag: Some("cloudfront"),
+        aliases: &["aws-cloudfront"],
+        reader: Reader::Fn(|l, o| cloudfront::parse(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CDN,
+        checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "cloudflare logpush",
+        flag: Some("cloudflare"),
+        aliases: &["logpush"],
+        reader: Reader::Fn(|l, o| cloudflare::parse(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CDN,
+        checked_against: "Cloudflare's field reference and public lines",
+    },
+    Spec {
+        name: "azure application gateway",
+        flag: Some("azure-appgw"),
+        aliases: &["appgw", "application-gateway"],
+        reader: Reader::Fn(|l, o| azure::parse_gateway(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: APPGW,
+        checked_against: "Microsoft's log reference and public lines",
+    },
+    Spec {
+        name: "azure front door",
+        flag: Some("azure-frontdoor"),
+        aliases: &["frontdoor", "afd"],
+        reader: Reader::Fn(|l, o| azure::parse_front_door(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { timeouts: ProxyTimeouts { connect: 10.0, read: 30.0 }, ..CDN },
+        checked_against: "Microsoft's log reference and public lines",
     },
     Spec {
         name: "traefik json",
@@ -434,6 +494,10 @@ mod tests {
             assert!(spec.flag.is_some() || spec.aliases.is_empty(), "{}: aliases without a flag", spec.name);
         }
         assert!(Format::by_name("nginx").is_none(), "nginx is ambiguous: combined or upstreaminfo");
-        assert!(Format::by_name("elb").is_none(), "Classic ELB logs are not ALB logs");
+        assert_eq!(
+            Format::by_name("elb").map(|f| f.name),
+            Some("aws classic elb".into()),
+            "Classic ELB logs are not ALB logs"
+        );
     }
 }
