@@ -205,8 +205,6 @@ const fn a(cause: Cause, generated_by: GeneratedBy, confidence: Confidence, rule
 /// Signals in the order they decide, with the cause each stands for.
 const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::UpstreamConnectRefused, Cause::UpstreamConnectionRefused),
-    // The most common connection failure; the confidence says the log did not name it.
-    (Signal::UpstreamConnectFailed, Cause::UpstreamConnectionRefused),
     (Signal::UpstreamConnectTimeout, Cause::UpstreamConnectTimeout),
     (Signal::UpstreamReadTimeout, Cause::UpstreamTimeout),
     (Signal::UpstreamHeaderTooBig, Cause::UpstreamHeaderTooBig),
@@ -229,6 +227,10 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::NoRoute, Cause::NoRoute),
     (Signal::NoCluster, Cause::InvalidBackendRef),
     (Signal::WafBlocked, Cause::WafBlocked),
+    // The vague ones decide last: a precise message (from a joined error log) says more.
+    // A failed connection whose kind the log does not give: the most common one, and the
+    // confidence says the log did not name it.
+    (Signal::UpstreamConnectFailed, Cause::UpstreamConnectionRefused),
     (Signal::ProxyError, Cause::ProxyError),
 ];
 
@@ -305,6 +307,11 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         // application: the proxy answered 400 while reading it, whatever the format logs.
         if status == 400 && !is_http_method(obs.method) {
             return Some(a(Cause::MalformedRequest, Proxy, High, Rule::Status));
+        }
+        // A 408 to a connection that sent no request line (`"-"`): the server timed it out
+        // while waiting (Apache writes these for idle keep-alive and pre-opened connections).
+        if status == 408 && obs.method.is_empty() && is_dash(obs.target) {
+            return Some(a(Cause::ClientRequestTimeout, Proxy, High, Rule::Status));
         }
         return Some(status_only(status));
     }
@@ -394,7 +401,8 @@ fn status_only(status: u16) -> Attribution {
 /// A request method nginx would accept: upper-case letters, `_` and `-` (nginx logs what it read
 /// of a broken request line, e.g. `"G@T /x HTTP/1.1"` or `"\x16\x03\x01…"`).
 fn is_http_method(method: &[u8]) -> bool {
-    !method.is_empty() && method.iter().all(|b| b.is_ascii_uppercase() || matches!(b, b'_' | b'-'))
+    method.iter().any(u8::is_ascii_uppercase)
+        && method.iter().all(|b| b.is_ascii_uppercase() || matches!(b, b'_' | b'-'))
 }
 
 /// ingress-nginx's default backend: `upstream-default-backend` or the controller's 127.0.0.1:8181.
@@ -430,6 +438,7 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         Rule::Status => out.push(item("status", match status {
             499 => "499: the client closed the connection before the response".into(),
             9 => "009: the upstream answered with bytes that are not an HTTP status line".into(),
+            408 => "408 to a connection that sent no request: the server stopped waiting for one".into(),
             400 => format!(
                 "400 to a request line that is not HTTP ({}): the proxy answered while reading it (a TLS \
                  handshake sent to a plain-HTTP port, a scanner, an empty connection)",

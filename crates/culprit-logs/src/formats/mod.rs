@@ -10,6 +10,7 @@ pub mod errors;
 pub mod haproxy;
 pub mod json;
 pub mod jsonscan;
+pub mod kong;
 pub mod nginx;
 pub mod nginx_error;
 pub(crate) mod upstreaminfo;
@@ -79,6 +80,10 @@ const CADDY: ProxyTraits = ProxyTraits {
 };
 const ALB: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
+/// Kong: nginx inside, without upstream fields in its log; a Service's connect and read timeouts
+/// default to 60 s.
+const KONG: ProxyTraits =
+    ProxyTraits { upstream_fields: false, timeouts: ProxyTimeouts { connect: 60.0, read: 60.0 }, ..NGINX };
 /// A CDN: its own answers are the CDN's; no upstream lists, the origin's answers are flagged.
 const CDN: ProxyTraits = ProxyTraits {
     writer: GeneratedBy::Cdn,
@@ -253,6 +258,30 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "public lines",
     },
     Spec {
+        name: "kong",
+        flag: Some("kong"),
+        aliases: &[],
+        reader: Reader::Fn(kong::parse),
+        traits: KONG,
+        checked_against: "public lines (Kong's documentation and issues)",
+    },
+    Spec {
+        name: "apisix",
+        flag: Some("apisix"),
+        aliases: &[],
+        reader: Reader::NginxExtended(nginx::APISIX),
+        traits: NGINX,
+        checked_against: "public lines (APISIX's documentation and issues)",
+    },
+    Spec {
+        name: "apisix (before the upstream URL)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::APISIX_SHORT),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
         name: "nginx main",
         flag: Some("main"),
         aliases: &["nginx-main"],
@@ -275,6 +304,22 @@ pub const REGISTRY: &[Spec] = &[
         reader: Reader::Nginx(nginx::COMMON),
         traits: NGINX,
         checked_against: "real nginx 1.22 (tests/lab_everyday.rs)",
+    },
+    Spec {
+        name: "apache vhost_combined",
+        flag: Some("vhost_combined"),
+        aliases: &["vhost-combined"],
+        reader: Reader::Nginx(nginx::VHOST_COMBINED),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "combined (any ident and user fields)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::COMBINED_ANY_IDENT),
+        traits: NGINX,
+        checked_against: "public lines",
     },
     // Last: it also reads every format above that extends combined.
     Spec {

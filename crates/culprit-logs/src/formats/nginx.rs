@@ -35,6 +35,22 @@ pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$reques
 /// The `main` format of nginx's own packages (nginx.org and Debian/Alpine images): combined plus
 /// the X-Forwarded-For header.
 pub const MAIN: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#;
+/// Kong's proxy access log since 3.5 (`kong_log_format` in kong/templates/nginx_kong.lua): combined
+/// plus the request id Kong also writes into its error log. Before 3.5 Kong wrote `combined`.
+pub const KONG: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" kong_request_id: "$kong_request_id""#;
+/// Apache APISIX's default `access_log_format` (conf/config-default.yaml), its last field
+/// `"$upstream_scheme://$upstream_host$upstream_uri"` as one value; plugins' variables (request
+/// id, ai-proxy's) are appended after it.
+pub const APISIX: &str = r#"$remote_addr - $remote_user [$time_local] $http_host "$request" $status $body_bytes_sent $request_time "$http_referer" "$http_user_agent" $upstream_addr $upstream_status $upstream_response_time "$apisix_upstream_url""#;
+/// APISIX's format before the upstream URL was added (and lines whose upstream fields are
+/// followed by plugin fields in another order).
+pub const APISIX_SHORT: &str = r#"$remote_addr - $remote_user [$time_local] $http_host "$request" $status $body_bytes_sent $request_time "$http_referer" "$http_user_agent" $upstream_addr $upstream_status $upstream_response_time"#;
+/// Apache's `vhost_combined` (Debian's other-vhosts-access-log): `%v:%p %h %l %u %t "%r" %>s %O
+/// "%{Referer}i" "%{User-Agent}i"`.
+pub const VHOST_COMBINED: &str = r#"$server_name:$server_port $remote_addr $remote_ident [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+/// `combined` with anything between the client and the time: Apache's `%l` (identd, or a port
+/// some formats log there) and `%u`, or a forwarded-for list in their place.
+pub const COMBINED_ANY_IDENT: &str = r#"$remote_addr $remote_ident [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 /// The common log format (nginx, Apache `common`).
 pub const COMMON: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#;
 
@@ -103,7 +119,7 @@ impl Field {
             "upstream_status" => Field::UpstreamStatus,
             "upstream_response_time" => Field::UpstreamTime,
             "upstream_response_length" | "upstream_bytes_received" => Field::UpstreamLength,
-            "req_id" | "request_id" | "http_x_request_id" => Field::RequestId,
+            "req_id" | "request_id" | "http_x_request_id" | "kong_request_id" => Field::RequestId,
             // `$duration_ms` is used by the built-in Traefik `common` template.
             "duration_ms" => Field::DurationMs,
             "upstream_connect_time"
