@@ -243,7 +243,12 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
 pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     let mut att = decide(obs, last, ctx)?;
     if att.generated_by == GeneratedBy::Proxy {
-        att.generated_by = ctx.writer;
+        // A load balancer's log with a cache answer has a CDN in front of it (Cloud CDN).
+        att.generated_by = if att.rule == Rule::FromCache && ctx.writer == GeneratedBy::LoadBalancer {
+            GeneratedBy::Cdn
+        } else {
+            ctx.writer
+        };
     }
     Some(att)
 }
@@ -289,7 +294,7 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
             ..300 | 304 => Cause::Ok,
             _ => Cause::app(status),
         };
-        return Some(a(cause, GeneratedBy::Cdn, High, Rule::FromCache));
+        return Some(a(cause, Proxy, High, Rule::FromCache));
     }
     if status < 300 {
         let by = if obs.proxy_answered || (last.is_none() && ctx.has_upstream_fields) { Proxy } else { Upstream };

@@ -40,6 +40,10 @@ struct Entry {
     message: u32,
     /// Which error-log format it came from (index in `ERROR_LOGS`).
     source: u8,
+    /// For an entry that names the client but not its request line (Apache's): the client's port
+    /// (0: not named) and the hash of the path it names (0: none), checked against the access line.
+    port: u16,
+    path: u64,
     /// Some access line took this entry as its explanation.
     claimed: AtomicBool,
 }
@@ -56,9 +60,12 @@ pub struct ErrorIndex {
     pub lines: u64,
     pub indexed: u64,
     pub dropped: u64,
-    /// Entries from a proxy that logs every answer it makes itself were indexed (Caddy): a 5xx
-    /// of that proxy with no entry was then the upstream's.
+    /// Entries from a proxy that logs every answer it makes itself were indexed (Caddy, Apache's
+    /// mod_proxy): a 5xx of that proxy with no entry was then the upstream's.
     pub own_answers_seen: bool,
+    /// Entries that name a client but no request line (Apache's) were indexed: access lines also
+    /// look them up by client alone.
+    requestless: bool,
     /// A stream's window: entries older than this before the newest are dropped, and at most
     /// `cap` are kept (`None`: batch, keep everything up to `MAX_ENTRIES`).
     window: Option<Window>,
@@ -98,6 +105,31 @@ pub struct JoinCounts {
     pub ambiguous: u64,
     /// Candidate entries rejected because they contradicted the access line.
     pub inconsistent: u64,
+}
+
+/// `10.0.0.1:53768` → (`10.0.0.1`, 53768); `[::1]:80` → (`::1`, 80); an address without a port
+/// (or an IPv6 one without brackets) stays whole, port 0.
+fn split_client(client: &[u8]) -> (&[u8], u16) {
+    let port = |p: &[u8]| crate::observation::parse_u16(p).unwrap_or(0);
+    if let Some(rest) = client.strip_prefix(b"[") {
+        if let Some(close) = memchr::memchr(b']', rest) {
+            return (&rest[..close], rest.get(close + 2..).map_or(0, port));
+        }
+    }
+    match memchr::memrchr(b':', client) {
+        Some(i) if !client[..i].contains(&b':') => (&client[..i], port(&client[i + 1..])),
+        _ => (client, 0),
+    }
+}
+
+fn path_hash(target: &[u8]) -> u64 {
+    let path = crate::scan::path_of(target);
+    if path.is_empty() {
+        return 0;
+    }
+    let mut h = FxHasher::default();
+    path.hash(&mut h);
+    h.finish() | 1
 }
 
 fn key(client: &[u8], method: &[u8], target: &[u8]) -> u64 {
@@ -201,7 +233,11 @@ impl ErrorIndex {
         let message = intern(&mut self.messages, &mut self.message_ids, e.message);
         let peer_text =
             if is_dash(e.upstream) { u32::MAX } else { intern(&mut self.peers, &mut self.peer_ids, e.upstream) };
-        let k = key(e.client, e.method, e.target);
+        // An entry without a request line is found by its client alone, then checked against the
+        // path and the port it names.
+        let requestless = e.method.is_empty();
+        let k = if requestless { key(e.client, b"", b"") } else { key(e.client, e.method, e.target) };
+        self.requestless |= requestless;
         self.map.entry(k).or_default().push(Entry {
             time_ms: e.time_ms,
             local: e.local_time,
@@ -210,6 +246,8 @@ impl ErrorIndex {
             peer_text,
             message,
             source: u8::try_from(source).unwrap_or(0),
+            port: if requestless { crate::observation::parse_u16(e.client_port).unwrap_or(0) } else { 0 },
+            path: if requestless { path_hash(e.target) } else { 0 },
             claimed: AtomicBool::new(false),
         });
         self.indexed += 1;
@@ -250,6 +288,7 @@ impl ErrorIndex {
         self.lines += other.lines;
         self.dropped += other.dropped;
         self.own_answers_seen |= other.own_answers_seen;
+        self.requestless |= other.requestless;
         self.used_and_dropped += other.used_and_dropped;
         for (k, entries) in other.map {
             for mut e in entries {
@@ -278,7 +317,18 @@ impl ErrorIndex {
     /// the request's end wins; when several with different messages remain, the join says so.
     pub fn annotate<'a>(&'a self, obs: &mut Observation<'a>, has_upstream_fields: bool) -> bool {
         let Some(end) = obs.time_ms else { return false };
-        let Some(entries) = self.map.get(&key(obs.client, obs.method, obs.target)) else { return false };
+        let (ip, logged_port) = split_client(obs.client);
+        let port = crate::observation::parse_u16(obs.client_port).unwrap_or(logged_port);
+        let by_request = self.map.get(&key(ip, obs.method, obs.target)).map_or(&[][..], Vec::as_slice);
+        let by_client = if self.requestless && !(obs.method.is_empty() && obs.target.is_empty()) {
+            self.map.get(&key(ip, b"", b"")).map_or(&[][..], Vec::as_slice)
+        } else {
+            &[]
+        };
+        if by_request.is_empty() && by_client.is_empty() {
+            return false;
+        }
+        let path = path_hash(obs.target);
         let status = obs.status.unwrap_or(0);
         #[allow(clippy::cast_possible_truncation)]
         let duration = obs.request_time.map_or(0, |t| (t * 1000.0) as i64);
@@ -288,15 +338,23 @@ impl ErrorIndex {
         let peers: Vec<u64> = attempts(&obs.upstream).map(|a| peer_hash(a.addr)).filter(|&h| h != 0).collect();
         let reached_upstream = !peers.is_empty();
         let last_peer = peers.last().copied().unwrap_or(0);
-        // Ranked by (not about the last attempt, distance in time): with retries, each failed
-        // attempt has its own message, and the last one decided what the client got.
-        let mut best: Option<(&Entry, (bool, i64))> = None;
+        // Ranked by (not on the request's own connection, a vague message, not about the last
+        // attempt, distance in time): with retries, each failed attempt has its own message, and
+        // the last one decided what the client got; a message naming the cause beats one that
+        // only says the proxy answered (Apache's AH00898 after its AH01102).
+        let mut best: Option<(&Entry, Rank)> = None;
         let mut fitting = 0u8;
         let mut differing = false;
         let mut needed_zone = false;
-        for e in entries {
+        let candidates = by_request.iter().map(|e| (e, true)).chain(by_client.iter().map(|e| (e, false)));
+        for (e, named_request) in candidates {
+            if !named_request && ((e.port != 0 && port != 0 && e.port != port) || (e.path != 0 && e.path != path)) {
+                continue;
+            }
             let at_end = if e.local { local_end } else { end };
-            if !(at_end - duration - SLACK_MS..=at_end + SLACK_MS).contains(&e.time_ms) {
+            // The logged time is the request's end (nginx) or its start (Apache's `%t`): the
+            // entry falls within its duration either side, with slack for one-second stamps.
+            if !(at_end - duration - SLACK_MS..=at_end + duration + SLACK_MS).contains(&e.time_ms) {
                 continue;
             }
             let consistent = signal_fits_status(e.signal, status)
@@ -313,14 +371,16 @@ impl ErrorIndex {
                 self.inconsistent.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let rank = (e.peer != last_peer, (e.time_ms - at_end).abs());
+            let own_connection = e.port != 0 && e.port == port;
+            let vague = matches!(e.signal, Signal::ProxyError | Signal::UpstreamConnectFailed);
+            let rank = (!own_connection, vague, e.peer != last_peer, (e.time_ms - at_end).abs());
             match best {
-                Some((b, r)) if r.0 == rank.0 => {
+                Some((b, r)) if (r.0, r.1, r.2) == (rank.0, rank.1, rank.2) => {
                     differing |= b.signal != e.signal;
                     fitting = fitting.saturating_add(1);
                 }
-                // The best so far is about the last attempt, this one is not.
-                Some((_, r)) if !r.0 && rank.0 => continue,
+                // The best so far is in a better class than this one.
+                Some((_, r)) if (r.0, r.1, r.2) < (rank.0, rank.1, rank.2) => continue,
                 _ => {
                     // A better class of candidate: earlier ones no longer compete.
                     differing = false;
@@ -352,6 +412,10 @@ impl ErrorIndex {
         true
     }
 }
+
+/// How well an entry fits a request, lower first: (not on the request's own connection, a vague
+/// message, not about the last attempt, distance in time).
+type Rank = (bool, bool, bool, i64);
 
 /// Windows sampled from a seekable file to decide whether it holds error-log lines at all.
 const PROBES: u64 = 8;

@@ -24,6 +24,9 @@ pub struct Observation<'a> {
     pub service: &'a [u8],
     pub request_id: &'a [u8],
     pub client: &'a [u8],
+    /// The client's port, where the format logs it apart from the address (Apache
+    /// `%{remote}p`): the error-log join then pairs the request with its own connection's entries.
+    pub client_port: &'a [u8],
     /// Seconds the proxy spent on the request.
     pub request_time: Option<f64>,
     /// Bytes sent to the client (body), if logged.

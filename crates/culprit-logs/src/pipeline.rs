@@ -16,7 +16,7 @@ use crate::attribute::{self, Attribution, Context};
 use crate::engine::{Analysis, Filter, InputSummary, Options, RequestRecord};
 use crate::formats::{Format, errors, is_known_other};
 use crate::join::ErrorIndex;
-use crate::observation::{Observation, last_attempt};
+use crate::observation::{Observation, is_dash, last_attempt};
 use crate::stats::{LineRef, Sample, Stats, is_error};
 use crate::wrapper::{self, Wrapper};
 use crate::{paths, time};
@@ -176,12 +176,16 @@ impl Core {
             if idx.annotate(&mut obs, plan.context.has_upstream_fields) {
                 stats.joined += 1;
             } else if idx.own_answers_seen
-                && plan.format.logs_own_errors()
+                && (plan.format.logs_own_errors() || !plan.context.has_upstream_fields)
                 && !obs.proxy_answered
-                && obs.status.is_some_and(|s| s >= 500)
+                && obs.status.is_some_and(|s| {
+                    s >= 500 || (s >= 400 && plan.format.logs_own_errors() && !is_dash(obs.upstream.addr))
+                })
             {
-                // The proxy logs an error entry for every answer it makes itself, and this one
-                // has none: the upstream made it.
+                // The proxy logs an error entry for every answer it makes itself (Caddy; Apache's
+                // mod_proxy, also when its access log is a plain `combined`), and this one has
+                // none: the upstream made it. Apache logs its own 4xx after choosing a backend
+                // too (a client body timing out), so a 4xx from a chosen backend is the backend's.
                 obs.upstream_answered = true;
             }
         }

@@ -413,6 +413,7 @@ pub fn caddy_error_entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
         time_ms: c.ts.map(|t| (t * 1000.0) as i64)?,
         local_time: false,
         client: caddy_client(&req),
+        client_port: b"",
         method: raw(req.method),
         target: raw(req.uri),
         upstream: b"",

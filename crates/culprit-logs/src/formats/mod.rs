@@ -2,6 +2,8 @@
 //! sniffed from its first lines, then locked.
 
 pub mod alb;
+pub mod apache;
+pub mod apache_error;
 pub mod azure;
 pub mod cloudflare;
 pub mod cloudfront;
@@ -14,6 +16,7 @@ pub mod kong;
 pub mod nginx;
 pub mod nginx_error;
 pub(crate) mod upstreaminfo;
+pub mod varnish;
 
 use crate::attribute::{Context, TimeoutOverride};
 use crate::observation::Observation;
@@ -80,6 +83,21 @@ const CADDY: ProxyTraits = ProxyTraits {
 };
 const ALB: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
+/// Apache httpd with mod_proxy: its error log has an entry for every status mod_proxy makes
+/// itself; `ProxyTimeout` defaults to `Timeout`, 60 s.
+const APACHE: ProxyTraits = ProxyTraits {
+    synthesises_upstream_status: false,
+    logs_own_errors: true,
+    timeouts: ProxyTimeouts { connect: 60.0, read: 60.0 },
+    ..NGINX
+};
+/// Varnish: no upstream fields; 3.5 s connect and 60 s first-byte timeouts by default.
+const VARNISH: ProxyTraits = ProxyTraits {
+    upstream_fields: false,
+    synthesises_upstream_status: false,
+    timeouts: ProxyTimeouts { connect: 3.5, read: 60.0 },
+    ..NGINX
+};
 /// Kong: nginx inside, without upstream fields in its log; a Service's connect and read timeouts
 /// default to 60 s.
 const KONG: ProxyTraits =
@@ -282,6 +300,14 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "public lines",
     },
     Spec {
+        name: "varnishncsa",
+        flag: Some("varnishncsa"),
+        aliases: &["varnish"],
+        reader: Reader::Fn(varnish::parse),
+        traits: VARNISH,
+        checked_against: "real Varnish 7.1 in the lab (in front of nginx); public lines",
+    },
+    Spec {
         name: "nginx main",
         flag: Some("main"),
         aliases: &["nginx-main"],
@@ -397,6 +423,12 @@ impl Format {
     /// A user-supplied nginx `log_format`.
     pub fn nginx_custom(format: &str) -> Result<Format, nginx::FormatError> {
         Ok(Format::new("nginx (custom log_format)".into(), Parser::Template(NginxFormat::compile(format)?), NGINX))
+    }
+
+    /// A user-supplied Apache httpd `LogFormat` (or varnishncsa `-F`) string.
+    pub fn apache_custom(format: &str) -> Result<Format, nginx::FormatError> {
+        let template = apache::translate(format)?;
+        Ok(Format::new("apache (custom LogFormat)".into(), Parser::Template(NginxFormat::compile(&template)?), APACHE))
     }
 
     /// A user-supplied Envoy access-log format.
