@@ -172,7 +172,8 @@ fn signal_fits_status(signal: Signal, status: u16) -> bool {
     match signal {
         // Retries may still end well; the mid-response death keeps the upstream's status.
         S::UpstreamDiedMidResponse | S::ClientAborted => true,
-        S::BodyTooLarge => status == 413,
+        // Caddy's body limit fails the proxied request with 502 (lab/README.md).
+        S::BodyTooLarge => matches!(status, 413 | 502),
         S::HeaderTooLarge => matches!(status, 400 | 414 | 431 | 494),
         S::InvalidRequest => matches!(status, 400 | 405 | 414 | 494 | 501 | 505),
         S::ClientTimeout => matches!(status, 408 | 400),
