@@ -24,6 +24,8 @@ const MAX_MESSAGES: usize = 4096;
 /// Entries kept; beyond this, later ones are counted but not indexed.
 const MAX_ENTRIES: u64 = 4_000_000;
 const SLACK_MS: i64 = 2000;
+/// Threads whose last request-less entry is remembered (more are forgotten at once).
+const MAX_THREADS: usize = 4096;
 
 #[derive(Debug)]
 struct Entry {
@@ -66,6 +68,8 @@ pub struct ErrorIndex {
     /// Entries that name a client but no request line (Apache's) were indexed: access lines also
     /// look them up by client alone.
     requestless: bool,
+    /// Per writing thread, what its last entry about no request said (see `ingest`).
+    thread_cause: FxHashMap<u64, Signal>,
     /// A stream's window: entries older than this before the newest are dropped, and at most
     /// `cap` are kept (`None`: batch, keep everything up to `MAX_ENTRIES`).
     window: Option<Window>,
@@ -217,8 +221,24 @@ impl ErrorIndex {
     }
 
     fn ingest(&mut self, line: &[u8], windowed: bool) {
-        let Some((e, name)) = errors::parse(line) else { return };
+        let Some((mut e, name)) = errors::parse(line) else { return };
         self.lines += 1;
+        if e.thread != 0 {
+            if e.client.is_empty() {
+                // About no request (Apache's AH00957 with the errno): it explains what the same
+                // thread writes next about its request (AH01114, which has no errno).
+                if let Some(s) = e.signal {
+                    if self.thread_cause.len() >= MAX_THREADS {
+                        self.thread_cause.clear();
+                    }
+                    self.thread_cause.insert(e.thread, s);
+                }
+            } else if let Some(s) = self.thread_cause.remove(&e.thread)
+                && e.signal == Some(Signal::UpstreamConnectFailed)
+            {
+                e.signal = Some(s);
+            }
+        }
         let source = ERROR_LOGS.iter().position(|s| s.name == name).unwrap_or(0);
         self.add(&e, source, windowed);
     }
@@ -627,5 +647,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.confidence, culprit_kb::Confidence::Medium);
+    }
+
+    #[test]
+    fn apache_entries_join_by_client_port_and_thread() {
+        // Apache 2.4.71 in the lab: the errno is on AH00957 (no client), the client on AH01114.
+        let mut idx = ErrorIndex::default();
+        idx.add_line(b"[Sun Nov 29 14:16:47.970009 2026] [proxy:error] [pid 22816:tid 22838] (110)Connection timed out: AH00957: http: attempt to connect to 127.0.0.1:18602 (127.0.0.1:18602) failed");
+        idx.add_line(b"[Sun Nov 29 14:16:47.970064 2026] [proxy:error] [pid 22816:tid 22838] AH00959: ap_proxy_connect_backend disabling worker for (127.0.0.1:18602) for 0s");
+        idx.add_line(b"[Sun Nov 29 14:16:47.970070 2026] [proxy_http:error] [pid 22816:tid 22838] [client 127.0.0.1:37400] AH01114: HTTP: failed to make connection to backend: 127.0.0.1");
+        let line =
+            "127.0.0.1:37400 - - [29/Nov/2026:14:16:47 +0000] \"GET /dead/a HTTP/1.1\" 503 339 \"-\" \"curl/7.88.1\"";
+        let mut obs = parsed(crate::formats::nginx::COMBINED_ANY_IDENT, line);
+        assert!(idx.annotate(&mut obs, false));
+        assert!(obs.signals.has(Signal::UpstreamConnectTimeout), "the thread's AH00957 says why");
+        // Another connection's request at the same time is not this entry's.
+        let other = line.replace(":37400", ":37401");
+        let mut obs = parsed(crate::formats::nginx::COMBINED_ANY_IDENT, &other);
+        assert!(!idx.annotate(&mut obs, false));
     }
 }

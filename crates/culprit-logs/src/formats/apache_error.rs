@@ -72,6 +72,8 @@ pub struct Entry<'a> {
     pub path: &'a [u8],
     /// The backend a message names (`127.0.0.1:18601`).
     pub upstream: &'a [u8],
+    /// `pid 22816:tid 22838`.
+    pub thread: &'a [u8],
     /// From the `AHnnnnn:` code (or the text, on 2.2) to the end, without `, referer: …`.
     pub message: &'a [u8],
 }
@@ -89,6 +91,7 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
         client_port: b"",
         path: b"",
         upstream: b"",
+        thread: b"",
         message: b"",
     };
     // Bracketed fields: [module:level] [pid …] [client ip:port]; the errno prefix may sit between.
@@ -101,7 +104,9 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
             if let Some(addr) = inner.strip_prefix(b"client ") {
                 let (ip, port) = split_port(addr);
                 (e.client, e.client_port) = (ip, port);
-            } else if inner.starts_with(b"pid ") || inner.starts_with(b"remote ") {
+            } else if inner.starts_with(b"pid ") {
+                e.thread = inner;
+            } else if inner.starts_with(b"remote ") {
             } else if e.module_level.is_empty() {
                 e.module_level = inner;
             } else {
@@ -244,6 +249,14 @@ pub fn entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
         message: e.message,
         signal: signal(&e),
         own_answers,
+        thread: if e.thread.is_empty() {
+            0
+        } else {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            e.thread.hash(&mut h);
+            h.finish() | 1
+        },
     })
 }
 

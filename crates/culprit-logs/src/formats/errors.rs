@@ -26,6 +26,10 @@ pub struct ErrorEntry<'a> {
     /// The proxy writes an entry for every response it generates itself (Caddy): even an unknown
     /// message says the proxy answered.
     pub own_answers: bool,
+    /// The process and thread that wrote it (Apache's `[pid P:tid T]`, hashed; 0: not named):
+    /// consecutive entries of one thread are about one request, and an entry that names no
+    /// client (Apache's `AH00957 … (111)Connection refused`) says why the next one failed.
+    pub thread: u64,
 }
 
 impl ErrorEntry<'_> {

@@ -420,6 +420,7 @@ pub fn caddy_error_entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
         message,
         signal: caddy_signal(message),
         own_answers: true,
+        thread: 0,
     })
 }
 

@@ -544,6 +544,9 @@ impl Format {
 /// ingress controller interleaves the nginx error log and the controller's own klog lines).
 pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
+        // W3C extended log headers (CloudFront's standard logs start each file with two).
+        || line.starts_with(b"#Version:")
+        || line.starts_with(b"#Fields:")
         || is_klog(line)
         || haproxy::is_message(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())

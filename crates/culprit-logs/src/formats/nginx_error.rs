@@ -83,6 +83,7 @@ pub fn entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
         message: e.message,
         signal: signal(e.message),
         own_answers: false,
+        thread: 0,
     })
 }
 
