@@ -24,8 +24,9 @@ const MAX_MESSAGES: usize = 4096;
 /// Entries kept; beyond this, later ones are counted but not indexed.
 const MAX_ENTRIES: u64 = 4_000_000;
 const SLACK_MS: i64 = 2000;
-/// Threads whose last request-less entry is remembered (more are forgotten at once).
+/// Threads whose last cause is remembered (more are forgotten at once), and for how long.
 const MAX_THREADS: usize = 4096;
+const THREAD_MS: i64 = 1000;
 
 #[derive(Debug)]
 struct Entry {
@@ -68,8 +69,8 @@ pub struct ErrorIndex {
     /// Entries that name a client but no request line (Apache's) were indexed: access lines also
     /// look them up by client alone.
     requestless: bool,
-    /// Per writing thread, what its last entry about no request said (see `ingest`).
-    thread_cause: FxHashMap<u64, Signal>,
+    /// Per writing thread, the last precise cause it wrote and when (see `ingest`).
+    thread_cause: FxHashMap<u64, (Signal, i64)>,
     /// A stream's window: entries older than this before the newest are dropped, and at most
     /// `cap` are kept (`None`: batch, keep everything up to `MAX_ENTRIES`).
     window: Option<Window>,
@@ -224,19 +225,22 @@ impl ErrorIndex {
         let Some((mut e, name)) = errors::parse(line) else { return };
         self.lines += 1;
         if e.thread != 0 {
-            if e.client.is_empty() {
-                // About no request (Apache's AH00957 with the errno): it explains what the same
-                // thread writes next about its request (AH01114, which has no errno).
-                if let Some(s) = e.signal {
+            // Apache writes one failure as several entries of one thread, within microseconds:
+            // AH00957 (the errno, no client) then AH01114 (the client, no errno); AH01102 (the
+            // errno) then AH00898 (the path, no errno). A vague entry takes the cause its thread
+            // just wrote.
+            let vague = |s: Signal| matches!(s, Signal::ProxyError | Signal::UpstreamConnectFailed);
+            match (e.signal, self.thread_cause.get(&e.thread)) {
+                (Some(s), Some(&(before, at))) if vague(s) && !vague(before) && (e.time_ms - at).abs() <= THREAD_MS => {
+                    e.signal = Some(before);
+                }
+                (Some(s), _) if !vague(s) => {
                     if self.thread_cause.len() >= MAX_THREADS {
                         self.thread_cause.clear();
                     }
-                    self.thread_cause.insert(e.thread, s);
+                    self.thread_cause.insert(e.thread, (s, e.time_ms));
                 }
-            } else if let Some(s) = self.thread_cause.remove(&e.thread)
-                && e.signal == Some(Signal::UpstreamConnectFailed)
-            {
-                e.signal = Some(s);
+                _ => {}
             }
         }
         let source = ERROR_LOGS.iter().position(|s| s.name == name).unwrap_or(0);
@@ -359,18 +363,29 @@ impl ErrorIndex {
         let peers: Vec<u64> = attempts(&obs.upstream).map(|a| peer_hash(a.addr)).filter(|&h| h != 0).collect();
         let reached_upstream = !peers.is_empty();
         let last_peer = peers.last().copied().unwrap_or(0);
-        // Ranked by (not on the request's own connection, a vague message, not about the last
-        // attempt, distance in time): with retries, each failed attempt has its own message, and
-        // the last one decided what the client got; a message naming the cause beats one that
-        // only says the proxy answered (Apache's AH00898 after its AH01102).
+        // Ranked (see `Rank`): the request's own connection first, then an entry naming the
+        // request, then one naming a cause over one that only says the proxy answered; with
+        // retries, each failed attempt has its own message, and the last one decided what the
+        // client got; then the closest in time.
         let mut best: Option<(&Entry, Rank)> = None;
         let mut fitting = 0u8;
         let mut differing = false;
         let mut needed_zone = false;
         let candidates = by_request.iter().map(|e| (e, true)).chain(by_client.iter().map(|e| (e, false)));
         for (e, named_request) in candidates {
-            if !named_request && ((e.port != 0 && port != 0 && e.port != port) || (e.path != 0 && e.path != path)) {
-                continue;
+            if !named_request {
+                if (e.port != 0 && port != 0 && e.port != port) || (e.path != 0 && e.path != path) {
+                    continue;
+                }
+                // Found by the client alone (no port, no path to compare): only an error status
+                // the entry can explain — a death mid-body or a client leaving keeps a success
+                // status, and one client's successes are too many to pin such an entry on.
+                let pinned = (e.port != 0 && e.port == port) || e.path != 0;
+                if !pinned
+                    && (status < 400 || matches!(e.signal, Signal::UpstreamDiedMidResponse | Signal::ClientAborted))
+                {
+                    continue;
+                }
             }
             let at_end = if e.local { local_end } else { end };
             // The logged time is the request's end (nginx) or its start (Apache's `%t`): the
@@ -393,15 +408,18 @@ impl ErrorIndex {
                 continue;
             }
             let own_connection = e.port != 0 && e.port == port;
+            // Keyed by the request line, or naming the request's path (Apache's AH00898).
+            let names_request = named_request || e.path != 0;
             let vague = matches!(e.signal, Signal::ProxyError | Signal::UpstreamConnectFailed);
-            let rank = (!own_connection, vague, e.peer != last_peer, (e.time_ms - at_end).abs());
+            let rank = (!own_connection, !names_request, vague, e.peer != last_peer, (e.time_ms - at_end).abs());
+            let class = |r: &Rank| (r.0, r.1, r.2, r.3);
             match best {
-                Some((b, r)) if (r.0, r.1, r.2) == (rank.0, rank.1, rank.2) => {
+                Some((b, r)) if class(&r) == class(&rank) => {
                     differing |= b.signal != e.signal;
                     fitting = fitting.saturating_add(1);
                 }
                 // The best so far is in a better class than this one.
-                Some((_, r)) if (r.0, r.1, r.2) < (rank.0, rank.1, rank.2) => continue,
+                Some((_, r)) if class(&r) < class(&rank) => continue,
                 _ => {
                     // A better class of candidate: earlier ones no longer compete.
                     differing = false;
@@ -434,9 +452,10 @@ impl ErrorIndex {
     }
 }
 
-/// How well an entry fits a request, lower first: (not on the request's own connection, a vague
-/// message, not about the last attempt, distance in time).
-type Rank = (bool, bool, bool, i64);
+/// How well an entry fits a request, lower first: (not on the request's own connection, naming
+/// neither its request line nor its path, a vague message, not about the last attempt, distance in
+/// time).
+type Rank = (bool, bool, bool, bool, i64);
 
 /// Windows sampled from a seekable file to decide whether it holds error-log lines at all.
 const PROBES: u64 = 8;
@@ -661,6 +680,12 @@ mod tests {
         let mut obs = parsed(crate::formats::nginx::COMBINED_ANY_IDENT, line);
         assert!(idx.annotate(&mut obs, false));
         assert!(obs.signals.has(Signal::UpstreamConnectTimeout), "the thread's AH00957 says why");
+        // Without the port (plain `combined`), an entry found by the client alone explains only an
+        // error status: Apache's death mid-body (AH01110, no path) is not pinned on a success.
+        idx.add_line(b"[Sun Nov 29 14:16:47.980000 2026] [proxy_http:error] [pid 22816:tid 22839] (104)Connection reset by peer: [client 127.0.0.1:37402] AH01110: error reading response");
+        let ok = "127.0.0.1 - - [29/Nov/2026:14:16:47 +0000] \"GET /shop/a HTTP/1.1\" 200 39 \"-\" \"curl/7.88.1\"";
+        let mut obs = parsed(crate::formats::nginx::COMBINED, ok);
+        assert!(!idx.annotate(&mut obs, false));
         // Another connection's request at the same time is not this entry's.
         let other = line.replace(":37400", ":37401");
         let mut obs = parsed(crate::formats::nginx::COMBINED_ANY_IDENT, &other);
