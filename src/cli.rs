@@ -291,9 +291,10 @@ pub struct LogsArgs {
     pub paths: Vec<std::path::PathBuf>,
 
     /// Force a format instead of sniffing each file: upstreaminfo (ingress-nginx's default),
-    /// combined (nginx's default), main, common, combined+, envoy, istio, envoy-json,
-    /// envoy-gateway, hubble, hubble-json, haproxy, haproxy-clf, alb, traefik, traefik-common, gcp,
-    /// caddy, caddy-console, caddy-errors (error entries read as requests).
+    /// combined (nginx's default), main, common, combined+, vhost_combined, envoy, istio,
+    /// envoy-json, envoy-gateway, hubble, hubble-json, haproxy, haproxy-clf, alb, elb, cloudfront,
+    /// cloudflare, azure-appgw, azure-frontdoor, traefik, traefik-common, gcp, caddy,
+    /// caddy-console, caddy-errors (error entries read as requests), kong, apisix.
     #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
     pub format: Option<String>,
 
@@ -307,11 +308,17 @@ pub struct LogsArgs {
 
     /// Parse with this HAProxy log-format string, as in haproxy.cfg (%ci, %ST, %tsc, %Tr,
     /// %{+Q}r, %[req.hdr(host)]…; ${HAPROXY_HTTP_LOG_FMT} and its siblings too).
-    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "nginx_format", "envoy_format"])]
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "nginx_format", "envoy_format", "apache_format"])]
     pub haproxy_format: Option<String>,
 
-    /// An nginx error log to join to the access logs, so each 502/504 gets the message that
-    /// explains it (error lines interleaved in the inputs, as `kubectl logs` shows them, are
+    /// Parse with this Apache httpd LogFormat (or varnishncsa -F) string (%h %t "%r" %>s %b %D
+    /// %{remote}p %{BALANCER_WORKER_NAME}e %{X-Request-ID}i…).
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "nginx_format", "envoy_format"])]
+    pub apache_format: Option<String>,
+
+    /// An error log (nginx, Apache httpd, Caddy, Kong, APISIX) to join to the access logs, so each
+    /// 502/504 gets the message that explains it (error lines interleaved in the inputs, as
+    /// `kubectl logs` shows them, are
     /// joined without this). Repeatable.
     #[arg(long, value_name = "PATH")]
     pub error_log: Vec<std::path::PathBuf>,

@@ -656,9 +656,13 @@ fn status_and_format_values_are_checked() {
     let out = culprit(&["logs", EXAMPLE, "--format", "nginx"], None);
     assert_eq!(out.status.code(), Some(2), "nginx is ambiguous");
     assert!(stderr_of(&out).contains("combined") && stderr_of(&out).contains("upstreaminfo"));
-    let out = culprit(&["logs", EXAMPLE, "--format", "elb"], None);
+    let out = culprit(&["logs", EXAMPLE, "--format", "iis"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("alb (aws-alb)"), "names and aliases: {}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(err.contains("alb (aws-alb)") && err.contains("elb (aws-elb, classic-elb)"), "names and aliases: {err}");
+    let out = culprit(&["logs", EXAMPLE, "--apache-format", "%h %J %>s"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--apache-format: %J is not an Apache log directive"), "{}", stderr_of(&out));
     assert_eq!(report(&[EXAMPLE, "--format", "ingress-nginx"], None).requests, 12_000);
 }
 
@@ -704,6 +708,28 @@ fn timeline_rows_under_a_minute_show_seconds() {
     let mut unique = labels.clone();
     unique.dedup();
     assert_eq!(unique.len(), labels.len(), "every row has its own label");
+}
+
+/// What Apache 2.4.71 wrote in the lab for a crashed backend, a slow one and an application's own
+/// 503 (lab/README.md), in three shapes: the lab's LogFormat given with --apache-format, and
+/// Debian's plain `combined` with the error log (each request joined by client and time).
+const APACHE_ERRORS: &str = "\
+[Sun Nov 29 14:16:47.970009 2026] [proxy:error] [pid 22816:tid 22838] (111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:18602 (127.0.0.1:18602) failed
+[Sun Nov 29 14:16:47.970070 2026] [proxy_http:error] [pid 22816:tid 22838] [client 127.0.0.1:37400] AH01114: HTTP: failed to make connection to backend: 127.0.0.1
+[Sun Nov 29 14:16:49.029512 2026] [proxy_http:error] [pid 22817:tid 22857] (70007)The timeout specified has expired: [client 127.0.0.1:37468] AH01102: error reading status line from remote server 127.0.0.1:18601
+[Sun Nov 29 14:16:49.029550 2026] [proxy:error] [pid 22817:tid 22857] [client 127.0.0.1:37468] AH00898: Error reading from remote server returned by /live/slow
+";
+
+fn apache_diagnoses(access: &str, extra: &[&str]) -> Vec<RequestRecord> {
+    let dir = tmp();
+    let (a, e) = (dir.path().join("access.log"), dir.path().join("error.log"));
+    std::fs::write(&a, access).unwrap();
+    std::fs::write(&e, APACHE_ERRORS).unwrap();
+    let mut args = vec!["logs", "--per-request", a.to_str().unwrap(), "--error-log", e.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = culprit(&args, None);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// Envoy's family without flags: each kind of line is sniffed as its format and attributed, and a
@@ -778,4 +804,53 @@ fn envoy_istio_gateway_and_hubble_lines_without_flags() {
     let r = report(&["-"], Some(format!("{sidecar}\n").as_bytes()));
     assert_eq!(r.inputs[0].format.as_deref(), Some("istio"));
     assert_eq!((r.requests, r.errors, r.unparsed.count), (3, 1, 0), "{:?}", r.unparsed);
+}
+
+#[test]
+fn apache_access_and_error_logs_are_joined() {
+    let custom = "\
+127.0.0.1 - - [29/Nov/2026:14:16:47 +0000] \"GET /dead/a HTTP/1.1\" 503 339 \"-\" \"curl/7.88.1\" 290 37400 http://127.0.0.1:18602 \"id-1\"
+127.0.0.1 - - [29/Nov/2026:14:16:48 +0000] \"GET /live/slow HTTP/1.1\" 502 381 \"-\" \"curl/7.88.1\" 1001112 37468 http://127.0.0.1:18601 \"id-2\"
+127.0.0.1 - - [29/Nov/2026:14:16:55 +0000] \"GET /live/status/503 HTTP/1.1\" 503 5 \"-\" \"curl/7.88.1\" 1032 37374 http://127.0.0.1:18601 \"id-3\"
+127.0.0.1 - - [29/Nov/2026:14:16:49 +0000] \"GET /nothere HTTP/1.1\" 404 236 \"-\" \"curl/7.88.1\" 114 37496 - \"id-4\"
+";
+    let format = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D %{remote}p %{BALANCER_WORKER_NAME}e "%{X-Request-ID}i""#;
+    let got: Vec<(String, String)> = apache_diagnoses(custom, &["--apache-format", format])
+        .iter()
+        .map(|r| (r.generated_by.id().to_owned(), r.cause.clone()))
+        .collect();
+    let want = [
+        ("proxy", "upstream_connection_refused"),
+        ("proxy", "upstream_timeout"),
+        ("upstream", "app_unavailable"),
+        ("proxy", "no_route"),
+    ];
+    assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())), "{got:?}");
+    // Plain `combined`: no port, no backend, joined by client and time (an application's 5xx
+    // within a second or two of an Apache failure for the same client would be taken for it:
+    // the port above pairs them exactly); a 5xx without an entry of Apache's own is the
+    // application's.
+    let combined: String = custom
+        .lines()
+        .map(|l| {
+            l.split(" 290 ")
+                .next()
+                .unwrap()
+                .split(" 1001112 ")
+                .next()
+                .unwrap()
+                .split(" 1032 ")
+                .next()
+                .unwrap()
+                .split(" 114 ")
+                .next()
+                .unwrap()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let got: Vec<(String, String)> =
+        apache_diagnoses(&combined, &[]).iter().map(|r| (r.generated_by.id().to_owned(), r.cause.clone())).collect();
+    let want: Vec<(String, String)> = want.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+    assert_eq!(&got[..2], &want[..2], "{got:?}");
+    assert_eq!(got[2], ("upstream".to_owned(), "app_unavailable".to_owned()), "{got:?}");
 }

@@ -37,6 +37,12 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
                 Err(e) => return unusable(&format!("--haproxy-format: {e}")),
             }
         }
+        (None, None) if args.apache_format.is_some() => {
+            match Format::apache_custom(args.apache_format.as_deref().unwrap_or_default()) {
+                Ok(f) => Some(f),
+                Err(e) => return unusable(&format!("--apache-format: {e}")),
+            }
+        }
         (None, None) if args.envoy_format.is_some() => {
             match Format::envoy_custom(args.envoy_format.as_deref().unwrap_or_default()) {
                 Ok(f) => Some(f),

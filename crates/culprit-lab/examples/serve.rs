@@ -3,7 +3,7 @@
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let kind = culprit_lab::proxy::ProxyKind::parse(&args.next().unwrap_or_else(|| "nginx".into()))
-        .expect("nginx, haproxy or caddy");
+        .expect("nginx, haproxy, caddy, apache or varnish");
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(60);
     let dir = tempfile::tempdir()?;
     let lab = culprit_lab::lab::Lab::start(kind, dir.path())?;

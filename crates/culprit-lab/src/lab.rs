@@ -83,6 +83,8 @@ pub fn run(kind: ProxyKind, plan: &Plan, dir: &Path) -> anyhow::Result<LabRun> {
         ProxyKind::Nginx => 1,
         ProxyKind::Haproxy => 2,
         ProxyKind::Caddy => 3,
+        ProxyKind::Apache => 4,
+        ProxyKind::Varnish => 5,
     };
     let requests = plan.requests(tag);
     let on_phase = |phase: Phase| {

@@ -18,7 +18,7 @@ use culprit_lab::score::{Score, parse_diagnoses};
     about = "Watch real proxies turn backend faults into status codes, and check culprit's diagnosis"
 )]
 struct Args {
-    /// nginx, haproxy, caddy or all.
+    /// nginx, haproxy, caddy, apache, varnish or all.
     #[arg(long, default_value = "all")]
     proxy: String,
     /// Keep the logs and configs here (default: a temporary directory, removed at the end).
@@ -34,14 +34,14 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let kinds: Vec<ProxyKind> = if args.proxy == "all" {
-        ProxyKind::ALL.to_vec()
-    } else {
-        vec![
-            ProxyKind::parse(&args.proxy)
-                .with_context(|| format!("--proxy {}: not nginx, haproxy, caddy or all", args.proxy))?,
-        ]
-    };
+    let kinds: Vec<ProxyKind> =
+        if args.proxy == "all" {
+            ProxyKind::ALL.to_vec()
+        } else {
+            vec![ProxyKind::parse(&args.proxy).with_context(|| {
+                format!("--proxy {}: not nginx, haproxy, caddy, apache, varnish or all", args.proxy)
+            })?]
+        };
     let culprit = match args.culprit {
         Some(path) => path,
         None => std::env::current_exe()?.with_file_name("culprit"),
@@ -102,7 +102,7 @@ fn print_outcomes(run: &LabRun) {
 /// Runs culprit on the run's logs (with the error log joined where the proxy has one) and scores it.
 fn check(run: &LabRun, culprit: &std::path::Path, error_log: Option<&PathBuf>) -> anyhow::Result<Score> {
     let mut command = Command::new(culprit);
-    command.arg("logs").arg("--per-request").arg(&run.logs.access);
+    command.arg("logs").arg("--per-request").arg(&run.logs.access).args(run.proxy.culprit_format_args());
     if let Some(error) = error_log {
         command.arg("--error-log").arg(error);
     }

@@ -162,15 +162,18 @@ pub struct Observed {
 /// `None` when the outcome is not a fixed fact of the setup (e.g. the driver got no answer at all
 /// where one was due); the test reports those separately.
 pub fn expect(proxy: ProxyKind, scenario: Scenario, observed: &Observed, record: Option<&Record>) -> Option<Expected> {
-    use ProxyKind::{Caddy, Haproxy, Nginx};
+    use ProxyKind::{Apache, Caddy, Haproxy, Nginx, Varnish};
     let seen = record.is_some();
+    if proxy == Varnish {
+        return varnish_view(scenario, observed, seen);
+    }
     // The status the proxy logs: what the client saw, except where nothing (or no HTTP) arrived.
     let status = match (scenario, proxy) {
         (Scenario::HangUp, Nginx) => 499,
         // Caddy logs a client hang-up with status 0; HAProxy waits for the server's answer and
         // logs it (without `option abortonclose`).
         (Scenario::HangUp, Caddy) => 0,
-        (Scenario::HangUp, Haproxy) => 200,
+        (Scenario::HangUp, Haproxy | Apache) => 200,
         // nginx relays bytes that are not HTTP as an HTTP/0.9 answer and logs 009.
         (Scenario::LegacyGarbage, Nginx) => 9,
         _ => observed.status?,
@@ -189,7 +192,11 @@ pub fn expect(proxy: ProxyKind, scenario: Scenario, observed: &Observed, record:
         }
         // HAProxy (without `option abortonclose`) keeps waiting for the server after the client
         // left and logs the server's complete answer: nothing in its log shows the hang-up.
-        (Scenario::HangUp, Haproxy) => ("upstream", "ok", Some("client_closed_request")),
+        // Apache (mod_proxy) too: it logs the backend's 200, 900 ms after the client left.
+        (Scenario::HangUp, Haproxy | Apache) => ("upstream", "ok", Some("client_closed_request")),
+        // Apache relays bytes that are not HTTP as an HTTP/0.9 answer with status 200 and writes
+        // no error at warn: its logs cannot tell it from a success.
+        (Scenario::LegacyGarbage, Apache) => ("upstream", "upstream_invalid_response", Some("ok")),
         // HAProxy logs a reset and a clean close before the headers alike (502 SH--).
         (Scenario::LegacyReset, Haproxy) => ("proxy", "upstream_connection_reset", Some("upstream_closed_prematurely")),
         (Scenario::LegacyClose, Haproxy) => ("proxy", "upstream_closed_prematurely", Some("upstream_connection_reset")),
@@ -202,6 +209,46 @@ pub fn expect(proxy: ProxyKind, scenario: Scenario, observed: &Observed, record:
         (Scenario::Malformed, Haproxy) => ("proxy", "malformed_request", Some("header_too_large")),
         (Scenario::HugeHeader, Haproxy) => ("proxy", "header_too_large", Some("malformed_request")),
         _ => by_scenario(proxy, scenario, seen)?,
+    };
+    let owner = kb().cause(cause).map_or("unknown", |c| c.owner.id());
+    Some(Expected { status, generated_by, cause, alternative, owner })
+}
+
+/// The diagnosis of a request in Varnish's log, Varnish being in front of the nginx: from Varnish's
+/// side, whatever nginx answered (its own 502 as much as the application's 404) came from its
+/// upstream; Varnish made only its cache hits, its VCL's synthetic answers, its refusals of a
+/// client's request and its failed fetches. (The nginx log of the same run says why nginx
+/// answered what it did.)
+fn varnish_view(scenario: Scenario, observed: &Observed, seen: bool) -> Option<Expected> {
+    let status = match scenario {
+        // Varnish waits for the backend after the client left and logs its answer.
+        Scenario::HangUp => 200,
+        _ => observed.status?,
+    };
+    let success = (200..300).contains(&status) && !observed.truncated;
+    let (generated_by, cause, alternative) = match scenario {
+        // VCL answers the retired paths itself (synth) and sends /search/ to a dead origin.
+        Scenario::Unrouted => ("proxy", "no_route", None),
+        Scenario::Search => ("proxy", "upstream_connection_refused", None),
+        // Headers over http_req_hdr_len: Varnish's own 400, logged without the request line.
+        Scenario::HugeHeader => ("proxy", "header_too_large", Some("malformed_request")),
+        Scenario::HangUp => ("upstream", "ok", Some("client_closed_request")),
+        // The application's 404 page and the redirect are cached: later requests never reach
+        // nginx.
+        Scenario::AppStatus(404) | Scenario::RedirectFlip if !seen => {
+            ("proxy", if status == 404 { "app_not_found" } else { "redirect" }, None)
+        }
+        // nginx cut the body short: Varnish delivers what it got (a 200, nothing marks it), or —
+        // when the fetch failed before delivery — answers 503 itself; its log does not say how
+        // the fetch failed (a refused connection looks the same).
+        Scenario::LegacyMidBody if status == 503 => {
+            ("proxy", "upstream_closed_prematurely", Some("upstream_connection_refused"))
+        }
+        Scenario::LegacyMidBody => ("upstream", "upstream_died_mid_response", Some("ok")),
+        _ if success => ("upstream", "ok", None),
+        _ if (300..400).contains(&status) => ("upstream", "redirect", None),
+        // Everything else is what nginx sent: its own answers and the application's alike.
+        _ => ("upstream", app_cause(status), None),
     };
     let owner = kb().cause(cause).map_or("unknown", |c| c.owner.id());
     Some(Expected { status, generated_by, cause, alternative, owner })
@@ -253,20 +300,24 @@ fn by_scenario(
     })
 }
 
-/// The knowledge base's cause for an application answering `code` itself.
+/// The knowledge base's cause for an application answering `code` itself (culprit's
+/// `Cause::app`).
 fn app_cause(code: u16) -> &'static str {
     match code {
+        400 | 422 => "app_bad_request",
+        501 => "app_not_implemented",
+        504 => "app_gateway_timeout",
+        408 => "app_request_timeout",
         401 => "app_unauthenticated",
         403 => "app_forbidden",
         404 => "app_not_found",
         405 => "app_method_not_allowed",
         409 => "app_conflict",
         415 => "app_unsupported_media_type",
-        422 => "app_bad_request",
         429 => "app_rate_limited",
-        500 => "app_error",
         502 => "app_bad_gateway",
         503 => "app_unavailable",
+        500..=599 => "app_error",
         _ => "app_client_error",
     }
 }

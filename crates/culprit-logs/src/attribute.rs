@@ -147,6 +147,8 @@ pub enum Rule {
     Replaced,
     /// Only the status was known.
     StatusOnly,
+    /// A CDN served the response from its cache.
+    FromCache,
 }
 
 /// One request's diagnosis.
@@ -211,8 +213,6 @@ const fn a(cause: Cause, generated_by: GeneratedBy, confidence: Confidence, rule
 /// Signals in the order they decide, with the cause each stands for.
 const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::UpstreamConnectRefused, Cause::UpstreamConnectionRefused),
-    // The most common connection failure; the confidence says the log did not name it.
-    (Signal::UpstreamConnectFailed, Cause::UpstreamConnectionRefused),
     (Signal::UpstreamConnectTimeout, Cause::UpstreamConnectTimeout),
     (Signal::UpstreamReadTimeout, Cause::UpstreamTimeout),
     (Signal::UpstreamHeaderTooBig, Cause::UpstreamHeaderTooBig),
@@ -239,6 +239,10 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::NoRoute, Cause::NoRoute),
     (Signal::NoCluster, Cause::InvalidBackendRef),
     (Signal::WafBlocked, Cause::WafBlocked),
+    // The vague ones decide last: a precise message (from a joined error log) says more.
+    // A failed connection whose kind the log does not give: the most common one, and the
+    // confidence says the log did not name it.
+    (Signal::UpstreamConnectFailed, Cause::UpstreamConnectionRefused),
     (Signal::ProxyError, Cause::ProxyError),
 ];
 
@@ -251,7 +255,12 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
 pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     let mut att = decide(obs, last, ctx)?;
     if att.generated_by == GeneratedBy::Proxy {
-        att.generated_by = ctx.writer;
+        // A load balancer's log with a cache answer has a CDN in front of it (Cloud CDN).
+        att.generated_by = if att.rule == Rule::FromCache && ctx.writer == GeneratedBy::LoadBalancer {
+            GeneratedBy::Cdn
+        } else {
+            ctx.writer
+        };
     }
     Some(att)
 }
@@ -264,13 +273,14 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     // 1. What the status settles.
     match status {
         499 => return Some(a(Cause::ClientClosedRequest, Client, High, Rule::Status)),
-        // 0: nothing was sent, usually because the client left; unless the format says the proxy
-        // gave up on the upstream (an Envoy TCP session logged `0 UF,URX`), or that a session
-        // without HTTP went through (an Envoy TCP session logged `0 -`).
-        0 if obs.upstream_answered && sig.is_empty() => return Some(a(Cause::Ok, Upstream, Medium, Rule::Success)),
-        0 if !obs.proxy_answered || sig.is_empty() => {
-            return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status));
+        // 0: nothing was sent, usually because the client left; unless the format says why
+        // otherwise: a signal (an Envoy TCP session logged `0 UF,URX`: the proxy gave up on the
+        // upstream; Front Door logs 0 when the origin timed out), or a session without HTTP that
+        // went through (an Envoy TCP session logged `0 -`).
+        0 if obs.upstream_answered && sig.is_empty() && is_dash(obs.method) => {
+            return Some(a(Cause::Ok, Upstream, Medium, Rule::Success));
         }
+        0 if sig.is_empty() => return Some(a(Cause::ClientClosedRequest, Client, Medium, Rule::Status)),
         // nginx relayed the upstream's non-HTTP bytes as an HTTP/0.9 answer: the upstream's doing.
         9 => return Some(a(Cause::UpstreamInvalidResponse, Upstream, High, Rule::Status)),
         _ => {}
@@ -280,7 +290,7 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
     }
     // 2. Explicit signals. Below 400 they decide only when the format says the proxy answered by
     //    itself: Envoy answers a gRPC request it could not serve with HTTP 200 and a grpc-status.
-    if status < 400 && !obs.proxy_answered {
+    if (1..400).contains(&status) && !obs.proxy_answered {
         if sig.has(Signal::UpstreamDiedMidResponse) {
             let s = Rule::Signal(Signal::UpstreamDiedMidResponse);
             return Some(a(Cause::UpstreamDiedMidResponse, Upstream, High, s));
@@ -297,6 +307,14 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         return Some(a(cause, Proxy, sure, Rule::Signal(signal)));
     }
     // 3. The upstream fields.
+    if obs.cache_hit {
+        // Served from the edge's cache: the CDN answered, with what the origin once said.
+        let cause = match status {
+            ..300 | 304 => Cause::Ok,
+            _ => Cause::app(status),
+        };
+        return Some(a(cause, Proxy, High, Rule::FromCache));
+    }
     if status < 300 {
         let no_upstream = last.is_none() && ctx.has_upstream_fields && !obs.upstream_answered;
         let by = if obs.proxy_answered || no_upstream { Proxy } else { Upstream };
@@ -317,6 +335,11 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
         // application: the proxy answered 400 while reading it, whatever the format logs.
         if status == 400 && !is_http_method(obs.method) {
             return Some(a(Cause::MalformedRequest, Proxy, High, Rule::Status));
+        }
+        // A 408 to a connection that sent no request line (`"-"`): the server timed it out
+        // while waiting (Apache writes these for idle keep-alive and pre-opened connections).
+        if status == 408 && obs.method.is_empty() && is_dash(obs.target) {
+            return Some(a(Cause::ClientRequestTimeout, Proxy, High, Rule::Status));
         }
         return Some(status_only(status));
     }
@@ -425,7 +448,8 @@ fn status_only(status: u16) -> Attribution {
 /// A request method nginx would accept: upper-case letters, `_` and `-` (nginx logs what it read
 /// of a broken request line, e.g. `"G@T /x HTTP/1.1"` or `"\x16\x03\x01…"`).
 fn is_http_method(method: &[u8]) -> bool {
-    !method.is_empty() && method.iter().all(|b| b.is_ascii_uppercase() || matches!(b, b'_' | b'-'))
+    method.iter().any(u8::is_ascii_uppercase)
+        && method.iter().all(|b| b.is_ascii_uppercase() || matches!(b, b'_' | b'-'))
 }
 
 /// ingress-nginx's default backend: `upstream-default-backend` or the controller's 127.0.0.1:8181.
@@ -461,6 +485,7 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         Rule::Status => out.push(item("status", match status {
             499 => "499: the client closed the connection before the response".into(),
             9 => "009: the upstream answered with bytes that are not an HTTP status line".into(),
+            408 => "408 to a connection that sent no request: the server stopped waiting for one".into(),
             400 => format!(
                 "400 to a request line that is not HTTP ({}): the proxy answered while reading it (a TLS \
                  handshake sent to a plain-HTTP port, a scanner, an empty connection)",
@@ -517,6 +542,13 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         Rule::DefaultBackend => out.push(item("upstream", format!("the ingress default backend answered ({})", upstream()))),
         Rule::NoServerInGroup => out.push(item("upstream", format!("$upstream_addr holds the group name '{}': no server was available", text(obs.upstream.addr)))),
         Rule::Replaced => out.push(item("upstream", format!("the proxy answered {status} while the upstream said otherwise ({})", upstream()))),
+        Rule::FromCache => out.push(item(
+            if obs.detail_source.is_empty() { "cache" } else { obs.detail_source },
+            format!(
+                "{}: the CDN served {status} from its cache without asking the origin",
+                if obs.detail.is_empty() { "cache hit".into() } else { text(obs.detail) }
+            ),
+        )),
         Rule::StatusOnly => out.push(item(
             "unknown",
             format!("the format has no upstream fields: whether the proxy or the application produced {status} cannot be told; most likely cause shown"),

@@ -1,7 +1,7 @@
 //! Entry points shared by the fuzz targets (`fuzz/`) and the property tests: each feeds arbitrary
 //! bytes to one parser and checks the invariants that must hold for any input.
 
-use crate::formats::{Format, nginx_error};
+use crate::formats::{Format, apache_error, jsonscan, nginx_error};
 use crate::observation::{Observation, attempts, last_attempt};
 use crate::{attribute, input, join, paths, time, wrapper};
 
@@ -59,19 +59,33 @@ pub fn custom_format(data: &[u8]) {
             }
         }
     }
+    // The same text as an Apache LogFormat (or varnishncsa -F) string.
+    if let Ok(f) = Format::apache_custom(fmt) {
+        for line in rest.lines() {
+            let mut obs = Observation::default();
+            if f.parse(line.as_bytes(), &mut obs).is_ok() {
+                let _ = attribute::attribute(&obs, &f.context(None));
+            }
+        }
+    }
 }
 
-/// The nginx error log and the join index.
+/// The error logs (nginx, Apache) and the join index.
 pub fn error_line(data: &[u8]) {
     if let Some(e) = nginx_error::parse(data) {
         let _ = nginx_error::signal(e.message);
+    }
+    if let Some(e) = apache_error::parse(data) {
+        let _ = apache_error::signal(&e);
     }
     let mut idx = join::ErrorIndex::default();
     idx.add_line(data);
 }
 
-/// Container wrappers, timestamps and path templates.
+/// Container wrappers, timestamps, path templates and the JSON key scanner.
 pub fn small_parsers(data: &[u8]) {
+    let mut keys = 0usize;
+    let _ = jsonscan::scan(data, |_, k, _| keys += k.len());
     let _ = wrapper::detect(data);
     let _ = wrapper::cri(data);
     let _ = wrapper::docker(data);

@@ -24,6 +24,12 @@ const MAX_MESSAGES: usize = 4096;
 /// Entries kept; beyond this, later ones are counted but not indexed.
 const MAX_ENTRIES: u64 = 4_000_000;
 const SLACK_MS: i64 = 2000;
+/// An error log covers the requests from an hour before its first line to an hour after its last:
+/// it only has lines when something fails, so its span is narrower than the period it watched.
+const COVER_MS: i64 = 3_600_000;
+/// Threads whose last cause is remembered (more are forgotten at once), and for how long.
+const MAX_THREADS: usize = 4096;
+const THREAD_MS: i64 = 1000;
 
 #[derive(Debug)]
 struct Entry {
@@ -40,6 +46,10 @@ struct Entry {
     message: u32,
     /// Which error-log format it came from (index in `ERROR_LOGS`).
     source: u8,
+    /// For an entry that names the client but not its request line (Apache's): the client's port
+    /// (0: not named) and the hash of the path it names (0: none), checked against the access line.
+    port: u16,
+    path: u64,
     /// Some access line took this entry as its explanation.
     claimed: AtomicBool,
 }
@@ -56,6 +66,14 @@ pub struct ErrorIndex {
     pub lines: u64,
     pub indexed: u64,
     pub dropped: u64,
+    /// Per error-log format (index in `ERROR_LOGS`): the first and last time of its lines, and
+    /// whether those are local times.
+    coverage: [Option<(i64, i64, bool)>; 8],
+    /// Entries that name a client but no request line (Apache's) were indexed: access lines also
+    /// look them up by client alone.
+    requestless: bool,
+    /// Per writing thread, the last precise cause it wrote and when (see `ingest`).
+    thread_cause: FxHashMap<u64, (Signal, i64)>,
     /// A stream's window: entries older than this before the newest are dropped, and at most
     /// `cap` are kept (`None`: batch, keep everything up to `MAX_ENTRIES`).
     window: Option<Window>,
@@ -63,9 +81,6 @@ pub struct ErrorIndex {
     order: std::collections::VecDeque<(i64, u64)>,
     /// Entries dropped from the window after explaining a request.
     used_and_dropped: u64,
-    /// Per error-log format (index in `ERROR_LOGS`): the first and last time of its lines, and
-    /// whether those are local times.
-    coverage: [Option<(i64, i64, bool)>; 8],
     /// Joins made by comparing local error-log times with an access line that gives no zone
     /// (its times were taken as UTC).
     assumed_utc: AtomicU64,
@@ -113,6 +128,31 @@ pub struct JoinCounts {
     pub inconsistent: u64,
 }
 
+/// `10.0.0.1:53768` → (`10.0.0.1`, 53768); `[::1]:80` → (`::1`, 80); an address without a port
+/// (or an IPv6 one without brackets) stays whole, port 0.
+fn split_client(client: &[u8]) -> (&[u8], u16) {
+    let port = |p: &[u8]| crate::observation::parse_u16(p).unwrap_or(0);
+    if let Some(rest) = client.strip_prefix(b"[") {
+        if let Some(close) = memchr::memchr(b']', rest) {
+            return (&rest[..close], rest.get(close + 2..).map_or(0, port));
+        }
+    }
+    match memchr::memrchr(b':', client) {
+        Some(i) if !client[..i].contains(&b':') => (&client[..i], port(&client[i + 1..])),
+        _ => (client, 0),
+    }
+}
+
+fn path_hash(target: &[u8]) -> u64 {
+    let path = crate::scan::path_of(target);
+    if path.is_empty() {
+        return 0;
+    }
+    let mut h = FxHasher::default();
+    path.hash(&mut h);
+    h.finish() | 1
+}
+
 fn key(client: &[u8], method: &[u8], target: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     client.hash(&mut h);
@@ -153,8 +193,7 @@ fn signal_fits_status(signal: Signal, status: u16) -> bool {
     match signal {
         // Retries may still end well; the mid-response death keeps the upstream's status.
         S::UpstreamDiedMidResponse | S::ClientAborted => true,
-        // Caddy's reverse proxy fails reading a body over `request_body max_size` and answers
-        // 502, not 413 (lab/README.md).
+        // Caddy's body limit fails the proxied request with 502 (lab/README.md).
         S::BodyTooLarge => matches!(status, 413 | 502),
         S::HeaderTooLarge => matches!(status, 400 | 414 | 431 | 494),
         S::InvalidRequest => matches!(status, 400 | 405 | 414 | 494 | 501 | 505),
@@ -199,19 +238,38 @@ impl ErrorIndex {
     }
 
     fn ingest(&mut self, line: &[u8], windowed: bool) {
-        let Some((e, name)) = errors::parse(line) else { return };
+        let Some((mut e, name)) = errors::parse(line) else { return };
         self.lines += 1;
+        if e.thread != 0 {
+            // Apache writes one failure as several entries of one thread, within microseconds:
+            // AH00957 (the errno, no client) then AH01114 (the client, no errno); AH01102 (the
+            // errno) then AH00898 (the path, no errno). A vague entry takes the cause its thread
+            // just wrote.
+            let vague = |s: Signal| matches!(s, Signal::ProxyError | Signal::UpstreamConnectFailed);
+            match (e.signal, self.thread_cause.get(&e.thread)) {
+                (Some(s), Some(&(before, at))) if vague(s) && !vague(before) && (e.time_ms - at).abs() <= THREAD_MS => {
+                    e.signal = Some(before);
+                }
+                (Some(s), _) if !vague(s) => {
+                    if self.thread_cause.len() >= MAX_THREADS {
+                        self.thread_cause.clear();
+                    }
+                    self.thread_cause.insert(e.thread, (s, e.time_ms));
+                }
+                _ => {}
+            }
+        }
         let source = ERROR_LOGS.iter().position(|s| s.name == name).unwrap_or(0);
         self.add(&e, source, windowed);
     }
 
-    /// Whether an error log of one of `sources` covers `time_ms` (its first and last lines are
-    /// around it): only then does the absence of an entry for a request say something.
+    /// Whether an error log of one of `sources` covers `time_ms` (its lines are around it, within
+    /// `COVER_MS`): only then does the absence of an entry for a request say something.
     fn covers(&self, sources: u8, time_ms: i64, local_time_ms: i64) -> bool {
         self.coverage.iter().enumerate().any(|(i, c)| {
             let Some((first, last, local)) = *c else { return false };
             let t = if local { local_time_ms } else { time_ms };
-            sources & (1 << i) != 0 && (first - SLACK_MS..=last + SLACK_MS).contains(&t)
+            sources & (1 << i) != 0 && (first - COVER_MS..=last + COVER_MS).contains(&t)
         })
     }
 
@@ -231,7 +289,11 @@ impl ErrorIndex {
         let message = intern(&mut self.messages, &mut self.message_ids, e.message);
         let peer_text =
             if is_dash(e.upstream) { u32::MAX } else { intern(&mut self.peers, &mut self.peer_ids, e.upstream) };
-        let k = key(e.client, e.method, e.target);
+        // An entry without a request line is found by its client alone, then checked against the
+        // path and the port it names.
+        let requestless = e.method.is_empty();
+        let k = if requestless { key(e.client, b"", b"") } else { key(e.client, e.method, e.target) };
+        self.requestless |= requestless;
         self.map.entry(k).or_default().push(Entry {
             time_ms: e.time_ms,
             local: e.local_time,
@@ -240,6 +302,8 @@ impl ErrorIndex {
             peer_text,
             message,
             source: u8::try_from(source).unwrap_or(0),
+            port: if requestless { crate::observation::parse_u16(e.client_port).unwrap_or(0) } else { 0 },
+            path: if requestless { path_hash(e.target) } else { 0 },
             claimed: AtomicBool::new(false),
         });
         self.indexed += 1;
@@ -284,6 +348,7 @@ impl ErrorIndex {
                 (m, t) => m.or(t),
             };
         }
+        self.requestless |= other.requestless;
         self.used_and_dropped += other.used_and_dropped;
         for (k, entries) in other.map {
             for mut e in entries {
@@ -331,26 +396,56 @@ impl ErrorIndex {
         offset: Option<i64>,
     ) -> bool {
         let has_upstream_fields = scope.has_upstream_fields;
-        let Some(entries) = self.map.get(&key(obs.client, obs.method, obs.target)) else { return false };
+        let (ip, logged_port) = split_client(obs.client);
+        let port = crate::observation::parse_u16(obs.client_port).unwrap_or(logged_port);
+        let by_request = self.map.get(&key(ip, obs.method, obs.target)).map_or(&[][..], Vec::as_slice);
+        let by_client = if self.requestless && !(obs.method.is_empty() && obs.target.is_empty()) {
+            self.map.get(&key(ip, b"", b"")).map_or(&[][..], Vec::as_slice)
+        } else {
+            &[]
+        };
+        if by_request.is_empty() && by_client.is_empty() {
+            return false;
+        }
+        let path = path_hash(obs.target);
         let status = obs.status.unwrap_or(0);
         #[allow(clippy::cast_possible_truncation)]
         let duration = obs.request_time.map_or(0, |t| (t * 1000.0) as i64);
         let peers: Vec<u64> = attempts(&obs.upstream).map(|a| peer_hash(a.addr)).filter(|&h| h != 0).collect();
         let reached_upstream = !peers.is_empty();
         let last_peer = peers.last().copied().unwrap_or(0);
-        // Ranked by (not about the last attempt, distance in time): with retries, each failed
-        // attempt has its own message, and the last one decided what the client got.
-        let mut best: Option<(&Entry, (bool, i64))> = None;
+        // Ranked (see `Rank`): the request's own connection first, then an entry naming the
+        // request, then one naming a cause over one that only says the proxy answered; with
+        // retries, each failed attempt has its own message, and the last one decided what the
+        // client got; then the closest in time.
+        let mut best: Option<(&Entry, Rank)> = None;
         let mut fitting = 0u8;
         let mut differing = false;
         let mut needed_zone = false;
-        for e in entries {
+        let candidates = by_request.iter().map(|e| (e, true)).chain(by_client.iter().map(|e| (e, false)));
+        for (e, named_request) in candidates {
             if scope.sources & (1 << e.source) == 0 {
                 // Another proxy's error log (several proxies' logs read together).
                 continue;
             }
+            if !named_request {
+                if (e.port != 0 && port != 0 && e.port != port) || (e.path != 0 && e.path != path) {
+                    continue;
+                }
+                // Found by the client alone (no port, no path to compare): only an error status
+                // the entry can explain — a death mid-body or a client leaving keeps a success
+                // status, and one client's successes are too many to pin such an entry on.
+                let pinned = (e.port != 0 && e.port == port) || e.path != 0;
+                if !pinned
+                    && (status < 400 || matches!(e.signal, Signal::UpstreamDiedMidResponse | Signal::ClientAborted))
+                {
+                    continue;
+                }
+            }
             let at_end = if e.local { local_end } else { end };
-            if !(at_end - duration - SLACK_MS..=at_end + SLACK_MS).contains(&e.time_ms) {
+            // The logged time is the request's end (nginx) or its start (Apache's `%t`): the
+            // entry falls within its duration either side, with slack for one-second stamps.
+            if !(at_end - duration - SLACK_MS..=at_end + duration + SLACK_MS).contains(&e.time_ms) {
                 continue;
             }
             let consistent = signal_fits_status(e.signal, status)
@@ -367,14 +462,19 @@ impl ErrorIndex {
                 self.inconsistent.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            let rank = (e.peer != last_peer, (e.time_ms - at_end).abs());
+            let own_connection = e.port != 0 && e.port == port;
+            // Keyed by the request line, or naming the request's path (Apache's AH00898).
+            let names_request = named_request || e.path != 0;
+            let vague = matches!(e.signal, Signal::ProxyError | Signal::UpstreamConnectFailed);
+            let rank = (!own_connection, !names_request, vague, e.peer != last_peer, (e.time_ms - at_end).abs());
+            let class = |r: &Rank| (r.0, r.1, r.2, r.3);
             match best {
-                Some((b, r)) if r.0 == rank.0 => {
+                Some((b, r)) if class(&r) == class(&rank) => {
                     differing |= b.signal != e.signal;
                     fitting = fitting.saturating_add(1);
                 }
-                // The best so far is about the last attempt, this one is not.
-                Some((_, r)) if !r.0 && rank.0 => continue,
+                // The best so far is in a better class than this one.
+                Some((_, r)) if class(&r) < class(&rank) => continue,
                 _ => {
                     // A better class of candidate: earlier ones no longer compete.
                     differing = false;
@@ -406,6 +506,11 @@ impl ErrorIndex {
         true
     }
 }
+
+/// How well an entry fits a request, lower first: (not on the request's own connection, naming
+/// neither its request line nor its path, a vague message, not about the last attempt, distance in
+/// time).
+type Rank = (bool, bool, bool, bool, i64);
 
 /// Windows sampled from a seekable file to decide whether it holds error-log lines at all.
 const PROBES: u64 = 8;
@@ -595,19 +700,6 @@ mod tests {
         assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: true }));
     }
 
-    /// Caddy 2.6 in the lab: a body over `request_body max_size` is a 502 in the access log, and
-    /// the error entry says why.
-    #[test]
-    fn caddys_body_limit_joins_its_502() {
-        let mut idx = ErrorIndex::default();
-        idx.add_line(br#"{"level":"error","ts":1795329078.0109,"logger":"http.log.error.log0","msg":"readfrom tcp 127.0.0.1:59092->127.0.0.1:41393: {id=8ghpdqgjs} requestbody.errorWrapper.Read (requestbody.go:63): HTTP 413: http: request body too large","request":{"remote_ip":"127.0.0.1","remote_port":"47080","proto":"HTTP/1.1","method":"POST","host":"shop.lab.test","uri":"/shop/upload"},"duration":0.0021,"status":502,"err_id":"8ghpdqgjs","err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"}"#);
-        let access = br#"{"level":"error","ts":1795329078.0110,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"47080","proto":"HTTP/1.1","method":"POST","host":"shop.lab.test","uri":"/shop/upload"},"duration":0.0022,"size":0,"status":502,"resp_headers":{"Server":["Caddy"]}}"#;
-        let mut obs = Observation::default();
-        crate::formats::json::caddy(access, &mut obs).unwrap();
-        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
-        assert!(obs.signals.has(Signal::BodyTooLarge));
-    }
-
     #[test]
     fn two_fitting_messages_lower_the_confidence() {
         let mut idx = ErrorIndex::default();
@@ -632,5 +724,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.confidence, culprit_kb::Confidence::Medium);
+    }
+
+    #[test]
+    fn apache_entries_join_by_client_port_and_thread() {
+        // Apache 2.4.71 in the lab: the errno is on AH00957 (no client), the client on AH01114.
+        let mut idx = ErrorIndex::default();
+        idx.add_line(b"[Sun Nov 29 14:16:47.970009 2026] [proxy:error] [pid 22816:tid 22838] (110)Connection timed out: AH00957: http: attempt to connect to 127.0.0.1:18602 (127.0.0.1:18602) failed");
+        idx.add_line(b"[Sun Nov 29 14:16:47.970064 2026] [proxy:error] [pid 22816:tid 22838] AH00959: ap_proxy_connect_backend disabling worker for (127.0.0.1:18602) for 0s");
+        idx.add_line(b"[Sun Nov 29 14:16:47.970070 2026] [proxy_http:error] [pid 22816:tid 22838] [client 127.0.0.1:37400] AH01114: HTTP: failed to make connection to backend: 127.0.0.1");
+        let line =
+            "127.0.0.1:37400 - - [29/Nov/2026:14:16:47 +0000] \"GET /dead/a HTTP/1.1\" 503 339 \"-\" \"curl/7.88.1\"";
+        let mut obs = parsed(crate::formats::nginx::COMBINED_ANY_IDENT, line);
+        assert!(idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
+        assert!(obs.signals.has(Signal::UpstreamConnectTimeout), "the thread's AH00957 says why");
+        // Without the port (plain `combined`), an entry found by the client alone explains only an
+        // error status: Apache's death mid-body (AH01110, no path) is not pinned on a success.
+        idx.add_line(b"[Sun Nov 29 14:16:47.980000 2026] [proxy_http:error] [pid 22816:tid 22839] (104)Connection reset by peer: [client 127.0.0.1:37402] AH01110: error reading response");
+        let ok = "127.0.0.1 - - [29/Nov/2026:14:16:47 +0000] \"GET /shop/a HTTP/1.1\" 200 39 \"-\" \"curl/7.88.1\"";
+        let mut obs = parsed(crate::formats::nginx::COMBINED, ok);
+        assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
+        // Another connection's request at the same time is not this entry's.
+        let other = line.replace(":37400", ":37401");
+        let mut obs = parsed(crate::formats::nginx::COMBINED_ANY_IDENT, &other);
+        assert!(!idx.annotate(&mut obs, JoinScope { sources: JoinScope::ANY, has_upstream_fields: false }));
     }
 }

@@ -24,6 +24,9 @@ pub struct Observation<'a> {
     pub service: &'a [u8],
     pub request_id: &'a [u8],
     pub client: &'a [u8],
+    /// The client's port, where the format logs it apart from the address (Apache
+    /// `%{remote}p`): the error-log join then pairs the request with its own connection's entries.
+    pub client_port: &'a [u8],
     /// Seconds the proxy spent on the request.
     pub request_time: Option<f64>,
     /// Bytes sent to the client (body), if logged.
@@ -43,6 +46,9 @@ pub struct Observation<'a> {
     /// The format says the proxy answered by itself, without an upstream (a Caddy response whose
     /// logged headers carry no upstream `Date`).
     pub proxy_answered: bool,
+    /// The edge served the response from its cache without asking the origin (a CDN hit): the
+    /// CDN answered, with the status the origin once gave.
+    pub cache_hit: bool,
     /// How sure the error-log join is, when one decided `detail`.
     pub join: JoinQuality,
     /// The proxy's error log covers this request's time and has no entry for it: a proxy that

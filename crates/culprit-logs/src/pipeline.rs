@@ -16,7 +16,7 @@ use crate::attribute::{self, Attribution, Context};
 use crate::engine::{Analysis, Filter, InputSummary, Options, RequestRecord};
 use crate::formats::{Format, errors, is_known_other};
 use crate::join::ErrorIndex;
-use crate::observation::{Observation, last_attempt};
+use crate::observation::{Observation, is_dash, last_attempt};
 use crate::stats::{LineRef, Sample, Stats, is_error};
 use crate::wrapper::{self, Wrapper};
 use crate::{paths, time};
@@ -187,13 +187,17 @@ impl Core {
             if idx.annotate(&mut obs, plan.format.join_scope()) {
                 stats.joined += 1;
             } else if obs.error_log_silent
-                && !plan.context.has_upstream_fields
+                && (!plan.context.has_upstream_fields || plan.format.silence_beats_fields())
                 && !obs.proxy_answered
-                && obs.status.is_some_and(|s| plan.format.logs_errors_for(s))
+                && obs.status.is_some_and(|s| {
+                    plan.format.logs_errors_for(s)
+                        || (s >= 400 && plan.format.silence_beats_fields() && !is_dash(obs.upstream.addr))
+                })
             {
                 // The proxy logs an error for this status when it makes it, its error log covers
                 // the time and has no entry for this request: the upstream made it. (A format
-                // with upstream fields says so itself, better.)
+                // with upstream fields says so itself, better — but for Apache, whose mod_proxy
+                // logs its own answers even after choosing a backend, 4xx included.)
                 obs.upstream_answered = true;
             }
         }

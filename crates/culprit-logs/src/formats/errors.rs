@@ -13,6 +13,9 @@ pub struct ErrorEntry<'a> {
     /// it with the access line's own local time.
     pub local_time: bool,
     pub client: &'a [u8],
+    /// The client's port, when the entry names it (Apache's `[client 10.0.0.1:53768]`): with an
+    /// access line that logs it too, the join is exact.
+    pub client_port: &'a [u8],
     pub method: &'a [u8],
     pub target: &'a [u8],
     /// The upstream the message names (`10.0.0.1:8080`), empty when it names none.
@@ -23,6 +26,10 @@ pub struct ErrorEntry<'a> {
     /// The proxy writes an entry for every response it generates itself (Caddy): even an unknown
     /// message says the proxy answered.
     pub own_answers: bool,
+    /// The process and thread that wrote it (Apache's `[pid P:tid T]`, hashed; 0: not named):
+    /// consecutive entries of one thread are about one request, and an entry that names no
+    /// client (Apache's `AH00957 … (111)Connection refused`) says why the next one failed.
+    pub thread: u64,
 }
 
 impl ErrorEntry<'_> {
@@ -48,6 +55,11 @@ pub const ERROR_LOGS: &[ErrorLogSpec] = &[
         name: "nginx error log",
         is_line: super::nginx_error::is_error_line,
         parse: super::nginx_error::entry,
+    },
+    ErrorLogSpec {
+        name: "Apache error log",
+        is_line: super::apache_error::is_error_line,
+        parse: super::apache_error::entry,
     },
     ErrorLogSpec {
         name: "Caddy error log",

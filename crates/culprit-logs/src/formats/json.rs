@@ -166,6 +166,9 @@ struct GcpHttp<'a> {
     serverIp: Option<&'a RawValue>,
     #[serde(borrow)]
     latency: Option<&'a RawValue>,
+    /// Cloud CDN served the response from its cache.
+    #[serde(rename = "cacheHit")]
+    cache_hit: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -207,13 +210,18 @@ pub fn gcp<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisF
     obs.service = g.resource.and_then(|r| r.labels).map(|l| raw(l.backend_service_name)).unwrap_or_default();
     obs.request_time =
         std::str::from_utf8(raw(http.latency)).ok().and_then(|l| l.strip_suffix('s')).and_then(|l| l.parse().ok());
+    let cache_hit = http.cache_hit == Some(true);
     let details = g.jsonPayload.map(|p| raw(p.statusDetails)).unwrap_or_default();
     if !details.is_empty() {
         obs.detail = details;
         obs.detail_source = "Google LB statusDetails";
     }
     let has = |n: &[u8]| memchr::memmem::find(details, n).is_some();
-    let signal = if has(b"response_sent_by_backend") || has(b"response_from_cache") {
+    let signal = if has(b"response_from_cache") || (cache_hit && details.is_empty()) {
+        // Cloud CDN answered from its cache: the backend was not asked.
+        obs.cache_hit = true;
+        None
+    } else if has(b"response_sent_by_backend") {
         obs.upstream_answered = true;
         None
     } else if has(b"client_disconnected") {
@@ -307,6 +315,9 @@ mod tests {
             (Cause::AppUnavailable, GeneratedBy::Upstream)
         );
         assert_eq!(attr(gcp, lb, &line(403, "denied_by_security_policy")).0, Cause::WafBlocked);
+        // Cloud CDN's cache answered (elastic/integrations gcp loadbalancing_logs test file).
+        assert_eq!(attr(gcp, lb, &line(304, "response_from_cache")), (Cause::Ok, GeneratedBy::Cdn));
+        assert_eq!(attr(gcp, lb, &line(404, "response_from_cache")), (Cause::AppNotFound, GeneratedBy::Cdn));
     }
 }
 
@@ -487,12 +498,14 @@ pub fn caddy_error_entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
         time_ms: e.time_ms?,
         local_time: false,
         client: e.client,
+        client_port: b"",
         method: e.method,
         target: e.target,
         upstream: b"",
         message: e.message,
         signal: caddy_signal(e.message),
         own_answers: true,
+        thread: 0,
     })
 }
 

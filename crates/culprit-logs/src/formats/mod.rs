@@ -2,7 +2,12 @@
 //! sniffed from its first lines, then locked.
 
 pub mod alb;
+pub mod apache;
+pub mod apache_error;
+pub mod azure;
 pub mod caddy;
+pub mod cloudflare;
+pub mod cloudfront;
 pub mod envoy;
 pub mod envoy_json;
 pub mod errors;
@@ -10,10 +15,13 @@ pub mod haproxy;
 pub mod haproxy_format;
 pub mod hubble;
 pub mod json;
+pub mod jsonscan;
+pub mod kong;
 pub mod nginx;
 pub mod nginx_error;
 pub mod traefik;
 pub(crate) mod upstreaminfo;
+pub mod varnish;
 
 use crate::attribute::{Context, TimeoutOverride};
 use crate::observation::Observation;
@@ -61,6 +69,9 @@ pub struct ProxyTraits {
     /// The knowledge base's responder id for the proxy (its own checks: its error log, its view
     /// of the backends), for next steps that fit it.
     pub responder: Option<&'static str>,
+    /// Its error log is better evidence than its access log's upstream fields: an answer it makes
+    /// itself always has an entry, even after it chose a backend (Apache's mod_proxy).
+    pub silence_beats_fields: bool,
 }
 
 /// nginx's and ingress-nginx's defaults (`proxy_connect_timeout` 5 s as ingress-nginx sets it,
@@ -78,6 +89,7 @@ const NGINX: ProxyTraits = ProxyTraits {
     // `open() failed` for a missing file (log_not_found), `access forbidden by rule`.
     logs_errors_for: &[403, 404, 413, 429, 500, 502, 503, 504],
     responder: Some("nginx"),
+    silence_beats_fields: false,
 };
 const INGRESS_NGINX: ProxyTraits = ProxyTraits { responder: Some("ingress_nginx"), ..NGINX };
 /// Proxies that log an upstream status only when the upstream answered.
@@ -103,6 +115,52 @@ const CADDY: ProxyTraits = ProxyTraits {
 const HUBBLE: ProxyTraits = ProxyTraits { upstream_fields: false, ..ENVOY };
 const ALB: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 10.0, read: 60.0 }, ..PROXY };
+/// Apache httpd with mod_proxy: its error log has an entry for every status mod_proxy makes
+/// itself; `ProxyTimeout` defaults to `Timeout`, 60 s.
+const APACHE: ProxyTraits = ProxyTraits {
+    synthesises_upstream_status: false,
+    timeouts: ProxyTimeouts { connect: 60.0, read: 60.0 },
+    error_logs: &["Apache error log"],
+    logs_errors_for: &[500, 502, 503, 504],
+    silence_beats_fields: true,
+    responder: Some("apache"),
+    ..NGINX
+};
+/// Varnish: no upstream fields; 3.5 s connect and 60 s first-byte timeouts by default.
+const VARNISH: ProxyTraits = ProxyTraits {
+    upstream_fields: false,
+    synthesises_upstream_status: false,
+    timeouts: ProxyTimeouts { connect: 3.5, read: 60.0 },
+    error_logs: &[],
+    logs_errors_for: &[],
+    responder: Some("varnish"),
+    ..NGINX
+};
+/// Kong: nginx inside, without upstream fields in its log; a Service's connect and read timeouts
+/// default to 60 s.
+const KONG: ProxyTraits = ProxyTraits {
+    upstream_fields: false,
+    timeouts: ProxyTimeouts { connect: 60.0, read: 60.0 },
+    error_logs: &["nginx error log"],
+    responder: Some("kong"),
+    ..NGINX
+};
+/// A CDN: its own answers are the CDN's; no upstream lists, the origin's answers are flagged.
+const CDN: ProxyTraits = ProxyTraits {
+    writer: GeneratedBy::Cdn,
+    upstream_fields: false,
+    // CloudFront: 10 s connect timeout, 30 s origin response timeout; Cloudflare: 100 s.
+    timeouts: ProxyTimeouts { connect: 10.0, read: 30.0 },
+    ..PROXY
+};
+/// Application Gateway: no upstream lists (its backend fields are flagged by the reader); 20 s
+/// backend request timeout by default.
+const APPGW: ProxyTraits = ProxyTraits {
+    writer: GeneratedBy::LoadBalancer,
+    upstream_fields: false,
+    timeouts: ProxyTimeouts { connect: 10.0, read: 20.0 },
+    ..PROXY
+};
 const GCP: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 5.0, read: 30.0 }, ..PROXY };
 
@@ -254,6 +312,46 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "Cilium's flow API (flow.proto) and Hubble's printer",
     },
     Spec {
+        name: "aws classic elb",
+        flag: Some("elb"),
+        aliases: &["aws-elb", "classic-elb"],
+        reader: Reader::Fn(|l, o| alb::parse_classic(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ALB,
+        checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "cloudfront",
+        flag: Some("cloudfront"),
+        aliases: &["aws-cloudfront"],
+        reader: Reader::Fn(|l, o| cloudfront::parse(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CDN,
+        checked_against: "AWS documentation and public lines",
+    },
+    Spec {
+        name: "cloudflare logpush",
+        flag: Some("cloudflare"),
+        aliases: &["logpush"],
+        reader: Reader::Fn(|l, o| cloudflare::parse(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: CDN,
+        checked_against: "Cloudflare's field reference and public lines",
+    },
+    Spec {
+        name: "azure application gateway",
+        flag: Some("azure-appgw"),
+        aliases: &["appgw", "application-gateway"],
+        reader: Reader::Fn(|l, o| azure::parse_gateway(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: APPGW,
+        checked_against: "Microsoft's log reference and public lines",
+    },
+    Spec {
+        name: "azure front door",
+        flag: Some("azure-frontdoor"),
+        aliases: &["frontdoor", "afd"],
+        reader: Reader::Fn(|l, o| azure::parse_front_door(l, o).map_err(|_| BadLine::Mismatch)),
+        traits: ProxyTraits { timeouts: ProxyTimeouts { connect: 10.0, read: 30.0 }, ..CDN },
+        checked_against: "Microsoft's log reference and public lines",
+    },
+    Spec {
         name: "traefik json",
         flag: Some("traefik"),
         aliases: &["traefik-json"],
@@ -304,6 +402,38 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "public lines",
     },
     Spec {
+        name: "kong",
+        flag: Some("kong"),
+        aliases: &[],
+        reader: Reader::Fn(kong::parse),
+        traits: KONG,
+        checked_against: "public lines (Kong's documentation and issues)",
+    },
+    Spec {
+        name: "apisix",
+        flag: Some("apisix"),
+        aliases: &[],
+        reader: Reader::NginxExtended(nginx::APISIX),
+        traits: NGINX,
+        checked_against: "public lines (APISIX's documentation and issues)",
+    },
+    Spec {
+        name: "apisix (before the upstream URL)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::APISIX_SHORT),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "varnishncsa",
+        flag: Some("varnishncsa"),
+        aliases: &["varnish"],
+        reader: Reader::Fn(varnish::parse),
+        traits: VARNISH,
+        checked_against: "real Varnish 7.1 in the lab (in front of nginx); public lines",
+    },
+    Spec {
         name: "nginx main",
         flag: Some("main"),
         aliases: &["nginx-main"],
@@ -326,6 +456,22 @@ pub const REGISTRY: &[Spec] = &[
         reader: Reader::Nginx(nginx::COMMON),
         traits: NGINX,
         checked_against: "real nginx 1.22 (tests/lab_everyday.rs)",
+    },
+    Spec {
+        name: "apache vhost_combined",
+        flag: Some("vhost_combined"),
+        aliases: &["vhost-combined"],
+        reader: Reader::Nginx(nginx::VHOST_COMBINED),
+        traits: NGINX,
+        checked_against: "public lines",
+    },
+    Spec {
+        name: "combined (any ident and user fields)",
+        flag: None,
+        aliases: &[],
+        reader: Reader::Nginx(nginx::COMBINED_ANY_IDENT),
+        traits: NGINX,
+        checked_against: "public lines",
     },
     // Last: it also reads every format above that extends combined.
     Spec {
@@ -414,6 +560,12 @@ impl Format {
         Ok(Format::new("haproxy (custom log-format)".into(), Parser::Haproxy(f), traits))
     }
 
+    /// A user-supplied Apache httpd `LogFormat` (or varnishncsa `-F`) string.
+    pub fn apache_custom(format: &str) -> Result<Format, nginx::FormatError> {
+        let template = apache::translate(format)?;
+        Ok(Format::new("apache (custom LogFormat)".into(), Parser::Template(NginxFormat::compile(&template)?), APACHE))
+    }
+
     /// A user-supplied Envoy access-log format.
     pub fn envoy_custom(format: &str) -> Result<Format, nginx::FormatError> {
         Ok(Format::new("envoy (custom format)".into(), Parser::Template(NginxFormat::compile_envoy(format)?), ENVOY))
@@ -493,6 +645,12 @@ impl Format {
         })
     }
 
+    /// Whether the error log's silence outweighs the access log's upstream fields (see
+    /// [`ProxyTraits::silence_beats_fields`]).
+    pub fn silence_beats_fields(&self) -> bool {
+        self.traits.silence_beats_fields
+    }
+
     /// Whether the proxy logs an error when it makes `status` itself.
     pub fn logs_errors_for(&self, status: u16) -> bool {
         self.traits.logs_errors_for.contains(&status)
@@ -563,6 +721,9 @@ impl Format {
 /// ingress controller interleaves the nginx error log and the controller's own klog lines).
 pub fn is_known_other(line: &[u8]) -> bool {
     errors::is_error_line(line)
+        // W3C extended log headers (CloudFront's standard logs start each file with two).
+        || line.starts_with(b"#Version:")
+        || line.starts_with(b"#Fields:")
         || is_klog(line)
         || envoy::is_app_log(line)
         || hubble::is_flow(line)
@@ -593,6 +754,10 @@ mod tests {
             assert!(spec.flag.is_some() || spec.aliases.is_empty(), "{}: aliases without a flag", spec.name);
         }
         assert!(Format::by_name("nginx").is_none(), "nginx is ambiguous: combined or upstreaminfo");
-        assert!(Format::by_name("elb").is_none(), "Classic ELB logs are not ALB logs");
+        assert_eq!(
+            Format::by_name("elb").map(|f| f.name),
+            Some("aws classic elb".into()),
+            "Classic ELB logs are not ALB logs"
+        );
     }
 }

@@ -32,6 +32,22 @@ pub const COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$reques
 /// The `main` format of nginx's own packages (nginx.org and Debian/Alpine images): combined plus
 /// the X-Forwarded-For header.
 pub const MAIN: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#;
+/// Kong's proxy access log since 3.5 (`kong_log_format` in kong/templates/nginx_kong.lua): combined
+/// plus the request id Kong also writes into its error log. Before 3.5 Kong wrote `combined`.
+pub const KONG: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" kong_request_id: "$kong_request_id""#;
+/// Apache APISIX's default `access_log_format` (conf/config-default.yaml), its last field
+/// `"$upstream_scheme://$upstream_host$upstream_uri"` as one value; plugins' variables (request
+/// id, ai-proxy's) are appended after it.
+pub const APISIX: &str = r#"$remote_addr - $remote_user [$time_local] $http_host "$request" $status $body_bytes_sent $request_time "$http_referer" "$http_user_agent" $upstream_addr $upstream_status $upstream_response_time "$apisix_upstream_url""#;
+/// APISIX's format before the upstream URL was added (and lines whose upstream fields are
+/// followed by plugin fields in another order).
+pub const APISIX_SHORT: &str = r#"$remote_addr - $remote_user [$time_local] $http_host "$request" $status $body_bytes_sent $request_time "$http_referer" "$http_user_agent" $upstream_addr $upstream_status $upstream_response_time"#;
+/// Apache's `vhost_combined` (Debian's other-vhosts-access-log): `%v:%p %h %l %u %t "%r" %>s %O
+/// "%{Referer}i" "%{User-Agent}i"`.
+pub const VHOST_COMBINED: &str = r#"$server_name:$server_port $remote_addr $remote_ident [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+/// `combined` with anything between the client and the time: Apache's `%l` (identd, or a port
+/// some formats log there) and `%u`, or a forwarded-for list in their place.
+pub const COMBINED_ANY_IDENT: &str = r#"$remote_addr $remote_ident [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 /// The common log format (nginx, Apache `common`).
 pub const COMMON: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#;
 
@@ -71,6 +87,18 @@ enum Field {
     DurationMs,
     /// Envoy `%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%`: present only when the next hop answered.
     UpstreamServiceTime,
+    /// Apache `%D`: microseconds.
+    RequestTimeUs,
+    /// Apache `%{remote}p`: the client's port.
+    ClientPort,
+    /// Apache `%{BALANCER_WORKER_NAME}e`: the backend mod_proxy chose, as a URL (`-` when the
+    /// request never reached mod_proxy).
+    UpstreamUrl,
+    /// Apache `%{BALANCER_NAME}e`: `balancer://name`, the service.
+    BalancerName,
+    /// varnishncsa `%{Varnish:handling}x` / `%{Varnish:hitmiss}x`: `hit`, `miss`, `pass`, `pipe`,
+    /// `synth`.
+    CacheHandling,
     Ignore,
 }
 
@@ -99,7 +127,13 @@ impl Field {
             "upstream_status" => Field::UpstreamStatus,
             "upstream_response_time" => Field::UpstreamTime,
             "upstream_response_length" | "upstream_bytes_received" => Field::UpstreamLength,
-            "req_id" | "request_id" | "http_x_request_id" => Field::RequestId,
+            "req_id" | "request_id" | "http_x_request_id" | "kong_request_id" => Field::RequestId,
+            // Names given to Apache LogFormat directives by `formats::apache` (not nginx's).
+            "apache_time_us" => Field::RequestTimeUs,
+            "apache_client_port" => Field::ClientPort,
+            "apache_balancer_worker" => Field::UpstreamUrl,
+            "apache_balancer_name" => Field::BalancerName,
+            "varnish_handling" => Field::CacheHandling,
             "upstream_connect_time"
             | "upstream_header_time"
             | "upstream_bytes_sent"
@@ -149,7 +183,17 @@ impl Field {
     fn is_token(self) -> bool {
         matches!(
             self,
-            Field::Status | Field::BodyBytes | Field::RequestTime | Field::DurationMs | Field::TimeMsec | Field::Client
+            Field::Status
+                | Field::BodyBytes
+                | Field::RequestTime
+                | Field::DurationMs
+                | Field::TimeMsec
+                | Field::Client
+                | Field::RequestTimeUs
+                | Field::ClientPort
+                | Field::UpstreamUrl
+                | Field::BalancerName
+                | Field::CacheHandling
         )
     }
 
@@ -352,10 +396,18 @@ impl NginxFormat {
 
     /// [`Self::parse`] by the compiled template alone.
     pub(crate) fn parse_template<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
+        self.parse_with_rest(line, obs).map(|_| ())
+    }
+
+    /// [`Self::parse_template`], giving back what follows the format's last field (empty unless
+    /// the format accepts extra fields).
+    pub(crate) fn parse_with_rest<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<&'a [u8], LineError> {
         let mut pos = 0;
         let (mut ns, mut svc, mut port): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
         let mut envoy = super::envoy::Fields::default();
         let mut several_attempts = false;
+        let mut worker: Option<&'a [u8]> = None;
+        let mut handling: &'a [u8] = b"";
         for step in &self.steps {
             match step {
                 Step::Lit(l) => {
@@ -416,7 +468,14 @@ impl NginxFormat {
                         Field::EnvoyTransportFailure => envoy.transport = value,
                         Field::UpstreamServiceTime => envoy.upstream_time = Some(value),
                         Field::DurationMs => obs.request_time = parse_u64(value).map(|ms| ms as f64 / 1000.0),
-                        Field::OtherList | Field::Ignore | Field::ForwardedFor => {}
+                        Field::RequestTimeUs => obs.request_time = parse_u64(value).map(|us| us as f64 / 1e6),
+                        Field::ClientPort => obs.client_port = value,
+                        Field::UpstreamUrl => worker = Some(value),
+                        Field::BalancerName if !is_dash(value) => {
+                            obs.service = value.strip_prefix(b"balancer://").unwrap_or(value);
+                        }
+                        Field::CacheHandling => handling = value,
+                        Field::OtherList | Field::Ignore | Field::ForwardedFor | Field::BalancerName => {}
                     }
                 }
             }
@@ -425,10 +484,22 @@ impl NginxFormat {
         if !(rest.trim_ascii().is_empty() || self.allow_trailing && rest[0] == b' ') {
             return Err(LineError::Trailing);
         }
+        if self.allow_trailing && obs.request_id.is_empty() {
+            obs.request_id = trailing_request_id(rest);
+        }
         if self.envoy {
             envoy.apply(obs);
         } else {
             obs.upstream.single = !several_attempts;
+        }
+        if let Some(w) = worker {
+            apply_worker(w, obs);
+        }
+        match handling {
+            // varnishncsa: served from the cache, or a response VCL made itself.
+            b"hit" => obs.cache_hit = true,
+            b"synth" => obs.proxy_answered = true,
+            _ => {}
         }
         if obs.service.is_empty() && !svc.is_empty() {
             // Without $proxy_upstream_name, $service_name is the best service label we have; the
@@ -436,7 +507,38 @@ impl NginxFormat {
             let _ = (ns, port);
             obs.service = svc;
         }
-        Ok(())
+        Ok(rest)
+    }
+}
+
+/// A request id an admin appended after the format's fields (`$request_id`, `"%{X-Request-ID}i"`,
+/// APISIX's request-id plugin): the last extra field, when it looks like one — 16 to 64 hex digits,
+/// or a UUID.
+fn trailing_request_id(rest: &[u8]) -> &[u8] {
+    let last = rest.trim_ascii_end().rsplit(|&b| b == b' ').next().unwrap_or_default();
+    let id = last.strip_prefix(b"\"").and_then(|l| l.strip_suffix(b"\"")).unwrap_or(last);
+    let hex = id.iter().filter(|b| b.is_ascii_hexdigit()).count();
+    let dashes = memchr::memchr_iter(b'-', id).count();
+    let shaped =
+        (16..=64).contains(&id.len()) && hex + dashes == id.len() && (dashes == 0 || (dashes == 4 && id.len() == 36));
+    if shaped { id } else { b"" }
+}
+
+/// Apache's `%{BALANCER_WORKER_NAME}e`: `-` when mod_proxy never chose a backend (Apache answered
+/// itself: a 404 outside every proxied path, a header too large); the backend's address
+/// otherwise — and a status below 400 with one chosen is the backend's (Apache makes no redirect
+/// or success of its own after choosing).
+fn apply_worker<'a>(worker: &'a [u8], obs: &mut Observation<'a>) {
+    let status = obs.status.unwrap_or(0);
+    if is_dash(worker) {
+        obs.upstream.addr = b"-";
+        obs.proxy_answered = status >= 200;
+        return;
+    }
+    obs.upstream.addr = crate::scan::authority(worker);
+    obs.upstream.single = true;
+    if (200..400).contains(&status) {
+        obs.upstream_answered = true;
     }
 }
 

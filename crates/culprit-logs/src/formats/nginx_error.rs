@@ -76,12 +76,14 @@ pub fn entry(line: &[u8]) -> Option<super::errors::ErrorEntry<'_>> {
         time_ms: e.time_ms?,
         local_time: true,
         client: e.client,
+        client_port: b"",
         method,
         target,
         upstream: e.upstream,
         message: e.message,
         signal: signal(e.message),
         own_answers: false,
+        thread: 0,
     })
 }
 
