@@ -162,6 +162,13 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         let detection = incidents::detect(&analysis.stats);
         let facts = snapshot.as_deref().map(|s| s as &dyn culprit_kb::context::ClusterFacts);
         let report = report::build_with(&analysis, &detection, facts);
+        if let Some(path) = &args.html {
+            // The same page `culprit serve` shows, as one file: the report as built, rendered.
+            let view = culprit_web::report::ReportView::new(&analysis, report.clone());
+            let html = culprit_web::report::standalone(&view);
+            std::fs::write(path, &html).with_context(|| format!("--html: writing {}", path.display()))?;
+            eprintln!("culprit: wrote {} ({} KiB)", path.display(), html.len().div_ceil(1024));
+        }
         emit(args.output.format(), &report, || doc(&report, nothing_read.as_deref()))?;
     }
     if let Some(why) = nothing_read {
@@ -485,7 +492,7 @@ fn shares_line(label: &str, shares: &[Share]) -> Line {
 }
 
 /// The report as a document; `nothing_counted` says why no request was counted, if none was.
-fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
+pub(crate) fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
     let mut d = Doc::default();
     let span = match (&r.start, &r.end) {
         (Some(s), Some(e)) => format!("{} → {} UTC", s.replace('T', " ").trim_end_matches('Z'), &e[11..19]),

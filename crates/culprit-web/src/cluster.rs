@@ -1,0 +1,156 @@
+//! The cluster in the browser: upload a `kubectl get … -o json|yaml` dump, get the route of a URL
+//! drawn as its chain of links (✓/✗, with the status a client gets where it breaks) and the check
+//! findings grouped by object, each with its fix. The dump is read from memory (never written to
+//! disk) and dropped once the page is rendered; the server never contacts a cluster.
+
+use crate::layout::{cause_link, error_page, layer_badge, owner_badge, prose_or_code, shell, status};
+use crate::logs::human_bytes;
+use crate::{AppState, page};
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use culprit_cluster::snapshot::Snapshot;
+use culprit_cluster::{checks, route};
+use culprit_kb::Finding;
+use maud::{Markup, html};
+use std::collections::BTreeMap;
+
+fn form(url: &str, namespace: &str) -> Markup {
+    html! {
+        form method="post" action="/cluster" enctype="multipart/form-data" {
+            div.drop {
+                p { strong { "The cluster's objects" } " — files written by " code { "kubectl get ingress,service,endpointslices,pods,deployments,events -A -o json > dump.json" } " (JSON or YAML, several files allowed)" }
+                input type="file" name="dump" multiple accept=".json,.yaml,.yml" aria-label="kubectl dump files";
+            }
+            div.fields {
+                label { "URL to trace (optional)" input type="text" name="url" value=(url) placeholder="https://shop.example.com/checkout" size="40"; }
+                label { "Namespace (optional)" input type="text" name="namespace" value=(namespace) placeholder="all"; }
+                button.primary type="submit" { "Trace and check" }
+            }
+        }
+    }
+}
+
+pub async fn form_page() -> Response {
+    let body = html! {
+        h1 { "Trace a route through the cluster" }
+        p.lead { "Ingress (or Gateway API route) → Service port → endpoints → Pods, each link judged; and every check culprit runs on the objects. Read from the files you upload; nothing is contacted." }
+        (form("", ""))
+    };
+    page(shell("Cluster", &body))
+}
+
+pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Response {
+    let max = state.config.max_upload;
+    let mut snapshot = Snapshot::default();
+    let mut url = String::new();
+    let mut namespace = String::new();
+    let mut total = 0u64;
+    let mut files = 0usize;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return error_page(e.status(), "The upload could not be read", &e.body_text()),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_owned);
+        let mut data = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(b)) => {
+                    total += b.len() as u64;
+                    if total > max {
+                        return error_page(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "Upload too large",
+                            &format!(
+                                "This server accepts uploads of up to {}. Restart it with a higher --max-upload \
+                                 (e.g. culprit serve --max-upload 8GiB), or run culprit cluster locally.",
+                                human_bytes(max)
+                            ),
+                        );
+                    }
+                    data.extend_from_slice(&b);
+                }
+                Ok(None) => break,
+                Err(e) => return error_page(e.status(), "The upload could not be read", &e.body_text()),
+            }
+        }
+        let text = String::from_utf8_lossy(&data);
+        match name.as_str() {
+            "url" => url = text.trim().to_string(),
+            "namespace" => namespace = text.trim().to_string(),
+            "dump" if !data.is_empty() => {
+                files += 1;
+                let label = file_name.unwrap_or_else(|| "dump".into());
+                let first = text.trim_start().chars().next();
+                if matches!(first, Some('{' | '[')) {
+                    snapshot.add_text(&label, &text);
+                } else {
+                    snapshot.add_yaml(&label, &text);
+                }
+            }
+            _ => {}
+        }
+    }
+    if files == 0 {
+        return error_page(StatusCode::BAD_REQUEST, "No dump", "Choose the files kubectl wrote (JSON or YAML).");
+    }
+    let ns = (!namespace.is_empty()).then_some(namespace.as_str());
+    let trace = (!url.is_empty()).then(|| route::trace(&snapshot, &url, ns, None));
+    let findings = checks::check(&snapshot, ns);
+    let mut by_object: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &findings {
+        by_object.entry(f.object.as_str()).or_default().push(f);
+    }
+    let body = html! {
+        h1 { "Cluster" }
+        p.lead { (snapshot.object_count()) " objects read (" (snapshot.kinds_read()) ")" }
+        @if !snapshot.problems.is_empty() { ul.small { @for p in &snapshot.problems { li { "Skipped: " (p) } } } }
+        @match &trace {
+            Some(Ok(t)) => {
+                h2 { "Route of " code { (t.url) } }
+                div.chain role="list" {
+                    span.link role="listitem" { "client" }
+                    @for l in &t.links {
+                        span.arrow { "→" }
+                        span role="listitem" class={ "link " (if l.ok { "ok" } else { "bad" }) } {
+                            @if l.ok { span.mark-ok aria-label="works" { "✓ " } } @else { span.mark-bad aria-label="broken" { "✗ " } }
+                            strong { (l.step) } br; code.small { (l.object) } br; span.small { (l.detail) }
+                            @if !l.ok {
+                                @for f in t.findings.iter().filter(|f| f.object == l.object) {
+                                    br; span.small { "client gets " @for c in &f.codes { (status(*c)) " " } }
+                                }
+                            }
+                        }
+                    }
+                }
+                p.headline { (t.verdict) }
+                @for f in &t.findings { (finding(f)) }
+            }
+            Some(Err(e)) => { div.card.error-page { p { "The route could not be traced: " (e) } } }
+            None => {}
+        }
+        h2 { "Checks, by object" }
+        @if findings.is_empty() { p { "No check found a problem." } }
+        @for (object, fs) in &by_object {
+            h3 { code { (object) } }
+            @for f in fs { (finding(f)) }
+        }
+        h2 { "Another dump" }
+        (form(&url, &namespace))
+    };
+    page(shell("Cluster", &body))
+}
+
+fn finding(f: &Finding) -> Markup {
+    html! {
+        div.card {
+            p { span class={ "badge sev-" (f.severity.id()) } { (f.severity.id()) } " " strong { (f.title) } }
+            p.small { @for c in &f.codes { (status(*c)) " " } (cause_link(&f.cause)) " " (owner_badge(f.owner)) " " (layer_badge(f.layer)) " · " code { (f.object) } }
+            @if !f.evidence.is_empty() { ul.small { @for e in &f.evidence { li { span.muted { (e.source) ": " } code { (e.value) } } } } }
+            @if let Some(fix) = &f.fix { h3 { "Fix" } div.cmdbox { (prose_or_code(fix)) } }
+        }
+    }
+}

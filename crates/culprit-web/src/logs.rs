@@ -1,0 +1,469 @@
+//! Logs in the browser: upload (files, `.gz` included, or pasted lines), analysed while the bytes
+//! stream in through the log engine's streaming face, the report page, the per-request table and
+//! the downloads.
+//!
+//! The upload is never held whole: each chunk of the request body goes over a bounded channel to
+//! one analysis thread that pushes it (decompressed on the fly when gzip) into an
+//! [`Analyzer`]; the channel's bound makes a fast client wait for the analysis, so memory stays
+//! constant whatever the upload's size. The first `records_per_report` requests are kept for the
+//! per-request table; every request is counted in the report.
+
+use crate::layout::{error_page, owner_badge, shell, url_encode};
+use crate::report::{self, Context, ReportView};
+use crate::store::{Records, StoredReport};
+use crate::{AppState, page};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use culprit_logs::Analyzer;
+use culprit_logs::engine::{Analysis, Options, RequestRecord};
+use culprit_logs::{incidents, report as logreport};
+use maud::{Markup, html};
+use std::io::Write as _;
+use tokio::sync::mpsc;
+
+/// Rows per page of the per-request table.
+const PAGE_ROWS: usize = 50;
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} bytes") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+pub async fn upload_page(State(state): State<AppState>) -> Response {
+    let limit = human_bytes(state.config.max_upload);
+    let body = html! {
+        h1 { "Analyse logs" }
+        p.lead { "Access logs of ingress-nginx, nginx, Envoy/Istio, HAProxy, Traefik, Caddy, Apache, ALB, CloudFront… (the format is recognised), plain or .gz, with error-log lines interleaved or as separate files. They are analysed as they upload; nothing is written to disk, and the report stays in this server's memory." }
+        form data-upload action="/logs" method="post" enctype="multipart/form-data" {
+            div.drop {
+                p { strong { "Drop log files here" } " or " }
+                input type="file" name="files" multiple aria-label="Log files";
+                p.small.muted data-files {}
+            }
+            p { label { "…or paste log lines:" br; textarea name="paste" rows="6" cols="100" placeholder="10.0.0.1 - - [08/Mar/2026:14:00:00 +0000] \"GET / HTTP/1.1\" 502 …" {} } }
+            p { button.primary type="submit" { "Analyse" } " " span.small.muted { "Up to " (limit) " per upload (" code { "--max-upload" } ")." } }
+            progress hidden value="0" max="1" {}
+            p.small data-progress-note {}
+        }
+    };
+    page(shell("Logs", &body))
+}
+
+/// What the request handler sends the analysis thread.
+enum Msg {
+    Begin(String),
+    Data(axum::body::Bytes),
+    End,
+}
+
+/// The analysis thread: inputs one after the other, gzip detected from the magic bytes.
+fn analyse(mut rx: mpsc::Receiver<Msg>, max_records: usize, max_bytes: usize) -> (Analysis, Records) {
+    let mut analyzer = Analyzer::new(Options::default());
+    let mut records = Records::default();
+    let mut input: Option<usize> = None;
+    let mut gz: Option<flate2::write::MultiGzDecoder<Vec<u8>>> = None;
+    // The first bytes of an input, until there are two to tell gzip by.
+    let mut head: Vec<u8> = Vec::new();
+    let mut sniffed = false;
+    let push = |analyzer: &mut Analyzer, records: &mut Records, id: usize, data: &[u8]| {
+        if records.rows.len() < max_records && records.bytes < max_bytes {
+            let mut keep = |r: RequestRecord| {
+                if records.rows.len() < max_records && records.bytes < max_bytes {
+                    records.bytes += Records::size_of(&r);
+                    records.rows.push(r);
+                }
+            };
+            analyzer.push_bytes(id, data, Some(&mut keep));
+        } else {
+            analyzer.push_bytes(id, data, None);
+        }
+    };
+    let feed = |analyzer: &mut Analyzer,
+                records: &mut Records,
+                gz: &mut Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
+                id: usize,
+                data: &[u8]| {
+        match gz {
+            Some(dec) => {
+                if let Err(e) = dec.write_all(data) {
+                    return Err(e);
+                }
+                let out = std::mem::take(dec.get_mut());
+                push(analyzer, records, id, &out);
+                let mut out = out;
+                out.clear();
+                *dec.get_mut() = out;
+                Ok(())
+            }
+            None => {
+                push(analyzer, records, id, data);
+                Ok(())
+            }
+        }
+    };
+    let mut failed: Option<String> = None;
+    while let Some(msg) = rx.blocking_recv() {
+        match msg {
+            Msg::Begin(name) => {
+                input = Some(analyzer.add_input(name));
+                gz = None;
+                head.clear();
+                sniffed = false;
+                failed = None;
+            }
+            Msg::Data(bytes) => {
+                let Some(id) = input else { continue };
+                if failed.is_some() {
+                    continue;
+                }
+                let owned: Vec<u8>;
+                let data: &[u8] = if sniffed {
+                    &bytes
+                } else {
+                    head.extend_from_slice(&bytes);
+                    if head.len() < 2 {
+                        continue;
+                    }
+                    sniffed = true;
+                    if head.starts_with(&[0x1f, 0x8b]) {
+                        analyzer.note_gzip(id);
+                        gz = Some(flate2::write::MultiGzDecoder::new(Vec::with_capacity(1 << 20)));
+                    }
+                    owned = std::mem::take(&mut head);
+                    &owned
+                };
+                if let Err(e) = feed(&mut analyzer, &mut records, &mut gz, id, data) {
+                    failed = Some(format!("not a valid gzip stream: {e}"));
+                }
+            }
+            Msg::End => {
+                let Some(id) = input.take() else { continue };
+                if !sniffed && !head.is_empty() {
+                    let h = std::mem::take(&mut head);
+                    push(&mut analyzer, &mut records, id, &h);
+                }
+                if let Some(mut dec) = gz.take() {
+                    if failed.is_none() {
+                        if let Err(e) = dec.try_finish() {
+                            failed = Some(format!("the gzip stream is cut short: {e}"));
+                        }
+                        let out = std::mem::take(dec.get_mut());
+                        push(&mut analyzer, &mut records, id, &out);
+                    }
+                }
+                let mut keep = |r: RequestRecord| {
+                    if records.rows.len() < max_records && records.bytes < max_bytes {
+                        records.bytes += Records::size_of(&r);
+                        records.rows.push(r);
+                    }
+                };
+                analyzer.end_input(id, Some(&mut keep));
+                if let Some(f) = failed.take() {
+                    // Reported with the input's summary, like the terminal's per-file errors.
+                    analyzer.note_input_error(id, f);
+                }
+            }
+        }
+    }
+    let mut keep = |r: RequestRecord| {
+        if records.rows.len() < max_records && records.bytes < max_bytes {
+            records.bytes += Records::size_of(&r);
+            records.rows.push(r);
+        }
+    };
+    let analysis = analyzer.finish(Some(&mut keep));
+    records.dropped = analysis.stats.matched.saturating_sub(records.rows.len() as u64);
+    (analysis, records)
+}
+
+fn too_large(max: u64) -> Response {
+    error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Upload too large",
+        &format!(
+            "This server accepts uploads of up to {} ({} bytes), counted as sent (a .gz counts compressed). \
+             To accept larger ones, restart it with a higher limit, e.g. `culprit serve --max-upload 8GiB`; \
+             or compress the logs (gzip), or run `culprit logs FILE --html report.html` on the machine that \
+             has them: it reads any size.",
+            human_bytes(max),
+            max
+        ),
+    )
+}
+
+pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Response {
+    let max = state.config.max_upload;
+    let limits = state.reports.limits();
+    let per_report_bytes = limits.bytes / 2;
+    let (tx, rx) = mpsc::channel::<Msg>(16);
+    let worker = tokio::task::spawn_blocking(move || analyse(rx, limits.records_per_report, per_report_bytes));
+    let mut total: u64 = 0;
+    let mut over = false;
+    let mut inputs = 0usize;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                over = true;
+                break;
+            }
+            Err(e) => {
+                drop(tx);
+                let _ = worker.await;
+                return error_page(StatusCode::BAD_REQUEST, "The upload could not be read", &e.body_text());
+            }
+        };
+        let mut field = field;
+        let label = match (field.name(), field.file_name()) {
+            (_, Some(f)) if !f.is_empty() => f.to_string(),
+            (Some("paste"), _) => "pasted lines".to_string(),
+            _ => "upload".to_string(),
+        };
+        let mut begun = false;
+        loop {
+            match field.chunk().await {
+                Ok(Some(bytes)) => {
+                    total += bytes.len() as u64;
+                    if total > max {
+                        over = true;
+                    }
+                    if over || bytes.is_empty() {
+                        continue;
+                    }
+                    if !begun {
+                        begun = true;
+                        inputs += 1;
+                        if tx.send(Msg::Begin(label.clone())).await.is_err() {
+                            break;
+                        }
+                    }
+                    if tx.send(Msg::Data(bytes)).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    over = true;
+                    break;
+                }
+                Err(e) => {
+                    drop(tx);
+                    let _ = worker.await;
+                    return error_page(StatusCode::BAD_REQUEST, "The upload could not be read", &e.body_text());
+                }
+            }
+        }
+        if begun && !over {
+            let _ = tx.send(Msg::End).await;
+        }
+        if over {
+            break;
+        }
+    }
+    drop(tx);
+    let joined = worker.await;
+    if over {
+        return too_large(max);
+    }
+    let Ok((analysis, records)) = joined else {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The analysis failed", "The analysis thread stopped.");
+    };
+    if inputs == 0 {
+        return error_page(StatusCode::BAD_REQUEST, "Nothing to analyse", "Choose log files or paste some lines.");
+    }
+    let detection = incidents::detect(&analysis.stats);
+    let report = logreport::build(&analysis, &detection);
+    let view = ReportView::new(&analysis, report);
+    let id = state.reports.next_id();
+    state.reports.insert(StoredReport { id: id.clone(), view, records });
+    Redirect::to(&format!("/reports/{id}")).into_response()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RequestFilter {
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    cause: Option<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+fn some(s: Option<&String>) -> Option<&str> {
+    s.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+impl RequestFilter {
+    fn admits(&self, r: &RequestRecord) -> bool {
+        if let Some(s) = some(self.service.as_ref()) {
+            if r.service.as_deref() != Some(s) {
+                return false;
+            }
+        }
+        if let Some(st) = some(self.status.as_ref()) {
+            let code = r.status.to_string();
+            let class = st.len() == 3 && st.ends_with("xx") && code.starts_with(&st[..1]);
+            if code != st && !class {
+                return false;
+            }
+        }
+        if let Some(c) = some(self.cause.as_ref()) {
+            if r.cause != c {
+                return false;
+            }
+        }
+        if let Some(o) = some(self.owner.as_ref()) {
+            if r.owner.id() != o {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn query(&self, page: usize) -> String {
+        let mut q = format!("page={page}");
+        for (k, v) in
+            [("service", &self.service), ("status", &self.status), ("cause", &self.cause), ("owner", &self.owner)]
+        {
+            if let Some(v) = some(v.as_ref()) {
+                q.push_str(&format!("&{k}={}", url_encode(v)));
+            }
+        }
+        q
+    }
+}
+
+fn select(name: &str, label: &str, current: Option<&str>, options: &[String]) -> Markup {
+    html! {
+        label { (label)
+            select name=(name) {
+                option value="" { "any" }
+                @for o in options { option value=(o) selected[current == Some(o.as_str())] { (o) } }
+            }
+        }
+    }
+}
+
+fn requests_section(id: &str, stored: &StoredReport, f: &RequestFilter) -> Markup {
+    let rows = &stored.records.rows;
+    let mut services: Vec<String> = stored.view.report.services.iter().map(|s| s.service.clone()).collect();
+    services.sort();
+    let mut statuses: Vec<u16> = rows.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    let mut status_opts: Vec<String> = Vec::new();
+    for s in &statuses {
+        let class = format!("{}xx", s / 100);
+        if !status_opts.contains(&class) {
+            status_opts.push(class);
+        }
+        status_opts.push(s.to_string());
+    }
+    let mut causes: Vec<String> = rows.iter().map(|r| r.cause.clone()).collect();
+    causes.sort();
+    causes.dedup();
+    let owners: Vec<String> = ["devops", "developer", "both", "none"].iter().map(|s| (*s).to_string()).collect();
+    let matching: Vec<&RequestRecord> = rows.iter().filter(|r| f.admits(r)).collect();
+    let pages = matching.len().div_ceil(PAGE_ROWS).max(1);
+    let page = f.page.unwrap_or(1).clamp(1, pages);
+    let shown = matching.iter().skip((page - 1) * PAGE_ROWS).take(PAGE_ROWS);
+    html! {
+        h2 id="requests" { "Requests" }
+        p.small.muted {
+            "Every request, attributed. Kept: the first " (rows.len()) " of the upload"
+            @if stored.records.dropped > 0 { " (" (stored.records.dropped) " more were analysed and counted above, but not kept for this table: the server keeps at most " (stored.records.rows.len()) " per report)" }
+            "."
+        }
+        form.fields method="get" action={ "/reports/" (id) "#requests" } {
+            (select("service", "service", some(f.service.as_ref()), &services))
+            (select("status", "status", some(f.status.as_ref()), &status_opts))
+            (select("cause", "cause", some(f.cause.as_ref()), &causes))
+            (select("owner", "owner", some(f.owner.as_ref()), &owners))
+            button type="submit" { "Filter" }
+            a href={ "/reports/" (id) "#requests" } { "clear" }
+        }
+        p.small data-matching=(matching.len()) { (matching.len()) " matching · page " (page) " of " (pages) }
+        table.small.requests {
+            thead { tr { th { "Line" } th { "Time" } th { "Service" } th { "Request" } th { "Status" } th { "Cause" } th { "Generated by" } th { "Who looks first" } th { "Upstream" } th { "Evidence" } } }
+            tbody {
+                @for r in shown { tr {
+                    td.num { (r.file) ":" (r.line) }
+                    td { (r.time.as_deref().unwrap_or("")) }
+                    td { code { (r.service.as_deref().unwrap_or("")) } }
+                    td { code { (r.method.as_deref().unwrap_or("")) " " (r.path.as_deref().unwrap_or("")) } }
+                    td.status { (r.status) }
+                    td { a href={ "/id/" (r.cause) } { code { (r.cause) } } }
+                    td { (r.generated_by.id()) }
+                    td { (owner_badge(r.owner)) }
+                    td { code { (r.upstream.as_deref().unwrap_or("")) } }
+                    td { @for e in r.evidence.iter().take(2) { span.muted { (e.source) ": " } code { (e.value) } br; } }
+                } }
+            }
+        }
+        div.pager {
+            @if page > 1 { a.button href={ "/reports/" (id) "?" (f.query(page - 1)) "#requests" } { "← Previous" } }
+            @if page < pages { a.button href={ "/reports/" (id) "?" (f.query(page + 1)) "#requests" } { "Next →" } }
+        }
+    }
+}
+
+fn missing(id: &str) -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "No such report",
+        &format!(
+            "No report '{id}' on this server: reports live in its memory only, for this session, and the oldest \
+             go when more are uploaded. Upload the logs again."
+        ),
+    )
+}
+
+pub async fn report_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(f): Query<RequestFilter>,
+) -> Response {
+    let Some(stored) = state.reports.get(&id) else { return missing(&id) };
+    let ctx = Context { id: Some(id.clone()), requests: Some(requests_section(&id, &stored, &f)) };
+    let title = stored.view.report.incidents.first().map_or("Log report", |i| i.headline.as_str()).to_string();
+    page(shell(&title, &report::body(&stored.view, &ctx)))
+}
+
+pub async fn download_json(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(stored) = state.reports.get(&id) else { return missing(&id) };
+    match serde_json::to_string_pretty(&stored.view.report) {
+        Ok(json) => crate::kbpages::download(json + "\n", "application/json", "culprit-report.json"),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "JSON failed", &e.to_string()),
+    }
+}
+
+pub async fn download_markdown(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(stored) = state.reports.get(&id) else { return missing(&id) };
+    match &state.config.markdown {
+        Some(render) => {
+            crate::kbpages::download(render(&stored.view.report), "text/markdown; charset=utf-8", "culprit-report.md")
+        }
+        None => error_page(
+            StatusCode::NOT_IMPLEMENTED,
+            "No Markdown here",
+            "This server was built without the Markdown renderer.",
+        ),
+    }
+}
+
+pub async fn download_html(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(stored) = state.reports.get(&id) else { return missing(&id) };
+    crate::kbpages::download(report::standalone(&stored.view), "text/html; charset=utf-8", "culprit-report.html")
+}
