@@ -110,6 +110,7 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
         @if !snapshot.problems.is_empty() { ul.small { @for p in &snapshot.problems { li { "Skipped: " (p) } } } }
         @match &trace {
             Some(Ok(t)) => {
+                @let first_broken = t.links.iter().find(|l| !l.ok).map(|l| l.step);
                 h2 { "Route of " code { (t.url) } }
                 div.chain role="list" {
                     span.link role="listitem" { "client" }
@@ -118,9 +119,11 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
                         span role="listitem" class={ "link " (if l.ok { "ok" } else { "bad" }) } {
                             @if l.ok { span.mark-ok aria-label="works" { "✓ " } } @else { span.mark-bad aria-label="broken" { "✗ " } }
                             strong { (l.step) } br; code.small { (l.object) } br; span.small { (l.detail) }
-                            @if !l.ok {
-                                @for f in t.findings.iter().filter(|f| f.object == l.object) {
-                                    br; span.small { "client gets " @for c in &f.codes { (status(*c)) " " } }
+                            // The findings come first-broken-link first: the first one is what a
+                            // client gets at the first ✗.
+                            @if !l.ok && first_broken == Some(l.step) {
+                                @if let Some(f) = t.findings.first() {
+                                    br; strong.small { "client gets " @for c in &f.codes { (status(*c)) " " } }
                                 }
                             }
                         }

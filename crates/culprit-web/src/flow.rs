@@ -133,7 +133,7 @@ fn tree_svg(tree: &Tree, order: &[String], w: &Walk<'_>, fills: &Fills) -> Marku
     html! {
         svg.graph viewBox={ "0 0 " (width) " " (height) } role="img" aria-label={ "Decision tree " (tree.id) ": " (tree.title) } {
             @for (x1, y1, x2, y2, on) in &edges {
-                path class={ "edge" @if *on { " walked" } } d={ "M" (x1) " " (y1) " V" (y2) " H" (x2) };
+                path class={ "edge" @if *on { " walked" } } d={ "M" (x1) " " (y1) " V" (y2) " H" (x2) } {}
             }
             @for (i, id) in order.iter().enumerate() {
                 @if let Some(node) = tree.node(id) {
@@ -143,8 +143,8 @@ fn tree_svg(tree: &Tree, order: &[String], w: &Walk<'_>, fills: &Fills) -> Marku
                     @let class = if id == &w.at.id && w.leaf.is_none() { "node current" } else if walked.contains(&id.as_str()) { "node walked" } else { "node" };
                     a href=(walk_href(&tree.id, paths.get(id.as_str()).map_or(&[][..], Vec::as_slice), fills)) data-keep class=(class) aria-label={ "Step " (i + 1) ": " (node.ask) } {
                         title { (node.ask) }
-                        rect x=(x) y=(y) width=(BOX_W) height=(BOX_H) rx="6";
-                        text x=(x + 8) y=(y + 20) { (i + 1) ". " (short(&node.ask, 50)) }
+                        rect x=(x) y=(y) width=(BOX_W) height=(BOX_H) rx="6" {}
+                        text x=(x + 8) y=(y + 20) { (i + 1) ". " (short(&node.ask, 44)) }
                     }
                     @if leaves > 0 {
                         text.leafcount x=(x + BOX_W + 8) y=(y + 20) { "→ " (leaves) " conclusion" @if leaves > 1 { "s" } }
@@ -268,10 +268,10 @@ fn path_svg(selected: Option<&str>, fills: &Fills) -> Markup {
             @for (i, hop) in chain.hops.iter().enumerate() {
                 @let x = i32::try_from(i).unwrap_or(0) * (w + gap) + 4;
                 @let class = if selected == Some(hop.layer.id()) { "node current" } else { "node" };
-                @if i > 0 { path.edge d={ "M" (x - gap) " 34 H" (x - 4) } ; path.edge d={ "M" (x - 10) " 29 L" (x - 4) " 34 L" (x - 10) " 39" } ; }
+                @if i > 0 { path.edge d={ "M" (x - gap) " 34 H" (x - 4) } {} path.edge d={ "M" (x - 10) " 29 L" (x - 4) " 34 L" (x - 10) " 39" } {} }
                 a href={ "/chain?hop=" (hop.layer.id()) (fills.query()) } data-keep class=(class) aria-label={ (hop.layer.id()) ": " (hop.sees) } {
                     title { (hop.sees) }
-                    rect x=(x) y="14" width=(w) height="40" rx="6";
+                    rect x=(x) y="14" width=(w) height="40" rx="6" {}
                     text x=(x + 8) y="38" { (hop.layer.id()) }
                 }
                 text.leafcount x=(x) y="74" { (short(&hop.generates.iter().map(u16::to_string).collect::<Vec<_>>().join(" "), 22)) }
@@ -334,10 +334,10 @@ pub async fn chain_page(Query(q): Query<ChainQuery>) -> Response {
                 svg.graph viewBox={ "0 0 " (BOX_W + 20) " " (steps_svg_h) } role="img" aria-label="The steps that bisect the path" {
                     @for (i, st) in chain.steps.iter().enumerate() {
                         @let y = i32::try_from(i).unwrap_or(0) * ROW_H + 6;
-                        @if i > 0 { path.edge d={ "M20 " (y - ROW_H + 6 + BOX_H) " V" (y) }; }
+                        @if i > 0 { path.edge d={ "M20 " (y - ROW_H + 6 + BOX_H) " V" (y) } {} }
                         a href={ "/chain?step=" (i + 1) (fills.query()) } data-keep class=(if i + 1 == step && selected_hop.is_none() { "node current" } else if i + 1 < step { "node walked" } else { "node" }) aria-label={ "Step " (i + 1) ": " (st.title) } {
                             title { (st.title) }
-                            rect x="4" y=(y) width=(BOX_W) height=(BOX_H) rx="6";
+                            rect x="4" y=(y) width=(BOX_W) height=(BOX_H) rx="6" {}
                             text x="12" y=(y + 20) { (i + 1) ". " (short(&st.title, 50)) }
                         }
                     }
