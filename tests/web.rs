@@ -20,3 +20,29 @@ fn browser_suite() {
     assert!(out.status.success(), "the browser suite failed:\n{stderr}");
     eprintln!("{stderr}");
 }
+
+/// `logs --html`: one file, nothing loaded from elsewhere, its inline script and stylesheet allowed
+/// by hash, the terminal's headline.
+#[test]
+fn html_report_is_one_self_contained_file() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.html");
+    let run = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["logs", "examples/incident-502/ingress-nginx.log.gz", "--html"])
+        .arg(&out)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let terminal = String::from_utf8_lossy(&run.stdout);
+    assert!(terminal.contains("502s on default-checkout-8080 rose"), "the terminal report still prints");
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("502s on default-checkout-8080 rose from 0% to 15%"));
+    for external in [" src=", "href=\"http", "href=\"/", "@import", "url("] {
+        assert!(!html.contains(external), "{external} in the standalone report");
+    }
+    assert!(html.contains(&culprit_web::assets::csp_hash(culprit_web::assets::JS)));
+    assert!(html.contains(&culprit_web::assets::csp_hash(culprit_web::assets::CSS)));
+    assert!(html.len() < 200 << 10, "{} bytes", html.len());
+}
