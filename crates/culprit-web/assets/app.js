@@ -101,6 +101,13 @@
     }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
+      // Over the server's limit: say so at once rather than send gigabytes to be refused.
+      var size = 0;
+      if (input) Array.prototype.forEach.call(input.files, function (f) { size += f.size; });
+      var paste = form.querySelector("textarea");
+      if (paste) size += paste.value.length;
+      var max = Number(form.dataset.max || 0);
+      if (max && size > max) { location.assign("/logs/too-large"); return; }
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.getAttribute("action"));
       if (bar) { bar.hidden = false; bar.value = 0; }

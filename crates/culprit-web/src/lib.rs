@@ -108,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         .route("/chain", get(flow::chain_page))
         .route("/practice", get(practice::page))
         .route("/logs", get(logs::upload_page).post(logs::upload))
+        .route("/logs/too-large", get(logs::too_large_page))
         .route("/reports/{id}", get(logs::report_page))
         .route("/reports/{id}/report.json", get(logs::download_json))
         .route("/reports/{id}/report.md", get(logs::download_markdown))

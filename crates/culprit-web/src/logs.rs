@@ -41,7 +41,7 @@ pub async fn upload_page(State(state): State<AppState>) -> Response {
     let body = html! {
         h1 { "Analyse logs" }
         p.lead { "Access logs of ingress-nginx, nginx, Envoy/Istio, HAProxy, Traefik, Caddy, Apache, ALB, CloudFront… (the format is recognised), plain or .gz, with error-log lines interleaved or as separate files. They are analysed as they upload; nothing is written to disk, and the report stays in this server's memory." }
-        form data-upload action="/logs" method="post" enctype="multipart/form-data" {
+        form data-upload data-max=(state.config.max_upload) action="/logs" method="post" enctype="multipart/form-data" {
             div.drop {
                 p { strong { "Drop log files here" } " or " }
                 input type="file" name="files" multiple aria-label="Log files";
@@ -196,6 +196,12 @@ fn too_large(max: u64) -> Response {
             max
         ),
     )
+}
+
+/// The 413 page for an upload the page's script found too large before sending it (a browser may
+/// report a reset connection instead of a 413 that arrives while it is still sending).
+pub async fn too_large_page(State(state): State<AppState>) -> Response {
+    too_large(state.config.max_upload)
 }
 
 pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Response {
