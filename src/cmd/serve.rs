@@ -14,12 +14,9 @@ pub fn run(args: &ServeArgs) -> Result<Status> {
         );
         return Ok(Status::Unusable);
     };
-    let addr: SocketAddr = match args.listen.parse() {
-        Ok(a) => a,
-        Err(_) => {
-            eprintln!("culprit: --listen '{}': give an address and port, such as 127.0.0.1:8080", args.listen);
-            return Ok(Status::Unusable);
-        }
+    let Ok(addr) = args.listen.parse::<SocketAddr>() else {
+        eprintln!("culprit: --listen '{}': give an address and port, such as 127.0.0.1:8080", args.listen);
+        return Ok(Status::Unusable);
     };
     let loopback = addr.ip().is_loopback();
     let markdown: culprit_web::MarkdownRenderer =

@@ -21,9 +21,20 @@ pub fn csp_hash(text: &str) -> String {
 pub fn version() -> &'static str {
     static V: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let digest = Sha256::digest([CSS, JS].concat().as_bytes());
-        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        hex(&digest[..6])
     });
     &V
+}
+
+/// Lowercase hex of some bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 pub async fn serve(Path(name): Path<String>) -> Response {

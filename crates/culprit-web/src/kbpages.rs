@@ -37,7 +37,7 @@ const EXAMPLES: &[&str] = &[
 /// The home page: one box. A code, class or id goes to its page; flags, termination states, log
 /// statuses, Kubernetes reasons and free text are answered here.
 pub async fn home(QueryParams(params): QueryParams<HomeQuery>) -> Response {
-    let q = params.q.as_deref().map(str::trim).unwrap_or("");
+    let q = params.q.as_deref().map_or("", str::trim);
     let kb = kb();
     let answer: Option<Markup> = if q.is_empty() {
         None

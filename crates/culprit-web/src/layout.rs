@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use culprit_kb::{Check, Layer, Owner};
 use maud::{DOCTYPE, Markup, html};
+use std::fmt::Write as _;
 
 /// A served page: stylesheet and script as files from this server.
 pub fn shell(title: &str, body: &Markup) -> Markup {
@@ -145,7 +146,7 @@ pub fn url_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -19,6 +19,7 @@ use culprit_logs::Analyzer;
 use culprit_logs::engine::{Analysis, Options, RequestRecord};
 use culprit_logs::{incidents, report as logreport};
 use maud::{Markup, html};
+use std::fmt::Write as _;
 use std::io::Write as _;
 use tokio::sync::mpsc;
 
@@ -90,23 +91,17 @@ fn analyse(mut rx: mpsc::Receiver<Msg>, max_records: usize, max_bytes: usize) ->
                 gz: &mut Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
                 id: usize,
                 data: &[u8]| {
-        match gz {
-            Some(dec) => {
-                if let Err(e) = dec.write_all(data) {
-                    return Err(e);
-                }
-                let out = std::mem::take(dec.get_mut());
-                push(analyzer, records, id, &out);
-                let mut out = out;
-                out.clear();
-                *dec.get_mut() = out;
-                Ok(())
-            }
-            None => {
-                push(analyzer, records, id, data);
-                Ok(())
-            }
+        if let Some(dec) = gz {
+            dec.write_all(data)?;
+            // Decompressed into the decoder's buffer: analysed, then the buffer is reused.
+            let mut out = std::mem::take(dec.get_mut());
+            push(analyzer, records, id, &out);
+            out.clear();
+            *dec.get_mut() = out;
+        } else {
+            push(analyzer, records, id, data);
         }
+        Ok::<(), std::io::Error>(())
     };
     let mut failed: Option<String> = None;
     while let Some(msg) = rx.blocking_recv() {
@@ -344,7 +339,7 @@ impl RequestFilter {
             [("service", &self.service), ("status", &self.status), ("cause", &self.cause), ("owner", &self.owner)]
         {
             if let Some(v) = some(v.as_ref()) {
-                q.push_str(&format!("&{k}={}", url_encode(v)));
+                let _ = write!(q, "&{k}={}", url_encode(v));
             }
         }
         q

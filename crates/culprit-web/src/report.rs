@@ -16,6 +16,7 @@ use culprit_logs::time::{format_utc, parse_iso};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// Charts drawn: the services with incidents first, then those with the most errors.
 const MAX_CHARTS: usize = 8;
@@ -291,7 +292,7 @@ pub fn chart_svg(c: &ServiceChart) -> Markup {
         for (i, r) in rates.iter().enumerate() {
             match r {
                 Some(r) => {
-                    d.push_str(&format!("{}{:.1} {:.1} ", if pen_up { 'M' } else { 'L' }, x(i as f64), y(pick(r))));
+                    let _ = write!(d, "{}{:.1} {:.1} ", if pen_up { 'M' } else { 'L' }, x(i as f64), y(pick(r)));
                     pen_up = false;
                 }
                 None => pen_up = true,

@@ -81,7 +81,7 @@ impl ReportStore {
         });
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let digest = sha2::Sha256::digest(format!("{}:{n}:{}", *SEED, std::process::id()).as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        crate::assets::hex(&digest[..8])
     }
 
     pub fn insert(&self, report: StoredReport) -> Arc<StoredReport> {

@@ -179,7 +179,7 @@ async fn reports_are_bounded_in_memory() {
         ..Config::default()
     });
     let line = r#"10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 150 "-" "curl" 300 0.001 [default-x-80] [] 10.0.0.1:80 150 0.001 200 abc"#;
-    let paste = vec![line; 10].join("\n");
+    let paste = [line; 10].join("\n");
     let mut ids = Vec::new();
     for _ in 0..3 {
         let (_, location, _) = post(&s, "/logs", &[("paste", None, paste.as_bytes())]).await;
