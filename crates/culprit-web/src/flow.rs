@@ -4,7 +4,9 @@
 //! browser's history; every step is a link, so Tab and Enter walk it, and the page's script adds
 //! the keys 1–9 for the answers and Backspace for a step back.
 
-use crate::layout::{Fills, cause_link, check, error_page, fields_form, layer_badge, owner_badge, shell, status};
+use crate::layout::{
+    Fills, cause_link, check, error_page, fields_form, layer_badge, layer_name, owner_badge, shell, status,
+};
 use crate::page;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -146,8 +148,14 @@ fn tree_svg(tree: &Tree, order: &[String], w: &Walk<'_>, fills: &Fills) -> Marku
                         rect x=(x) y=(y) width=(BOX_W) height=(BOX_H) rx="6" {}
                         text x=(x + 8) y=(y + 20) { (i + 1) ". " (short(&node.ask, 44)) }
                     }
-                    @if leaves > 0 {
-                        text.leafcount x=(x + BOX_W + 8) y=(y + 20) { "→ " (leaves) " conclusion" @if leaves > 1 { "s" } }
+                    @if let Some(leaf) = w.leaf.filter(|_| id == &w.at.id) {
+                        // The walk concluded here: the cause it reached, beside the question.
+                        text.leafcount.reached x=(x + BOX_W + 8) y=(y + 20) { title { (leaf.causes.join(", ")) } "→ " (short(&leaf.causes.join(", "), 24)) }
+                    } @else if leaves > 0 {
+                        text.leafcount x=(x + BOX_W + 8) y=(y + 20) {
+                            title { (node.answers.iter().flat_map(|a| a.causes.iter().map(String::as_str)).collect::<Vec<_>>().join(", ")) }
+                            "→ " (leaves) " conclusion" @if leaves > 1 { "s" }
+                        }
                     }
                 }
             }
@@ -237,7 +245,7 @@ pub async fn tree_page(Path(id): Path<String>, Query(q): Query<WalkQuery>) -> Re
         p.lead { "Decision tree " code { (tree.id) } " for " @for c in &codes { (c) " " } "— click a step, answer its question, follow where it leads. The address keeps your walk: share it." }
         (fields_form(fills, &[("walk", &steps.iter().map(usize::to_string).collect::<Vec<_>>().join("."))]))
         div.flow {
-            div { (tree_svg(tree, &report.order, &w, fills)) }
+            div.graphbox { (tree_svg(tree, &report.order, &w, fills)) }
             div { (panel) }
         }
         p.small { "Other trees: " @for t in &kb.trees { @if t.id != tree.id { a href={ "/tree/" (t.id) } { (t.id) } " " } } " · " a href="/chain" { "the debugging chain" } }
@@ -257,24 +265,53 @@ pub struct ChainQuery {
     fills: Fills,
 }
 
+/// Codes as lines of at most `width` characters (at most `lines` of them, the last one ending in
+/// "…" when some are left out).
+fn code_lines(codes: &[u16], width: usize, lines: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in codes {
+        let c = c.to_string();
+        if !cur.is_empty() && cur.len() + 1 + c.len() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    if out.len() > lines {
+        out.truncate(lines);
+        if let Some(last) = out.last_mut() {
+            last.push_str(" …");
+        }
+    }
+    out
+}
+
 /// The request path, drawn left to right, each hop with the codes it can generate.
 fn path_svg(selected: Option<&str>, fills: &Fills) -> Markup {
     let chain = &kb().chain;
     let n = i32::try_from(chain.hops.len()).unwrap_or(0);
-    let (w, gap) = (118, 26);
+    let (w, gap) = (140, 22);
     let width = n * (w + gap);
     html! {
-        svg.graph viewBox={ "0 0 " (width) " 96" } role="img" aria-label="The request path, from the client inward" {
+        svg.graph viewBox={ "0 0 " (width) " 104" } role="img" aria-label="The request path, from the client inward" {
             @for (i, hop) in chain.hops.iter().enumerate() {
                 @let x = i32::try_from(i).unwrap_or(0) * (w + gap) + 4;
                 @let class = if selected == Some(hop.layer.id()) { "node current" } else { "node" };
                 @if i > 0 { path.edge d={ "M" (x - gap) " 34 H" (x - 4) } {} path.edge d={ "M" (x - 10) " 29 L" (x - 4) " 34 L" (x - 10) " 39" } {} }
-                a href={ "/chain?hop=" (hop.layer.id()) (fills.query()) } data-keep class=(class) aria-label={ (hop.layer.id()) ": " (hop.sees) } {
+                a href={ "/chain?hop=" (hop.layer.id()) (fills.query()) } data-keep class=(class) aria-label={ (layer_name(hop.layer)) ": " (hop.sees) } {
                     title { (hop.sees) }
                     rect x=(x) y="14" width=(w) height="40" rx="6" {}
-                    text x=(x + 8) y="38" { (hop.layer.id()) }
+                    text x=(x + 8) y="38" { (layer_name(hop.layer)) }
                 }
-                text.leafcount x=(x) y="74" { (short(&hop.generates.iter().map(u16::to_string).collect::<Vec<_>>().join(" "), 22)) }
+                @for (j, l) in code_lines(&hop.generates, 24, 2).iter().enumerate() {
+                    text.leafcount x=(x) y=(74 + 14 * i32::try_from(j).unwrap_or(0)) { (l) }
+                }
             }
         }
     }
@@ -327,10 +364,10 @@ pub async fn chain_page(Query(q): Query<ChainQuery>) -> Response {
     let body = html! {
         h1 { (chain.title) }
         p.lead { (chain.summary) }
-        (path_svg(selected_hop.map(|h| h.layer.id()), fills))
+        div.graphbox { (path_svg(selected_hop.map(|h| h.layer.id()), fills)) }
         (fields_form(fills, &[("step", &step.to_string())]))
         div.flow {
-            div {
+            div.graphbox {
                 svg.graph viewBox={ "0 0 " (BOX_W + 20) " " (steps_svg_h) } role="img" aria-label="The steps that bisect the path" {
                     @for (i, st) in chain.steps.iter().enumerate() {
                         @let y = i32::try_from(i).unwrap_or(0) * ROW_H + 6;
@@ -338,7 +375,7 @@ pub async fn chain_page(Query(q): Query<ChainQuery>) -> Response {
                         a href={ "/chain?step=" (i + 1) (fills.query()) } data-keep class=(if i + 1 == step && selected_hop.is_none() { "node current" } else if i + 1 < step { "node walked" } else { "node" }) aria-label={ "Step " (i + 1) ": " (st.title) } {
                             title { (st.title) }
                             rect x="4" y=(y) width=(BOX_W) height=(BOX_H) rx="6" {}
-                            text x="12" y=(y + 20) { (i + 1) ". " (short(&st.title, 50)) }
+                            text x="12" y=(y + 20) { (i + 1) ". " (short(&st.title, 44)) }
                         }
                     }
                 }

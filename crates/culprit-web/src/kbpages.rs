@@ -491,17 +491,28 @@ pub async fn matrix() -> Response {
     let body = html! {
         h1 { "DevOps vs Developer: who looks first" }
         p.lead { "For each symptom: the team that looks first, when the other team's view applies, what each side usually finds, where the fix goes, and the causes it maps to." }
-        table.matrix {
-            thead { tr { th { "Symptom" } th { "Who looks first" } th { "Infrastructure side" } th { "Application side" } th { "Fix area" } th { "Causes" } } }
-            tbody {
-                @for (c, d) in rows {
-                    tr id={ "c" (c.code) } {
-                        td { (status(c.code)) br; (c.name) }
-                        td { (owner_badge(d.owner)) ul.plain.small { @for w in &d.owner_when { li { (owner_badge(w.owner)) " " (w.when) } } } }
-                        td.small { (d.infra_side) }
-                        td.small { (d.app_side) }
-                        td.small { (d.fix) }
-                        td.small { @for id in &d.causes { @if let Some(cause) = kb.cause(id) { a href={ "/id/" (id) } { (cause.title) } " " (owner_badge(cause.owner)) br; } } }
+        p.small { "Per symptom as the second seed draws it: who looks first, then where the fix goes and the causes it maps to. "
+            "Open " em { "what each side finds" } " for the infrastructure and application views side by side. "
+            a href="/mistakes" { "The common mistakes" } " are the other half of this table." }
+        div.scroll {
+            table.matrix {
+                thead { tr { th { "Symptom" } th { "Who looks first" } th { "Fix area" } th { "Causes it maps to" } } }
+                tbody {
+                    @for (c, d) in rows {
+                        tr id={ "c" (c.code) } {
+                            td { (status(c.code)) br; (c.name) }
+                            td {
+                                (owner_badge(d.owner))
+                                ul.plain.small { @for w in &d.owner_when { li { (owner_badge(w.owner)) " " (w.when) } } }
+                                details.small {
+                                    summary { "What each side finds" }
+                                    p { strong { "Infrastructure: " } (d.infra_side) }
+                                    p { strong { "Application: " } (d.app_side) }
+                                }
+                            }
+                            td.small { (d.fix) }
+                            td.small { ul.plain { @for id in &d.causes { @if let Some(cause) = kb.cause(id) { li { a href={ "/id/" (id) } { (cause.title) } " " (owner_badge(cause.owner)) } } } } }
+                        }
                     }
                 }
             }

@@ -17,6 +17,8 @@ pub fn shell(title: &str, body: &Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon to fetch: an empty one keeps browsers from asking for /favicon.ico.
+                link rel="icon" href="data:,";
                 title { (title) " · culprit" }
                 link rel="stylesheet" href={ "/assets/app.css?v=" (v) };
                 script src={ "/assets/app.js?v=" (v) } defer {}
@@ -68,8 +70,26 @@ pub fn owner_badge(owner: Owner) -> Markup {
     html! { span class={ "badge " (class) } title="who looks first" { (owner.label()) } }
 }
 
+/// A layer as people name it: the knowledge base's title up to its first " / " ("Ingress
+/// controller / reverse proxy" → "Ingress controller"), the id if the base has no title for it.
+pub fn layer_name(layer: Layer) -> &'static str {
+    culprit_kb::kb().layer(layer).map_or(layer.id(), |l| l.title.split(" / ").next().unwrap_or(&l.title))
+}
+
+/// The owner badge in a short form, for dense tables (the full label is its tooltip).
+pub fn owner_badge_short(owner: Owner) -> Markup {
+    let short = match owner {
+        Owner::Devops => "DevOps",
+        Owner::Developer => "Developers",
+        Owner::Both => "Both",
+        Owner::None => "Nobody",
+    };
+    html! { span class={ "badge " (owner.id()) } title=(owner.label()) { (short) } }
+}
+
 pub fn layer_badge(layer: Layer) -> Markup {
-    html! { a.badge.layer href={ "/id/" (layer.id()) } { (layer.id()) } }
+    let title = culprit_kb::kb().layer(layer).map_or(layer.id(), |l| l.title.as_str());
+    html! { a.badge.layer href={ "/id/" (layer.id()) } title={ (title) " (" (layer.id()) ")" } { (layer_name(layer)) } }
 }
 
 pub fn status(code: u16) -> Markup {

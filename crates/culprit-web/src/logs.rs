@@ -8,14 +8,16 @@
 //! constant whatever the upload's size. The first `records_per_report` requests are kept for the
 //! per-request table; every request is counted in the report.
 
-use crate::layout::{error_page, owner_badge, shell, url_encode};
+use crate::layout::{error_page, owner_badge_short, shell, url_encode};
 use crate::report::{self, Context, ReportView};
 use crate::store::{Records, StoredReport};
 use crate::{AppState, page};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use culprit_logs::Analyzer;
+use culprit_logs::formats::Format;
 use culprit_logs::engine::{Analysis, Options, RequestRecord};
 use culprit_logs::{incidents, report as logreport};
 use maud::{Markup, html};
@@ -39,10 +41,26 @@ pub fn human_bytes(n: u64) -> String {
 
 pub async fn upload_page(State(state): State<AppState>) -> Response {
     let limit = human_bytes(state.config.max_upload);
+    let formats = Format::names();
     let body = html! {
         h1 { "Analyse logs" }
         p.lead { "Access logs of ingress-nginx, nginx, Envoy/Istio, HAProxy, Traefik, Caddy, Apache, ALB, CloudFront… (the format is recognised), plain or .gz, with error-log lines interleaved or as separate files. They are analysed as they upload; nothing is written to disk, and the report stays in this server's memory." }
         form data-upload data-max=(state.config.max_upload) action="/logs" method="post" enctype="multipart/form-data" {
+            details.small {
+                summary { "Format: recognised by itself" }
+                p.muted { "culprit tells the formats apart by their lines. Choose one only to force it, or to describe your proxy's own format." }
+                p { label { "Format" br;
+                    select name="format" {
+                        option value="" { "recognise it" }
+                        @for n in &formats { option value=(n) { (n) } }
+                        option value="custom-nginx" { "custom nginx log_format" }
+                        option value="custom-apache" { "custom Apache LogFormat / varnishncsa -F" }
+                        option value="custom-envoy" { "custom Envoy format" }
+                        option value="custom-haproxy" { "custom HAProxy log-format" }
+                    } } }
+                p { label { "Template (for a custom format)" br;
+                    input type="text" name="template" placeholder="$remote_addr - $remote_user [$time_local] \"$request\" $status …" aria-label="Custom format template"; } }
+            }
             div.drop {
                 p { strong { "Drop log files here" } " or " }
                 input type="file" name="files" multiple aria-label="Log files";
@@ -65,8 +83,8 @@ enum Msg {
 }
 
 /// The analysis thread: inputs one after the other, gzip detected from the magic bytes.
-fn analyse(mut rx: mpsc::Receiver<Msg>, max_records: usize, max_bytes: usize) -> (Analysis, Records) {
-    let mut analyzer = Analyzer::new(Options::default());
+fn analyse(mut rx: mpsc::Receiver<Msg>, opts: Options, max_records: usize, max_bytes: usize) -> (Analysis, Records) {
+    let mut analyzer = Analyzer::new(opts);
     let mut records = Records::default();
     let mut input: Option<usize> = None;
     let mut gz: Option<flate2::write::MultiGzDecoder<Vec<u8>>> = None;
@@ -199,17 +217,64 @@ pub async fn too_large_page(State(state): State<AppState>) -> Response {
     too_large(state.config.max_upload)
 }
 
-pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Response {
+/// The format the upload form asks for: recognised (none given), a name from `--format`'s list, or
+/// a custom template of one of the four kinds.
+fn chosen_format(name: &str, template: &str) -> Result<Option<Format>, String> {
+    let template = template.trim();
+    let custom = |kind: &str, f: fn(&str) -> Result<Format, culprit_logs::formats::nginx::FormatError>| {
+        if template.is_empty() {
+            return Err(format!("'{kind}' was chosen as the format, but the template field is empty: paste your format's template there"));
+        }
+        f(template).map(Some).map_err(|e| format!("the {kind} in the template field: {e}"))
+    };
+    match name.trim() {
+        "" => Ok(None),
+        "custom-nginx" => custom("nginx log_format", Format::nginx_custom),
+        "custom-apache" => custom("Apache LogFormat", Format::apache_custom),
+        "custom-envoy" => custom("Envoy format", Format::envoy_custom),
+        "custom-haproxy" => custom("HAProxy log-format", Format::haproxy_custom),
+        n => Format::by_name(n)
+            .map(Some)
+            .ok_or_else(|| format!("unknown format '{n}'; known: {}", Format::names_and_aliases())),
+    }
+}
+
+/// The format fields of the form: read whole (they are short), before any log data.
+async fn small_text(field: axum::extract::multipart::Field<'_>) -> Result<String, String> {
+    let text = field.text().await.map_err(|e| e.body_text())?;
+    if text.len() > 64 << 10 {
+        return Err("the format field holds more than 64 KiB: it takes one log_format template".into());
+    }
+    Ok(text)
+}
+
+fn bad_upload(message: &str) -> Response {
+    error_page(StatusCode::BAD_REQUEST, "The upload could not be read", message)
+}
+
+pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, MultipartRejection>) -> Response {
+    let mut multipart = match multipart {
+        Ok(m) => m,
+        Err(e) => {
+            return bad_upload(&format!(
+                "{}. Send the form of /logs (multipart/form-data: files in 'files', pasted lines in 'paste'), \
+                 e.g. curl -F files=@access.log http://127.0.0.1:8080/logs",
+                e.body_text()
+            ));
+        }
+    };
     let max = state.config.max_upload;
     let limits = state.reports.limits();
     let per_report_bytes = limits.bytes / 2;
-    let (tx, rx) = mpsc::channel::<Msg>(16);
-    let worker = tokio::task::spawn_blocking(move || analyse(rx, limits.records_per_report, per_report_bytes));
+    // The analysis starts at the first log bytes, with the format fields read before them.
+    let (mut format_name, mut template) = (String::new(), String::new());
+    let mut worker: Option<(mpsc::Sender<Msg>, tokio::task::JoinHandle<(Analysis, Records)>)> = None;
     let mut total: u64 = 0;
     let mut over = false;
     let mut inputs = 0usize;
-    loop {
-        let field = match multipart.next_field().await {
+    let mut failure: Option<String> = None;
+    'fields: loop {
+        let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -217,12 +282,29 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
                 break;
             }
             Err(e) => {
-                drop(tx);
-                let _ = worker.await;
-                return error_page(StatusCode::BAD_REQUEST, "The upload could not be read", &e.body_text());
+                failure = Some(e.body_text());
+                break;
             }
         };
-        let mut field = field;
+        match field.name() {
+            Some(n @ ("format" | "template")) => {
+                if worker.is_some() {
+                    failure = Some(format!("the '{n}' field comes after log data: send the format fields first"));
+                    break;
+                }
+                let is_format = n == "format";
+                match small_text(field).await {
+                    Ok(t) if is_format => format_name = t,
+                    Ok(t) => template = t,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
         let label = match (field.name(), field.file_name()) {
             (_, Some(f)) if !f.is_empty() => f.to_string(),
             (Some("paste"), _) => "pasted lines".to_string(),
@@ -239,6 +321,21 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
                     if over || bytes.is_empty() {
                         continue;
                     }
+                    if worker.is_none() {
+                        let format = match chosen_format(&format_name, &template) {
+                            Ok(f) => f,
+                            Err(e) => {
+                                failure = Some(e);
+                                break 'fields;
+                            }
+                        };
+                        let opts = Options { format, ..Options::default() };
+                        let (tx, rx) = mpsc::channel::<Msg>(16);
+                        let records = limits.records_per_report;
+                        let handle = tokio::task::spawn_blocking(move || analyse(rx, opts, records, per_report_bytes));
+                        worker = Some((tx, handle));
+                    }
+                    let Some((tx, _)) = &worker else { break };
                     if !begun {
                         begun = true;
                         inputs += 1;
@@ -256,24 +353,38 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
                     break;
                 }
                 Err(e) => {
-                    drop(tx);
-                    let _ = worker.await;
-                    return error_page(StatusCode::BAD_REQUEST, "The upload could not be read", &e.body_text());
+                    failure = Some(e.body_text());
+                    break 'fields;
                 }
             }
         }
         if begun && !over {
-            let _ = tx.send(Msg::End).await;
+            if let Some((tx, _)) = &worker {
+                let _ = tx.send(Msg::End).await;
+            }
         }
         if over {
             break;
         }
     }
-    drop(tx);
-    let joined = worker.await;
+    // Closing the channel ends the analysis; its result is awaited even when it is thrown away,
+    // so no thread outlives the request.
+    let joined = match worker {
+        Some((tx, handle)) => {
+            drop(tx);
+            Some(handle.await)
+        }
+        None => None,
+    };
     if over {
         return too_large(max);
     }
+    if let Some(f) = failure {
+        return bad_upload(&f);
+    }
+    let Some(joined) = joined else {
+        return error_page(StatusCode::BAD_REQUEST, "Nothing to analyse", "Choose log files or paste some lines.");
+    };
     let Ok((analysis, records)) = joined else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "The analysis failed", "The analysis thread stopped.");
     };
@@ -282,10 +393,43 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
     }
     let detection = incidents::detect(&analysis.stats);
     let report = logreport::build(&analysis, &detection);
+    if report.requests == 0 {
+        return nothing_read(&report, !format_name.trim().is_empty());
+    }
     let view = ReportView::new(&analysis, report);
     let id = state.reports.next_id();
     state.reports.insert(StoredReport { id: id.clone(), view, records });
     Redirect::to(&format!("/reports/{id}")).into_response()
+}
+
+/// No request in the upload: say per input why (as the terminal does), and what to try, instead
+/// of a report of zeros.
+fn nothing_read(report: &logreport::LogReport, forced: bool) -> Response {
+    let body = html! {
+        div.card.error-page {
+            h1 { "422 — No request could be read" }
+            p { "None of the uploaded lines is an access-log line culprit could read. Per input:" }
+            div.scroll { table.small {
+                thead { tr { th { "Input" } th.num { "Lines" } th { "What happened" } } }
+                tbody { @for i in &report.inputs { tr {
+                    td { code { (i.path) } @if i.gzip { " (gzip)" } }
+                    td.num { (i.lines) }
+                    td { @if let Some(e) = &i.error { (e) } @else if i.lines == 0 { "empty" } @else {
+                        "read as " (i.format.as_deref().unwrap_or("?")) ", but no line matched it" } }
+                } } }
+            } }
+            @if forced {
+                p { "A format was chosen on the form: is it the right one? Without it culprit recognises the format itself." }
+            } @else {
+                p { "If the proxy writes its own format, choose " em { "custom" } " under " em { "Format" }
+                    " on " a href="/logs" { "the upload page" } " and paste its template (nginx " code { "log_format" }
+                    ", Apache " code { "LogFormat" } ", Envoy or HAProxy " code { "log-format" } ")." }
+                details.small { summary { "Formats recognised" } p { (Format::names_and_aliases()) } }
+            }
+            p { a href="/logs" { "Back to the upload" } }
+        }
+    };
+    crate::html_response(StatusCode::UNPROCESSABLE_ENTITY, shell("No request read", &body).into_string())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -380,6 +524,8 @@ fn requests_section(id: &str, stored: &StoredReport, f: &RequestFilter) -> Marku
     let pages = matching.len().div_ceil(PAGE_ROWS).max(1);
     let page = f.page.unwrap_or(1).clamp(1, pages);
     let shown = matching.iter().skip((page - 1) * PAGE_ROWS).take(PAGE_ROWS);
+    // The file name is worth its column only when there are several.
+    let many_files = stored.view.report.inputs.len() > 1;
     html! {
         h2 id="requests" { "Requests" }
         p.small.muted {
@@ -396,21 +542,23 @@ fn requests_section(id: &str, stored: &StoredReport, f: &RequestFilter) -> Marku
             a href={ "/reports/" (id) "#requests" } { "clear" }
         }
         p.small data-matching=(matching.len()) { (matching.len()) " matching · page " (page) " of " (pages) }
-        table.small.requests {
-            thead { tr { th { "Line" } th { "Time" } th { "Service" } th { "Request" } th { "Status" } th { "Cause" } th { "Generated by" } th { "Who looks first" } th { "Upstream" } th { "Evidence" } } }
-            tbody {
-                @for r in shown { tr {
-                    td.num { (r.file) ":" (r.line) }
-                    td { (r.time.as_deref().unwrap_or("")) }
-                    td { code { (r.service.as_deref().unwrap_or("")) } }
-                    td { code { (r.method.as_deref().unwrap_or("")) " " (r.path.as_deref().unwrap_or("")) } }
-                    td.status { (r.status) }
-                    td { a href={ "/id/" (r.cause) } { code { (r.cause) } } }
-                    td { (r.generated_by.id()) }
-                    td { (owner_badge(r.owner)) }
-                    td { code { (r.upstream.as_deref().unwrap_or("")) } }
-                    td { @for e in r.evidence.iter().take(2) { span.muted { (e.source) ": " } code { (e.value) } br; } }
-                } }
+        div.scroll {
+            table.small.requests {
+                thead { tr { th { "Line" } th { "Time (UTC)" } th { "Service" } th { "Request" } th { "Status" } th { "Cause" } th { "Generated by" } th { "Who looks first" } th { "Upstream" } th { "Evidence" } } }
+                tbody {
+                    @for r in shown { tr {
+                        td.nowrap title=(r.file) { @if many_files { (r.file) ":" } (r.line) }
+                        td.nowrap title=(r.time.as_deref().unwrap_or("")) { (r.time.as_deref().map_or("", clock)) }
+                        td { code { (r.service.as_deref().unwrap_or("")) } }
+                        td { code { (r.method.as_deref().unwrap_or("")) " " (r.path.as_deref().unwrap_or("")) } }
+                        td.status { (r.status) }
+                        td { a href={ "/id/" (r.cause) } { code { (r.cause) } } }
+                        td { (r.generated_by.id()) }
+                        td { (owner_badge_short(r.owner)) }
+                        td { code { (r.upstream.as_deref().unwrap_or("")) } }
+                        td { @for e in r.evidence.iter().take(2) { span.muted { (e.source) ": " } code { (e.value) } br; } }
+                    } }
+                }
             }
         }
         div.pager {
@@ -418,6 +566,12 @@ fn requests_section(id: &str, stored: &StoredReport, f: &RequestFilter) -> Marku
             @if page < pages { a.button href={ "/reports/" (id) "?" (f.query(page + 1)) "#requests" } { "Next →" } }
         }
     }
+}
+
+/// `2026-03-08T13:52:20Z` → `13:52:20` (the date is in the report's header; the full time is the
+/// cell's tooltip).
+fn clock(iso: &str) -> &str {
+    iso.get(11..19).filter(|_| iso.len() >= 19).unwrap_or(iso)
 }
 
 fn missing(id: &str) -> Response {

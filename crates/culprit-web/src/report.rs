@@ -243,6 +243,11 @@ fn num(n: u64) -> String {
     out
 }
 
+/// `1 error`, `12,000 requests`.
+fn counted(n: u64, word: &str) -> String {
+    format!("{} {word}{}", num(n), if n == 1 { "" } else { "s" })
+}
+
 fn hhmm(iso: &str) -> &str {
     iso.get(11..16).unwrap_or(iso)
 }
@@ -403,7 +408,7 @@ pub fn body(view: &ReportView, ctx: &Context) -> Markup {
     html! {
         h1 { "Log report" }
         p.lead {
-            (num(r.requests)) " requests, " (num(r.errors)) " errors"
+            (counted(r.requests, "request")) ", " (counted(r.errors, "error"))
             @if let (Some(s), Some(e)) = (&r.start, &r.end) { ", " (s) " → " (e) }
             " · " (inputs.join(", "))
         }
@@ -515,6 +520,7 @@ pub fn standalone(view: &ReportView) -> String {
                 meta charset="utf-8";
                 meta http-equiv="Content-Security-Policy" content=(csp);
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                link rel="icon" href="data:,";
                 title { (title) }
                 style { (PreEscaped(assets::CSS)) }
             }

@@ -200,3 +200,66 @@ async fn a_foreign_host_is_refused_on_loopback() {
     let req = Request::get("/").header(header::HOST, "127.0.0.1:8080").body(Body::empty()).unwrap();
     assert_eq!(app(s).oneshot(req).await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_upload_with_no_readable_line_says_why_per_input() {
+    let s = state(1 << 20);
+    let (status, location, body) =
+        post(&s, "/logs", &[("files", Some("notes.txt"), b"hello world\nthis is not a log\n")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no report of zeros: {location}");
+    assert!(body.contains("notes.txt") && body.contains("unrecognised log format (first line: hello world)"), "{body}");
+    assert!(body.contains("custom"), "it points at the custom format field");
+    // A format forced on the form that does not fit: said so.
+    let gz = std::fs::read(EXAMPLE).unwrap();
+    let (status, _, body) =
+        post(&s, "/logs", &[("format", None, b"haproxy"), ("files", Some("ingress-nginx.log.gz"), &gz)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("read as haproxy httplog") && body.contains("A format was chosen"), "{body}");
+}
+
+#[tokio::test]
+async fn the_form_takes_a_format_or_a_custom_template() {
+    let s = state(1 << 20);
+    let lines = b"10.1.1.1 GET 200\n10.1.1.2 GET 502\n";
+    let (status, location, body) = post(
+        &s,
+        "/logs",
+        &[
+            ("format", None, b"custom-nginx"),
+            ("template", None, b"$remote_addr $request_method $status"),
+            ("files", Some("own.log"), lines),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, _, page) = get(&s, &location).await;
+    assert!(page.contains("2 requests, 1 error ·"), "{page}");
+    assert!(page.contains("nginx (custom log_format)"));
+    for (parts, says) in [
+        (vec![("format", None, &b"zzz"[..]), ("files", Some("a.log"), &lines[..])], "unknown format 'zzz'"),
+        (vec![("format", None, &b"custom-nginx"[..]), ("files", Some("a.log"), &lines[..])], "template field is empty"),
+        (
+            vec![("format", None, &b"custom-nginx"[..]), ("template", None, b"$remote_addr"), ("files", Some("a.log"), lines)],
+            "needs the status code",
+        ),
+        (vec![("files", Some("a.log"), &lines[..]), ("format", None, b"combined")], "send the format fields first"),
+    ] {
+        let (status, _, body) = post(&s, "/logs", &parts).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{says}");
+        assert!(body.contains(says), "{says}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_the_form_gets_a_page_saying_what_to_send() {
+    let s = state(1 << 20);
+    let req = Request::post("/logs")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("paste=abc"))
+        .unwrap();
+    let res = app(s).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(body.contains("curl -F files=@access.log"), "{body}");
+}
