@@ -115,7 +115,7 @@ fn tree_svg(tree: &Tree, order: &[String], w: &Walk<'_>, fills: &Fills) -> Marku
         order.iter().enumerate().map(|(i, id)| (id.as_str(), i32::try_from(i).unwrap_or(0))).collect();
     let depth = |id: &str| i32::try_from(paths.get(id).map_or(0, Vec::len)).unwrap_or(0);
     let max_depth = order.iter().map(|id| depth(id)).max().unwrap_or(0);
-    let width = max_depth * INDENT + BOX_W + 140;
+    let width = max_depth * INDENT + BOX_W + 175;
     let height = i32::try_from(order.len()).unwrap_or(0) * ROW_H + 12;
     // Edges: from a question to each question an answer leads to (drawn once per pair).
     let mut edges: Vec<(i32, i32, i32, i32, bool)> = Vec::new();

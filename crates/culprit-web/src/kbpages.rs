@@ -3,8 +3,8 @@
 //! matrix and the common mistakes.
 
 use crate::layout::{
-    Fills, cause_link, check, command, error_page, fields_form, layer_badge, owner_badge, prose_or_code, shell, status,
-    url_encode,
+    Fills, cause_link, check, command, error_page, fields_form, layer_badge, owner_badge, owner_badge_short,
+    prose_or_code, shell, status, url_encode,
 };
 use crate::page;
 use axum::extract::{Path, Query as QueryParams};
@@ -491,8 +491,7 @@ pub async fn matrix() -> Response {
     let body = html! {
         h1 { "DevOps vs Developer: who looks first" }
         p.lead { "For each symptom: the team that looks first, when the other team's view applies, what each side usually finds, where the fix goes, and the causes it maps to." }
-        p.small { "Per symptom as the second seed draws it: who looks first, then where the fix goes and the causes it maps to. "
-            "Open " em { "what each side finds" } " for the infrastructure and application views side by side. "
+        p.small { "Open " em { "what each side finds" } " for the infrastructure and application views side by side. "
             a href="/mistakes" { "The common mistakes" } " are the other half of this table." }
         div.scroll {
             table.matrix {
@@ -511,7 +510,7 @@ pub async fn matrix() -> Response {
                                 }
                             }
                             td.small { (d.fix) }
-                            td.small { ul.plain { @for id in &d.causes { @if let Some(cause) = kb.cause(id) { li { a href={ "/id/" (id) } { (cause.title) } " " (owner_badge(cause.owner)) } } } } }
+                            td.small { ul.plain { @for id in &d.causes { @if let Some(cause) = kb.cause(id) { li { a href={ "/id/" (id) } { (cause.title) } " " (owner_badge_short(cause.owner)) } } } } }
                         }
                     }
                 }

@@ -17,8 +17,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use culprit_logs::Analyzer;
-use culprit_logs::formats::Format;
 use culprit_logs::engine::{Analysis, Options, RequestRecord};
+use culprit_logs::formats::Format;
 use culprit_logs::{incidents, report as logreport};
 use maud::{Markup, html};
 use std::fmt::Write as _;
@@ -223,7 +223,9 @@ fn chosen_format(name: &str, template: &str) -> Result<Option<Format>, String> {
     let template = template.trim();
     let custom = |kind: &str, f: fn(&str) -> Result<Format, culprit_logs::formats::nginx::FormatError>| {
         if template.is_empty() {
-            return Err(format!("'{kind}' was chosen as the format, but the template field is empty: paste your format's template there"));
+            return Err(format!(
+                "'{kind}' was chosen as the format, but the template field is empty: paste your format's template there"
+            ));
         }
         f(template).map(Some).map_err(|e| format!("the {kind} in the template field: {e}"))
     };

@@ -320,8 +320,13 @@ pub fn chart_svg(c: &ServiceChart) -> Markup {
             line.axis x1=(L) y1=(T) x2=(L) y2=(H - B) {}
             text x="2" y=(T + 8.0) { (pct(max_rate)) }
             text x="2" y=(H - B) { "0%" }
-            text x=(L) y=(H - 6.0) { (format_utc(c.start_ms)) " UTC" }
-            text x=(W - R) y=(H - 6.0) text-anchor="end" { (format_utc(end_ms)) }
+            @for (ms, label) in time_ticks(c.start_ms, end_ms) {
+                @let tx = x_of_ms(ms);
+                line.axis x1=(format!("{tx:.1}")) y1=(H - B) x2=(format!("{tx:.1}")) y2=(H - B + 4.0) {}
+                // Labels at the edges stay inside the frame.
+                @let anchor = if tx < L + 20.0 { "start" } else if tx > W - R - 20.0 { "end" } else { "middle" };
+                text x=(format!("{tx:.1}")) y=(H - 6.0) text-anchor=(anchor) { (label) }
+            }
             @if let Some(b) = c.baseline {
                 line.baseline x1=(L) y1=(format!("{:.1}", y(b))) x2=(W - R) y2=(format!("{:.1}", y(b))) { title { "baseline " (pct(b)) } }
             }
@@ -329,6 +334,31 @@ pub fn chart_svg(c: &ServiceChart) -> Markup {
             path.rate d=(line(|r| r.0)) {}
         }
     }
+}
+
+/// Round times between `start_ms` and `end_ms` for the chart's axis (about five), labelled
+/// `HH:MM`, or `MM-DD HH:MM` when the span crosses days.
+fn time_ticks(start_ms: i64, end_ms: i64) -> Vec<(i64, String)> {
+    const MIN: i64 = 60_000;
+    let span = (end_ms - start_ms).max(1);
+    let step = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10_080]
+        .iter()
+        .map(|m| m * MIN)
+        .find(|s| span / s < 6)
+        .unwrap_or(span);
+    let days = format_utc(start_ms).get(..10) != format_utc(end_ms).get(..10);
+    let mut out = Vec::new();
+    let mut t = start_ms.div_euclid(step) * step;
+    if t < start_ms {
+        t += step;
+    }
+    while t <= end_ms {
+        let full = format_utc(t);
+        let label = if days { full.get(5..16) } else { full.get(11..16) };
+        out.push((t, label.unwrap_or("").to_string()));
+        t += step;
+    }
+    out
 }
 
 fn incident_card(inc: &Incident, ctx: &Context) -> Markup {
@@ -429,6 +459,7 @@ pub fn body(view: &ReportView, ctx: &Context) -> Markup {
             p.legend {
                 span.k-rate { "━ rate of the charted error" } span.k-base { "╌ baseline" }
                 span.k-all { "┄ all errors" } span.k-shade { "▇ incident window" }
+                @if let Some(s) = &r.start { span { "times UTC, from " (s.get(..10).unwrap_or(s)) } }
             }
             div.charts {
                 @for c in &view.charts {
@@ -533,4 +564,21 @@ pub fn standalone(view: &ReportView) -> String {
         }
     }
     .into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_fall_on_round_times() {
+        let start = parse_iso(b"2026-03-08T13:30:00Z").unwrap();
+        let end = parse_iso(b"2026-03-08T14:30:00Z").unwrap();
+        let labels: Vec<String> = time_ticks(start, end).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["13:30", "13:45", "14:00", "14:15", "14:30"]);
+        let end = parse_iso(b"2026-03-10T02:00:00Z").unwrap();
+        let labels: Vec<String> = time_ticks(start, end).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels.first().map(String::as_str), Some("03-09 00:00"));
+        assert!(labels.len() <= 6, "{labels:?}");
+    }
 }

@@ -239,7 +239,11 @@ async fn the_form_takes_a_format_or_a_custom_template() {
         (vec![("format", None, &b"zzz"[..]), ("files", Some("a.log"), &lines[..])], "unknown format 'zzz'"),
         (vec![("format", None, &b"custom-nginx"[..]), ("files", Some("a.log"), &lines[..])], "template field is empty"),
         (
-            vec![("format", None, &b"custom-nginx"[..]), ("template", None, b"$remote_addr"), ("files", Some("a.log"), lines)],
+            vec![
+                ("format", None, &b"custom-nginx"[..]),
+                ("template", None, b"$remote_addr"),
+                ("files", Some("a.log"), lines),
+            ],
             "needs the status code",
         ),
         (vec![("files", Some("a.log"), &lines[..]), ("format", None, b"combined")], "send the format fields first"),
