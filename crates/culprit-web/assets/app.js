@@ -72,33 +72,37 @@
     if (a) { ev.preventDefault(); a.click(); }
   });
 
-  // Upload: drag and drop onto the zone, and a progress bar while the bytes stream in (the server
-  // analyses them as they arrive, so the bar is the analysis's progress too).
+  // Drop zones (logs and cluster uploads): files dropped on the zone go to its file input, and
+  // the names chosen are listed. Without this a dropped file would open in the browser instead.
+  document.querySelectorAll(".drop").forEach(function (zone) {
+    var input = zone.querySelector("input[type=file]");
+    if (!input) return;
+    ["dragenter", "dragover"].forEach(function (n) {
+      zone.addEventListener(n, function (ev) { ev.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (n) {
+      zone.addEventListener(n, function (ev) { ev.preventDefault(); zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (ev) {
+      if (ev.dataTransfer && ev.dataTransfer.files.length) {
+        input.files = ev.dataTransfer.files;
+        input.dispatchEvent(new Event("change"));
+      }
+    });
+    input.addEventListener("change", function () {
+      var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+      var list = zone.querySelector("[data-files]");
+      if (list) list.textContent = names.length ? names.join(", ") : "";
+    });
+  });
+
+  // Log upload: a progress bar while the bytes stream in (the server analyses them as they
+  // arrive, so the bar is the analysis's progress too).
   var form = document.querySelector("form[data-upload]");
   if (form && window.XMLHttpRequest && window.FormData) {
-    var zone = form.querySelector(".drop");
     var input = form.querySelector("input[type=file]");
     var bar = form.querySelector("progress");
     var note = form.querySelector("[data-progress-note]");
-    if (zone && input) {
-      ["dragenter", "dragover"].forEach(function (n) {
-        zone.addEventListener(n, function (ev) { ev.preventDefault(); zone.classList.add("over"); });
-      });
-      ["dragleave", "drop"].forEach(function (n) {
-        zone.addEventListener(n, function (ev) { ev.preventDefault(); zone.classList.remove("over"); });
-      });
-      zone.addEventListener("drop", function (ev) {
-        if (ev.dataTransfer && ev.dataTransfer.files.length) {
-          input.files = ev.dataTransfer.files;
-          input.dispatchEvent(new Event("change"));
-        }
-      });
-      input.addEventListener("change", function () {
-        var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
-        var list = form.querySelector("[data-files]");
-        if (list) list.textContent = names.length ? names.join(", ") : "";
-      });
-    }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       // Over the server's limit: say so at once rather than send gigabytes to be refused.

@@ -4,8 +4,8 @@
 //! disk) and dropped once the page is rendered; the server never contacts a cluster.
 
 use crate::layout::{cause_link, error_page, layer_badge, owner_badge, prose_or_code, shell, status};
-use crate::logs::human_bytes;
 use crate::{AppState, page};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -19,8 +19,10 @@ fn form(url: &str, namespace: &str) -> Markup {
     html! {
         form method="post" action="/cluster" enctype="multipart/form-data" {
             div.drop {
-                p { strong { "The cluster's objects" } " — files written by " code { "kubectl get ingress,service,endpointslices,pods,deployments,events -A -o json > dump.json" } " (JSON or YAML, several files allowed)" }
+                p { strong { "Drop the cluster's objects here" } " or choose them: JSON or YAML, one file or several, as written by" }
+                div.cmdbox { pre { code { (culprit_cluster::DUMP_COMMAND) } } button.copy type="button" data-copy { "Copy" } }
                 input type="file" name="dump" multiple accept=".json,.yaml,.yml" aria-label="kubectl dump files";
+                p.small.muted data-files {}
             }
             div.fields {
                 label { "URL to trace (optional)" input type="text" name="url" value=(url) placeholder="https://shop.example.com/checkout" size="40"; }
@@ -40,7 +42,15 @@ pub async fn form_page() -> Response {
     page(shell("Cluster", &body))
 }
 
-pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> Response {
+pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, MultipartRejection>) -> Response {
+    let Ok(mut multipart) = multipart else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The upload could not be read",
+            "Send the form of /cluster (multipart/form-data: files in 'dump', the URL in 'url'), \
+             e.g. curl -F dump=@dump.json -F url=https://shop.example.com/ http://127.0.0.1:8080/cluster",
+        );
+    };
     let max = state.config.max_upload;
     let mut snapshot = Snapshot::default();
     let mut url = String::new();
@@ -51,7 +61,7 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
         let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return error_page(e.status(), "The upload could not be read", &e.body_text()),
+            Err(e) => return unreadable(&e, max),
         };
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_owned);
@@ -61,20 +71,12 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
                 Ok(Some(b)) => {
                     total += b.len() as u64;
                     if total > max {
-                        return error_page(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "Upload too large",
-                            &format!(
-                                "This server accepts uploads of up to {}. Restart it with a higher --max-upload \
-                                 (e.g. culprit serve --max-upload 8GiB), or run culprit cluster locally.",
-                                human_bytes(max)
-                            ),
-                        );
+                        return too_large(max);
                     }
                     data.extend_from_slice(&b);
                 }
                 Ok(None) => break,
-                Err(e) => return error_page(e.status(), "The upload could not be read", &e.body_text()),
+                Err(e) => return unreadable(&e, max),
             }
         }
         let text = String::from_utf8_lossy(&data);
@@ -96,6 +98,20 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
     }
     if files == 0 {
         return error_page(StatusCode::BAD_REQUEST, "No dump", "Choose the files kubectl wrote (JSON or YAML).");
+    }
+    if snapshot.object_count() == 0 {
+        // Nothing to check: say why per file rather than "no check found a problem".
+        let body = html! {
+            div.card.error-page {
+                h1 { "422 — No Kubernetes object read" }
+                p { "None of the uploaded files holds an object culprit reads (Ingress, HTTPRoute, Gateway, Service, EndpointSlice, Endpoints, Pod, Deployment, Event…)." }
+                @if !snapshot.problems.is_empty() { ul.small { @for p in &snapshot.problems { li { (p) } } } }
+                p { "Write them with:" }
+                pre { code { (culprit_cluster::DUMP_COMMAND) } }
+                p { a href="/cluster" { "Back to the upload" } }
+            }
+        };
+        return crate::html_response(StatusCode::UNPROCESSABLE_ENTITY, shell("No object read", &body).into_string());
     }
     let ns = (!namespace.is_empty()).then_some(namespace.as_str());
     let trace = (!url.is_empty()).then(|| route::trace(&snapshot, &url, ns, None));
@@ -145,6 +161,21 @@ pub async fn upload(State(state): State<AppState>, mut multipart: Multipart) -> 
         (form(&url, &namespace))
     };
     page(shell("Cluster", &body))
+}
+
+fn too_large(max: u64) -> Response {
+    crate::logs::too_large_with(
+        max,
+        "or run `culprit cluster check --from DUMP` (and `cluster route URL --from DUMP`) where the dump is.",
+    )
+}
+
+/// A multipart error: over the body limit (axum's, just above `--max-upload`) is the 413 page.
+fn unreadable(e: &axum::extract::multipart::MultipartError, max: u64) -> Response {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(max);
+    }
+    error_page(e.status(), "The upload could not be read", &e.body_text())
 }
 
 fn finding(f: &Finding) -> Markup {

@@ -196,18 +196,26 @@ fn analyse(mut rx: mpsc::Receiver<Msg>, opts: Options, max_records: usize, max_b
     (analysis, records)
 }
 
-fn too_large(max: u64) -> Response {
+/// The 413 page: the limit, how to raise it, and what to do locally instead (`elsewhere`).
+pub(crate) fn too_large_with(max: u64, elsewhere: &str) -> Response {
     error_page(
         StatusCode::PAYLOAD_TOO_LARGE,
         "Upload too large",
         &format!(
             "This server accepts uploads of up to {} ({} bytes), counted as sent (a .gz counts compressed). \
              To accept larger ones, restart it with a higher limit, e.g. `culprit serve --max-upload 8GiB`; \
-             or compress the logs (gzip), or run `culprit logs FILE --html report.html` on the machine that \
-             has them: it reads any size.",
+             {elsewhere}",
             human_bytes(max),
             max
         ),
+    )
+}
+
+fn too_large(max: u64) -> Response {
+    too_large_with(
+        max,
+        "or compress the logs (gzip), or run `culprit logs FILE --html report.html` on the machine that has \
+         them: it reads any size.",
     )
 }
 

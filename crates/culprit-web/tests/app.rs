@@ -267,3 +267,16 @@ async fn a_post_that_is_not_the_form_gets_a_page_saying_what_to_send() {
     let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
     assert!(body.contains("curl -F files=@access.log"), "{body}");
 }
+
+#[tokio::test]
+async fn a_cluster_upload_with_no_object_says_so() {
+    let s = state(1 << 20);
+    let (status, _, body) = post(&s, "/cluster", &[("dump", Some("notes.txt"), b"hello world\n")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not 'no check found a problem'");
+    assert!(body.contains("No Kubernetes object read") && body.contains("notes.txt"), "{body}");
+    assert!(body.contains("kubectl get ingress,ingressclass,svc"), "it says how to write the dump");
+    let big = vec![b' '; 2 << 20];
+    let (status, _, body) = post(&s, "/cluster", &[("dump", Some("big.json"), &big)]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.contains("--max-upload") && body.contains("culprit cluster check --from"), "{body}");
+}
