@@ -239,6 +239,37 @@ class Browser(unittest.TestCase):
         expect(p.locator("main")).to_contain_text("Service/shop/checkout")
         self.shot("cluster.png", full_page=False)
 
+    def test_pages_fit_a_phone_and_log_no_error(self):
+        # 390 px wide: nothing widens the page (tables and graphs scroll in their own boxes), and
+        # no page logs a console error (a missing favicon would).
+        ctx = self.browser.new_context(viewport={"width": 390, "height": 800})
+        p = ctx.new_page()
+        errors = []
+        p.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        report = self.upload_example()
+        for path in ["/", "/code/502", "/tree/5xx?walk=1.2", "/chain", "/matrix", "/practice", "/logs",
+                     "/cluster", "/causes", report.replace(self.base, "")]:
+            p.goto(self.base + path)
+            width = p.evaluate("document.documentElement.scrollWidth")
+            self.assertLessEqual(width, 390, f"{path} is {width} px wide on a 390 px screen")
+        ctx.close()
+        self.assertEqual(errors, [])
+
+    def test_a_file_dropped_on_the_zone_is_analysed(self):
+        p = self.page
+        p.goto(self.base + "/logs")
+        line = ('10.0.0.9 - - [08/Mar/2026:14:00:00 +0000] "GET /dropped HTTP/1.1" 502 150 "-" "curl" 300 0.001 '
+                '[default-x-80] [] 10.0.0.1:80 0 0.001 502 abc')
+        data = p.evaluate_handle(
+            "(text) => { const dt = new DataTransfer(); dt.items.add(new File([text], 'dropped.log')); return dt; }",
+            "\n".join([line] * 3))
+        p.dispatch_event(".drop", "drop", {"dataTransfer": data})
+        expect(p.locator("[data-files]")).to_have_text("dropped.log")
+        p.click("button[type=submit]")
+        p.wait_for_url(re.compile(r"/reports/"))
+        expect(p.locator("p.lead")).to_contain_text("3 requests")
+        expect(p.locator("table.requests")).to_contain_text("/dropped")
+
     def test_screenshots_of_the_other_pages(self):
         if not SHOTS:
             return
