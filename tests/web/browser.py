@@ -92,7 +92,7 @@ class Browser(unittest.TestCase):
     def upload_example(self):
         p = self.page
         p.goto(self.base + "/logs")
-        p.set_input_files("input[type=file]", EXAMPLE)
+        p.set_input_files("input[name=files]", EXAMPLE)
         p.click("button[type=submit]")
         p.wait_for_url(re.compile(r"/reports/[0-9a-f]+"))
         return p.url
@@ -207,7 +207,7 @@ class Browser(unittest.TestCase):
             f.write(b"x" * (2 * MAX_UPLOAD))
         p = self.page
         p.goto(self.base + "/logs")
-        p.set_input_files("input[type=file]", big)
+        p.set_input_files("input[name=files]", big)
         p.click("button[type=submit]")
         expect(p.locator("h1")).to_contain_text("413")
         expect(p.locator("main")).to_contain_text("--max-upload")

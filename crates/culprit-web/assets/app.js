@@ -100,14 +100,15 @@
   // arrive, so the bar is the analysis's progress too).
   var form = document.querySelector("form[data-upload]");
   if (form && window.XMLHttpRequest && window.FormData) {
-    var input = form.querySelector("input[type=file]");
     var bar = form.querySelector("progress");
     var note = form.querySelector("[data-progress-note]");
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       // Over the server's limit: say so at once rather than send gigabytes to be refused.
       var size = 0;
-      if (input) Array.prototype.forEach.call(input.files, function (f) { size += f.size; });
+      form.querySelectorAll("input[type=file]").forEach(function (input) {
+        Array.prototype.forEach.call(input.files, function (f) { size += f.size; });
+      });
       var paste = form.querySelector("textarea");
       if (paste) size += paste.value.length;
       var max = Number(form.dataset.max || 0);

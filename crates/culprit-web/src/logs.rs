@@ -16,6 +16,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use culprit_cluster::snapshot::Snapshot;
 use culprit_logs::Analyzer;
 use culprit_logs::engine::{Analysis, Options, RequestRecord};
 use culprit_logs::formats::Format;
@@ -23,6 +24,7 @@ use culprit_logs::{incidents, report as logreport};
 use maud::{Markup, html};
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Rows per page of the per-request table.
@@ -47,7 +49,7 @@ pub async fn upload_page(State(state): State<AppState>) -> Response {
         p.lead { "Access logs of ingress-nginx, nginx, Envoy/Istio, HAProxy, Traefik, Caddy, Apache, ALB, CloudFront… (the format is recognised), plain or .gz, with error-log lines interleaved or as separate files. They are analysed as they upload; nothing is written to disk, and the report stays in this server's memory." }
         form data-upload data-max=(state.config.max_upload) action="/logs" method="post" enctype="multipart/form-data" {
             details.small {
-                summary { "Format: recognised by itself" }
+                summary { "Options: format (recognised by itself), cluster dump" }
                 p.muted { "culprit tells the formats apart by their lines. Choose one only to force it, or to describe your proxy's own format." }
                 p { label { "Format" br;
                     select name="format" {
@@ -60,6 +62,8 @@ pub async fn upload_page(State(state): State<AppState>) -> Response {
                     } } }
                 p { label { "Template (for a custom format)" br;
                     input type="text" name="template" placeholder="$remote_addr - $remote_user [$time_local] \"$request\" $status …" aria-label="Custom format template"; } }
+                p { label { "Cluster dump (optional, as " code { "logs --cluster" } "): names the pods and Services behind the incidents" br;
+                    input type="file" name="cluster" multiple accept=".json,.yaml,.yml" aria-label="Cluster dump"; } }
             }
             div.drop {
                 p { strong { "Drop log files here" } " or " }
@@ -278,6 +282,8 @@ pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, 
     let per_report_bytes = limits.bytes / 2;
     // The analysis starts at the first log bytes, with the format fields read before them.
     let (mut format_name, mut template) = (String::new(), String::new());
+    let mut snapshot: Option<Snapshot> = None;
+    let mut facts: Option<Arc<Snapshot>> = None;
     let mut worker: Option<(mpsc::Sender<Msg>, tokio::task::JoinHandle<(Analysis, Records)>)> = None;
     let mut total: u64 = 0;
     let mut over = false;
@@ -297,6 +303,41 @@ pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, 
             }
         };
         match field.name() {
+            Some("cluster") => {
+                // A kubectl dump, as `logs --cluster`: read whole (it is small), before the logs,
+                // since its per-service proxy timeouts inform the attribution.
+                if worker.is_some() {
+                    failure = Some("the cluster dump comes after log data: send it first".into());
+                    break;
+                }
+                let label = field.file_name().unwrap_or("cluster dump").to_string();
+                let mut data = Vec::new();
+                while let Some(chunk) = match field.chunk().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        over = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+                        failure = (!over).then(|| e.body_text());
+                        break 'fields;
+                    }
+                } {
+                    total += chunk.len() as u64;
+                    if total > max {
+                        over = true;
+                        break 'fields;
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                if !data.is_empty() {
+                    let text = String::from_utf8_lossy(&data);
+                    let snap = snapshot.get_or_insert_with(Snapshot::default);
+                    if matches!(text.trim_start().chars().next(), Some('{' | '[')) {
+                        snap.add_text(&label, &text);
+                    } else {
+                        snap.add_yaml(&label, &text);
+                    }
+                }
+                continue;
+            }
             Some(n @ ("format" | "template")) => {
                 if worker.is_some() {
                     failure = Some(format!("the '{n}' field comes after log data: send the format fields first"));
@@ -339,7 +380,27 @@ pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, 
                                 break 'fields;
                             }
                         };
-                        let opts = Options { format, ..Options::default() };
+                        let mut opts = Options { format, ..Options::default() };
+                        if let Some(snap) = snapshot.take() {
+                            if snap.object_count() == 0 {
+                                failure = Some(format!(
+                                    "the cluster dump holds no Kubernetes object ({}); write it with: {}",
+                                    if snap.problems.is_empty() {
+                                        "nothing read".to_string()
+                                    } else {
+                                        snap.problems.join("; ")
+                                    },
+                                    culprit_cluster::DUMP_COMMAND.replace('\n', " ; ")
+                                ));
+                                break 'fields;
+                            }
+                            let snap = Arc::new(snap);
+                            let timeouts = Arc::clone(&snap);
+                            opts.service_timeouts = Some(Arc::new(move |name: &str| {
+                                culprit_kb::context::ClusterFacts::proxy_timeouts(&*timeouts, name)
+                            }));
+                            facts = Some(snap);
+                        }
                         let (tx, rx) = mpsc::channel::<Msg>(16);
                         let records = limits.records_per_report;
                         let handle = tokio::task::spawn_blocking(move || analyse(rx, opts, records, per_report_bytes));
@@ -402,7 +463,11 @@ pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, 
         return error_page(StatusCode::BAD_REQUEST, "Nothing to analyse", "Choose log files or paste some lines.");
     }
     let detection = incidents::detect(&analysis.stats);
-    let report = logreport::build(&analysis, &detection);
+    let report = logreport::build_with(
+        &analysis,
+        &detection,
+        facts.as_deref().map(|s| s as &dyn culprit_kb::context::ClusterFacts),
+    );
     if report.requests == 0 {
         return nothing_read(&report, !format_name.trim().is_empty());
     }
@@ -452,8 +517,9 @@ pub struct RequestFilter {
     cause: Option<String>,
     #[serde(default)]
     owner: Option<String>,
+    /// Text, not a number: a hand-edited `page=abc` shows the first page rather than an error.
     #[serde(default)]
-    page: Option<usize>,
+    page: Option<String>,
 }
 
 fn some(s: Option<&String>) -> Option<&str> {
@@ -532,7 +598,7 @@ fn requests_section(id: &str, stored: &StoredReport, f: &RequestFilter) -> Marku
     let owners: Vec<String> = ["devops", "developer", "both", "none"].iter().map(|s| (*s).to_string()).collect();
     let matching: Vec<&RequestRecord> = rows.iter().filter(|r| f.admits(r)).collect();
     let pages = matching.len().div_ceil(PAGE_ROWS).max(1);
-    let page = f.page.unwrap_or(1).clamp(1, pages);
+    let page = f.page.as_deref().and_then(|p| p.trim().parse().ok()).unwrap_or(1).clamp(1, pages);
     let shown = matching.iter().skip((page - 1) * PAGE_ROWS).take(PAGE_ROWS);
     // The file name is worth its column only when there are several.
     let many_files = stored.view.report.inputs.len() > 1;

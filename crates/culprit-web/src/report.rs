@@ -397,7 +397,10 @@ fn incident_card(inc: &Incident, ctx: &Context) -> Markup {
             @if let Some(cl) = &inc.cluster {
                 h3 { "In the cluster" }
                 p.small { (cl.service) }
-                ul.small { @for f in &cl.findings { li { (f.title) } } }
+                ul.small { @for f in &cl.findings { li {
+                    span class={ "badge sev-" (f.severity.id()) } { (f.severity.id()) } " " (f.title) " " (ctx.cause(&f.cause))
+                    @if let Some(fix) = &f.fix { div.cmdbox { (crate::layout::prose_or_code(fix)) } }
+                } } }
             }
             @if !inc.next_steps.is_empty() {
                 h3 { "Next steps" }

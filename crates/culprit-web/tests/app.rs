@@ -280,3 +280,27 @@ async fn a_cluster_upload_with_no_object_says_so() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body.contains("--max-upload") && body.contains("culprit cluster check --from"), "{body}");
 }
+
+#[tokio::test]
+async fn a_cluster_dump_with_the_logs_names_the_pod_as_logs_cluster_does() {
+    let s = state(8 << 20);
+    let gz = std::fs::read(EXAMPLE).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/incident-502/cluster");
+    let dumps: Vec<(String, Vec<u8>)> = ["pods", "services", "endpointslices", "deployments", "events"]
+        .iter()
+        .map(|k| (format!("{k}.json"), std::fs::read(format!("{dir}/{k}.json")).unwrap()))
+        .collect();
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> =
+        dumps.iter().map(|(n, d)| ("cluster", Some(n.as_str()), d.as_slice())).collect();
+    parts.push(("files", Some("ingress-nginx.log.gz"), &gz));
+    let (status, location, body) = post(&s, "/logs", &parts).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, _, page) = get(&s, &location).await;
+    assert!(page.contains("pod default/checkout-7d9f8c6b5-x2k9p"), "the headline names the pod");
+    assert!(page.contains("In the cluster"));
+    // A dump with no object is refused with the reason, not silently ignored.
+    let (status, _, body) =
+        post(&s, "/logs", &[("cluster", Some("notes.txt"), b"hello\n"), ("files", Some("a.log.gz"), &gz)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("the cluster dump holds no Kubernetes object"), "{body}");
+}
