@@ -85,8 +85,9 @@ nothing is written to disk. Uploads over --max-upload get a 413 page that says t
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on. Anything but a loopback address makes the UI (and the
-    /// reports uploaded to it) reachable from the network, without authentication.
+    /// Address and port to listen on (localhost:9000 and a bare port mean 127.0.0.1). Anything but
+    /// a loopback address makes the UI (and the reports uploaded to it) reachable from the
+    /// network, without authentication.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub listen: String,
 

@@ -7,15 +7,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub fn run(args: &ServeArgs) -> Result<Status> {
-    let Some(max_upload) = parse_size(&args.max_upload) else {
+    let Some(max_upload) = parse_size(&args.max_upload).filter(|n| *n > 0) else {
         eprintln!(
             "culprit: --max-upload '{}': use a size such as 500MiB, 2GiB, 1G or a number of bytes",
             args.max_upload
         );
         return Ok(Status::Unusable);
     };
-    let Ok(addr) = args.listen.parse::<SocketAddr>() else {
-        eprintln!("culprit: --listen '{}': give an address and port, such as 127.0.0.1:8080", args.listen);
+    let Some(addr) = parse_listen(&args.listen) else {
+        eprintln!(
+            "culprit: --listen '{}': give an address and port, such as 127.0.0.1:8080, localhost:9000, \
+             [::1]:8080 or 0.0.0.0:8080 (a bare port listens on 127.0.0.1)",
+            args.listen
+        );
         return Ok(Status::Unusable);
     };
     let loopback = addr.ip().is_loopback();
@@ -32,7 +36,12 @@ pub fn run(args: &ServeArgs) -> Result<Status> {
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("culprit: --listen {addr}: {e}");
+                let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                    format!(" (another server has it: choose another port, e.g. --listen {}:{})", addr.ip(), addr.port().wrapping_add(1).max(1024))
+                } else {
+                    String::new()
+                };
+                eprintln!("culprit: --listen {addr}: {e}{hint}");
                 return Ok(Status::Failure);
             }
         };
@@ -55,6 +64,21 @@ pub fn run(args: &ServeArgs) -> Result<Status> {
     })
 }
 
+/// An address and port: `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080` (the loopback address:
+/// no name is looked up), or a bare port on 127.0.0.1.
+fn parse_listen(s: &str) -> Option<SocketAddr> {
+    let s = s.trim();
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Some(a);
+    }
+    if let Ok(port) = s.trim_start_matches(':').parse::<u16>() {
+        return Some(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    let (host, port) = s.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    host.eq_ignore_ascii_case("localhost").then(|| SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
 /// `500MiB`, `2GiB`, `1G`, `10M`, `4096`: bytes (K/M/G/T as powers of 1024).
 fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -74,7 +98,20 @@ fn parse_size(s: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_listen, parse_size};
+
+    #[test]
+    fn listen_addresses() {
+        let at = |s: &str| parse_listen(s).map(|a| a.to_string());
+        assert_eq!(at("127.0.0.1:8080").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(at("localhost:9000").as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(at("9000").as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(at(":9000").as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(at("[::1]:8080").as_deref(), Some("[::1]:8080"));
+        assert_eq!(at("0.0.0.0:8080").as_deref(), Some("0.0.0.0:8080"));
+        assert_eq!(at("example.com:8080"), None, "no name is looked up");
+        assert_eq!(at("nope"), None);
+    }
 
     #[test]
     fn sizes() {
