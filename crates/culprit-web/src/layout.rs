@@ -203,7 +203,7 @@ pub fn check(c: &Check, fills: &Fills) -> Markup {
             h3 { a href={ "/id/" (c.id) } { (c.title) } " " (layer_badge(c.layer)) }
             (command(&c.command, fills))
             p.small { strong { "Look for: " } (c.look_for) }
-            @if let Some(h) = &c.on_hosts { p.small.muted { "Without Kubernetes: " code { (h) } } }
+            @if let Some(h) = &c.on_hosts { p.small.muted { "Without Kubernetes: " a href={ "/id/" (h) } { code { (h) } } " (the same check on hosts)" } }
         }
     }
 }
