@@ -37,7 +37,8 @@ pub fn run(args: &ServeArgs) -> Result<Status> {
             Ok(l) => l,
             Err(e) => {
                 let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                    format!(" (another server has it: choose another port, e.g. --listen {}:{})", addr.ip(), addr.port().wrapping_add(1).max(1024))
+                    let next = SocketAddr::new(addr.ip(), addr.port().wrapping_add(1).max(1024));
+                    format!(" (another server has it: choose another port, e.g. --listen {next})")
                 } else {
                     String::new()
                 };

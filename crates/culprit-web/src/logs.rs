@@ -86,6 +86,9 @@ enum Msg {
     End,
 }
 
+/// The analysis thread of an upload, and the channel that feeds it.
+type Worker = (mpsc::Sender<Msg>, tokio::task::JoinHandle<(Analysis, Records)>);
+
 /// The analysis thread: inputs one after the other, gzip detected from the magic bytes.
 fn analyse(mut rx: mpsc::Receiver<Msg>, opts: Options, max_records: usize, max_bytes: usize) -> (Analysis, Records) {
     let mut analyzer = Analyzer::new(opts);
@@ -284,7 +287,7 @@ pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, 
     let (mut format_name, mut template) = (String::new(), String::new());
     let mut snapshot: Option<Snapshot> = None;
     let mut facts: Option<Arc<Snapshot>> = None;
-    let mut worker: Option<(mpsc::Sender<Msg>, tokio::task::JoinHandle<(Analysis, Records)>)> = None;
+    let mut worker: Option<Worker> = None;
     let mut total: u64 = 0;
     let mut over = false;
     let mut inputs = 0usize;
