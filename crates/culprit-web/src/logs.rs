@@ -537,12 +537,23 @@ impl RequestFilter {
             }
         }
         if let Some(st) = some(self.status.as_ref()) {
+            if st == "errors" {
+                if r.status < 400 {
+                    return false;
+                }
+                return self.admits_rest(r);
+            }
             let code = r.status.to_string();
             let class = st.len() == 3 && st.ends_with("xx") && code.starts_with(&st[..1]);
             if code != st && !class {
                 return false;
             }
         }
+        self.admits_rest(r)
+    }
+
+    /// The cause and owner filters.
+    fn admits_rest(&self, r: &RequestRecord) -> bool {
         if let Some(c) = some(self.cause.as_ref()) {
             if r.cause != c {
                 return false;
@@ -587,7 +598,8 @@ fn requests_section(id: &str, stored: &StoredReport, f: &RequestFilter) -> Marku
     let mut statuses: Vec<u16> = rows.iter().map(|r| r.status).collect();
     statuses.sort_unstable();
     statuses.dedup();
-    let mut status_opts: Vec<String> = Vec::new();
+    // "errors": every 4xx and 5xx, the view an incident starts from.
+    let mut status_opts: Vec<String> = vec!["errors".to_string()];
     for s in &statuses {
         let class = format!("{}xx", s / 100);
         if !status_opts.contains(&class) {

@@ -135,6 +135,14 @@ async fn a_gzip_upload_is_analysed_into_the_report_the_terminal_gives() {
     let (_, _, page) = get(&s, &format!("{location}?status=502&cause=upstream_connection_refused")).await;
     let n: usize = page.split("data-matching=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
     assert!(n > 50 && n < 200, "{n}");
+    // The incident links to its requests; "errors" keeps every 4xx and 5xx.
+    let these = format!(
+        "{location}?service=default-checkout-8080&amp;status=502&amp;cause=upstream_connection_refused#requests"
+    );
+    assert!(page.contains(&these) || get(&s, &location).await.2.contains(&these), "the incident links its requests");
+    let (_, _, page) = get(&s, &format!("{location}?status=errors")).await;
+    let errors: usize = page.split("data-matching=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    assert_eq!(errors as u64, served.errors, "every error is kept for the table in this small upload");
     let (_, _, standalone) = get(&s, &format!("{location}/report.html")).await;
     assert!(standalone.contains("Content-Security-Policy") && standalone.contains("'sha256-"));
 }
