@@ -86,6 +86,18 @@ enum Msg {
     End,
 }
 
+/// A compressed or archive format the analysis does not read, by its magic bytes.
+fn other_archive(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 5] = [
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd-compressed"),
+        (b"BZh", "bzip2-compressed"),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz-compressed"),
+        (b"PK\x03\x04", "a zip archive"),
+        (&[0x04, 0x22, 0x4d, 0x18], "lz4-compressed"),
+    ];
+    MAGIC.iter().find(|(m, _)| head.starts_with(m)).map(|(_, k)| *k)
+}
+
 /// The analysis thread of an upload, and the channel that feeds it.
 type Worker = (mpsc::Sender<Msg>, tokio::task::JoinHandle<(Analysis, Records)>);
 
@@ -148,10 +160,18 @@ fn analyse(mut rx: mpsc::Receiver<Msg>, opts: Options, max_records: usize, max_b
                     &bytes
                 } else {
                     head.extend_from_slice(&bytes);
-                    if head.len() < 2 {
+                    if head.len() < 6 {
                         continue;
                     }
                     sniffed = true;
+                    if let Some(kind) = other_archive(&head) {
+                        // Not text, not gzip: say what it is rather than "unrecognised format".
+                        failed = Some(format!(
+                            "{kind}: culprit reads plain text and gzip; decompress it first (or gzip the text)"
+                        ));
+                        head.clear();
+                        continue;
+                    }
                     if head.starts_with(&[0x1f, 0x8b]) {
                         analyzer.note_gzip(id);
                         gz = Some(flate2::write::MultiGzDecoder::new(Vec::with_capacity(1 << 20)));

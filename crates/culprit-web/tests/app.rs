@@ -312,3 +312,12 @@ async fn a_cluster_dump_with_the_logs_names_the_pod_as_logs_cluster_does() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("the cluster dump holds no Kubernetes object"), "{body}");
 }
+
+#[tokio::test]
+async fn an_archive_that_is_not_gzip_is_named() {
+    let s = state(1 << 20);
+    let zstd = [0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x05, 0x29, 0x00, 0x00, 0x68, 0x65];
+    let (status, _, body) = post(&s, "/logs", &[("files", Some("access.log.zst"), &zstd)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("zstd-compressed: culprit reads plain text and gzip"), "{body}");
+}
