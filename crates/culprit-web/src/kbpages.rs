@@ -3,8 +3,8 @@
 //! matrix and the common mistakes.
 
 use crate::layout::{
-    Fills, cause_link, check, command, error_page, fields_form, layer_badge, owner_badge, owner_badge_short,
-    prose_or_code, shell, status, url_encode,
+    Fills, cause_link, check, error_page, fields_form, layer_badge, owner_badge, owner_badge_short, prose_or_code,
+    shell, status, url_encode,
 };
 use crate::page;
 use axum::extract::{Path, Query as QueryParams};
@@ -531,9 +531,4 @@ pub(crate) fn download(body: String, mime: &'static str, filename: &str) -> Resp
         body,
     )
         .into_response()
-}
-
-#[allow(dead_code)]
-pub(crate) fn command_only(c: &str) -> Markup {
-    command(c, &Fills::default())
 }
