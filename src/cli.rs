@@ -397,7 +397,8 @@ pub struct LogsArgs {
     pub per_request: bool,
 
     /// Also write the report as one self-contained HTML file (charts, inline CSS and script, no
-    /// server needed; aggregates only, so its size does not grow with the logs').
+    /// server needed; aggregates only, so its size does not grow with the logs'). `-` writes it
+    /// to stdout instead of the terminal report.
     #[arg(long, value_name = "FILE", conflicts_with = "per_request")]
     pub html: Option<std::path::PathBuf>,
 

@@ -46,3 +46,26 @@ fn html_report_is_one_self_contained_file() {
     assert!(html.contains(&culprit_web::assets::csp_hash(culprit_web::assets::CSS)));
     assert!(html.len() < 200 << 10, "{} bytes", html.len());
 }
+
+/// `logs --html -`: the page on stdout in place of the terminal report (no file named `-`).
+#[test]
+fn html_report_to_stdout() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["logs", &format!("{root}/examples/incident-502/ingress-nginx.log.gz"), "--html", "-"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.starts_with("<!DOCTYPE html>") && out.contains("502s on default-checkout-8080 rose"));
+    assert!(!out.contains("culprit logs — "), "no terminal report mixed in");
+    assert!(!dir.path().join("-").exists());
+    let both = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["logs", &format!("{root}/examples/incident-502/ingress-nginx.log.gz"), "--html", "-", "--json"])
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot share it with --json"));
+}
