@@ -107,9 +107,16 @@ class Browser(unittest.TestCase):
         expect(conclusion.locator("[data-cause=no_ready_endpoints]")).to_be_visible()
         expect(conclusion.locator(".fix")).to_contain_text("fix the selector or labels, the readiness probe")
         self.shot("tree-5xx.png", full_page=False)
+        # The graph draws the conclusion reached under its question.
+        expect(p.locator("svg.graph a.leafnode.reached")).to_have_attribute("aria-label", re.compile("no_ready_endpoints"))
         # The walk is in the URL: reloading it (or sharing it) shows the same conclusion.
         p.goto(p.url)
         expect(p.locator("#conclusion [data-cause=no_ready_endpoints]")).to_be_visible()
+        # A conclusion drawn in the graph is a link too: under 503's question, circuit_open.
+        p.goto(self.base + "/tree/5xx?walk=1.2")
+        p.locator("svg.graph a.leafnode", has_text="circuit_open").click()
+        expect(p).to_have_url(re.compile(r"walk=1\.2\.1$"))
+        expect(p.locator("#conclusion [data-cause=circuit_open]")).to_be_visible()
 
     def test_keyboard_only_walk_of_the_tree(self):
         p = self.page

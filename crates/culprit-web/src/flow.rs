@@ -106,30 +106,66 @@ fn short(text: &str, max: usize) -> String {
     }
 }
 
+/// Height of a conclusion's row under the current question.
+const LEAF_H: i32 = 26;
+
+/// One drawn row: a question, or a conclusion of the question now asked (its answer index).
+enum Row<'t> {
+    /// A question and its number in reading order.
+    Question(&'t TreeNode, usize),
+    Leaf(&'t TreeNode, usize, &'t TreeAnswer),
+}
+
 /// The tree drawn as an indented graph: questions in reading order, each under the question whose
-/// answer leads to it; the walked path and the current question highlighted.
+/// answer leads to it; the walked path and the current question highlighted, and under the
+/// current question its conclusions (cause and owner), each a link to where that answer ends.
 fn tree_svg(tree: &Tree, order: &[String], w: &Walk<'_>, fills: &Fills) -> Markup {
+    let kb = kb();
     let paths = paths(tree);
     let walked: Vec<&str> = w.taken.iter().map(|(n, _)| n.id.as_str()).chain([w.at.id.as_str()]).collect();
-    let row: HashMap<&str, i32> =
-        order.iter().enumerate().map(|(i, id)| (id.as_str(), i32::try_from(i).unwrap_or(0))).collect();
     let depth = |id: &str| i32::try_from(paths.get(id).map_or(0, Vec::len)).unwrap_or(0);
+    // Rows and their tops.
+    let mut rows: Vec<(Row<'_>, i32)> = Vec::new();
+    let mut y = 6;
+    for (n, id) in order.iter().enumerate() {
+        let Some(node) = tree.node(id) else { continue };
+        rows.push((Row::Question(node, n + 1), y));
+        y += ROW_H;
+        if node.id == w.at.id {
+            for (i, a) in node.answers.iter().enumerate().filter(|(_, a)| a.next.is_none()) {
+                rows.push((Row::Leaf(node, i, a), y - 6));
+                y += LEAF_H;
+            }
+            y += 6;
+        }
+    }
+    let height = y + 6;
+    let top: HashMap<&str, i32> = rows
+        .iter()
+        .filter_map(|(r, y)| match r {
+            Row::Question(n, _) => Some((n.id.as_str(), *y)),
+            Row::Leaf(..) => None,
+        })
+        .collect();
     let max_depth = order.iter().map(|id| depth(id)).max().unwrap_or(0);
     let width = max_depth * INDENT + BOX_W + 175;
-    let height = i32::try_from(order.len()).unwrap_or(0) * ROW_H + 12;
-    // Edges: from a question to each question an answer leads to (drawn once per pair).
+    // Edges: from a question to each question an answer leads to (drawn once per pair), and from
+    // the current question to its conclusions.
     let mut edges: Vec<(i32, i32, i32, i32, bool)> = Vec::new();
     for id in order {
         let Some(node) = tree.node(id) else { continue };
         for a in &node.answers {
             let Some(next) = a.next.as_deref() else { continue };
-            let (Some(&r1), Some(&r2)) = (row.get(id.as_str()), row.get(next)) else { continue };
-            let x1 = depth(id) * INDENT + 14;
-            let y1 = r1 * ROW_H + 6 + BOX_H;
-            let x2 = depth(next) * INDENT;
-            let y2 = r2 * ROW_H + 6 + BOX_H / 2;
+            let (Some(&y1), Some(&y2)) = (top.get(id.as_str()), top.get(next)) else { continue };
             let on_walk = walked.windows(2).any(|p| p[0] == id && p[1] == next);
-            edges.push((x1, y1, x2, y2, on_walk));
+            edges.push((depth(id) * INDENT + 14, y1 + BOX_H, depth(next) * INDENT, y2 + BOX_H / 2, on_walk));
+        }
+    }
+    for (r, y) in &rows {
+        if let Row::Leaf(node, i, _) = r {
+            let reached = w.leaf.is_some() && w.taken.last().is_some_and(|(n, p)| n.id == node.id && p == i);
+            let y1 = top.get(node.id.as_str()).copied().unwrap_or(0) + BOX_H;
+            edges.push((depth(&node.id) * INDENT + 14, y1, (depth(&node.id) + 1) * INDENT, y + LEAF_H / 2, reached));
         }
     }
     html! {
@@ -137,24 +173,36 @@ fn tree_svg(tree: &Tree, order: &[String], w: &Walk<'_>, fills: &Fills) -> Marku
             @for (x1, y1, x2, y2, on) in &edges {
                 path class={ "edge" @if *on { " walked" } } d={ "M" (x1) " " (y1) " V" (y2) " H" (x2) } {}
             }
-            @for (i, id) in order.iter().enumerate() {
-                @if let Some(node) = tree.node(id) {
-                    @let y = i32::try_from(i).unwrap_or(0) * ROW_H + 6;
-                    @let x = depth(id) * INDENT;
-                    @let leaves = node.answers.iter().filter(|a| a.next.is_none()).count();
-                    @let class = if id == &w.at.id && w.leaf.is_none() { "node current" } else if walked.contains(&id.as_str()) { "node walked" } else { "node" };
-                    a href=(walk_href(&tree.id, paths.get(id.as_str()).map_or(&[][..], Vec::as_slice), fills)) data-keep class=(class) aria-label={ "Step " (i + 1) ": " (node.ask) } {
-                        title { (node.ask) }
-                        rect x=(x) y=(y) width=(BOX_W) height=(BOX_H) rx="6" {}
-                        text x=(x + 8) y=(y + 20) { (i + 1) ". " (short(&node.ask, 44)) }
+            @for (r, y) in &rows {
+                @match r {
+                    Row::Question(node, number) => {
+                        @let x = depth(&node.id) * INDENT;
+                        @let leaves = node.answers.iter().filter(|a| a.next.is_none()).count();
+                        @let class = if node.id == w.at.id && w.leaf.is_none() { "node current" } else if walked.contains(&node.id.as_str()) { "node walked" } else { "node" };
+                        a href=(walk_href(&tree.id, paths.get(node.id.as_str()).map_or(&[][..], Vec::as_slice), fills)) data-keep class=(class) aria-label={ "Step " (number) ": " (node.ask) } {
+                            title { (node.ask) }
+                            rect x=(x) y=(y) width=(BOX_W) height=(BOX_H) rx="6" {}
+                            text x=(x + 8) y=(y + 20) { (number) ". " (short(&node.ask, 44)) }
+                        }
+                        @if leaves > 0 && node.id != w.at.id {
+                            text.leafcount x=(x + BOX_W + 8) y=(y + 20) {
+                                title { (node.answers.iter().flat_map(|a| a.causes.iter().map(String::as_str)).collect::<Vec<_>>().join(", ")) }
+                                "→ " (leaves) " conclusion" @if leaves > 1 { "s" }
+                            }
+                        }
                     }
-                    @if let Some(leaf) = w.leaf.filter(|_| id == &w.at.id) {
-                        // The walk concluded here: the cause it reached, beside the question.
-                        text.leafcount.reached x=(x + BOX_W + 8) y=(y + 20) { title { (leaf.causes.join(", ")) } "→ " (short(&leaf.causes.join(", "), 24)) }
-                    } @else if leaves > 0 {
-                        text.leafcount x=(x + BOX_W + 8) y=(y + 20) {
-                            title { (node.answers.iter().flat_map(|a| a.causes.iter().map(String::as_str)).collect::<Vec<_>>().join(", ")) }
-                            "→ " (leaves) " conclusion" @if leaves > 1 { "s" }
+                    Row::Leaf(node, i, a) => {
+                        @let x = (depth(&node.id) + 1) * INDENT;
+                        @let owner = a.causes.first().and_then(|c| kb.cause(c)).map_or("none", |c| c.owner.id());
+                        @let reached = w.leaf.is_some() && w.taken.last().is_some_and(|(n, p)| n.id == node.id && p == i);
+                        @let steps: Vec<usize> = paths.get(node.id.as_str()).map_or(&[][..], Vec::as_slice).iter().copied().chain([*i]).collect();
+                        a href=(walk_href(&tree.id, &steps, fills)) data-keep class={ "leafnode " (owner) @if reached { " reached" } }
+                            aria-label={ "Conclusion: " (a.when) " → " (a.causes.join(", ")) } {
+                            title { (a.when) " → " (a.causes.join(", ")) }
+                            rect x=(x) y=(y) width=(BOX_W + 60) height=(LEAF_H - 6) rx="10" {}
+                            // The cause, then the answer that leads to it (two answers may
+                            // conclude the same cause).
+                            text x=(x + 10) y=(y + 14) { "✓ " (short(&format!("{} — {}", a.causes.join(", "), a.when), 58)) }
                         }
                     }
                 }
