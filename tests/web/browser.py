@@ -219,6 +219,12 @@ class Browser(unittest.TestCase):
         expect(p.locator("h1")).to_contain_text("413")
         expect(p.locator("main")).to_contain_text("--max-upload")
         expect(p.locator("main")).to_contain_text("1.0 MiB")
+        # The cluster form too, with its own way out.
+        p.goto(self.base + "/cluster")
+        p.set_input_files("input[name=dump]", big)
+        p.click("button[type=submit]")
+        expect(p.locator("h1")).to_contain_text("413")
+        expect(p.locator("main")).to_contain_text("culprit cluster check --from")
 
     def test_the_html_report_from_file_shows_the_same_headline(self):
         out = os.path.join(self.tmp, "report.html")

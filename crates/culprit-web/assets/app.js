@@ -96,6 +96,18 @@
     });
   });
 
+  // Other upload forms (the cluster's): over the server's limit, say so at once rather than send
+  // the files to be refused.
+  document.querySelectorAll("form[data-max][data-too-large]").forEach(function (f) {
+    f.addEventListener("submit", function (ev) {
+      var size = 0;
+      f.querySelectorAll("input[type=file]").forEach(function (input) {
+        Array.prototype.forEach.call(input.files, function (file) { size += file.size; });
+      });
+      if (size > Number(f.dataset.max || 0)) { ev.preventDefault(); location.assign(f.dataset.tooLarge); }
+    });
+  });
+
   // Log upload: a progress bar while the bytes stream in (the server analyses them as they
   // arrive, so the bar is the analysis's progress too).
   var form = document.querySelector("form[data-upload]");

@@ -15,9 +15,9 @@ use culprit_kb::Finding;
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 
-fn form(url: &str, namespace: &str) -> Markup {
+fn form(url: &str, namespace: &str, max: u64) -> Markup {
     html! {
-        form method="post" action="/cluster" enctype="multipart/form-data" {
+        form method="post" action="/cluster" enctype="multipart/form-data" data-max=(max) data-too-large="/cluster/too-large" {
             div.drop {
                 p { strong { "Drop the cluster's objects here" } " or choose them: JSON or YAML, one file or several, as written by" }
                 div.cmdbox { pre { code { (culprit_cluster::DUMP_COMMAND) } } button.copy type="button" data-copy { "Copy" } }
@@ -33,11 +33,11 @@ fn form(url: &str, namespace: &str) -> Markup {
     }
 }
 
-pub async fn form_page() -> Response {
+pub async fn form_page(State(state): State<AppState>) -> Response {
     let body = html! {
         h1 { "Trace a route through the cluster" }
         p.lead { "Ingress (or Gateway API route) → Service port → endpoints → Pods, each link judged; and every check culprit runs on the objects. Read from the files you upload; nothing is contacted." }
-        (form("", ""))
+        (form("", "", state.config.max_upload))
     };
     page(shell("Cluster", &body))
 }
@@ -158,9 +158,14 @@ pub async fn upload(State(state): State<AppState>, multipart: Result<Multipart, 
             @for f in fs { (finding(f)) }
         }
         h2 { "Another dump" }
-        (form(&url, &namespace))
+        (form(&url, &namespace, max))
     };
     page(shell("Cluster", &body))
+}
+
+/// The 413 page for a dump the page's script found too large before sending it.
+pub async fn too_large_page(State(state): State<AppState>) -> Response {
+    too_large(state.config.max_upload)
 }
 
 fn too_large(max: u64) -> Response {

@@ -114,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/reports/{id}/report.md", get(logs::download_markdown))
         .route("/reports/{id}/report.html", get(logs::download_html))
         .route("/cluster", get(cluster::form_page).post(cluster::upload))
+        .route("/cluster/too-large", get(cluster::too_large_page))
         .route("/assets/{name}", get(assets::serve))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
