@@ -45,6 +45,9 @@ fn nav() -> Markup {
             a href="/practice" { "Practice" }
             a href="/logs" { "Logs" }
             a href="/cluster" { "Cluster" }
+            form.navsearch method="get" action="/" role="search" {
+                input type="search" name="q" placeholder="502, UF, a log message…" aria-label="Search the knowledge base";
+            }
         }
     }
 }
