@@ -84,7 +84,8 @@ pub struct PracticeQuery {
 
 pub async fn page(Query(p): Query<PracticeQuery>) -> Response {
     let all = scenarios();
-    let n = p.q.unwrap_or(1).max(1);
+    // Past the last question, round again from the first.
+    let n = (p.q.unwrap_or(1).max(1) - 1) % all.len() + 1;
     // Question N walks the scenarios in a fixed scrambled order, so neighbours differ.
     let s = &all[mix(n, 0) % all.len()];
     let options = choices(s, n);
@@ -132,7 +133,7 @@ pub async fn page(Query(p): Query<PracticeQuery>) -> Response {
                 p { strong { "Fix: " } (s.cause.fix) }
             }
         }
-        p { a.button.primary href={ "/practice?q=" (n + 1) } { "Next question →" } }
+        p { a.button.primary href={ "/practice?q=" (n % all.len() + 1) } { "Next question →" } }
     };
     crate::page(shell("Practice", &body))
 }
