@@ -172,7 +172,11 @@ class Browser(unittest.TestCase):
         self.assertGreater(chart.locator("rect.shade").count(), 0, "the incident window is shaded")
         box = chart.bounding_box()
         self.assertGreater(box["width"], 300)
-        self.shot("report.png", full_page=False)
+        if SHOTS:
+            # Tall enough for the incident and its chart.
+            p.set_viewport_size({"width": 1280, "height": 1880})
+            self.shot("report.png", full_page=False)
+            p.set_viewport_size({"width": 1280, "height": 900})
         # Filter the per-request table, server-side.
         p.select_option("select[name=status]", "502")
         p.select_option("select[name=service]", "default-checkout-8080")
