@@ -512,7 +512,10 @@ fn nothing_read(report: &logreport::LogReport, forced: bool) -> Response {
                 tbody { @for i in &report.inputs { tr {
                     td { code { (i.path) } @if i.gzip { " (gzip)" } }
                     td.num { (i.lines) }
-                    td { @if let Some(e) = &i.error { (e) } @else if i.lines == 0 { "empty" } @else {
+                    td { @if let Some(e) = &i.error { (e) } @else if i.lines == 0 { "empty" }
+                        @else if i.format.as_deref().is_some_and(|f| f.starts_with("error log")) {
+                            "an error log: its lines explain the requests of an access log — upload it together with that access log" }
+                        @else {
                         "read as " (i.format.as_deref().unwrap_or("?")) ", but no line matched it" } }
                 } } }
             } }

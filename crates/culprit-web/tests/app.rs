@@ -217,6 +217,11 @@ async fn an_upload_with_no_readable_line_says_why_per_input() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no report of zeros: {location}");
     assert!(body.contains("notes.txt") && body.contains("unrecognised log format (first line: hello world)"), "{body}");
     assert!(body.contains("custom"), "it points at the custom format field");
+    // An error log alone: read, but it explains an access log's requests.
+    let error_log = "2026/03/08 13:51:02 [error] 41#41: *2231 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: shop, request: \"GET / HTTP/1.1\", upstream: \"http://10.244.1.5:8080/\", host: \"shop\"\n";
+    let (status, _, body) = post(&s, "/logs", &[("files", Some("error.log"), error_log.as_bytes())]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("upload it together with that access log"), "{body}");
     // A format forced on the form that does not fit: said so.
     let gz = std::fs::read(EXAMPLE).unwrap();
     let (status, _, body) =
