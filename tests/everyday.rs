@@ -239,3 +239,58 @@ fn a_pipe_is_read_without_a_dash() {
     let r: LogReport = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r.requests, 1);
 }
+
+/// `culprit logs` fed by a pipe, with `--json`.
+fn report_from_stdin(text: &str) -> LogReport {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["logs", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let text = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn docker_compose_and_syslog_prefixes_come_off_and_the_interleaved_error_log_still_joins() {
+    // `docker compose logs nginx`: access and error lines in one stream, each behind the
+    // service's padded name (nginx writes the error entry first, when the connection fails, the
+    // access line when the request ends); then the same through journald's short format.
+    let (access, errors) = outage("");
+    let mut e = errors.lines();
+    let mut compose = String::new();
+    for (i, line) in access.lines().enumerate() {
+        if i % 2 == 0 {
+            let _ = writeln!(compose, "nginx-1  | {}", e.next().unwrap());
+        }
+        let _ = writeln!(compose, "nginx-1  | {line}");
+    }
+    let mut journald = String::new();
+    for l in compose.lines() {
+        let _ = writeln!(journald, "Mar  8 14:51:02 web1 docker[812]: {l}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (text, wrapper) in [(&compose, "docker compose logs"), (&journald, "syslog + docker compose logs")] {
+        let path = write(&dir, "compose.log", text);
+        for r in [report(&[&path]), report_from_stdin(text)] {
+            assert_eq!(r.inputs[0].format.as_deref(), Some("nginx main"), "{:?}", r.inputs[0]);
+            assert_eq!(r.inputs[0].wrapper.as_deref(), Some(wrapper));
+            assert_eq!(r.requests, 82, "every access line read");
+            assert_eq!(r.unparsed.count, 0, "{:?}", r.unparsed.samples);
+            assert_eq!(r.join.as_ref().map(|j| (j.lines, j.used)), Some((41, 41)), "{:?}", r.join);
+            let c = &r.incidents[0].causes[0];
+            assert_eq!(
+                (c.status, c.cause.as_str(), c.confidence),
+                (502, "upstream_connection_refused", culprit_kb::Confidence::High)
+            );
+        }
+    }
+}

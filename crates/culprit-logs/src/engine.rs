@@ -596,7 +596,7 @@ fn read_input(
             let first_lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').take(SNIFF_LINES * 2).collect();
             if let Some(p) = Plan::sniff(&first_lines, opts) {
                 result.format = Some(p.format.name.clone());
-                result.wrapper = p.wrapper.name().map(str::to_owned);
+                result.wrapper = p.wrapper_name();
                 plan = Some(Arc::new(p));
             } else {
                 let first = buf.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty()).unwrap_or_default();

@@ -89,6 +89,13 @@ pub fn small_parsers(data: &[u8]) {
     let _ = wrapper::detect(data);
     let _ = wrapper::cri(data);
     let _ = wrapper::docker(data);
+    // Prefixes only ever come off: each level is shorter, and stripping to a depth is that level.
+    let levels = wrapper::prefix_levels(std::borrow::Cow::Borrowed(data));
+    for (d, pair) in levels.windows(2).enumerate() {
+        assert!(pair[1].1.len() < pair[0].1.len());
+        assert_eq!(wrapper::strip_up_to(std::borrow::Cow::Borrowed(data), d + 1), pair[1].1);
+    }
+    assert_eq!(wrapper::strip_prefixes(data), levels[levels.len() - 1].1);
     let _ = time::parse_any(data);
     let t = paths::template(data);
     assert!(t.len() <= 3 * 210, "templates are capped");

@@ -36,6 +36,11 @@ pub const JOIN_WINDOW_ENTRIES: usize = 200_000;
 pub struct Plan {
     pub format: Format,
     pub wrapper: Wrapper,
+    /// The lines carry prefixes a collector or terminal put in front of them (`docker compose
+    /// logs`, syslog, kail…), taken off before the format reads them; named for the summary.
+    pub prefixes: Option<String>,
+    /// How many prefixes are taken off each line (at most).
+    pub prefix_depth: usize,
     pub context: Context,
 }
 
@@ -52,14 +57,66 @@ impl Plan {
         let wrapper = lines.first().map_or(Wrapper::None, |l| wrapper::detect(l));
         let unwrapped: Vec<Cow<'_, [u8]>> = lines.iter().map(|l| wrapper.unwrap(l)).collect();
         let sample: Vec<&[u8]> = unwrapped.iter().map(AsRef::as_ref).collect();
-        let format = match &opts.format {
-            Some(f) => f.clone(),
-            None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
+        // Prefixes are taken off when that lets as many lines be read (more, for a prefix that
+        // could be a format's own first field): a lenient format may read `web-1  | 10.0.0.1 - -
+        // [..` with the prefix glued to the client, but a JSON log's `message` key or an ELB
+        // line's leading time are the format's own.
+        let levels: Vec<Vec<wrapper::Level<'_>>> =
+            sample.iter().map(|l| wrapper::prefix_levels(Cow::Borrowed(*l))).collect();
+        let max_depth = levels.iter().map(|ls| ls.len() - 1).max().unwrap_or(0);
+        let at_depth =
+            |d: usize| -> Vec<&[u8]> { levels.iter().map(|ls| ls[d.min(ls.len() - 1)].1.as_ref()).collect() };
+        let score = |d: usize| -> Option<(usize, Format)> {
+            let lines = at_depth(d);
+            match &opts.format {
+                Some(f) => Some((f.reads(&lines), f.clone())),
+                None => Format::sniff_scored(&lines),
+            }
         };
+        let mut depth = 0;
+        let mut best = score(0);
+        for d in 1..=max_depth {
+            let weak =
+                levels.iter().find(|ls| ls.len() > d).and_then(|ls| ls[d].0).is_some_and(wrapper::prefix_is_weak);
+            let s = score(d);
+            let (now, then) = (s.as_ref().map_or(0, |b| b.0), best.as_ref().map_or(0, |b| b.0));
+            if now > then || (now == then && now > 0 && !weak) {
+                depth = d;
+                best = s;
+            }
+        }
+        let format = match best {
+            Some((n, f)) if n > 0 || opts.format.is_some() => f,
+            _ if Format::looks_like_error_log(&sample) => Format::error_log(),
+            _ if max_depth > 0 && Format::looks_like_error_log(&at_depth(max_depth)) => {
+                depth = max_depth;
+                Format::error_log()
+            }
+            _ => return None,
+        };
+        let prefixes = (depth > 0).then(|| {
+            let ls = levels.iter().max_by_key(|ls| ls.len()).expect("a prefixed line");
+            ls[1..=depth.min(ls.len() - 1)].iter().filter_map(|(n, _)| *n).collect::<Vec<_>>().join(" + ")
+        });
         // Error entries whose requests another input logs are joined to them, not counted twice.
         let format = if opts.join_error_entries && format.reads_error_entries() { Format::error_log() } else { format };
         let context = format.context(opts.timeouts);
-        Some(Plan { format, wrapper, context })
+        Some(Plan { format, wrapper, prefixes, prefix_depth: depth, context })
+    }
+
+    /// The payload of a raw line: out of its container wrapper, its prefixes taken off.
+    pub fn payload<'a>(&self, raw: &'a [u8]) -> Cow<'a, [u8]> {
+        wrapper::strip_up_to(self.wrapper.unwrap(raw), self.prefix_depth)
+    }
+
+    /// What the input's summary calls the wrapper and prefixes (`cri`, `docker compose logs`).
+    pub fn wrapper_name(&self) -> Option<String> {
+        match (self.wrapper.name(), &self.prefixes) {
+            (Some(w), Some(p)) => Some(format!("{w} + {p}")),
+            (Some(w), None) => Some(w.to_owned()),
+            (None, Some(p)) => Some(p.clone()),
+            (None, None) => None,
+        }
     }
 }
 
@@ -166,6 +223,7 @@ impl Core {
             return Outcome::Other;
         }
         let line: &'a [u8] = match plan.wrapper {
+            _ if plan.prefix_depth > 0 => unwrapped.insert(plan.payload(raw)),
             Wrapper::None => raw,
             Wrapper::Cri => wrapper::cri(raw).unwrap_or(raw),
             Wrapper::Docker => unwrapped.insert(Wrapper::Docker.unwrap(raw)),
@@ -318,7 +376,7 @@ impl Analyzer {
     /// whole run, beside the window of those that arrive in the stream.
     pub fn preload_error_lines<'l>(&mut self, lines: impl IntoIterator<Item = &'l [u8]>) {
         for line in lines {
-            self.index.add_line_kept(&wrapper::unwrap_any(line));
+            self.index.add_line_kept(&wrapper::error_payload(line));
         }
     }
 
@@ -401,7 +459,7 @@ impl Analyzer {
             self.core.stats.lines += pending.len() as u64;
             self.core.stats.other += pending.len() as u64;
             for line in &pending {
-                let payload = wrapper::unwrap_any(line);
+                let payload = wrapper::error_payload(line);
                 if errors::is_error_line(&payload) {
                     self.index.add_line(&payload);
                     self.inputs[input].summary.error_log_lines += 1;
@@ -412,7 +470,7 @@ impl Analyzer {
         if let Some(plan) = plan {
             let s = &mut self.inputs[input];
             s.summary.format = Some(plan.format.name.clone());
-            s.summary.wrapper = plan.wrapper.name().map(str::to_owned);
+            s.summary.wrapper = plan.wrapper_name();
             s.plan = Some(plan);
             for line in &pending {
                 self.read(input, line, sink.as_deref_mut());
@@ -442,7 +500,7 @@ impl Analyzer {
                 }
             }
             Outcome::ErrorLine => {
-                let payload = plan.wrapper.unwrap(line).into_owned();
+                let payload = plan.payload(line).into_owned();
                 self.index.add_line(&payload);
                 self.inputs[input].summary.error_log_lines += 1;
             }

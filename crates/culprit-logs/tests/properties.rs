@@ -21,6 +21,35 @@ proptest! {
     }
 
     #[test]
+    fn collector_prefixes_come_off_an_access_line_and_nothing_else(
+        service in "[a-z][a-z0-9_-]{0,20}",
+        pad in 1usize..12,
+        host in "[a-z][a-z0-9-]{0,15}",
+        pid in 1u32..99_999,
+        day in 1u32..28,
+        path in "/[a-zA-Z0-9/_.-]{0,60}",
+        status in 100u16..600,
+        wrap in 0usize..4,
+    ) {
+        let line = format!(
+            "10.0.0.7 - - [{day:02}/Mar/2026:10:00:00 +0000] \"GET {path} HTTP/1.1\" {status} 12 \"-\" \"curl/8\""
+        );
+        let compose = format!("{service}{}| {line}", " ".repeat(pad));
+        let wrapped = match wrap {
+            0 => compose,
+            1 => format!("Mar {day:>2} 10:00:01 {host} nginx[{pid}]: {line}"),
+            2 => format!("Mar {day:>2} 10:00:01 {host} docker[{pid}]: {compose}"),
+            _ => format!("2026-03-{day:02}T10:00:01.123456789Z {line}"),
+        };
+        let (off, bare) = (
+            culprit_logs::wrapper::strip_prefixes(wrapped.as_bytes()).into_owned(),
+            culprit_logs::wrapper::strip_prefixes(line.as_bytes()).into_owned(),
+        );
+        prop_assert_eq!(off, line.as_bytes());
+        prop_assert_eq!(bare, line.as_bytes());
+    }
+
+    #[test]
     fn arbitrary_formats_never_panic(fmt in "[$a-z_ \\[\\]\"-]{0,60}", line in ".{0,120}") {
         fuzzing::custom_format(format!("{fmt}\n{line}").as_bytes());
     }

@@ -700,20 +700,35 @@ impl Format {
 
     /// The candidate that parses the most of `sample`, if any parses at least one line.
     pub fn sniff(sample: &[&[u8]]) -> Option<Format> {
+        Format::sniff_scored(sample).map(|(_, f)| f)
+    }
+
+    /// [`Format::sniff`] with the number of sample lines the chosen format reads.
+    pub fn sniff_scored(sample: &[&[u8]]) -> Option<(usize, Format)> {
+        Format::best_by(|f| f.reads(sample))
+    }
+
+    /// The candidate with the highest score, if one scores above zero (the first of equals).
+    pub fn best_by(score: impl Fn(&Format) -> usize) -> Option<(usize, Format)> {
         let mut best: Option<(usize, &Format)> = None;
         for f in Format::candidates() {
-            let ok = sample
-                .iter()
-                .filter(|l| {
-                    let mut o = Observation::default();
-                    f.parse(l, &mut o).is_ok()
-                })
-                .count();
+            let ok = score(f);
             if ok > 0 && best.is_none_or(|(n, _)| ok > n) {
                 best = Some((ok, f));
             }
         }
-        best.map(|(_, f)| f.clone())
+        best.map(|(n, f)| (n, f.clone()))
+    }
+
+    /// How many lines of `sample` this format reads.
+    pub fn reads(&self, sample: &[&[u8]]) -> usize {
+        sample.iter().filter(|l| self.reads_line(l)).count()
+    }
+
+    /// Whether this format reads the line.
+    pub fn reads_line(&self, line: &[u8]) -> bool {
+        let mut o = Observation::default();
+        self.parse(line, &mut o).is_ok()
     }
 }
 
