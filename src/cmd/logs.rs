@@ -792,8 +792,8 @@ fn inputs(d: &mut Doc, r: &LogReport) {
     }
     if let Some(j) = &r.join {
         let mut line = vec![plain(format!(
-            "error log: {} lines read, {} with a message culprit uses, {} explained a request, {} left over",
-            num(j.lines),
+            "error log: {} read, {} with a message culprit uses, {} explained a request, {} left over",
+            lines_word(j.lines),
             num(j.usable),
             num(j.used),
             num(j.left_over)

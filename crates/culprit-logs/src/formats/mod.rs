@@ -517,9 +517,9 @@ pub enum BadLine {
 impl BadLine {
     pub fn describe(self) -> &'static str {
         match self {
-            BadLine::Mismatch => "does not match the format",
-            BadLine::TooLong => "longer than the line-length cap",
-            BadLine::BadStatus => "status is not a number",
+            BadLine::Mismatch => "not in the input's format",
+            BadLine::TooLong => "over the line-length cap",
+            BadLine::BadStatus => "with a status that is not a number",
         }
     }
 }
@@ -745,6 +745,14 @@ pub fn is_known_other(line: &[u8]) -> bool {
         || haproxy::is_message(line)
         || caddy::is_console_line(line)
         || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
+        || is_zap_message(line)
+}
+
+/// A zap JSON log message without a logger (Caddy's `using provided configuration`, `autosaved
+/// config` at startup) — but not an access entry that failed to read, which stays a bad line.
+fn is_zap_message(line: &[u8]) -> bool {
+    let has = |m: &[u8]| memchr::memmem::find(line, m).is_some();
+    line.starts_with(b"{\"level\":\"") && has(b"\"msg\":\"") && !has(b"\"handled request\"") && !has(b"\"request\":{")
 }
 
 /// klog: `I0308 16:02:45.123456       7 controller.go:190] "…"`.
