@@ -693,6 +693,17 @@ fn binary_input_is_never_echoed_raw() {
 }
 
 #[test]
+fn a_compressed_or_binary_file_is_named_as_such_without_a_format_list() {
+    let mut zstd = vec![0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x00];
+    zstd.extend((0..400u32).map(|i| (i * 37 % 251) as u8));
+    let out = culprit(&["logs", "-"], Some(&zstd));
+    let err = stderr_of(&out);
+    assert!(err.contains("binary data, not a text log, zstd-compressed: zstdcat FILE"), "{err}");
+    assert!(!err.contains("formats tried"), "no text-format list for a binary input: {err}");
+    assert!(!out.status.success());
+}
+
+#[test]
 fn timeline_rows_under_a_minute_show_seconds() {
     let short: Vec<u8> = example_lines().split_inclusive(|&b| b == b'\n').take(1000).flatten().copied().collect();
     let text = String::from_utf8(culprit(&["logs", "-"], Some(&short)).stdout).unwrap();
