@@ -116,9 +116,7 @@ pub fn rule_file(opts: &Options) -> RuleFile {
             alerts.push(budget_alert(cause, budget, opts));
         }
     }
-    RuleFile {
-        groups: vec![RuleGroup { name: GROUP.into(), rules: recording.into_iter().chain(alerts).collect() }],
-    }
+    RuleFile { groups: vec![RuleGroup { name: GROUP.into(), rules: recording.into_iter().chain(alerts).collect() }] }
 }
 
 /// The header of the rule file.
