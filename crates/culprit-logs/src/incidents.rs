@@ -138,7 +138,20 @@ pub fn detect(stats: &Stats) -> Detection {
                 r
             }));
         }
-        incidents.extend(group(si, rises));
+        let mut groups = group(si, rises);
+        // A rise's counts are every error of its kind inside its window, lulls included: windows
+        // merged across a gap of a few quiet buckets would otherwise leave out the errors in the gap,
+        // and the incident's "Errors" would not match the requests listed for the same window.
+        for g in &mut groups {
+            for r in &mut g.rises {
+                let inside = svc.buckets.iter().filter(|(i, _)| (r.start..=r.end).contains(*i));
+                let (errors, requests) = inside.fold((0, 0), |(e, t), (_, b)| (e + b.errors_of(r.kind), t + b.total));
+                r.errors = errors;
+                r.requests = requests;
+                r.excess = (errors as f64 - requests as f64 * r.baseline.unwrap_or(0.0)).max(0.0);
+            }
+        }
+        incidents.extend(groups);
     }
     // A rise over a baseline ("what changed") ranks above errors present from the start of a short
     // capture, which cannot tell whether they are new; then by errors above the baseline.
