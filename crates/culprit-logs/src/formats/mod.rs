@@ -813,10 +813,13 @@ impl Format {
         Format::best_by(|f| f.reads(sample))
     }
 
-    /// The candidate with the highest score, if one scores above zero (the first of equals). The
-    /// fallbacks compete only when no real format scores: lines of another format in an input
-    /// are read line by line (`pipeline::Core::line`), so a lenient fallback that reads more of a
-    /// sample must not take an input from the format that reads its own lines best.
+    /// The candidate with the highest score, if one scores above zero (the first of equals). A
+    /// fallback takes an input from the real formats only when it reads more than four times as
+    /// many lines as the best of them: lines of another format in an input are read line by line
+    /// (`pipeline::Core::line`), so a lenient fallback that reads a few more lines of a sample
+    /// must not take an input from the format that reads its own lines best; but an input in a
+    /// layout of its own, where a real format happens to read a line or two, is the fallback's
+    /// (every one of its lines would otherwise ask every format in turn).
     pub fn best_by(score: impl Fn(&Format) -> usize) -> Option<(usize, Format)> {
         let pick = |fallback: bool| {
             let mut best: Option<(usize, &Format)> = None;
@@ -828,7 +831,12 @@ impl Format {
             }
             best
         };
-        pick(false).or_else(|| pick(true)).map(|(n, f)| (n, f.clone()))
+        let best = match (pick(false), pick(true)) {
+            (Some(real), Some(fallback)) if fallback.0 > 4 * real.0 => Some(fallback),
+            (Some(real), _) => Some(real),
+            (None, fallback) => fallback,
+        };
+        best.map(|(n, f)| (n, f.clone()))
     }
 
     /// How many lines of `sample` this format reads.
