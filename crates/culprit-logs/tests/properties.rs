@@ -663,7 +663,8 @@ proptest! {
             prop_assert_eq!(obs.client, client.as_bytes());
         }
         if let Some((us, _)) = upstream {
-            prop_assert_eq!(obs.upstream.status, us.to_string().as_bytes());
+            let written = us.to_string();
+            prop_assert_eq!(obs.upstream.status, written.as_bytes());
         }
     }
 
