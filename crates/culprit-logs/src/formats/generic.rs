@@ -257,8 +257,17 @@ fn find_time(line: &[u8]) -> Option<(&[u8], i64)> {
 }
 
 /// `key=value`, `key="value"`, `key: value` pairs whose key is a known name for an upstream field
-/// or a duration (`us="502"`, `ua=-`, `urt: 0.016`, `rt=0.004`, `upstream_addr=10.0.0.1:80`).
+/// or a duration (`us="502"`, `ua=-`, `urt: 0.016`, `rt=0.004`, `upstream_addr=10.0.0.1:80`), and
+/// the widely copied `to: $upstream_addr:` of nginx's `upstreamlog` format.
 fn labelled_fields<'a>(line: &'a [u8], obs: &mut Observation<'a>) {
+    if let Some(at) = memchr::memmem::find(line, b" to: ") {
+        let rest = &line[at + 5..];
+        let addr = &rest[..rest.iter().position(|b| matches!(b, b' ' | b'"' | b',')).unwrap_or(rest.len())];
+        let addr = addr.strip_suffix(b":").unwrap_or(addr);
+        if looks_like_ip(addr) || addr.starts_with(b"unix:") {
+            obs.upstream.addr = addr;
+        }
+    }
     for i in memchr::memchr2_iter(b'=', b':', line) {
         let colon = line[i] == b':';
         if colon && line.get(i + 1) != Some(&b' ') {
@@ -483,6 +492,14 @@ mod tests {
         );
         let a = attribute(&o, &ctx).unwrap();
         assert_eq!((a.generated_by, a.confidence), (GeneratedBy::Upstream, Confidence::High));
+        // nginx's `upstreamlog` layout (allinurl/goaccess#394, nginx.jsonl): `to: $upstream_addr:`
+        // and no upstream status: a 404 after an upstream was contacted is the upstream's.
+        let (o, _) = read_line(
+            r#"182.69.143.120 - - [31/Mar/2016:03:10:51 +0530] "GET /api/check_delivery.php?authkey=9450AW2qTKYe453be757c&requestid=36626f6a3530323439383831 HTTP/1.1" control.msg91.com 404 39 "-" "-" "-" "control.msg91.com" "-" to: 10.0.0.62:8080: upstream_response_time 0.003 request_time 0.003"#,
+        );
+        assert_eq!(o.upstream.addr, b"10.0.0.62:8080");
+        let a = attribute(&o, &ctx).unwrap();
+        assert_eq!((a.cause, a.generated_by), (crate::attribute::Cause::AppNotFound, GeneratedBy::Upstream));
         // Nothing about the upstream: never high.
         let (o, _) = read_line(r#"10.1.1.1 - - [22/Feb/2017:22:59:47 +0000] "GET /x HTTP/1.1" 200 60"#);
         assert_ne!(attribute(&o, &ctx).unwrap().confidence, Confidence::High);

@@ -199,6 +199,8 @@ const CONTAINERS: &[&str] = &[
     "jsonpayload",
     "log",
     "nginx",
+    // `"@nginx_fields":{…}`, a Logstash-era nginx JSON template.
+    "nginxfields",
     "payload",
     "req",
     "request",
@@ -477,8 +479,13 @@ fn read<'a>(line: &'a [u8], obs: &mut Observation<'a>, mode: Mode) -> Result<(),
 
 fn fill<'a>(f: &Found<'a>, obs: &mut Observation<'a>, mode: Mode) -> Result<(), BadLine> {
     match mode {
-        Mode::IngressNginx if f.proxy_upstream_name.is_none() => return Err(BadLine::Mismatch),
-        Mode::Nginx if !f.nginx => return Err(BadLine::Mismatch),
+        // nginx's traits read `$upstream_status` as the decisive evidence: a layout without it
+        // (many `json_analytics` copies log `$upstream_addr` and `$upstream_response_time` only)
+        // is read by the generic reader, which says only what the line's own fields show.
+        Mode::IngressNginx if f.proxy_upstream_name.is_none() || f.upstream_status.is_none() => {
+            return Err(BadLine::Mismatch);
+        }
+        Mode::Nginx if !f.nginx || f.upstream_status.is_none() => return Err(BadLine::Mismatch),
         _ => {}
     }
     // The status: a status key, else an HTTP-looking `code` beside a request's fields.
@@ -562,7 +569,9 @@ fn fill<'a>(f: &Found<'a>, obs: &mut Observation<'a>, mode: Mode) -> Result<(), 
 /// For a log whose writer is unknown (no upstream fields in its context), what the line's own
 /// upstream fields say, as the flags attribution reads: every upstream field `-` ⇒ the writer
 /// answered by itself; the last upstream status equal to the status (and, for 502/504, which nginx
-/// writes after a failed exchange too, a body from the upstream) ⇒ the upstream answered.
+/// writes after a failed exchange too, a body from the upstream) ⇒ the upstream answered; an
+/// upstream contacted, no upstream status logged and a 4xx other than a client's leaving (499) or
+/// timing out (408) ⇒ the upstream answered too: a proxy makes those before it picks an upstream.
 pub(crate) fn judge_upstream(obs: &mut Observation<'_>) {
     let u = obs.upstream;
     if u.addr.is_empty() && u.status.is_empty() {
@@ -574,16 +583,21 @@ pub(crate) fn judge_upstream(obs: &mut Observation<'_>) {
         Some(a) if a.status == Some(status) && (!matches!(status, 502 | 504) || a.length().is_some_and(|l| l > 0)) => {
             obs.upstream_answered = true;
         }
+        Some(a) if a.status.is_none() && is_dash(u.status) && !is_dash(a.addr) => {
+            obs.upstream_answered = (400..500).contains(&status) && !matches!(status, 408 | 499);
+        }
         Some(_) => {}
     }
 }
 
-/// ingress-nginx's JSON `log-format-upstream` (`$proxy_upstream_name` among the keys).
+/// ingress-nginx's JSON `log-format-upstream` (`$proxy_upstream_name` and `$upstream_status`
+/// among the keys).
 pub fn ingress_nginx<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
     read(line, obs, Mode::IngressNginx)
 }
 
-/// nginx's `log_format … escape=json` with its upstream variables among the keys.
+/// nginx's `log_format … escape=json` with its upstream variables among the keys
+/// (`$upstream_status` always).
 pub fn nginx<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), BadLine> {
     read(line, obs, Mode::Nginx)
 }
@@ -728,6 +742,32 @@ mod tests {
         // A 504 the upstream's own status list repeats, with no body from it: who wrote it is not
         // in the line.
         assert_eq!(confidence, Confidence::Low);
+    }
+
+    /// Layouts people copy, each line in its template's keys and nesting.
+    #[test]
+    fn copied_nginx_json_templates() {
+        // ferama/crauti pkg/middleware/logger (a comment quoting an ingress-nginx line, joined).
+        let crauti = r#"{"timestamp":"2023-03-18T20:30:38+00:00","requestID":"0f9c2aecee8c1deae250e017d4f4d960","proxyUpstreamName":"elk-elk-kibana-http","proxyAlternativeUpstreamName":"","upstreamStatus":"200","upstreamAddr":"172.20.36.212:5601","httpRequest":{"requestMethod":"POST","requestUrl":"kibana.paas.relatech.link/api/lens/stats","status":200,"requestSize":"96","responseSize":"2","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/111.0.0.0 Safari/537.36","remoteIp":"10.99.99.2","referer":"https://kibana.paas.relatech.link/app/lens","latency":"1.007 s","protocol":"HTTP/2.0"}}"#;
+        assert_eq!(Format::sniff(&[crauti.as_bytes()]).unwrap().name, "ingress-nginx json");
+        let (o, cause, by, confidence) = judge("ingress-nginx-json", crauti);
+        assert_eq!((o.status, o.target, o.upstream.response_time), (Some(200), &b"/api/lens/stats"[..], &b"1.007"[..]));
+        assert_eq!((cause, by, confidence), (Cause::Ok, GeneratedBy::Upstream, Confidence::High));
+        // The `json_analytics` template (dokku docs, nginx/nginx#177): `$upstream_addr` as
+        // `upstream`, no `$upstream_status`: nginx's traits would read the missing status as a
+        // failed exchange; the generic reader says what the fields show.
+        let analytics = r#"{"msec": "1725000000.123", "connection": "1234", "connection_requests": "1", "pid": "31", "request_id": "4c6f0b0d2e", "request_length": "412", "remote_addr": "10.0.0.5", "remote_user": "", "remote_port": "51234", "time_local": "30/Aug/2024:06:40:00 +0000", "time_iso8601": "2024-08-30T06:40:00+00:00", "request": "GET /api/v1/items?id=3 HTTP/1.1", "request_uri": "/api/v1/items?id=3", "args": "id=3", "status": "504", "body_bytes_sent": "160", "bytes_sent": "320", "http_referer": "", "http_user_agent": "curl/8.4.0", "request_time": "60.001", "upstream": "10.1.2.3:8080", "upstream_connect_time": "-", "upstream_header_time": "-", "upstream_response_time": "60.000", "upstream_response_length": "0", "upstream_cache_status": "", "scheme": "http", "request_method": "GET", "server_protocol": "HTTP/1.1"}"#;
+        assert!(nginx(analytics.as_bytes(), &mut Observation::default()).is_err());
+        let f = Format::sniff(&[analytics.as_bytes()]).unwrap().described(&[analytics.as_bytes()]);
+        assert_eq!(f.name, "generic JSON (keys status, upstream, request_time)");
+        let (o, _, _, confidence) = judge("generic-json", analytics);
+        assert_eq!((o.status, o.method, o.target), (Some(504), &b"GET"[..], &b"/api/v1/items?id=3"[..]));
+        assert_eq!((o.upstream.addr, o.request_time), (&b"10.1.2.3:8080"[..], Some(60.001)));
+        assert_ne!(confidence, Confidence::High);
+        // A Logstash-era template nesting nginx's variables under `@nginx_fields`.
+        let nested = r#"{"@timestamp":"2024-08-30T06:40:00+00:00","@source":"10.0.0.1","@nginx_fields":{"remote_addr":"10.0.0.5","remote_user":"","body_bytes_sent":"157","request_time":"0.004","status":"502","host":"a.example.com","uri":"/x","request_method":"GET","upstream_response_time":"0.003","upstream_addr":"10.1.2.3:80"}}"#;
+        let (o, ..) = judge("generic-json", nested);
+        assert_eq!((o.status, o.method, o.target, o.host), (Some(502), &b"GET"[..], &b"/x"[..], &b"a.example.com"[..]));
     }
 
     #[test]
