@@ -311,7 +311,10 @@ fn a_mixed_input_is_read_line_by_line_and_a_layout_of_its_own_by_the_generic_fal
             i % 7 + 1
         );
         if i % 10 == 0 {
-            let _ = writeln!(text, r#"I0308 14:00:{i:02}.123456       7 store.go:440] "Found valid IngressClass" ingress="shop/api""#);
+            let _ = writeln!(
+                text,
+                r#"I0308 14:00:{i:02}.123456       7 store.go:440] "Found valid IngressClass" ingress="shop/api""#
+            );
         }
         if i % 15 == 5 {
             let _ = writeln!(

@@ -5,6 +5,7 @@ use culprit_logs::formats::nginx::{NginxFormat, UPSTREAMINFO};
 use culprit_logs::observation::{attempts, last_attempt, parse_f64};
 use culprit_logs::{Observation, fuzzing, time};
 use proptest::prelude::*;
+use std::fmt::Write as _;
 
 /// One upstream attempt: (subnet byte, port, status, bytes, milliseconds).
 type Try = (u8, u16, u16, u32, u32);
@@ -649,7 +650,7 @@ proptest! {
             r#"{lead}{client}{user} [{day:02}/Mar/2026:10:00:00 +0000] "{method} {path} HTTP/1.1" {status} {bytes}{tail}"#
         );
         if let Some((us, ua)) = &upstream {
-            line.push_str(&format!(r#" us="{us}" ua="{ua}:8080""#));
+            let _ = write!(line, r#" us="{us}" ua="{ua}:8080""#);
         }
         let f = Format::by_name("generic-text").unwrap();
         let mut obs = Observation::default();

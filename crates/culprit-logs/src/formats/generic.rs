@@ -214,7 +214,7 @@ fn labelled_status(line: &[u8]) -> Option<u16> {
 fn looks_like_ip(t: &[u8]) -> bool {
     let v4 = |s: &[u8]| {
         let parts = s.split(|&b| b == b'.');
-        s.iter().filter(|&&b| b == b'.').count() == 3
+        memchr::memchr_iter(b'.', s).count() == 3
             && parts.into_iter().all(|p| !p.is_empty() && p.len() <= 3 && p.iter().all(u8::is_ascii_digit))
     };
     let host = match memchr::memrchr(b':', t) {
@@ -222,7 +222,7 @@ fn looks_like_ip(t: &[u8]) -> bool {
         _ => t,
     };
     v4(host)
-        || (t.iter().filter(|&&b| b == b':').count() >= 2
+        || (memchr::memchr_iter(b':', t).count() >= 2
             && t.iter().all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.')))
 }
 

@@ -232,8 +232,7 @@ impl Norm {
         let mut n = Norm::EMPTY;
         for &b in raw {
             match b {
-                b'a'..=b'z' | b'0'..=b'9' => {}
-                b'A'..=b'Z' => {}
+                b'a'..=b'z' | b'0'..=b'9' | b'A'..=b'Z' => {}
                 b'_' | b'-' | b'.' | b'@' | b':' | b' ' => continue,
                 _ => return None,
             }
@@ -428,11 +427,10 @@ fn seconds(text: &[u8], unit: Unit) -> Option<f64> {
     let scale = match suffix.trim_ascii() {
         b"" => match unit {
             Unit::Seconds => 1.0,
-            Unit::Millis => 1e-3,
             Unit::Micros => 1e-6,
             Unit::Nanos => 1e-9,
             Unit::Guess if number.contains(&b'.') => 1.0,
-            Unit::Guess => 1e-3,
+            Unit::Millis | Unit::Guess => 1e-3,
         },
         b"s" | b"sec" => 1.0,
         b"ms" => 1e-3,

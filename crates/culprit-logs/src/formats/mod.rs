@@ -748,6 +748,7 @@ impl Format {
     /// The name an input read by this format gets from its sample: a fallback's says what the
     /// lines were read by (`generic text (quoted request line + status)`, `generic JSON (keys
     /// status, upstream_status, request_time)`); every other format keeps its name.
+    #[must_use]
     pub fn described(mut self, sample: &[&[u8]]) -> Format {
         let what = match self.name.as_str() {
             generic::TEXT => generic::describe(sample),
