@@ -390,7 +390,8 @@ fn status_after(after: &[u8], within: usize) -> Option<u16> {
 /// A last field that reads as seconds (`4.386`: `$request_time` appended to a line), not an epoch
 /// time (`1427761920.280`).
 fn trailing_seconds(line: &[u8]) -> Option<f64> {
-    let last = tokens(line).last()?;
+    let line = line.trim_ascii_end();
+    let last = &line[memchr::memrchr(b' ', line).map_or(0, |i| i + 1)..];
     let point = memchr::memchr(b'.', last)?;
     (point <= 6 && last.iter().all(|b| b.is_ascii_digit() || *b == b'.')).then(|| parse_f64(last)).flatten()
 }
