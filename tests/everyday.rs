@@ -385,3 +385,34 @@ fn a_mixed_input_is_read_line_by_line_and_a_layout_of_its_own_by_the_generic_fal
         }
     }
 }
+
+#[test]
+fn caddys_own_messages_are_skipped_an_unhandled_request_is_a_missing_route() {
+    // Caddy's stderr and its access log in one file, as `journalctl -u caddy` or a container's
+    // log gives them.
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/caddy-2.6.2/");
+    let text = std::fs::read_to_string(format!("{data}caddy-stderr.log")).unwrap()
+        + &std::fs::read_to_string(format!("{data}access.log")).unwrap();
+    let path = write(&dir, "caddy.log", &text);
+    let r = report(&[&path]);
+    assert_eq!(r.unparsed.count, 0, "startup and shutdown messages are not bad lines: {:?}", r.unparsed.samples);
+    assert_eq!(r.requests, 2);
+    let out = culprit(&["logs", "--per-request", &path]);
+    let records: Vec<culprit_logs::engine::RequestRecord> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let by_path = |p: &str| records.iter().find(|r| r.path.as_deref() == Some(p)).unwrap();
+    assert_eq!(
+        (by_path("/old/x").cause.as_str(), by_path("/old/x").generated_by),
+        ("no_route", culprit_kb::GeneratedBy::Proxy)
+    );
+    let refused = by_path("/api/x");
+    assert_eq!(
+        (refused.cause.as_str(), refused.confidence),
+        ("upstream_connection_refused", culprit_kb::Confidence::High)
+    );
+}

@@ -152,7 +152,12 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     let unrecognised = analysis
         .inputs
         .iter()
-        .filter(|i| i.error.as_deref().is_some_and(|e| e.starts_with(culprit_logs::pipeline::UNRECOGNISED)))
+        .filter(|i| {
+            // A binary input gets no list of text formats: it is not a log of any of them.
+            i.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with(culprit_logs::pipeline::UNRECOGNISED) && !e.contains("(binary data"))
+        })
         .count();
     if unrecognised > 0 {
         eprintln!("culprit: {}", culprit_logs::pipeline::formats_hint());
@@ -798,8 +803,8 @@ fn inputs(d: &mut Doc, r: &LogReport) {
     }
     if let Some(j) = &r.join {
         let mut line = vec![plain(format!(
-            "error log: {} lines read, {} with a message culprit uses, {} explained a request, {} left over",
-            num(j.lines),
+            "error log: {} read, {} with a message culprit uses, {} explained a request, {} left over",
+            lines_word(j.lines),
             num(j.usable),
             num(j.used),
             num(j.left_over)

@@ -4,6 +4,7 @@ mod cluster;
 mod explain;
 mod logs;
 mod probe;
+mod rules;
 
 use crate::cli::{Command, OutputArgs};
 use crate::output::Format;
@@ -37,6 +38,7 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Logs(args) => logs::run(&args),
         Command::Probe(args) => probe::run(&args),
         Command::Cluster(command) => cluster::run(&command),
+        Command::Rules(args) => rules::run(&args),
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a write error (a closed pipe).
             let mut script = Vec::new();

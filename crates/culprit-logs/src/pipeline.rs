@@ -125,8 +125,34 @@ impl Plan {
 /// What to say about an input no format fits: its first line (what to try is said once for all
 /// inputs: [`formats_hint`]).
 pub fn unrecognised(first: &[u8]) -> String {
-    let shown = String::from_utf8_lossy(&first[..first.len().min(160)]);
+    let head = &first[..first.len().min(160)];
+    if looks_binary(head) {
+        let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let kind = binary_kind(head).map(|k| format!(", {k}")).unwrap_or_default();
+        return format!("{UNRECOGNISED} (binary data, not a text log{kind}; first bytes {})", hex.join(" "));
+    }
+    let shown = String::from_utf8_lossy(head);
     format!("{UNRECOGNISED} (first line: {shown})")
+}
+
+/// Bytes no log writer produces in text: NUL, control characters other than tab/CR/ESC, or mostly
+/// invalid UTF-8. Echoing them back would print garbage on the terminal.
+fn looks_binary(head: &[u8]) -> bool {
+    let controls = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | 0x1b)).count();
+    let invalid = String::from_utf8_lossy(head).matches('\u{fffd}').count();
+    head.contains(&0) || controls * 20 > head.len() || invalid * 10 > head.len()
+}
+
+/// Compressed or archive formats people hand to culprit by mistake (it reads gzip itself).
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    let kinds: [(&[u8], &str); 5] = [
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd-compressed: zstdcat FILE | culprit logs -"),
+        (b"BZh", "bzip2-compressed: bzcat FILE | culprit logs -"),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0], "xz-compressed: xzcat FILE | culprit logs -"),
+        (b"PK\x03\x04", "a zip archive: unzip it first"),
+        (b"\x7fELF", "an executable"),
+    ];
+    kinds.iter().find(|(magic, _)| head.starts_with(magic)).map(|(_, k)| *k)
 }
 
 /// How an unrecognised input's error begins.
@@ -606,5 +632,21 @@ impl Analyzer {
             .collect();
         let join = (self.index.lines > 0).then(|| self.index.counts());
         Analysis::streamed(stats, inputs, join, self.opts.filter.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unrecognised;
+
+    #[test]
+    fn binary_input_is_named_not_echoed() {
+        let zstd = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x11, 0x00, 0x9a];
+        let said = unrecognised(&zstd);
+        assert!(said.contains("binary data") && said.contains("zstdcat") && said.contains("28 b5 2f fd"), "{said}");
+        let noise: Vec<u8> = (0u8..=255).rev().collect();
+        assert!(unrecognised(&noise).contains("binary data, not a text log; first bytes ff fe"));
+        let text = unrecognised(b"hello \x1b[1mworld\x1b[0m\tline");
+        assert!(text.contains("first line: hello"), "{text}");
     }
 }

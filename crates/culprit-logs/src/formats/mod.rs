@@ -582,9 +582,9 @@ pub enum BadLine {
 impl BadLine {
     pub fn describe(self) -> &'static str {
         match self {
-            BadLine::Mismatch => "does not match the format",
-            BadLine::TooLong => "longer than the line-length cap",
-            BadLine::BadStatus => "status is not a number",
+            BadLine::Mismatch => "not in the input's format",
+            BadLine::TooLong => "over the line-length cap",
+            BadLine::BadStatus => "with a status that is not a number",
         }
     }
 }
@@ -864,7 +864,24 @@ pub fn is_known_other(line: &[u8]) -> bool {
         || hubble::is_flow(line)
         || haproxy::is_message(line)
         || caddy::is_console_line(line)
-        || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
+        || is_zap_log(line)
+}
+
+/// A zap JSON log message (Caddy's own, with a logger, or without one: `using provided
+/// configuration`, `autosaved config` at startup) — but not an access entry that failed to read,
+/// which stays a bad line, nor an application's request log written with zap (a status beside a
+/// request's fields), which another format or the generic fallback reads.
+fn is_zap_log(line: &[u8]) -> bool {
+    let with_logger = line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some();
+    let zap = with_logger || is_zap_message(line);
+    zap && json_keys::generic(line, &mut Observation::default()).is_err()
+}
+
+/// A zap JSON log message without a logger (Caddy's `using provided configuration`, `autosaved
+/// config` at startup) — but not an access entry that failed to read, which stays a bad line.
+fn is_zap_message(line: &[u8]) -> bool {
+    let has = |m: &[u8]| memchr::memmem::find(line, m).is_some();
+    line.starts_with(b"{\"level\":\"") && has(b"\"msg\":\"") && !has(b"\"handled request\"") && !has(b"\"request\":{")
 }
 
 /// klog: `I0308 16:02:45.123456       7 controller.go:190] "…"`.
@@ -879,6 +896,21 @@ fn is_klog(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Caddy's own zap messages are expected lines; an application's request log written with
+    /// zap is a request (read by another format in a mixed input, or the generic fallback).
+    #[test]
+    fn zap_messages_are_expected_but_zap_request_logs_are_read() {
+        for own in [
+            r#"{"level":"info","ts":1646861401.6,"msg":"using provided configuration","config_file":"/etc/caddy/Caddyfile"}"#,
+            r#"{"level":"info","ts":1646861401.6,"logger":"tls.cache.maintenance","msg":"started background certificate maintenance"}"#,
+        ] {
+            assert!(is_known_other(own.as_bytes()), "{own}");
+        }
+        let request = r#"{"level":"info","ts":"2026-03-08T14:00:06.123Z","logger":"http","msg":"request","method":"GET","path":"/api/orders/42","status":"503","latency":"12.5ms"}"#;
+        assert!(!is_known_other(request.as_bytes()));
+        assert!(Format::by_name("generic-json").unwrap().reads_line(request.as_bytes()));
+    }
 
     #[test]
     fn every_format_name_and_alias_resolves_and_ambiguous_ones_do_not() {
