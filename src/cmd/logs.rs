@@ -786,6 +786,12 @@ fn inputs(d: &mut Doc, r: &LogReport) {
             if i.gzip {
                 line.push(plain(", gzip"));
             }
+            if i.other_format_lines > 0 {
+                // A mixed input: lines its format did not read, read by others line by line.
+                let others: Vec<String> =
+                    i.other_formats.iter().map(|o| format!("{} {}", num(o.lines), o.format)).collect();
+                line.push(plain(format!("; other lines read as {}", others.join(", "))));
+            }
             if let Some(e) = &i.error {
                 line.push(styled(format!(" — {e}"), Tone::Warn));
             }

@@ -173,6 +173,9 @@ pub struct Context {
     pub connect_timeout: f64,
     /// The proxy's read timeout in seconds (ingress-nginx: 60).
     pub read_timeout: f64,
+    /// Who writes the log is known. When not (the generic fallback), no attribution is high
+    /// confidence unless the line's own upstream fields show who answered.
+    pub writer_known: bool,
 }
 
 /// Timeouts a user sets over a format's defaults (`--proxy-timeouts connect=3s`): each one given
@@ -202,6 +205,7 @@ impl Default for Context {
             writer: GeneratedBy::Proxy,
             connect_timeout: crate::formats::NGINX_TIMEOUTS.connect,
             read_timeout: crate::formats::NGINX_TIMEOUTS.read,
+            writer_known: true,
         }
     }
 }
@@ -255,6 +259,15 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
 /// [`attribute`] with the last upstream attempt already computed (the engine needs it too).
 pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     let mut att = decide(obs, last, ctx)?;
+    if !ctx.writer_known
+        && att.confidence == Confidence::High
+        && obs.upstream.addr.is_empty()
+        && obs.upstream.status.is_empty()
+    {
+        // A log of unknown origin says nothing for sure about who made the status, unless its own
+        // upstream fields do.
+        att.confidence = Confidence::Medium;
+    }
     if att.generated_by == GeneratedBy::Proxy {
         // A load balancer's log with a cache answer has a CDN in front of it (Cloud CDN).
         att.generated_by = if att.rule == Rule::FromCache && ctx.writer == GeneratedBy::LoadBalancer {
@@ -404,7 +417,8 @@ fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
         503 => a(Cause::NoReadyEndpoints, Proxy, Medium, r),
         504 => a(Cause::UpstreamTimeout, Proxy, Low, r),
         502 => a(Cause::NoLiveUpstreams, Proxy, Low, r),
-        _ => Attribution { rule: r, ..status_only(status) },
+        // No upstream was contacted: whatever the code means, the proxy made it (nginx's 444).
+        _ => Attribution { rule: r, generated_by: Proxy, ..status_only(status) },
     }
 }
 

@@ -100,6 +100,8 @@ impl Plan {
         });
         // Error entries whose requests another input logs are joined to them, not counted twice.
         let format = if opts.join_error_entries && format.reads_error_entries() { Format::error_log() } else { format };
+        // A fallback's name says what the lines were read by.
+        let format = format.described(&at_depth(depth));
         let context = format.context(opts.timeouts);
         Some(Plan { format, wrapper, prefixes, prefix_depth: depth, context })
     }
@@ -192,6 +194,11 @@ pub struct Core {
     /// Per-service timeouts (`--cluster`), looked up once per service name.
     service_timeouts: Option<crate::engine::ServiceTimeouts>,
     timeouts_seen: rustc_hash::FxHashMap<Box<[u8]>, Option<culprit_kb::context::ProxyTimeouts>>,
+    /// The user's timeouts (`--proxy-timeouts`), for the context of a line another format reads.
+    timeouts: Option<crate::attribute::TimeoutOverride>,
+    /// The last other format that read a line its input's format did not (an index in the
+    /// registry): tried first on the next such line, so a file of two formats stays fast.
+    last_other: Option<usize>,
 }
 
 impl std::fmt::Debug for Core {
@@ -207,13 +214,14 @@ impl Core {
             filter: opts.filter.clone(),
             service_timeouts: opts.service_timeouts.clone(),
             timeouts_seen: rustc_hash::FxHashMap::default(),
+            timeouts: opts.timeouts,
+            last_other: None,
         }
     }
 
-    /// The context for one request: the plan's, with the timeouts set for its service when the
+    /// The context for one request: its format's, with the timeouts set for its service when the
     /// cluster says (only 502/504 compare durations with them, so only those look it up).
-    fn context_for(&mut self, plan: &Plan, obs: &Observation<'_>) -> Context {
-        let mut ctx = plan.context;
+    fn context_for(&mut self, mut ctx: Context, obs: &Observation<'_>) -> Context {
         let Some(lookup) = &self.service_timeouts else { return ctx };
         if !matches!(obs.status, Some(502 | 504)) || obs.service.is_empty() {
             return ctx;
@@ -255,27 +263,37 @@ impl Core {
             Wrapper::Docker => unwrapped.insert(Wrapper::Docker.unwrap(raw)),
         };
         let mut obs = Observation::default();
-        if let Err(reason) = plan.format.parse(line, &mut obs) {
-            stats.other += 1;
-            if errors::is_error_line(line) {
-                return Outcome::ErrorLine;
+        // The input's format, or (a mixed input) the one that read a line it did not.
+        let (format, base) = match plan.format.parse(line, &mut obs) {
+            Ok(()) => (&plan.format, plan.context),
+            Err(reason) => {
+                if errors::is_error_line(line) {
+                    stats.other += 1;
+                    return Outcome::ErrorLine;
+                }
+                if is_known_other(line) {
+                    stats.other += 1;
+                    return Outcome::Other;
+                }
+                obs = Observation::default();
+                let Some(f) = self.other_format(plan, line, &mut obs) else {
+                    self.stats.bad_line(at, reason, line);
+                    return Outcome::Bad;
+                };
+                self.stats.count_other_format(at.input, f);
+                (f, f.context(self.timeouts))
             }
-            if is_known_other(line) {
-                return Outcome::Other;
-            }
-            stats.other -= 1;
-            stats.bad_line(at, reason, line);
-            return Outcome::Bad;
-        }
+        };
+        let stats = &mut self.stats;
         if let Some(idx) = index {
-            if idx.annotate(&mut obs, plan.format.join_scope()) {
+            if idx.annotate(&mut obs, format.join_scope()) {
                 stats.joined += 1;
             } else if obs.error_log_silent
-                && (!plan.context.has_upstream_fields || plan.format.silence_beats_fields())
+                && (!base.has_upstream_fields || format.silence_beats_fields())
                 && !obs.proxy_answered
                 && obs.status.is_some_and(|s| {
-                    plan.format.logs_errors_for(s)
-                        || (s >= 400 && plan.format.silence_beats_fields() && !is_dash(obs.upstream.addr))
+                    format.logs_errors_for(s)
+                        || (s >= 400 && format.silence_beats_fields() && !is_dash(obs.upstream.addr))
                 })
             {
                 // The proxy logs an error for this status when it makes it, its error log covers
@@ -286,7 +304,7 @@ impl Core {
             }
         }
         let last = last_attempt(&obs.upstream);
-        let ctx = self.context_for(plan, &obs);
+        let ctx = self.context_for(base, &obs);
         let stats = &mut self.stats;
         let Some(att) = attribute::attribute_with(&obs, last, &ctx) else {
             stats.no_status += 1;
@@ -310,6 +328,38 @@ impl Core {
             },
         );
         Outcome::Request { obs, att, shown }
+    }
+}
+
+impl Core {
+    /// A line its input's format does not read (a mixed input: `kubectl logs` across proxies,
+    /// an aggregated export): the first registered format that reads it, in sniffing order (the
+    /// most specific first), as a line pasted alone is read. The format that read the last such
+    /// line is tried first, unless it is one that also reads more specific formats' lines (a
+    /// fallback, `combined` with extra fields). Off the hot path: only lines the input's format
+    /// fails on come here.
+    #[cold]
+    #[inline(never)]
+    fn other_format<'a>(&mut self, plan: &Plan, line: &'a [u8], obs: &mut Observation<'a>) -> Option<&'static Format> {
+        let candidates = Format::candidates();
+        let locked = plan.format.registry_index();
+        if let Some(i) = self.last_other.filter(|i| Some(*i) != locked) {
+            if candidates[i].parse(line, obs).is_ok() {
+                return Some(&candidates[i]);
+            }
+            *obs = Observation::default();
+        }
+        for (i, f) in candidates.iter().enumerate() {
+            if Some(i) == locked || Some(i) == self.last_other {
+                continue;
+            }
+            if f.parse(line, obs).is_ok() {
+                self.last_other = f.specific().then_some(i);
+                return Some(f);
+            }
+            *obs = Observation::default();
+        }
+        None
     }
 }
 
@@ -570,8 +620,16 @@ impl Analyzer {
     }
 
     fn analysis(&self, stats: Stats) -> Analysis {
-        let inputs: Vec<InputSummary> =
-            self.inputs.iter().map(|s| InputSummary { lines: s.lines, ..s.summary.clone() }).collect();
+        let inputs: Vec<InputSummary> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut summary = InputSummary { lines: s.lines, ..s.summary.clone() };
+                summary.note_other_formats(i, &stats);
+                summary
+            })
+            .collect();
         let join = (self.index.lines > 0).then(|| self.index.counts());
         Analysis::streamed(stats, inputs, join, self.opts.filter.clone())
     }

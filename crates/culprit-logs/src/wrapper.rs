@@ -232,8 +232,10 @@ fn envelope(line: &[u8]) -> Option<Cow<'_, [u8]>> {
     }
     let e: Envelope<'_> = serde_json::from_slice(line).ok()?;
     let text = e.log?;
-    // A line, not a word: collectors also put short messages there.
-    if !text.contains(' ') || text.len() < 20 {
+    // A line, not a word: collectors also put short messages there. A compact JSON object (an
+    // application's request log) has no space and is a line all the same.
+    let object = text.starts_with('{') && text.trim_end().ends_with('}');
+    if !(text.contains(' ') || object) || text.len() < 20 {
         return None;
     }
     Some(match text {
@@ -424,6 +426,10 @@ mod prefix_tests {
             (
                 r#"{"message":"ACCESS [2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"}"#,
                 "[2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43",
+            ),
+            (
+                r#"{"@timestamp":"2026-03-08T14:00:06.2Z","message":"{\"method\":\"GET\",\"path\":\"/x\",\"status\":503}"}"#,
+                r#"{"method":"GET","path":"/x","status":503}"#,
             ),
         ];
         for (line, want) in cases {
