@@ -59,6 +59,11 @@ pub enum Command {
     /// flowcharts, log upload with charts, cluster route traces. Offline; loopback by default.
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// Print Prometheus recording and alerting rules for `culprit watch`'s metrics, generated from
+    /// the knowledge base (--alertmanager: a routing tree on owner; --operator: a
+    /// PrometheusRule; -o DIR: all three files).
+    #[command(after_help = RULES_EXAMPLES)]
+    Rules(Box<RulesArgs>),
     /// Print shell completions (bash, zsh, fish, elvish, powershell); the README says where each
     /// shell looks for them.
     Completions {
@@ -99,6 +104,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub max_reports: usize,
 }
+
+const RULES_EXAMPLES: &str = "\
+Examples:
+  culprit rules > culprit.rules.yml && promtool check rules culprit.rules.yml
+  culprit rules --alertmanager --platform-webhook https://hooks.example.com/platform \\
+    --app-webhook https://hooks.example.com/app > alertmanager.yml
+  culprit rules --operator -n monitoring --operator-label release=prometheus | kubectl apply -f -
+  culprit rules -o generated/        culprit.rules.yml, alertmanager.yml, prometheus-rule.yaml
+  culprit rules --window 10s --baseline-window 10m --for 3s    short windows, for a test lab
+
+Alerts: CulpritErrorRise when a cause's share of a service's requests over --window rises above
+--rise-factor times its share over --baseline-window (and above --min-ratio and --min-rate);
+CulpritErrorBudget when a server-error cause stays above --budget over --long-window and
+--window. Each carries the labels service, cause, owner, layer, generated_by and severity.";
 
 const MAN_EXAMPLES: &str = "\
 Examples:
@@ -449,4 +468,90 @@ pub struct OutputArgs {
     /// Write the report as Markdown, for pasting into an incident channel.
     #[arg(long)]
     pub markdown: bool,
+}
+
+/// `culprit rules`: what the generated configuration says and where it goes.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the Alertmanager configuration (routing on owner, inhibition) instead of the rules.
+    #[arg(long, conflicts_with_all = ["operator", "output"])]
+    pub alertmanager: bool,
+    /// Print the rules wrapped in a Prometheus Operator PrometheusRule (monitoring.coreos.com/v1).
+    #[arg(long, conflicts_with = "output")]
+    pub operator: bool,
+    /// Write all three files into DIR (created if missing): culprit.rules.yml, alertmanager.yml,
+    /// prometheus-rule.yaml.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// The short window: "now" for both alerts (tuning and tests).
+    #[arg(long, value_name = "DURATION", default_value = "5m", help_heading = "Windows and thresholds")]
+    pub window: culprit_rules::PromDuration,
+    /// The budget alert's long window: the share must be over budget here and in --window.
+    #[arg(long, value_name = "DURATION", default_value = "1h", help_heading = "Windows and thresholds")]
+    pub long_window: culprit_rules::PromDuration,
+    /// The service's own baseline: a rise is measured against the cause's share over this window.
+    #[arg(long, value_name = "DURATION", default_value = "1d", help_heading = "Windows and thresholds")]
+    pub baseline_window: culprit_rules::PromDuration,
+    /// How long a condition holds before its alert fires.
+    #[arg(long = "for", value_name = "DURATION", default_value = "5m", help_heading = "Windows and thresholds")]
+    pub for_: culprit_rules::PromDuration,
+    /// A rise: the share over --window above this many times the baseline share.
+    #[arg(long, value_name = "FACTOR", default_value_t = 3.0, help_heading = "Windows and thresholds")]
+    pub rise_factor: f64,
+    /// A rise must also reach this share of the service's requests (0.02 or 2%).
+    #[arg(long, value_name = "RATIO", default_value = "2%", value_parser = culprit_rules::parse_ratio,
+          help_heading = "Windows and thresholds")]
+    pub min_ratio: f64,
+    /// Both alerts need at least this many errors of the cause per second over --window, so quiet
+    /// services do not page.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 0.1, help_heading = "Windows and thresholds")]
+    pub min_rate: f64,
+    /// The share of a service's requests one server-error cause may fail (0.05 or 5%); off leaves
+    /// the budget alerts out.
+    #[arg(long, value_name = "RATIO|off", default_value = "5%", value_parser = parse_budget,
+          help_heading = "Windows and thresholds")]
+    pub budget: Budget,
+
+    /// The platform team's webhook (Alertmanager webhook_configs url); a placeholder otherwise.
+    #[arg(long, value_name = "URL", help_heading = "Alertmanager")]
+    pub platform_webhook: Option<String>,
+    /// The application team's webhook; a placeholder otherwise.
+    #[arg(long, value_name = "URL", help_heading = "Alertmanager")]
+    pub app_webhook: Option<String>,
+    /// How long Alertmanager waits to group a new alert with others.
+    #[arg(long, value_name = "DURATION", default_value = "30s", help_heading = "Alertmanager")]
+    pub group_wait: culprit_rules::PromDuration,
+    /// How long before a group's changes (new or resolved alerts) are sent.
+    #[arg(long, value_name = "DURATION", default_value = "5m", help_heading = "Alertmanager")]
+    pub group_interval: culprit_rules::PromDuration,
+    /// How long before a still-firing alert is sent again.
+    #[arg(long, value_name = "DURATION", default_value = "4h", help_heading = "Alertmanager")]
+    pub repeat_interval: culprit_rules::PromDuration,
+
+    /// The PrometheusRule's namespace.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "culprit", help_heading = "PrometheusRule")]
+    pub namespace: String,
+    /// A label on the PrometheusRule, for the Prometheus Operator's ruleSelector (repeatable).
+    #[arg(long = "operator-label", value_name = "KEY=VALUE", value_parser = parse_label,
+          help_heading = "PrometheusRule")]
+    pub operator_labels: Vec<(String, String)>,
+}
+
+/// `--budget`: a ratio, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget(pub Option<f64>);
+
+fn parse_budget(text: &str) -> Result<Budget, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(Budget(None));
+    }
+    culprit_rules::parse_ratio(text).map(|r| Budget(Some(r))).map_err(|e| format!("{e}, or off"))
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("'{text}' is not KEY=VALUE")),
+    }
 }

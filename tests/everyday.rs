@@ -239,3 +239,180 @@ fn a_pipe_is_read_without_a_dash() {
     let r: LogReport = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r.requests, 1);
 }
+
+/// `culprit logs` fed by a pipe, with `--json`.
+fn report_from_stdin(text: &str) -> LogReport {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["logs", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let text = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn docker_compose_and_syslog_prefixes_come_off_and_the_interleaved_error_log_still_joins() {
+    // `docker compose logs nginx`: access and error lines in one stream, each behind the
+    // service's padded name (nginx writes the error entry first, when the connection fails, the
+    // access line when the request ends); then the same through journald's short format.
+    let (access, errors) = outage("");
+    let mut e = errors.lines();
+    let mut compose = String::new();
+    for (i, line) in access.lines().enumerate() {
+        if i % 2 == 0 {
+            let _ = writeln!(compose, "nginx-1  | {}", e.next().unwrap());
+        }
+        let _ = writeln!(compose, "nginx-1  | {line}");
+    }
+    let mut journald = String::new();
+    for l in compose.lines() {
+        let _ = writeln!(journald, "Mar  8 14:51:02 web1 docker[812]: {l}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (text, wrapper) in [(&compose, "docker compose logs"), (&journald, "syslog + docker compose logs")] {
+        let path = write(&dir, "compose.log", text);
+        for r in [report(&[&path]), report_from_stdin(text)] {
+            assert_eq!(r.inputs[0].format.as_deref(), Some("nginx main"), "{:?}", r.inputs[0]);
+            assert_eq!(r.inputs[0].wrapper.as_deref(), Some(wrapper));
+            assert_eq!(r.requests, 82, "every access line read");
+            assert_eq!(r.unparsed.count, 0, "{:?}", r.unparsed.samples);
+            assert_eq!(r.join.as_ref().map(|j| (j.lines, j.used)), Some((41, 41)), "{:?}", r.join);
+            let c = &r.incidents[0].causes[0];
+            assert_eq!(
+                (c.status, c.cause.as_str(), c.confidence),
+                (502, "upstream_connection_refused", culprit_kb::Confidence::High)
+            );
+        }
+    }
+}
+
+/// `kubectl logs` across an ingress controller's pods and an app's: the controller's default
+/// lines and its own klog lines, another nginx writing `escape=json` lines, an application's
+/// request log in JSON. The input's format reads most lines; the others are read line by line by
+/// the format that reads each, counted in the input's summary, and attributed with that format's
+/// traits (nginx's upstream fields decide; the application's log says nothing for sure).
+#[test]
+fn a_mixed_input_is_read_line_by_line_and_a_layout_of_its_own_by_the_generic_fallback() {
+    let mut text = String::new();
+    for i in 0..30u32 {
+        let status = if i % 10 == 9 { 404 } else { 200 };
+        let _ = writeln!(
+            text,
+            r#"192.0.2.{} - - [08/Mar/2026:14:00:{i:02} +0000] "GET /api/items/{i} HTTP/1.1" {status} 157 "-" "curl/8.5.0" 85 0.004 [shop-api-80] [] 10.244.1.7:8080 157 0.004 {status} 5e9f0c1a7b2d4e8f9a0b1c2d3e4f5a{i:02}"#,
+            i % 7 + 1
+        );
+        if i % 10 == 0 {
+            let _ = writeln!(
+                text,
+                r#"I0308 14:00:{i:02}.123456       7 store.go:440] "Found valid IngressClass" ingress="shop/api""#
+            );
+        }
+        if i % 15 == 5 {
+            let _ = writeln!(
+                text,
+                r#"{{"time_iso8601": "2026-03-08T14:00:{i:02}+00:00", "request": "POST /checkout HTTP/1.1", "status": "502", "body_bytes_sent": "157", "request_time": "0.003", "upstream_addr": "10.244.2.9:8080", "upstream_response_length": "0", "upstream_response_time": "0.002", "upstream_status": "502"}}"#
+            );
+            let _ = writeln!(
+                text,
+                r#"{{"level":"info","ts":"2026-03-08T14:00:{i:02}.123Z","msg":"request","method":"GET","path":"/api/orders/42","status":"503","latency":"12.5ms","remote_ip":"10.0.0.7:51234"}}"#
+            );
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "kubectl-logs.txt", &text);
+    for r in [report(&[&path]), report_from_stdin(&text)] {
+        let input = &r.inputs[0];
+        assert_eq!(input.format.as_deref(), Some("ingress-nginx upstreaminfo"));
+        assert_eq!(r.requests, 34, "every request line read: {:?}", r.unparsed.samples);
+        assert_eq!(r.unparsed.count, 0, "{:?}", r.unparsed.samples);
+        assert_eq!(input.other_format_lines, 4);
+        let others: Vec<(&str, u64)> = input.other_formats.iter().map(|o| (o.format.as_str(), o.lines)).collect();
+        assert_eq!(others, [("generic JSON", 2), ("nginx json", 2)]);
+    }
+    // Each line with its own format's context.
+    let out = culprit(&["logs", "--per-request", &path]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let of = |status: u64| records.iter().filter(move |r| r["status"] == status).collect::<Vec<_>>();
+    for r in of(502) {
+        // nginx's own fields, read with nginx's traits: the upstream was contacted and sent
+        // nothing back, so nginx wrote the 502.
+        assert_eq!(
+            (r["generated_by"].as_str(), r["cause"].as_str()),
+            (Some("proxy"), Some("upstream_closed_prematurely")),
+            "{r}"
+        );
+    }
+    for r in of(503) {
+        // An application's log: who made the status is not in the line.
+        assert_ne!(r["confidence"].as_str(), Some("high"), "{r}");
+        assert_eq!(r["path"].as_str(), Some("/api/orders/42"));
+    }
+    assert_eq!((of(502).len(), of(503).len()), (2, 2));
+    // The summary says it in words.
+    let human = culprit(&["logs", &path]);
+    let shown = String::from_utf8_lossy(&human.stdout);
+    let words = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("other lines read as 2 generic JSON, 2 nginx json"), "{shown}");
+
+    // A whole input in a layout no format has (Jira's access valve): the generic fallback, named
+    // after what it read, and no attribution above medium confidence.
+    let mut jira = String::new();
+    for i in 0..20u32 {
+        let status = if i % 4 == 3 { 500 } else { 200 };
+        let _ = writeln!(
+            jira,
+            r#"localhost:443 178.20.184.{i} 1j0vhgd jsmith [26/Jul/2023:00:01:{i:02} -0700] "GET /secure/RapidBoard.jspa?rapidView={i} HTTP/2.0" {status} 17163 "-" "Mozilla/5.0" 1160"#
+        );
+    }
+    let path = write(&dir, "jira-access.log", &jira);
+    let r = report(&[&path]);
+    assert_eq!(r.inputs[0].format.as_deref(), Some("generic text (quoted request line + status)"));
+    assert_eq!((r.requests, r.errors), (20, 5));
+    for inc in &r.incidents {
+        for c in &inc.causes {
+            assert_ne!(c.confidence, culprit_kb::Confidence::High, "{c:?}");
+        }
+    }
+}
+
+#[test]
+fn caddys_own_messages_are_skipped_an_unhandled_request_is_a_missing_route() {
+    // Caddy's stderr and its access log in one file, as `journalctl -u caddy` or a container's
+    // log gives them.
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/caddy-2.6.2/");
+    let text = std::fs::read_to_string(format!("{data}caddy-stderr.log")).unwrap()
+        + &std::fs::read_to_string(format!("{data}access.log")).unwrap();
+    let path = write(&dir, "caddy.log", &text);
+    let r = report(&[&path]);
+    assert_eq!(r.unparsed.count, 0, "startup and shutdown messages are not bad lines: {:?}", r.unparsed.samples);
+    assert_eq!(r.requests, 2);
+    let out = culprit(&["logs", "--per-request", &path]);
+    let records: Vec<culprit_logs::engine::RequestRecord> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let by_path = |p: &str| records.iter().find(|r| r.path.as_deref() == Some(p)).unwrap();
+    assert_eq!(
+        (by_path("/old/x").cause.as_str(), by_path("/old/x").generated_by),
+        ("no_route", culprit_kb::GeneratedBy::Proxy)
+    );
+    let refused = by_path("/api/x");
+    assert_eq!(
+        (refused.cause.as_str(), refused.confidence),
+        ("upstream_connection_refused", culprit_kb::Confidence::High)
+    );
+}

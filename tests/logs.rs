@@ -161,7 +161,7 @@ fn bad_lines_are_counted_sampled_and_never_stop_the_run() {
     assert_eq!(r.requests, 12_000, "every good line still counted");
     assert_eq!(r.unparsed.count, 4, "{:?}", r.unparsed);
     assert!(r.unparsed.samples.iter().any(|s| s.text.contains("not a log line") && s.line > 12_000));
-    assert!(r.unparsed.by_reason.iter().any(|s| s.key.contains("longer than")));
+    assert!(r.unparsed.by_reason.iter().any(|s| s.key.contains("line-length cap")));
 }
 
 #[test]
@@ -578,7 +578,7 @@ fn overlong_lines_keep_their_line_numbers() {
     let r = report(&[path], None);
     assert_eq!(r.inputs[0].lines, 11);
     let samples: Vec<(u64, &str)> = r.unparsed.samples.iter().map(|s| (s.line, s.reason.as_str())).collect();
-    assert_eq!(samples, [(4, "longer than the line-length cap"), (5, "does not match the format")], "{samples:?}");
+    assert_eq!(samples, [(4, "over the line-length cap"), (5, "not in the input's format")], "{samples:?}");
     let out = culprit(&["logs", "--per-request", path], None);
     let numbers: Vec<u64> = String::from_utf8(out.stdout)
         .unwrap()
@@ -690,6 +690,17 @@ fn binary_input_is_never_echoed_raw() {
         assert!(text.contains("bad\\x1b[2Jname.log"), "{text}");
         assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'), "stderr too");
     }
+}
+
+#[test]
+fn a_compressed_or_binary_file_is_named_as_such_without_a_format_list() {
+    let mut zstd = vec![0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x00];
+    zstd.extend((0..400u32).map(|i| (i * 37 % 251) as u8));
+    let out = culprit(&["logs", "-"], Some(&zstd));
+    let err = stderr_of(&out);
+    assert!(err.contains("binary data, not a text log, zstd-compressed: zstdcat FILE"), "{err}");
+    assert!(!err.contains("formats tried"), "no text-format list for a binary input: {err}");
+    assert!(!out.status.success());
 }
 
 #[test]

@@ -159,7 +159,12 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
     let unrecognised = analysis
         .inputs
         .iter()
-        .filter(|i| i.error.as_deref().is_some_and(|e| e.starts_with(culprit_logs::pipeline::UNRECOGNISED)))
+        .filter(|i| {
+            // A binary input gets no list of text formats: it is not a log of any of them.
+            i.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with(culprit_logs::pipeline::UNRECOGNISED) && !e.contains("(binary data"))
+        })
         .count();
     if unrecognised > 0 {
         eprintln!("culprit: {}", culprit_logs::pipeline::formats_hint());
@@ -373,10 +378,11 @@ fn parse_duration_ms(s: &str) -> Option<i64> {
 }
 
 /// A span back from now as `kubectl logs --since` and journalctl take it: `1h`, `15m`, `1h30m`,
-/// `90s`, `2d`, `1w`, optionally written `-1h` or `1h ago`. Milliseconds.
+/// `90s`, `2d`, `1w`, systemd's unit words with or without spaces (`1 hour ago`, `2 hours 30 min`,
+/// `45 seconds`), optionally written `-1h` or `… ago`. Milliseconds.
 fn parse_relative_ms(s: &str) -> Option<i64> {
     let s = s.trim();
-    let s = s.strip_prefix('-').or_else(|| s.strip_suffix(" ago")).unwrap_or(s).trim();
+    let s = s.strip_prefix('-').or_else(|| s.strip_suffix("ago")).unwrap_or(s).trim();
     if s.is_empty() {
         return None;
     }
@@ -385,18 +391,19 @@ fn parse_relative_ms(s: &str) -> Option<i64> {
     while !rest.is_empty() {
         let digits = rest.find(|c: char| !c.is_ascii_digit())?;
         let n: i64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        rest = rest[digits..].trim_start();
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c.is_whitespace()).unwrap_or(rest.len());
+        // systemd.time(7)'s time span units.
         let unit = match &rest[..unit_len] {
-            "s" | "sec" => 1_000,
-            "m" | "min" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 7 * 86_400_000,
+            "s" | "sec" | "second" | "seconds" => 1_000,
+            "m" | "min" | "minute" | "minutes" => 60_000,
+            "h" | "hr" | "hour" | "hours" => 3_600_000,
+            "d" | "day" | "days" => 86_400_000,
+            "w" | "week" | "weeks" => 7 * 86_400_000,
             _ => return None,
         };
         total = total.checked_add(n.checked_mul(unit)?)?;
-        rest = &rest[unit_len..];
+        rest = rest[unit_len..].trim_start();
     }
     Some(total)
 }
@@ -441,7 +448,7 @@ fn parse_when(s: &str, now_ms: i64) -> Result<i64, String> {
     };
     culprit_logs::time::parse_any(padded.as_bytes()).filter(|_| date_ok(b)).ok_or_else(|| {
         "not a time; use 2026-03-08T14:00:00Z (RFC 3339), '2026-03-08 14:00' (UTC), 2026-03-08, epoch \
-         seconds, or a span back from now such as 1h, 15m, 1h30m or 2d"
+         seconds, or a span back from now such as 1h, 15m, 1h30m, 2d or '1 hour ago'"
             .to_owned()
     })
 }
@@ -803,6 +810,12 @@ fn inputs(d: &mut Doc, r: &LogReport) {
             if i.gzip {
                 line.push(plain(", gzip"));
             }
+            if i.other_format_lines > 0 {
+                // A mixed input: lines its format did not read, read by others line by line.
+                let others: Vec<String> =
+                    i.other_formats.iter().map(|o| format!("{} {}", num(o.lines), o.format)).collect();
+                line.push(plain(format!("; other lines read as {}", others.join(", "))));
+            }
             if let Some(e) = &i.error {
                 line.push(styled(format!(" — {e}"), Tone::Warn));
             }
@@ -814,8 +827,8 @@ fn inputs(d: &mut Doc, r: &LogReport) {
     }
     if let Some(j) = &r.join {
         let mut line = vec![plain(format!(
-            "error log: {} lines read, {} with a message culprit uses, {} explained a request, {} left over",
-            num(j.lines),
+            "error log: {} read, {} with a message culprit uses, {} explained a request, {} left over",
+            lines_word(j.lines),
             num(j.usable),
             num(j.used),
             num(j.left_over)
@@ -860,4 +873,31 @@ fn inputs(d: &mut Doc, r: &LogReport) {
         )]);
     }
     d.push(Block::Bullets(bullets));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_are_read_as_kubectl_and_journalctl_write_them() {
+        let h = 3_600_000;
+        for (text, ms) in [
+            ("1h", h),
+            ("-1h", h),
+            ("1h ago", h),
+            ("1 hour ago", h),
+            ("2 hours ago", 2 * h),
+            ("1h30m", h + 30 * 60_000),
+            ("2 hours 30 min", 2 * h + 30 * 60_000),
+            ("45 seconds", 45_000),
+            ("1 week", 7 * 24 * h),
+        ] {
+            assert_eq!(parse_relative_ms(text), Some(ms), "{text}");
+        }
+        for bad in ["", "ago", "1 fortnight", "hour", "1.5h"] {
+            assert_eq!(parse_relative_ms(bad), None, "{bad}");
+        }
+        assert_eq!(parse_when("1 hour ago", 10 * h), Ok(9 * h));
+    }
 }

@@ -4,6 +4,7 @@ mod cluster;
 mod explain;
 mod logs;
 mod probe;
+mod rules;
 mod serve;
 
 use crate::cli::{Command, OutputArgs};
@@ -39,6 +40,7 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Probe(args) => probe::run(&args),
         Command::Cluster(command) => cluster::run(&command),
         Command::Serve(args) => serve::run(&args),
+        Command::Rules(args) => rules::run(&args),
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a write error (a closed pipe).
             let mut script = Vec::new();

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -21,6 +21,10 @@ pub struct Snapshot {
     pub endpoints: Vec<Endpoints>,
     pub pods: Vec<Pod>,
     pub deployments: Vec<Deployment>,
+    /// DaemonSets and StatefulSets: read for their pod templates, which stand for the pods in a
+    /// set of manifests (a dump without pods).
+    pub daemon_sets: Vec<DaemonSet>,
+    pub stateful_sets: Vec<StatefulSet>,
     pub hpas: Vec<HorizontalPodAutoscaler>,
     pub network_policies: Vec<NetworkPolicy>,
     pub nodes: Vec<Node>,
@@ -127,6 +131,8 @@ impl Snapshot {
             "Endpoints" => push(value, &mut self.endpoints),
             "Pod" => push(value, &mut self.pods),
             "Deployment" => push(value, &mut self.deployments),
+            "DaemonSet" => push(value, &mut self.daemon_sets),
+            "StatefulSet" => push(value, &mut self.stateful_sets),
             "HorizontalPodAutoscaler" => push(value, &mut self.hpas),
             "NetworkPolicy" => push(value, &mut self.network_policies),
             "Node" => push(value, &mut self.nodes),
@@ -148,6 +154,8 @@ impl Snapshot {
             | "Endpoints"
             | "Pod"
             | "Deployment"
+            | "DaemonSet"
+            | "StatefulSet"
             | "HorizontalPodAutoscaler"
             | "NetworkPolicy"
             | "Node"
@@ -201,6 +209,8 @@ impl Snapshot {
             (self.endpoints.len(), "Endpoints", "Endpoints"),
             (self.pods.len(), "Pod", "Pods"),
             (self.deployments.len(), "Deployment", "Deployments"),
+            (self.daemon_sets.len(), "DaemonSet", "DaemonSets"),
+            (self.stateful_sets.len(), "StatefulSet", "StatefulSets"),
             (self.hpas.len(), "HorizontalPodAutoscaler", "HorizontalPodAutoscalers"),
             (self.network_policies.len(), "NetworkPolicy", "NetworkPolicies"),
             (self.nodes.len(), "Node", "Nodes"),
@@ -231,6 +241,8 @@ impl Snapshot {
             + self.endpoints.len()
             + self.pods.len()
             + self.deployments.len()
+            + self.daemon_sets.len()
+            + self.stateful_sets.len()
             + self.hpas.len()
             + self.network_policies.len()
             + self.nodes.len()

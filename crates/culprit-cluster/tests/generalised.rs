@@ -308,3 +308,52 @@ fn a_dump_without_endpoints_is_judged_from_the_pods() {
     .unwrap();
     assert!(down.links.iter().any(|l| !l.ok), "no pods at all: nothing serves");
 }
+
+/// Manifests to lint have no pods: a Service is judged against the pod templates of the
+/// Deployments, DaemonSets and StatefulSets it selects, never "matches no pod" for all of them.
+#[test]
+fn in_manifests_the_workloads_templates_stand_for_the_pods() {
+    let workload = |kind: &str, name: &str, port: &str| {
+        json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "app",
+                         "ports": [{"name": port, "containerPort": 8080}]}]}}}})
+    };
+    let service = |name: &str, target: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": target}]}})
+    };
+    let mut s = Snapshot::default();
+    for doc in [
+        workload("Deployment", "web", "http"),
+        service("web", "http"),
+        workload("DaemonSet", "agent", "metrics"),
+        service("agent", "metrics"),
+        workload("StatefulSet", "db", "sql"),
+        service("db", "postgres"),
+        service("ghost", "http"),
+    ] {
+        s.add_text("manifests.json", &doc.to_string());
+    }
+    assert!(s.problems.is_empty(), "{:?}", s.problems);
+    assert!(s.kinds_read().contains("1 DaemonSet") && s.kinds_read().contains("1 StatefulSet"), "{}", s.kinds_read());
+    // (The Deployment's own rollout findings — one replica, no probe — are not this test's.)
+    let found: Vec<_> = ids(&s, None).into_iter().filter(|(_, object)| object.starts_with("Service/")).collect();
+    assert_eq!(
+        found,
+        [
+            ("named_target_port_missing".to_string(), "Service/shop/db".to_string()),
+            ("selector_matches_no_pod".to_string(), "Service/shop/ghost".to_string()),
+        ],
+        "the StatefulSet's template lacks the port the Service names; nothing makes ghost's pods"
+    );
+    // A dump with pods is a cluster: there, a Service whose pods are gone matches no pod, whatever
+    // the Deployment says.
+    s.add_text(
+        "pod.json",
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "other", "namespace": "shop",
+            "labels": {"app": "other"}}, "spec": {"containers": [{"name": "app"}]}})
+        .to_string(),
+    );
+    assert!(ids(&s, None).contains(&("selector_matches_no_pod".to_string(), "Service/shop/web".to_string())));
+}

@@ -71,12 +71,66 @@ pub struct Config {
     pub error_log: bool,
     /// Include the incident.
     pub incident: bool,
+    /// The log format the same traffic is written in.
+    pub format: Format,
+}
+
+/// The formats the generator writes: the same requests, statuses and failures in each proxy's own
+/// words, so `scripts/bench` measures every parser on comparable traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// ingress-nginx `upstreaminfo` (the shipped example), with nginx error-log lines.
+    Upstreaminfo,
+    /// nginx `combined`, with nginx error-log lines.
+    Combined,
+    /// HAProxy `option httplog`, as written to stdout (no syslog header).
+    Haproxy,
+    /// Istio 1.9+ / Envoy default text access log.
+    Envoy,
+    /// Caddy's JSON access log (`http.log.access`).
+    CaddyJson,
+    /// Traefik v2/v3 JSON access log.
+    TraefikJson,
+    /// AWS Application Load Balancer access log.
+    AwsAlb,
+    /// A JSON object with the usual key names (what the generic JSON reader takes).
+    GenericJson,
+}
+
+impl Format {
+    pub const ALL: [(&'static str, Format); 8] = [
+        ("upstreaminfo", Format::Upstreaminfo),
+        ("combined", Format::Combined),
+        ("haproxy", Format::Haproxy),
+        ("envoy", Format::Envoy),
+        ("caddy-json", Format::CaddyJson),
+        ("traefik-json", Format::TraefikJson),
+        ("aws-alb", Format::AwsAlb),
+        ("generic-json", Format::GenericJson),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// nginx formats carry the error log; the others record failures in the access line itself.
+    fn has_error_log(self) -> bool {
+        matches!(self, Format::Upstreaminfo | Format::Combined)
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         // 2026-03-08T13:30:00Z for an hour.
-        Config { lines: 20_000, seed: 7, start: 1_772_976_600, span: 3600, error_log: true, incident: true }
+        Config {
+            lines: 20_000,
+            seed: 7,
+            start: 1_772_976_600,
+            span: 3600,
+            error_log: true,
+            incident: true,
+            format: Format::Upstreaminfo,
+        }
     }
 }
 
@@ -325,7 +379,7 @@ pub fn generate(cfg: &Config, out: &mut impl Write) -> io::Result<()> {
             }
         };
         let request = format!("{} {} HTTP/1.1", route.method, path);
-        if let (Some(msg), true) = (error, cfg.error_log) {
+        if let (Some(msg), true) = (error, cfg.error_log && cfg.format.has_error_log()) {
             conn += 1;
             let peer = up_addr.split(", ").next().unwrap_or("-");
             let upstream = if peer == "-" { String::new() } else { format!(", upstream: \"http://{peer}{path}\"") };
@@ -335,14 +389,231 @@ pub fn generate(cfg: &Config, out: &mut impl Write) -> io::Result<()> {
                 err_time(t)
             )?;
         }
-        let _ = write!(
-            line,
-            "{client} - - [{}] \"{request}\" {status} {bytes} \"-\" \"{agent}\" {request_length} {request_time} [{}] [] {up_addr} {up_len} {up_time} {up_status} {req_id}",
-            clf_time(t),
-            svc.name,
-        );
+        if cfg.format == Format::Upstreaminfo {
+            let _ = write!(
+                line,
+                "{client} - - [{}] \"{request}\" {status} {bytes} \"-\" \"{agent}\" {request_length} {request_time} [{}] [] {up_addr} {up_len} {up_time} {up_status} {req_id}",
+                clf_time(t),
+                svc.name,
+            );
+        } else {
+            let failure = match error {
+                Some(m) if m.starts_with("connect()") && status == 502 => Failure::Refused,
+                Some(m) if m.starts_with("upstream prematurely") => Failure::ClosedEarly,
+                _ if status == 499 => Failure::ClientLeft,
+                _ if status == 413 => Failure::TooLarge,
+                _ if up_addr == "-" => Failure::ProxyAnswer,
+                _ => Failure::None,
+            };
+            let seconds: f64 = request_time.parse().unwrap_or(0.0);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let millis = (seconds * 1000.0).round() as u64;
+            let req = Request {
+                t,
+                millis: (i % 1000) as u32,
+                client: &client,
+                port: 1024 + rng.below(60_000),
+                method: route.method,
+                path: &path,
+                status,
+                bytes,
+                agent,
+                service: svc.name,
+                upstream: up_addr.split(", ").last().unwrap_or("-"),
+                seconds,
+                duration_ms: millis,
+                req_id: &req_id,
+                failure,
+            };
+            render(cfg.format, &req, &mut line);
+        }
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+/// How a request failed, as every format can say it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    None,
+    /// The upstream refused the connection (the proxy answers 502, or 503 in Envoy and HAProxy).
+    Refused,
+    /// The upstream closed the connection before answering.
+    ClosedEarly,
+    /// The client went away before the answer.
+    ClientLeft,
+    /// The proxy refused the body as too large.
+    TooLarge,
+    /// The proxy answered without an upstream (redirects).
+    ProxyAnswer,
+}
+
+/// One request, format-neutral.
+struct Request<'a> {
+    t: i64,
+    millis: u32,
+    client: &'a str,
+    port: u64,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+    bytes: u64,
+    agent: &'a str,
+    service: &'a str,
+    upstream: &'a str,
+    seconds: f64,
+    duration_ms: u64,
+    req_id: &'a str,
+    failure: Failure,
+}
+
+/// An HTTP `Date` header value.
+fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil(days);
+    let s = secs.rem_euclid(86_400);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let weekday = DAYS[days.rem_euclid(7) as usize];
+    format!("{weekday}, {d:02} {} {y} {:02}:{:02}:{:02} GMT", MONTHS[m - 1], s / 3600, s % 3600 / 60, s % 60)
+}
+
+fn iso_time(secs: i64, millis: u32) -> String {
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!("{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// The request in `format`'s own words (without the newline).
+#[allow(clippy::too_many_lines)]
+fn render(format: Format, r: &Request, line: &mut String) {
+    let Request { client, method, path, status, bytes, agent, service, upstream, req_id, .. } = *r;
+    let request = format!("{method} {path} HTTP/1.1");
+    match format {
+        Format::Upstreaminfo => unreachable!("written by generate"),
+        Format::Combined => {
+            let _ = write!(line, "{client} - - [{}] \"{request}\" {status} {bytes} \"-\" \"{agent}\"", clf_time(r.t));
+        }
+        Format::Haproxy => {
+            let (d, _) = clf_time(r.t).split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap_or_default();
+            let backend = format!("be_{}", service.replace('-', "_"));
+            let (server, timers, status, state) = match r.failure {
+                // HAProxy retries, then answers 503 with state SC-- (server refused).
+                Failure::Refused => ("srv1".to_owned(), "0/0/-1/-1/3003".to_owned(), "503".to_owned(), "SC--"),
+                Failure::ClosedEarly => {
+                    ("srv1".to_owned(), format!("0/0/0/-1/{}", r.duration_ms), "502".to_owned(), "SH--")
+                }
+                Failure::ClientLeft => {
+                    ("srv1".to_owned(), format!("0/0/0/-1/{}", r.duration_ms), "-1".to_owned(), "CD--")
+                }
+                Failure::TooLarge | Failure::ProxyAnswer => {
+                    ("<NOSRV>".to_owned(), "0/-1/-1/-1/0".to_owned(), status.to_string(), "LR--")
+                }
+                Failure::None => {
+                    ("srv1".to_owned(), format!("0/0/0/{0}/{0}", r.duration_ms), status.to_string(), "----")
+                }
+            };
+            let _ = write!(
+                line,
+                "{client}:{} [{d}.{:03}] fe_http {backend}/{server} {timers} {status} {bytes} - - {state} 12/12/3/1/0 0/0 \"{request}\"",
+                r.port, r.millis
+            );
+        }
+        Format::Envoy => {
+            let (code, flags, details, host) = match r.failure {
+                Failure::Refused => {
+                    ("503", "UF", "upstream_reset_before_response_started{connection_failure}", upstream)
+                }
+                Failure::ClosedEarly => {
+                    ("503", "UC", "upstream_reset_before_response_started{connection_termination}", upstream)
+                }
+                Failure::ClientLeft => ("0", "DC", "downstream_remote_disconnect", upstream),
+                Failure::TooLarge => ("413", "-", "request_payload_too_large", "-"),
+                Failure::ProxyAnswer => ("", "-", "direct_response", "-"),
+                Failure::None => ("", "-", "via_upstream", upstream),
+            };
+            let code = if code.is_empty() { status.to_string() } else { code.to_owned() };
+            let svc_short = service.rsplit_once('-').map_or(service, |(a, _)| a);
+            let _ = write!(
+                line,
+                "[{}] \"{request}\" {code} {flags} {details} - \"-\" 0 {bytes} {} {} \"-\" \"{agent}\" \"{req_id}\" \"shop.example.com\" \"{host}\" outbound|8080||{svc_short}.default.svc.cluster.local 10.244.9.9:{} 10.96.0.10:8080 {client}:{} - default",
+                iso_time(r.t, r.millis),
+                r.duration_ms,
+                r.duration_ms.saturating_sub(1),
+                r.port,
+                r.port
+            );
+        }
+        Format::CaddyJson => {
+            let level = if status >= 500 { "error" } else { "info" };
+            let status = if r.failure == Failure::ClientLeft { 0 } else { status };
+            // Caddy passes the upstream's headers through: an answer from the app has its Date.
+            let date =
+                if r.failure == Failure::None { format!(r#","Date":["{}"]"#, http_date(r.t)) } else { String::new() };
+            let _ = write!(
+                line,
+                r#"{{"level":"{level}","ts":{}.{:03}1153,"logger":"http.log.access.log0","msg":"handled request","request":{{"remote_ip":"{client}","remote_port":"{}","proto":"HTTP/1.1","method":"{method}","host":"shop.example.com","uri":"{}","headers":{{"User-Agent":["{agent}"],"Accept":["*/*"]}}}},"user_id":"","duration":{:.6},"size":{bytes},"status":{status},"resp_headers":{{"Server":["Caddy"],"Content-Type":["application/json"]{date}}}}}"#,
+                r.t,
+                r.millis,
+                r.port,
+                path.replace('"', "\\\""),
+                r.seconds
+            );
+        }
+        Format::TraefikJson => {
+            let origin = match r.failure {
+                Failure::Refused
+                | Failure::ClosedEarly
+                | Failure::ClientLeft
+                | Failure::TooLarge
+                | Failure::ProxyAnswer => 0,
+                Failure::None => status,
+            };
+            let svc = format!("{service}@kubernetes");
+            let _ = write!(
+                line,
+                r#"{{"ClientAddr":"{client}:{}","ClientHost":"{client}","ClientPort":"{}","ClientUsername":"-","DownstreamContentSize":{bytes},"DownstreamStatus":{status},"Duration":{},"OriginContentSize":{bytes},"OriginDuration":{},"OriginStatus":{origin},"Overhead":41000,"RequestAddr":"shop.example.com","RequestContentSize":0,"RequestCount":{},"RequestHost":"shop.example.com","RequestMethod":"{method}","RequestPath":"{path}","RequestPort":"-","RequestProtocol":"HTTP/1.1","RequestScheme":"https","RetryAttempts":0,"RouterName":"websecure-shop@kubernetes","ServiceAddr":"{upstream}","ServiceName":"{svc}","ServiceURL":"http://{upstream}","StartLocal":"{}","StartUTC":"{}","entryPointName":"websecure","level":"info","msg":"","time":"{}"}}"#,
+                r.port,
+                r.port,
+                r.duration_ms * 1_000_000 + 41_000,
+                r.duration_ms * 1_000_000,
+                r.port,
+                iso_time(r.t, r.millis),
+                iso_time(r.t, r.millis),
+                iso_time(r.t, 0).replace(".000Z", "Z"),
+            );
+        }
+        Format::AwsAlb => {
+            let (target, times, target_status) = match r.failure {
+                Failure::Refused => (upstream.to_owned(), "-1 -1 -1".to_owned(), "-".to_owned()),
+                Failure::ClosedEarly | Failure::ClientLeft => {
+                    (upstream.to_owned(), format!("0.000 {:.3} -1", r.seconds), "-".to_owned())
+                }
+                Failure::TooLarge | Failure::ProxyAnswer => ("-".to_owned(), "-1 -1 -1".to_owned(), "-".to_owned()),
+                Failure::None => (upstream.to_owned(), format!("0.000 {:.3} 0.000", r.seconds), status.to_string()),
+            };
+            let status = if r.failure == Failure::ClientLeft { 460 } else { status };
+            let _ = write!(
+                line,
+                "https {} app/k8s-shop-ingress/50dc6c495c0c9188 {client}:{} {target} {times} {status} {target_status} 412 {bytes} \"{method} https://shop.example.com:443{path} HTTP/1.1\" \"{agent}\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-{service}/73e2d6bc24d8a067 \"Root=1-58337262-{}\" \"shop.example.com\" \"arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012\" 0 {} \"forward\" \"-\" \"-\" \"{target}\" \"{target_status}\" \"-\" \"-\"",
+                iso_time(r.t, r.millis).replace('Z', "641Z"),
+                r.port,
+                &req_id[..24],
+                iso_time(r.t, r.millis).replace('Z', "000Z"),
+            );
+        }
+        Format::GenericJson => {
+            let upstream_status = match r.failure {
+                Failure::None => status.to_string(),
+                _ => "\"-\"".to_owned(),
+            };
+            let _ = write!(
+                line,
+                r#"{{"time":"{}","remote_addr":"{client}","method":"{method}","uri":"{path}","status":{status},"body_bytes_sent":{bytes},"request_time":{:.3},"upstream_addr":"{upstream}","upstream_status":{upstream_status},"service":"{service}","user_agent":"{agent}","request_id":"{req_id}"}}"#,
+                iso_time(r.t, r.millis),
+                r.seconds
+            );
+        }
+    }
 }

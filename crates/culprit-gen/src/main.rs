@@ -2,6 +2,7 @@
 //!
 //!   culprit-gen --lines 20000 --seed 7 > incident.log
 //!   culprit-gen --lines 4000000 --no-error-log --out bench.log
+//!   culprit-gen --lines 100000 --format haproxy > haproxy.log
 
 use std::io::{BufWriter, Write};
 
@@ -19,6 +20,13 @@ fn main() -> std::io::Result<()> {
             "--no-error-log" => cfg.error_log = false,
             "--no-incident" => cfg.incident = false,
             "--out" => out_path = Some(value("--out")),
+            "--format" => {
+                let name = value("--format");
+                cfg.format = culprit_gen::Format::from_name(&name).unwrap_or_else(|| {
+                    let names: Vec<&str> = culprit_gen::Format::ALL.iter().map(|(n, _)| *n).collect();
+                    usage(&format!("unknown format {name}; one of {}", names.join(", ")))
+                });
+            }
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -37,7 +45,7 @@ fn usage(problem: &str) -> ! {
         eprintln!("culprit-gen: {problem}");
     }
     eprintln!(
-        "usage: culprit-gen [--lines N] [--seed N] [--start UNIX] [--span SECONDS] [--no-error-log] [--no-incident] [--out FILE]"
+        "usage: culprit-gen [--lines N] [--seed N] [--start UNIX] [--span SECONDS] [--no-error-log] [--no-incident] [--format NAME] [--out FILE]"
     );
     std::process::exit(2);
 }

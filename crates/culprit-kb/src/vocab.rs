@@ -80,6 +80,16 @@ impl Owner {
         }
     }
 
+    /// Who looks first, as a sentence (without its full stop) for a headline.
+    pub fn looks_first(self) -> &'static str {
+        match self {
+            Owner::Devops => "DevOps / platform looks first",
+            Owner::Developer => "the app team looks first",
+            Owner::Both => "the platform and app teams look together",
+            Owner::None => "nothing to fix server-side",
+        }
+    }
+
     /// How a person would say it in a report.
     pub fn label(self) -> &'static str {
         match self {

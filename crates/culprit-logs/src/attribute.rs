@@ -173,6 +173,9 @@ pub struct Context {
     pub connect_timeout: f64,
     /// The proxy's read timeout in seconds (ingress-nginx: 60).
     pub read_timeout: f64,
+    /// Who writes the log is known. When not (the generic fallback), no attribution is high
+    /// confidence unless the line's own upstream fields show who answered.
+    pub writer_known: bool,
 }
 
 /// Timeouts a user sets over a format's defaults (`--proxy-timeouts connect=3s`): each one given
@@ -202,6 +205,7 @@ impl Default for Context {
             writer: GeneratedBy::Proxy,
             connect_timeout: crate::formats::NGINX_TIMEOUTS.connect,
             read_timeout: crate::formats::NGINX_TIMEOUTS.read,
+            writer_known: true,
         }
     }
 }
@@ -237,6 +241,7 @@ const SIGNAL_CAUSES: &[(Signal, Cause)] = &[
     (Signal::FaultInjected, Cause::FaultInjected),
     (Signal::FilterConfigMissing, Cause::FilterConfigMissing),
     (Signal::NoRoute, Cause::NoRoute),
+    (Signal::NothingWritten, Cause::NoRoute),
     (Signal::NoCluster, Cause::InvalidBackendRef),
     (Signal::WafBlocked, Cause::WafBlocked),
     // The vague ones decide last: a precise message (from a joined error log) says more.
@@ -254,6 +259,15 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
 /// [`attribute`] with the last upstream attempt already computed (the engine needs it too).
 pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     let mut att = decide(obs, last, ctx)?;
+    if !ctx.writer_known
+        && att.confidence == Confidence::High
+        && obs.upstream.addr.is_empty()
+        && obs.upstream.status.is_empty()
+    {
+        // A log of unknown origin says nothing for sure about who made the status, unless its own
+        // upstream fields do.
+        att.confidence = Confidence::Medium;
+    }
     if att.generated_by == GeneratedBy::Proxy {
         // A load balancer's log with a cache answer has a CDN in front of it (Cloud CDN).
         att.generated_by = if att.rule == Rule::FromCache && ctx.writer == GeneratedBy::LoadBalancer {
@@ -302,7 +316,7 @@ fn decide(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Op
             (c, _, _) => c,
         };
         // A message the proxy logged but culprit does not know says who, not why.
-        let vague = matches!(signal, Signal::ProxyError | Signal::UpstreamConnectFailed);
+        let vague = matches!(signal, Signal::ProxyError | Signal::UpstreamConnectFailed | Signal::NothingWritten);
         let sure = if vague || obs.join != JoinQuality::Exact { Medium } else { High };
         return Some(a(cause, Proxy, sure, Rule::Signal(signal)));
     }
@@ -403,7 +417,8 @@ fn no_upstream(obs: &Observation<'_>, status: u16) -> Attribution {
         503 => a(Cause::NoReadyEndpoints, Proxy, Medium, r),
         504 => a(Cause::UpstreamTimeout, Proxy, Low, r),
         502 => a(Cause::NoLiveUpstreams, Proxy, Low, r),
-        _ => Attribution { rule: r, ..status_only(status) },
+        // No upstream was contacted: whatever the code means, the proxy made it (nginx's 444).
+        _ => Attribution { rule: r, generated_by: Proxy, ..status_only(status) },
     }
 }
 
@@ -470,16 +485,29 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
     let item = |source: &str, value: String| EvidenceItem { source: source.to_string(), value };
     let mut out = Vec::new();
     let status = obs.status.unwrap_or(0);
-    // Format-neutral wording: nginx's $upstream_* lists, Envoy's upstream host, ALB's target.
+    // Format-neutral wording: nginx's $upstream_* lists, Envoy's upstream host, ALB's target;
+    // only what the line holds (HAProxy names a server but logs no upstream status or size).
     let upstream = || {
-        format!(
-            "{}: status {}, {} bytes, {} s",
-            text(or_dash(obs.upstream.addr)),
-            text(or_dash(obs.upstream.status)),
-            text(or_dash(obs.upstream.length)),
-            text(or_dash(obs.upstream.response_time)),
-        )
+        let known = |b: &[u8]| !is_dash(b);
+        let mut parts = Vec::new();
+        if known(obs.upstream.status) {
+            parts.push(format!("status {}", text(obs.upstream.status)));
+        }
+        if known(obs.upstream.length) {
+            parts.push(format!("{} bytes", text(obs.upstream.length)));
+        }
+        if known(obs.upstream.response_time) {
+            parts.push(format!("{} s", text(obs.upstream.response_time)));
+        }
+        match (known(obs.upstream.addr), parts.is_empty()) {
+            (true, false) => Some(format!("{}: {}", text(obs.upstream.addr), parts.join(", "))),
+            (true, true) => Some(text(obs.upstream.addr)),
+            (false, false) => Some(parts.join(", ")),
+            (false, true) => None,
+        }
     };
+    // ` (what the line says of the upstream)`, or nothing when it says nothing.
+    let upstream_note = || upstream().map_or_else(String::new, |u| format!(" ({u})"));
     match att.rule {
         Rule::Success => out.push(item("status", format!("{status}"))),
         Rule::Status => out.push(item("status", match status {
@@ -521,13 +549,13 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
                     ),
                 ));
             }
-            if !obs.upstream.is_empty() {
-                out.push(item("upstream", upstream()));
+            if let Some(u) = upstream() {
+                out.push(item("upstream", u));
             }
         }
-        Rule::PassedThrough => out.push(item("upstream", format!("the upstream answered {status} with a body; the proxy passed it through ({})", upstream()))),
+        Rule::PassedThrough => out.push(item("upstream", format!("the upstream answered {status} with a body; the proxy passed it through{}", upstream_note()))),
         Rule::Synthesised => {
-            out.push(item("upstream", format!("no response from the upstream: the proxy wrote {status} itself ({})", upstream())));
+            out.push(item("upstream", format!("no response from the upstream: the proxy wrote {status} itself{}", upstream_note())));
             if status == 502 {
                 out.push(item("unknown", "refused, reset and closed connections look alike in the access log; the error log (--error-log) tells them apart".into()));
             }
@@ -539,9 +567,9 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
                 out.push(item("unknown", "why is in the proxy's error log (give it with --error-log): refused, reset, closed, DNS, TLS and timeouts look alike here".into()));
             }
         }
-        Rule::DefaultBackend => out.push(item("upstream", format!("the ingress default backend answered ({})", upstream()))),
+        Rule::DefaultBackend => out.push(item("upstream", format!("the ingress default backend answered{}", upstream_note()))),
         Rule::NoServerInGroup => out.push(item("upstream", format!("$upstream_addr holds the group name '{}': no server was available", text(obs.upstream.addr)))),
-        Rule::Replaced => out.push(item("upstream", format!("the proxy answered {status} while the upstream said otherwise ({})", upstream()))),
+        Rule::Replaced => out.push(item("upstream", format!("the proxy answered {status} while the upstream said otherwise{}", upstream_note()))),
         Rule::FromCache => out.push(item(
             if obs.detail_source.is_empty() { "cache" } else { obs.detail_source },
             format!(
@@ -560,10 +588,6 @@ pub fn evidence(obs: &Observation<'_>, att: &Attribution) -> Vec<EvidenceItem> {
         }
     }
     out
-}
-
-fn or_dash(b: &[u8]) -> &[u8] {
-    if b.is_empty() { b"-" } else { b }
 }
 
 #[cfg(test)]

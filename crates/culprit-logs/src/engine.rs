@@ -188,6 +188,36 @@ pub struct InputSummary {
     pub error: Option<String>,
     /// nginx error-log lines found in it and indexed for the join.
     pub error_log_lines: u64,
+    /// Lines its format did not read that another registered format did (a mixed input:
+    /// `kubectl logs` across proxies, an aggregated export).
+    #[serde(default)]
+    pub other_format_lines: u64,
+    /// Those formats with their line counts, most lines first.
+    #[serde(default)]
+    pub other_formats: Vec<OtherFormat>,
+}
+
+/// A format that read some of an input's lines, besides the input's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherFormat {
+    pub format: String,
+    pub lines: u64,
+}
+
+impl InputSummary {
+    /// The other formats' counts for input `i`, from the merged stats.
+    pub(crate) fn note_other_formats(&mut self, i: usize, stats: &Stats) {
+        let Ok(input) = u32::try_from(i) else { return };
+        let mut formats: Vec<OtherFormat> = stats
+            .other_formats
+            .range((input, 0)..=(input, usize::MAX))
+            .map(|(&(_, f), &lines)| OtherFormat { format: Format::candidates()[f].name.clone(), lines })
+            .collect();
+        formats.sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.format.cmp(&b.format)));
+        self.other_format_lines = formats.iter().map(|f| f.lines).sum();
+        self.other_formats = formats;
+    }
 }
 
 /// One request as `--per-request` writes it (NDJSON).
@@ -530,6 +560,9 @@ fn run(
         }
     }
     stats.bad_samples.sort_by_key(|s| s.at);
+    for (i, s) in summaries.iter_mut().enumerate() {
+        s.note_other_formats(i, &stats);
+    }
     Analysis { stats, inputs: summaries, join: None, filter: opts.filter.clone(), chunk_lines }
 }
 
@@ -596,7 +629,7 @@ fn read_input(
             let first_lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').take(SNIFF_LINES * 2).collect();
             if let Some(p) = Plan::sniff(&first_lines, opts) {
                 result.format = Some(p.format.name.clone());
-                result.wrapper = p.wrapper.name().map(str::to_owned);
+                result.wrapper = p.wrapper_name();
                 plan = Some(Arc::new(p));
             } else {
                 let first = buf.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty()).unwrap_or_default();

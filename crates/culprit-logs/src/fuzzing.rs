@@ -43,6 +43,44 @@ pub fn access_line(data: &[u8]) {
     }
 }
 
+/// The generic fallbacks and the mixed-input path on arbitrary bytes: what the fallbacks read
+/// carries a status HTTP can have (or none sent), a method and a target; naming what they read
+/// never fails; a JSON object with a numeric `status` and a `method` is read with that status
+/// whatever else it holds; an input that mixes the bytes' lines with a known format's is read
+/// without panicking, every line counted once.
+pub fn generic_line(data: &[u8]) {
+    use crate::formats::{generic, json_keys};
+    let mut obs = Observation::default();
+    if generic::text(data, &mut obs).is_ok() {
+        assert!(obs.status.is_none_or(|s| s == 0 || (100..=599).contains(&s)), "status {:?}", obs.status);
+        assert!(!obs.method.is_empty() && !obs.target.is_empty(), "a request line without method or target");
+    }
+    let mut obs = Observation::default();
+    if json_keys::generic(data, &mut obs).is_ok() {
+        assert!(obs.status.is_none_or(|s| s <= 999));
+    }
+    let _ = generic::describe(&[data]);
+    let _ = json_keys::describe(&[data]);
+    // The bytes as a value beside a status and a method: read with that status.
+    let value = String::from_utf8_lossy(data);
+    let object = serde_json::json!({"method": "GET", "status": 503, "path": value, "note": value});
+    let line = object.to_string();
+    let mut obs = Observation::default();
+    assert!(json_keys::generic(line.as_bytes(), &mut obs).is_ok(), "{line}");
+    assert_eq!((obs.status, obs.method), (Some(503), &b"GET"[..]));
+    // A mixed input: a combined line first (the input's format), then the bytes' lines.
+    let mut a = crate::pipeline::Analyzer::new(crate::engine::Options::default());
+    let input = a.add_input("mixed");
+    a.push_line(input, br#"10.0.0.1 - - [08/Mar/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#, None);
+    for l in data.split(|&b| b == b'\n') {
+        a.push_line(input, l, None);
+    }
+    let done = a.finish(None);
+    let summary = &done.inputs[0];
+    assert!(summary.other_format_lines < summary.lines.max(1));
+    assert_eq!(summary.other_format_lines, summary.other_formats.iter().map(|o| o.lines).sum::<u64>());
+}
+
 /// A user-supplied format (first line of the input: an nginx `log_format`, an Envoy format or an
 /// HAProxy `log-format`) applied to the rest; what parses can be attributed.
 pub fn custom_format(data: &[u8]) {
@@ -89,6 +127,13 @@ pub fn small_parsers(data: &[u8]) {
     let _ = wrapper::detect(data);
     let _ = wrapper::cri(data);
     let _ = wrapper::docker(data);
+    // Prefixes only ever come off: each level is shorter, and stripping to a depth is that level.
+    let levels = wrapper::prefix_levels(std::borrow::Cow::Borrowed(data));
+    for (d, pair) in levels.windows(2).enumerate() {
+        assert!(pair[1].1.len() < pair[0].1.len());
+        assert_eq!(wrapper::strip_up_to(std::borrow::Cow::Borrowed(data), d + 1), pair[1].1);
+    }
+    assert_eq!(wrapper::strip_prefixes(data), levels[levels.len() - 1].1);
     let _ = time::parse_any(data);
     let t = paths::template(data);
     assert!(t.len() <= 3 * 210, "templates are capped");

@@ -11,6 +11,10 @@
 //! - Each service is analysed at its own resolution: aggregate buckets are merged until they hold
 //!   about `TARGET_REQUESTS_PER_BUCKET` requests (a quiet service at 1-second buckets would show
 //!   rates of 0% or 100%), while keeping at least `MIN_DETECTION_BUCKETS` over the span.
+//! - A sustained, moderate rise (a 20-minute outage of one backend among several, 3% of all
+//!   requests) is too thin to be significant in any one small bucket, and its quieter buckets would
+//!   inflate the baseline; it is looked for again at coarser scales (`COARSER_SCALES`), and a
+//!   coarse window replaces the fine ones when they explain too little of it.
 //! - With too few buckets for a baseline (a short excerpt taken during the outage), a kind with a
 //!   high overall rate is reported as an incident whose baseline is unknown.
 
@@ -30,6 +34,10 @@ const HIGH_RATE_WITHOUT_BASELINE: f64 = 0.05;
 const TARGET_REQUESTS_PER_BUCKET: u64 = 100;
 /// …but the span should still be cut into at least this many buckets.
 const MIN_DETECTION_BUCKETS: i64 = 12;
+/// Coarser views of the series, in detection buckets per coarse bucket, tried after the finest.
+const COARSER_SCALES: [usize; 2] = [4, 16];
+/// A coarse window replaces the fine windows inside it unless they hold this share of its errors.
+const FINE_SHARE_KEPT: f64 = 0.7;
 /// Share of traffic-carrying buckets a kind must appear in to be chronic.
 const CHRONIC_PRESENCE: f64 = 0.5;
 /// A service seen for less than this is a short capture (taken during an outage, most likely):
@@ -112,7 +120,7 @@ pub fn detect(stats: &Stats) -> Detection {
             let mut found = if with_traffic < MIN_BUCKETS_FOR_BASELINE {
                 whole_span_rise(kind, &series)
             } else {
-                rises_of(kind, &series)
+                rises_at_every_scale(kind, &series)
             };
             if found.is_empty() && short && kind.0 >= 500 {
                 found = whole_span_rise(kind, &series);
@@ -130,7 +138,20 @@ pub fn detect(stats: &Stats) -> Detection {
                 r
             }));
         }
-        incidents.extend(group(si, rises));
+        let mut groups = group(si, rises);
+        // A rise's counts are every error of its kind inside its window, lulls included: windows
+        // merged across a gap of a few quiet buckets would otherwise leave out the errors in the gap,
+        // and the incident's "Errors" would not match the requests listed for the same window.
+        for g in &mut groups {
+            for r in &mut g.rises {
+                let inside = svc.buckets.iter().filter(|(i, _)| (r.start..=r.end).contains(*i));
+                let (errors, requests) = inside.fold((0, 0), |(e, t), (_, b)| (e + b.errors_of(r.kind), t + b.total));
+                r.errors = errors;
+                r.requests = requests;
+                r.excess = (errors as f64 - requests as f64 * r.baseline.unwrap_or(0.0)).max(0.0);
+            }
+        }
+        incidents.extend(groups);
     }
     // A rise over a baseline ("what changed") ranks above errors present from the start of a short
     // capture, which cannot tell whether they are new; then by errors above the baseline.
@@ -221,6 +242,70 @@ fn rises_of(kind: Kind, series: &[(i64, u64, u64)]) -> Vec<Rise> {
     out.retain(|w| w.errors >= MIN_WINDOW_ERRORS);
     for w in &mut out {
         w.excess = (w.errors as f64 - w.requests as f64 * baseline).max(0.0);
+    }
+    out
+}
+
+/// Rises at the finest scale, completed by those only a coarser scale shows: a coarse window whose
+/// errors the fine windows inside it mostly miss replaces them, its edges tightened to the first and
+/// last fine bucket clearly above its baseline. Short sharp spikes keep their fine timing.
+fn rises_at_every_scale(kind: Kind, series: &[(i64, u64, u64)]) -> Vec<Rise> {
+    let mut rises = rises_of(kind, series);
+    for k in COARSER_SCALES {
+        let coarse = coarsen(series, k);
+        if coarse.len() < MIN_BUCKETS_FOR_BASELINE * 2 {
+            break;
+        }
+        #[allow(clippy::cast_possible_wrap)]
+        let k = k as i64;
+        for c in rises_of(kind, &coarse) {
+            let (start, end) = (c.start * k, c.end * k + k - 1);
+            let inside = |r: &Rise| r.start <= end && r.end >= start;
+            let fine_errors: u64 = rises.iter().filter(|r| inside(r)).map(|r| r.errors).sum();
+            if fine_errors as f64 >= FINE_SHARE_KEPT * c.errors as f64 {
+                continue;
+            }
+            let baseline = c.baseline.unwrap_or(0.0);
+            let above = |s: &&(i64, u64, u64)| s.0 >= start && s.0 <= end && s.1 > 0 && rate(s.1, s.2) > 2.0 * baseline;
+            let (Some(first), Some(last)) = (series.iter().find(above), series.iter().rev().find(above)) else {
+                continue;
+            };
+            let (start, end) = (first.0, last.0);
+            let window: Vec<_> = series.iter().filter(|s| s.0 >= start && s.0 <= end).collect();
+            let errors: u64 = window.iter().map(|s| s.1).sum();
+            let requests: u64 = window.iter().map(|s| s.2).sum();
+            rises.retain(|r| !inside(r));
+            rises.push(Rise {
+                kind,
+                baseline: c.baseline,
+                start,
+                end,
+                errors,
+                requests,
+                peak_rate: c.peak_rate,
+                peak_bucket: c.peak_bucket * k,
+                excess: (errors as f64 - requests as f64 * baseline).max(0.0),
+            });
+        }
+    }
+    rises.sort_by_key(|r| r.start);
+    rises
+}
+
+/// The series summed over `k` consecutive buckets.
+fn coarsen(series: &[(i64, u64, u64)], k: usize) -> Vec<(i64, u64, u64)> {
+    #[allow(clippy::cast_possible_wrap)]
+    let k = k as i64;
+    let mut out: Vec<(i64, u64, u64)> = Vec::new();
+    for &(i, e, t) in series {
+        let c = i.div_euclid(k);
+        match out.last_mut() {
+            Some(last) if last.0 == c => {
+                last.1 += e;
+                last.2 += t;
+            }
+            _ => out.push((c, e, t)),
+        }
     }
     out
 }
@@ -359,6 +444,38 @@ mod tests {
     }
 
     #[test]
+    fn a_long_thin_rise_is_one_window_not_a_few_peaks() {
+        // 200 buckets of 100 requests; from 80 to 140 a backend among several refuses: ~4% of the
+        // requests, 0 to 8 errors a bucket — rarely significant alone, plain over 2-minute views.
+        let mut x: u64 = 99;
+        let s: Vec<_> = (0..200i64)
+            .map(|i| {
+                let p = if (80..140).contains(&i) { 40 } else { 0 };
+                let mut e = 0;
+                for _ in 0..100 {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    e += u64::from((x >> 33) % 1000 < p);
+                }
+                (i, e, 100)
+            })
+            .collect();
+        let r = rises_at_every_scale((502, Cause::UpstreamConnectionRefused), &s);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].start <= 84 && r[0].end >= 135, "{r:?}");
+        assert!(r[0].baseline.unwrap() < 0.002, "{r:?}");
+        let in_window: u64 = s[80..140].iter().map(|b| b.1).sum();
+        assert!(r[0].errors as f64 >= 0.9 * in_window as f64, "{r:?} of {in_window}");
+    }
+
+    #[test]
+    fn a_sharp_spike_keeps_its_fine_timing() {
+        let s = series(1000, &[(30, 150), (31, 160)]);
+        let r = rises_at_every_scale((502, Cause::UpstreamConnectionRefused), &s);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!((r[0].start, r[0].end), (30, 31));
+    }
+
+    #[test]
     fn steady_errors_are_not_a_spike() {
         let s: Vec<_> = (0..60i64).map(|i| (i, 20 + i.unsigned_abs() % 3, 1000)).collect();
         assert!(rises_of((500, Cause::AppError), &s).is_empty());
@@ -388,6 +505,7 @@ mod tests {
             })
             .collect();
         assert!(rises_of((404, Cause::AppNotFound), &s).is_empty());
+        assert!(rises_at_every_scale((404, Cause::AppNotFound), &s).is_empty(), "no scale sees a rise in noise");
     }
 
     #[test]

@@ -594,7 +594,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> usize {
 }
 
 fn has_error_line(data: &[u8]) -> bool {
-    data.split(|&b| b == b'\n').any(|l| errors::is_error_line(&wrapper::unwrap_any(l)))
+    data.split(|&b| b == b'\n').any(|l| errors::is_error_line(&wrapper::error_payload(l)))
 }
 
 fn scan(source: &Source, max_line: usize, idx: &mut ErrorIndex) {
@@ -604,7 +604,7 @@ fn scan(source: &Source, max_line: usize, idx: &mut ErrorIndex) {
     let mut buf = crate::input::ChunkBuf::default();
     while let Ok(true) = chunker.next_chunk(&mut buf) {
         for line in buf.split(|&b| b == b'\n') {
-            idx.add_line(&wrapper::unwrap_any(line.strip_suffix(b"\r").unwrap_or(line)));
+            idx.add_line(&wrapper::error_payload(line.strip_suffix(b"\r").unwrap_or(line)));
         }
     }
 }

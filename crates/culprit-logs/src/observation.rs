@@ -343,6 +343,9 @@ pub enum Signal {
     FaultInjected,
     /// A filter never received its configuration from the control plane (Envoy `NFCF`).
     FilterConfigMissing,
+    /// Nothing was written and next to no time spent: most likely no handler took the request
+    /// (Caddy before 2.8 logs its empty 200 as status 0); a guess, unlike [`Signal::NoRoute`].
+    NothingWritten,
 }
 
 impl Signals {

@@ -36,6 +36,11 @@ pub const JOIN_WINDOW_ENTRIES: usize = 200_000;
 pub struct Plan {
     pub format: Format,
     pub wrapper: Wrapper,
+    /// The lines carry prefixes a collector or terminal put in front of them (`docker compose
+    /// logs`, syslog, kail…), taken off before the format reads them; named for the summary.
+    pub prefixes: Option<String>,
+    /// How many prefixes are taken off each line (at most).
+    pub prefix_depth: usize,
     pub context: Context,
 }
 
@@ -52,22 +57,102 @@ impl Plan {
         let wrapper = lines.first().map_or(Wrapper::None, |l| wrapper::detect(l));
         let unwrapped: Vec<Cow<'_, [u8]>> = lines.iter().map(|l| wrapper.unwrap(l)).collect();
         let sample: Vec<&[u8]> = unwrapped.iter().map(AsRef::as_ref).collect();
-        let format = match &opts.format {
-            Some(f) => f.clone(),
-            None => Format::sniff(&sample).or_else(|| Format::looks_like_error_log(&sample).then(Format::error_log))?,
+        // Prefixes are taken off when that lets as many lines be read (more, for a prefix that
+        // could be a format's own first field): a lenient format may read `web-1  | 10.0.0.1 - -
+        // [..` with the prefix glued to the client, but a JSON log's `message` key or an ELB
+        // line's leading time are the format's own.
+        let levels: Vec<Vec<wrapper::Level<'_>>> =
+            sample.iter().map(|l| wrapper::prefix_levels(Cow::Borrowed(*l))).collect();
+        let max_depth = levels.iter().map(|ls| ls.len() - 1).max().unwrap_or(0);
+        let at_depth =
+            |d: usize| -> Vec<&[u8]> { levels.iter().map(|ls| ls[d.min(ls.len() - 1)].1.as_ref()).collect() };
+        let score = |d: usize| -> Option<(usize, Format)> {
+            let lines = at_depth(d);
+            match &opts.format {
+                Some(f) => Some((f.reads(&lines), f.clone())),
+                None => Format::sniff_scored(&lines),
+            }
         };
+        let mut depth = 0;
+        let mut best = score(0);
+        for d in 1..=max_depth {
+            let weak =
+                levels.iter().find(|ls| ls.len() > d).and_then(|ls| ls[d].0).is_some_and(wrapper::prefix_is_weak);
+            let s = score(d);
+            let (now, then) = (s.as_ref().map_or(0, |b| b.0), best.as_ref().map_or(0, |b| b.0));
+            if now > then || (now == then && now > 0 && !weak) {
+                depth = d;
+                best = s;
+            }
+        }
+        let format = match best {
+            Some((n, f)) if n > 0 || opts.format.is_some() => f,
+            _ if Format::looks_like_error_log(&sample) => Format::error_log(),
+            _ if max_depth > 0 && Format::looks_like_error_log(&at_depth(max_depth)) => {
+                depth = max_depth;
+                Format::error_log()
+            }
+            _ => return None,
+        };
+        let prefixes = (depth > 0).then(|| {
+            let ls = levels.iter().max_by_key(|ls| ls.len()).expect("a prefixed line");
+            ls[1..=depth.min(ls.len() - 1)].iter().filter_map(|(n, _)| *n).collect::<Vec<_>>().join(" + ")
+        });
         // Error entries whose requests another input logs are joined to them, not counted twice.
         let format = if opts.join_error_entries && format.reads_error_entries() { Format::error_log() } else { format };
+        // A fallback's name says what the lines were read by.
+        let format = format.described(&at_depth(depth));
         let context = format.context(opts.timeouts);
-        Some(Plan { format, wrapper, context })
+        Some(Plan { format, wrapper, prefixes, prefix_depth: depth, context })
+    }
+
+    /// The payload of a raw line: out of its container wrapper, its prefixes taken off.
+    pub fn payload<'a>(&self, raw: &'a [u8]) -> Cow<'a, [u8]> {
+        wrapper::strip_up_to(self.wrapper.unwrap(raw), self.prefix_depth)
+    }
+
+    /// What the input's summary calls the wrapper and prefixes (`cri`, `docker compose logs`).
+    pub fn wrapper_name(&self) -> Option<String> {
+        match (self.wrapper.name(), &self.prefixes) {
+            (Some(w), Some(p)) => Some(format!("{w} + {p}")),
+            (Some(w), None) => Some(w.to_owned()),
+            (None, Some(p)) => Some(p.clone()),
+            (None, None) => None,
+        }
     }
 }
 
 /// What to say about an input no format fits: its first line (what to try is said once for all
 /// inputs: [`formats_hint`]).
 pub fn unrecognised(first: &[u8]) -> String {
-    let shown = String::from_utf8_lossy(&first[..first.len().min(160)]);
+    let head = &first[..first.len().min(160)];
+    if looks_binary(head) {
+        let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let kind = binary_kind(head).map(|k| format!(", {k}")).unwrap_or_default();
+        return format!("{UNRECOGNISED} (binary data, not a text log{kind}; first bytes {})", hex.join(" "));
+    }
+    let shown = String::from_utf8_lossy(head);
     format!("{UNRECOGNISED} (first line: {shown})")
+}
+
+/// Bytes no log writer produces in text: NUL, control characters other than tab/CR/ESC, or mostly
+/// invalid UTF-8. Echoing them back would print garbage on the terminal.
+fn looks_binary(head: &[u8]) -> bool {
+    let controls = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | 0x1b)).count();
+    let invalid = String::from_utf8_lossy(head).matches('\u{fffd}').count();
+    head.contains(&0) || controls * 20 > head.len() || invalid * 10 > head.len()
+}
+
+/// Compressed or archive formats people hand to culprit by mistake (it reads gzip itself).
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    let kinds: [(&[u8], &str); 5] = [
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd-compressed: zstdcat FILE | culprit logs -"),
+        (b"BZh", "bzip2-compressed: bzcat FILE | culprit logs -"),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0], "xz-compressed: xzcat FILE | culprit logs -"),
+        (b"PK\x03\x04", "a zip archive: unzip it first"),
+        (b"\x7fELF", "an executable"),
+    ];
+    kinds.iter().find(|(magic, _)| head.starts_with(magic)).map(|(_, k)| *k)
 }
 
 /// How an unrecognised input's error begins.
@@ -109,6 +194,11 @@ pub struct Core {
     /// Per-service timeouts (`--cluster`), looked up once per service name.
     service_timeouts: Option<crate::engine::ServiceTimeouts>,
     timeouts_seen: rustc_hash::FxHashMap<Box<[u8]>, Option<culprit_kb::context::ProxyTimeouts>>,
+    /// The user's timeouts (`--proxy-timeouts`), for the context of a line another format reads.
+    timeouts: Option<crate::attribute::TimeoutOverride>,
+    /// The last other format that read a line its input's format did not (an index in the
+    /// registry): tried first on the next such line, so a file of two formats stays fast.
+    last_other: Option<usize>,
 }
 
 impl std::fmt::Debug for Core {
@@ -124,13 +214,14 @@ impl Core {
             filter: opts.filter.clone(),
             service_timeouts: opts.service_timeouts.clone(),
             timeouts_seen: rustc_hash::FxHashMap::default(),
+            timeouts: opts.timeouts,
+            last_other: None,
         }
     }
 
-    /// The context for one request: the plan's, with the timeouts set for its service when the
+    /// The context for one request: its format's, with the timeouts set for its service when the
     /// cluster says (only 502/504 compare durations with them, so only those look it up).
-    fn context_for(&mut self, plan: &Plan, obs: &Observation<'_>) -> Context {
-        let mut ctx = plan.context;
+    fn context_for(&mut self, mut ctx: Context, obs: &Observation<'_>) -> Context {
         let Some(lookup) = &self.service_timeouts else { return ctx };
         if !matches!(obs.status, Some(502 | 504)) || obs.service.is_empty() {
             return ctx;
@@ -166,32 +257,43 @@ impl Core {
             return Outcome::Other;
         }
         let line: &'a [u8] = match plan.wrapper {
+            _ if plan.prefix_depth > 0 => unwrapped.insert(plan.payload(raw)),
             Wrapper::None => raw,
             Wrapper::Cri => wrapper::cri(raw).unwrap_or(raw),
             Wrapper::Docker => unwrapped.insert(Wrapper::Docker.unwrap(raw)),
         };
         let mut obs = Observation::default();
-        if let Err(reason) = plan.format.parse(line, &mut obs) {
-            stats.other += 1;
-            if errors::is_error_line(line) {
-                return Outcome::ErrorLine;
+        // The input's format, or (a mixed input) the one that read a line it did not.
+        let (format, base) = match plan.format.parse(line, &mut obs) {
+            Ok(()) => (&plan.format, plan.context),
+            Err(reason) => {
+                if errors::is_error_line(line) {
+                    stats.other += 1;
+                    return Outcome::ErrorLine;
+                }
+                if is_known_other(line) {
+                    stats.other += 1;
+                    return Outcome::Other;
+                }
+                obs = Observation::default();
+                let Some(f) = self.other_format(plan, line, &mut obs) else {
+                    self.stats.bad_line(at, reason, line);
+                    return Outcome::Bad;
+                };
+                self.stats.count_other_format(at.input, f);
+                (f, f.context(self.timeouts))
             }
-            if is_known_other(line) {
-                return Outcome::Other;
-            }
-            stats.other -= 1;
-            stats.bad_line(at, reason, line);
-            return Outcome::Bad;
-        }
+        };
+        let stats = &mut self.stats;
         if let Some(idx) = index {
-            if idx.annotate(&mut obs, plan.format.join_scope()) {
+            if idx.annotate(&mut obs, format.join_scope()) {
                 stats.joined += 1;
             } else if obs.error_log_silent
-                && (!plan.context.has_upstream_fields || plan.format.silence_beats_fields())
+                && (!base.has_upstream_fields || format.silence_beats_fields())
                 && !obs.proxy_answered
                 && obs.status.is_some_and(|s| {
-                    plan.format.logs_errors_for(s)
-                        || (s >= 400 && plan.format.silence_beats_fields() && !is_dash(obs.upstream.addr))
+                    format.logs_errors_for(s)
+                        || (s >= 400 && format.silence_beats_fields() && !is_dash(obs.upstream.addr))
                 })
             {
                 // The proxy logs an error for this status when it makes it, its error log covers
@@ -202,7 +304,7 @@ impl Core {
             }
         }
         let last = last_attempt(&obs.upstream);
-        let ctx = self.context_for(plan, &obs);
+        let ctx = self.context_for(base, &obs);
         let stats = &mut self.stats;
         let Some(att) = attribute::attribute_with(&obs, last, &ctx) else {
             stats.no_status += 1;
@@ -226,6 +328,38 @@ impl Core {
             },
         );
         Outcome::Request { obs, att, shown }
+    }
+}
+
+impl Core {
+    /// A line its input's format does not read (a mixed input: `kubectl logs` across proxies,
+    /// an aggregated export): the first registered format that reads it, in sniffing order (the
+    /// most specific first), as a line pasted alone is read. The format that read the last such
+    /// line is tried first, unless it is one that also reads more specific formats' lines (a
+    /// fallback, `combined` with extra fields). Off the hot path: only lines the input's format
+    /// fails on come here.
+    #[cold]
+    #[inline(never)]
+    fn other_format<'a>(&mut self, plan: &Plan, line: &'a [u8], obs: &mut Observation<'a>) -> Option<&'static Format> {
+        let candidates = Format::candidates();
+        let locked = plan.format.registry_index();
+        if let Some(i) = self.last_other.filter(|i| Some(*i) != locked) {
+            if candidates[i].parse(line, obs).is_ok() {
+                return Some(&candidates[i]);
+            }
+            *obs = Observation::default();
+        }
+        for (i, f) in candidates.iter().enumerate() {
+            if Some(i) == locked || Some(i) == self.last_other {
+                continue;
+            }
+            if f.parse(line, obs).is_ok() {
+                self.last_other = f.specific().then_some(i);
+                return Some(f);
+            }
+            *obs = Observation::default();
+        }
+        None
     }
 }
 
@@ -318,7 +452,7 @@ impl Analyzer {
     /// whole run, beside the window of those that arrive in the stream.
     pub fn preload_error_lines<'l>(&mut self, lines: impl IntoIterator<Item = &'l [u8]>) {
         for line in lines {
-            self.index.add_line_kept(&wrapper::unwrap_any(line));
+            self.index.add_line_kept(&wrapper::error_payload(line));
         }
     }
 
@@ -407,7 +541,7 @@ impl Analyzer {
             self.core.stats.lines += pending.len() as u64;
             self.core.stats.other += pending.len() as u64;
             for line in &pending {
-                let payload = wrapper::unwrap_any(line);
+                let payload = wrapper::error_payload(line);
                 if errors::is_error_line(&payload) {
                     self.index.add_line(&payload);
                     self.inputs[input].summary.error_log_lines += 1;
@@ -418,7 +552,7 @@ impl Analyzer {
         if let Some(plan) = plan {
             let s = &mut self.inputs[input];
             s.summary.format = Some(plan.format.name.clone());
-            s.summary.wrapper = plan.wrapper.name().map(str::to_owned);
+            s.summary.wrapper = plan.wrapper_name();
             s.plan = Some(plan);
             for line in &pending {
                 self.read(input, line, sink.as_deref_mut());
@@ -448,7 +582,7 @@ impl Analyzer {
                 }
             }
             Outcome::ErrorLine => {
-                let payload = plan.wrapper.unwrap(line).into_owned();
+                let payload = plan.payload(line).into_owned();
                 self.index.add_line(&payload);
                 self.inputs[input].summary.error_log_lines += 1;
             }
@@ -492,9 +626,33 @@ impl Analyzer {
     }
 
     fn analysis(&self, stats: Stats) -> Analysis {
-        let inputs: Vec<InputSummary> =
-            self.inputs.iter().map(|s| InputSummary { lines: s.lines, ..s.summary.clone() }).collect();
+        let inputs: Vec<InputSummary> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut summary = InputSummary { lines: s.lines, ..s.summary.clone() };
+                summary.note_other_formats(i, &stats);
+                summary
+            })
+            .collect();
         let join = (self.index.lines > 0).then(|| self.index.counts());
         Analysis::streamed(stats, inputs, join, self.opts.filter.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unrecognised;
+
+    #[test]
+    fn binary_input_is_named_not_echoed() {
+        let zstd = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x11, 0x00, 0x9a];
+        let said = unrecognised(&zstd);
+        assert!(said.contains("binary data") && said.contains("zstdcat") && said.contains("28 b5 2f fd"), "{said}");
+        let noise: Vec<u8> = (0u8..=255).rev().collect();
+        assert!(unrecognised(&noise).contains("binary data, not a text log; first bytes ff fe"));
+        let text = unrecognised(b"hello \x1b[1mworld\x1b[0m\tline");
+        assert!(text.contains("first line: hello"), "{text}");
     }
 }

@@ -788,13 +788,11 @@ fn headline(
             }
         }
     }
-    match pod_cause {
-        Some(pc) => {
-            let _ = write!(s, " That pod keeps crashing ({}): {} looks first.", title(pc), pc.owner().label());
-        }
-        None => {
-            let _ = write!(s, " {} looks first.", c.owner.label());
-        }
+    if let Some(pc) = pod_cause {
+        let _ = write!(s, " That pod keeps crashing ({}): {}.", title(pc), pc.owner().looks_first());
+    } else {
+        let who = c.owner.looks_first();
+        let _ = write!(s, " {}{}.", who[..1].to_uppercase(), &who[1..]);
     }
     s
 }

@@ -76,6 +76,9 @@ pub struct Stats {
     pub matched_errors: u64,
     pub bad: BTreeMap<BadLine, u64>,
     pub bad_samples: Vec<BadSample>,
+    /// Lines of a mixed input read by a format other than the input's: (input, the format's place
+    /// in the registry) → lines.
+    pub other_formats: BTreeMap<(u32, usize), u64>,
     pub first_ms: Option<i64>,
     pub last_ms: Option<i64>,
     pub resolution_ms: i64,
@@ -229,6 +232,13 @@ impl Stats {
         }
     }
 
+    /// One line of `input` read by `format`, not by the input's own format.
+    pub fn count_other_format(&mut self, input: u32, format: &crate::formats::Format) {
+        if let Some(i) = format.registry_index() {
+            *self.other_formats.entry((input, i)).or_default() += 1;
+        }
+    }
+
     pub fn bad_total(&self) -> u64 {
         self.bad.values().sum()
     }
@@ -370,6 +380,9 @@ impl Stats {
         self.matched_errors += other.matched_errors;
         for (k, v) in other.bad {
             *self.bad.entry(k).or_default() += v;
+        }
+        for (k, v) in other.other_formats {
+            *self.other_formats.entry(k).or_default() += v;
         }
         self.bad_samples.extend(other.bad_samples);
         self.bad_samples.sort_by_key(|s| s.at);

@@ -40,6 +40,19 @@ pub fn unwrap_any(line: &[u8]) -> Cow<'_, [u8]> {
     detect(line).unwrap(line)
 }
 
+/// An error-log line out of its wrapper and prefixes (error logs are read line by line, without
+/// a plan): the line as it is when it already reads as an error-log entry.
+pub fn error_payload(line: &[u8]) -> Cow<'_, [u8]> {
+    let inner = unwrap_any(line);
+    if crate::formats::errors::is_error_line(&inner) {
+        return inner;
+    }
+    match inner {
+        Cow::Borrowed(l) => strip_prefixes(l),
+        Cow::Owned(l) => Cow::Owned(strip_prefixes(&l).into_owned()),
+    }
+}
+
 /// The wrapper of one line, if any.
 pub fn detect(line: &[u8]) -> Wrapper {
     if cri(line).is_some() {
@@ -112,11 +125,45 @@ mod tests {
 
 /// The line without the prefixes in front of it (at most a few stacked), or the line itself.
 pub fn strip_prefixes(line: &[u8]) -> Cow<'_, [u8]> {
-    let mut current: Cow<'_, [u8]> = Cow::Borrowed(line);
+    strip_named(line, |_| {})
+}
+
+/// The prefixes in front of a line, outermost first (`docker compose logs + syslog`), for an
+/// input's summary; empty when it has none.
+pub fn prefix_names(line: &[u8]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    strip_named(line, |n| names.push(n));
+    names
+}
+
+/// A line with some of its prefixes off, and the name of the last one taken off.
+pub type Level<'l> = (Option<&'static str>, Cow<'l, [u8]>);
+
+/// The line with none, one, two… of its prefixes taken off, in that order, each with the name of
+/// the prefix taken off last (`None` for the line itself).
+pub fn prefix_levels(line: Cow<'_, [u8]>) -> Vec<Level<'_>> {
+    let mut levels = vec![(None, line)];
     for _ in 0..6 {
-        let next = match &current {
+        let last = &levels[levels.len() - 1].1;
+        let next = match last {
             Cow::Borrowed(l) => strip_one(l),
-            Cow::Owned(l) => strip_one(l).map(|c| Cow::Owned(c.into_owned())),
+            Cow::Owned(l) => strip_one(l).map(|(n, c)| (n, Cow::Owned(c.into_owned()))),
+        };
+        match next {
+            Some((name, n)) if n.len() < last.len() => levels.push((Some(name), n)),
+            _ => break,
+        }
+    }
+    levels
+}
+
+/// The line with at most `depth` prefixes taken off.
+pub fn strip_up_to(line: Cow<'_, [u8]>, depth: usize) -> Cow<'_, [u8]> {
+    let mut current = line;
+    for _ in 0..depth {
+        let next = match &current {
+            Cow::Borrowed(l) => strip_one(l).map(|(_, c)| c),
+            Cow::Owned(l) => strip_one(l).map(|(_, c)| Cow::Owned(c.into_owned())),
         };
         match next {
             Some(n) if n.len() < current.len() => current = n,
@@ -126,28 +173,54 @@ pub fn strip_prefixes(line: &[u8]) -> Cow<'_, [u8]> {
     current
 }
 
+/// Whether a prefix could be a format's own first field (a time, a bracketed tag): taken off only
+/// when that reads more lines, where the others are taken off when it reads as many.
+pub fn prefix_is_weak(name: &str) -> bool {
+    matches!(name, "timestamp (docker logs -t)" | "logger tag")
+}
+
+fn strip_named<'l>(line: &'l [u8], mut seen: impl FnMut(&'static str)) -> Cow<'l, [u8]> {
+    let mut current: Cow<'l, [u8]> = Cow::Borrowed(line);
+    for _ in 0..6 {
+        let next = match &current {
+            Cow::Borrowed(l) => strip_one(l),
+            Cow::Owned(l) => strip_one(l).map(|(n, c)| (n, Cow::Owned(c.into_owned()))),
+        };
+        match next {
+            Some((name, n)) if n.len() < current.len() => {
+                seen(name);
+                current = n;
+            }
+            _ => break,
+        }
+    }
+    current
+}
+
+type PrefixFn = fn(&[u8]) -> Option<&[u8]>;
+
+/// The prefixes, named as an input's summary shows them.
+const PREFIXES: [(&str, PrefixFn); 9] = [
+    ("docker compose logs", compose),
+    ("syslog", syslog_bsd),
+    ("syslog", syslog_5424),
+    ("timestamp (docker logs -t)", timestamp_prefix),
+    ("kail", kail),
+    ("kubectl logs --prefix", kubectl_prefix),
+    ("Cloud Logging console", console_severity),
+    ("grep file name", file_prefix),
+    ("logger tag", logger_tag),
+];
+
 /// One prefix taken off, if the line starts with one.
-fn strip_one(line: &[u8]) -> Option<Cow<'_, [u8]>> {
+fn strip_one(line: &[u8]) -> Option<(&'static str, Cow<'_, [u8]>)> {
     if let Some(p) = cri(line) {
-        return Some(Cow::Borrowed(p));
+        return Some(("cri", Cow::Borrowed(p)));
     }
     if line.first() == Some(&b'{') {
-        return envelope(line);
+        return envelope(line).map(|c| ("JSON envelope", c));
     }
-    [
-        compose,
-        syslog_bsd,
-        syslog_5424,
-        timestamp_prefix,
-        kail,
-        kubectl_prefix,
-        console_severity,
-        file_prefix,
-        logger_tag,
-    ]
-    .iter()
-    .find_map(|f| f(line))
-    .map(Cow::Borrowed)
+    PREFIXES.iter().find_map(|(name, f)| f(line).map(|p| (*name, Cow::Borrowed(p))))
 }
 
 /// A JSON object carrying the line in one of the keys collectors use.
@@ -159,8 +232,10 @@ fn envelope(line: &[u8]) -> Option<Cow<'_, [u8]>> {
     }
     let e: Envelope<'_> = serde_json::from_slice(line).ok()?;
     let text = e.log?;
-    // A line, not a word: collectors also put short messages there.
-    if !text.contains(' ') || text.len() < 20 {
+    // A line, not a word: collectors also put short messages there. A compact JSON object (an
+    // application's request log) has no space and is a line all the same.
+    let object = text.starts_with('{') && text.trim_end().ends_with('}');
+    if !(text.contains(' ') || object) || text.len() < 20 {
         return None;
     }
     Some(match text {
@@ -351,6 +426,10 @@ mod prefix_tests {
             (
                 r#"{"message":"ACCESS [2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43"}"#,
                 "[2019-02-12T18:37:42.921Z] \"GET /httpbin/ip HTTP/1.1\" 200 - 0 43",
+            ),
+            (
+                r#"{"@timestamp":"2026-03-08T14:00:06.2Z","message":"{\"method\":\"GET\",\"path\":\"/x\",\"status\":503}"}"#,
+                r#"{"method":"GET","path":"/x","status":503}"#,
             ),
         ];
         for (line, want) in cases {

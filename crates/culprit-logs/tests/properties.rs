@@ -5,6 +5,7 @@ use culprit_logs::formats::nginx::{NginxFormat, UPSTREAMINFO};
 use culprit_logs::observation::{attempts, last_attempt, parse_f64};
 use culprit_logs::{Observation, fuzzing, time};
 use proptest::prelude::*;
+use std::fmt::Write as _;
 
 /// One upstream attempt: (subnet byte, port, status, bytes, milliseconds).
 type Try = (u8, u16, u16, u32, u32);
@@ -18,6 +19,36 @@ proptest! {
         fuzzing::error_line(&data);
         fuzzing::small_parsers(&data);
         fuzzing::chunker(&data);
+        fuzzing::generic_line(&data);
+    }
+
+    #[test]
+    fn collector_prefixes_come_off_an_access_line_and_nothing_else(
+        service in "[a-z][a-z0-9_-]{0,20}",
+        pad in 1usize..12,
+        host in "[a-z][a-z0-9-]{0,15}",
+        pid in 1u32..99_999,
+        day in 1u32..28,
+        path in "/[a-zA-Z0-9/_.-]{0,60}",
+        status in 100u16..600,
+        wrap in 0usize..4,
+    ) {
+        let line = format!(
+            "10.0.0.7 - - [{day:02}/Mar/2026:10:00:00 +0000] \"GET {path} HTTP/1.1\" {status} 12 \"-\" \"curl/8\""
+        );
+        let compose = format!("{service}{}| {line}", " ".repeat(pad));
+        let wrapped = match wrap {
+            0 => compose,
+            1 => format!("Mar {day:>2} 10:00:01 {host} nginx[{pid}]: {line}"),
+            2 => format!("Mar {day:>2} 10:00:01 {host} docker[{pid}]: {compose}"),
+            _ => format!("2026-03-{day:02}T10:00:01.123456789Z {line}"),
+        };
+        let (off, bare) = (
+            culprit_logs::wrapper::strip_prefixes(wrapped.as_bytes()).into_owned(),
+            culprit_logs::wrapper::strip_prefixes(line.as_bytes()).into_owned(),
+        );
+        prop_assert_eq!(off, line.as_bytes());
+        prop_assert_eq!(bare, line.as_bytes());
     }
 
     #[test]
@@ -459,6 +490,7 @@ fn fuzz_regressions() {
             "error_line" => fuzzing::error_line(&data),
             "custom_format" => fuzzing::custom_format(&data),
             "chunker" => fuzzing::chunker(&data),
+            "generic_line" => fuzzing::generic_line(&data),
             other => panic!("unknown target {other} for {name}"),
         }
         seen += 1;
@@ -581,5 +613,100 @@ proptest! {
         prop_assert_eq!(o.request_time, Some(micros as f64 / 1e6));
         let addr = worker.map_or("-".to_owned(), |p| format!("127.0.0.1:{p}"));
         prop_assert_eq!(o.upstream.addr, addr.as_bytes());
+    }
+}
+
+/// Where a generic JSON line keeps its status: (key path, as a string or a number).
+fn json_status(placement: u8, status: u16) -> String {
+    match placement {
+        0 => format!(r#""status":{status}"#),
+        1 => format!(r#""statusCode":"{status}""#),
+        2 => format!(r#""res":{{"statusCode":{status}}}"#),
+        3 => format!(r#""http":{{"response":{{"status_code":"{status}","bytes":12}}}}"#),
+        _ => format!(r#""response_code":"{status}""#),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// A text line in a layout no registered format has (fields before and after, any of them
+    /// missing) gives its status, request and bytes to the generic text reader, and labelled
+    /// upstream fields after it are read.
+    #[test]
+    fn generic_text_lines_round_trip(
+        lead in prop::sample::select(vec!["", "localhost:443 ", "app-1 sess42 "]),
+        client in ip(),
+        user in prop::sample::select(vec!["", " - -", " - jsmith"]),
+        day in 1u32..28,
+        method in prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "PATCH", "PROPFIND"]),
+        path in "/[a-zA-Z0-9/_.-]{0,50}",
+        status in 100u16..600,
+        bytes in 0u32..10_000_000,
+        tail in prop::sample::select(vec!["", r#" "-" "curl/8.5.0""#, " 1160", r#" "-" "Mozilla/5.0 (X11)" 0.004"#]),
+        upstream in proptest::option::of((100u16..600, ip())),
+    ) {
+        let mut line = format!(
+            r#"{lead}{client}{user} [{day:02}/Mar/2026:10:00:00 +0000] "{method} {path} HTTP/1.1" {status} {bytes}{tail}"#
+        );
+        if let Some((us, ua)) = &upstream {
+            let _ = write!(line, r#" us="{us}" ua="{ua}:8080""#);
+        }
+        let f = Format::by_name("generic-text").unwrap();
+        let mut obs = Observation::default();
+        prop_assert!(f.parse(line.as_bytes(), &mut obs).is_ok(), "{}", line);
+        prop_assert_eq!(obs.status, Some(status));
+        prop_assert_eq!(obs.method, method.as_bytes());
+        prop_assert_eq!(obs.target, path.as_bytes());
+        prop_assert_eq!(obs.bytes_sent, Some(u64::from(bytes)));
+        prop_assert!(obs.time_ms.is_some());
+        if lead.is_empty() {
+            prop_assert_eq!(obs.client, client.as_bytes());
+        }
+        if let Some((us, _)) = upstream {
+            let written = us.to_string();
+            prop_assert_eq!(obs.upstream.status, written.as_bytes());
+        }
+    }
+
+    /// A JSON access line read by key names: the status where it is kept (nested or not, a
+    /// number or a string), the method, the path and a duration in any unit, whatever the key
+    /// order and the keys around them.
+    #[test]
+    fn generic_json_lines_round_trip_whatever_the_keys(
+        placement in 0u8..5,
+        status in 100u16..600,
+        method_key in prop::sample::select(vec!["method", "request_method", "verb", "httpMethod"]),
+        method in prop::sample::select(vec!["GET", "POST", "DELETE"]),
+        path_key in prop::sample::select(vec!["path", "uri", "request_uri", "url"]),
+        path in "/[a-zA-Z0-9/_.-]{0,40}",
+        ms in 0u32..100_000,
+        unit in 0u8..4,
+        order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle(),
+    ) {
+        let duration = match unit {
+            0 => format!(r#""request_time":{}.{:03}"#, ms / 1000, ms % 1000),
+            1 => format!(r#""duration_ms":{ms}"#),
+            2 => format!(r#""latency":"{ms}ms""#),
+            _ => format!(r#""elapsed":"{}.{:03}s""#, ms / 1000, ms % 1000),
+        };
+        let members = [
+            json_status(placement, status),
+            format!(r#""{method_key}":"{method}""#),
+            format!(r#""{path_key}":"{path}""#),
+            duration,
+            r#""level":"info","msg":"request done""#.to_owned(),
+            r#""user_agent":"curl/8.5.0","bytes_in":42"#.to_owned(),
+        ];
+        let body: Vec<&str> = order.iter().map(|&i| members[i].as_str()).collect();
+        let line = format!("{{{}}}", body.join(","));
+        let f = Format::by_name("generic-json").unwrap();
+        let mut obs = Observation::default();
+        prop_assert!(f.parse(line.as_bytes(), &mut obs).is_ok(), "{}", line);
+        prop_assert_eq!(obs.status, Some(status));
+        prop_assert_eq!(obs.method, method.as_bytes());
+        prop_assert_eq!(obs.target, path.as_bytes());
+        let secs = obs.request_time.expect("a duration");
+        prop_assert!((secs - f64::from(ms) / 1000.0).abs() < 1e-6, "{} s from {}", secs, line);
     }
 }

@@ -27,7 +27,10 @@ pub fn service_checks(snapshot: &Snapshot, svc: &Service, out: &mut Vec<Finding>
         }
         return;
     }
-    let pods = selected_pods(snapshot, svc);
+    // In manifests (no pods at all), the workloads' pod templates stand for the pods.
+    let templates = crate::query::template_pods(snapshot, svc);
+    let mut pods = selected_pods(snapshot, svc);
+    pods.extend(templates.iter());
     if pods.is_empty() {
         out.push(
             Finding::from_kb("selector_matches_no_pod", Severity::Error, &[503], obj, &[])

@@ -34,6 +34,46 @@ pub fn selected_pods<'a>(snapshot: &'a Snapshot, svc: &Service) -> Vec<&'a Pod> 
         .collect()
 }
 
+/// The pods a set of manifests would make for `svc`: in a snapshot without any Pod (manifests to
+/// lint, or `kubectl get svc,deploy`), the pod templates of the Deployments, DaemonSets and
+/// StatefulSets it selects stand for their pods. Empty when the snapshot has pods: there a
+/// selector that matches none of them is a finding.
+pub fn template_pods(snapshot: &Snapshot, svc: &Service) -> Vec<Pod> {
+    use k8s_openapi::api::core::v1::PodTemplateSpec;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    if !snapshot.pods.is_empty() {
+        return Vec::new();
+    }
+    let templates = snapshot
+        .deployments
+        .iter()
+        .filter_map(|d| Some((d.metadata.namespace.as_deref(), &d.spec.as_ref()?.template)))
+        .chain(
+            snapshot
+                .daemon_sets
+                .iter()
+                .filter_map(|d| Some((d.metadata.namespace.as_deref(), &d.spec.as_ref()?.template))),
+        )
+        .chain(
+            snapshot
+                .stateful_sets
+                .iter()
+                .filter_map(|d| Some((d.metadata.namespace.as_deref(), &d.spec.as_ref()?.template))),
+        );
+    templates
+        .filter(|(ns, t)| service_selects(svc, *ns, t.metadata.as_ref().and_then(|m| m.labels.as_ref())))
+        .map(|(ns, t): (Option<&str>, &PodTemplateSpec)| Pod {
+            metadata: ObjectMeta {
+                namespace: ns.map(str::to_owned),
+                labels: t.metadata.as_ref().and_then(|m| m.labels.clone()),
+                ..ObjectMeta::default()
+            },
+            spec: t.spec.clone(),
+            status: None,
+        })
+        .collect()
+}
+
 /// Whether `svc` selects pods in namespace `ns` with `labels` (a Service without a selector
 /// selects nothing).
 pub fn service_selects(

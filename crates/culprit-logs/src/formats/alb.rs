@@ -79,6 +79,12 @@ struct Common<'a> {
 }
 
 fn common<'a>(f: &[&'a [u8]], obs: &mut Observation<'a>) -> Result<Common<'a>, NotAlb> {
+    // The client is `ip:port` and the timers are numbers: other timestamp-first lines (Envoy's
+    // behind `docker logs -t`) have as many fields.
+    let is_timer = |t: &[u8]| t == b"-1" || parse_f64(t).is_some();
+    if !has_port(f[2]) || !f[4..7].iter().all(|t| is_timer(t)) {
+        return Err(NotAlb);
+    }
     obs.time_raw = f[0];
     obs.time_ms = Some(time::parse_iso(f[0]).ok_or(NotAlb)?);
     obs.client = strip_port(f[2]);
@@ -101,6 +107,12 @@ fn common<'a>(f: &[&'a [u8]], obs: &mut Observation<'a>) -> Result<Common<'a>, N
         _ => None,
     };
     Ok(Common { status, target, target_status, timers })
+}
+
+/// `10.0.0.1:2817`, `[2001:db8::1]:2817`, `2001:db8::1:2817`: an address and a port.
+fn has_port(addr: &[u8]) -> bool {
+    memchr::memrchr(b':', addr)
+        .is_some_and(|i| i > 0 && i + 1 < addr.len() && addr[i + 1..].iter().all(u8::is_ascii_digit))
 }
 
 /// `10.0.0.1:2817` → `10.0.0.1` (ELB logs the client's port too).

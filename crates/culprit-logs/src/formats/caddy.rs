@@ -94,6 +94,7 @@ pub fn console_access<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(
         return Err(NotCaddy);
     }
     caddy_access_fields(c.fields, obs).map_err(|_| NotCaddy)?;
+    super::json::caddy_unhandled(obs, c.msg == b"NOP");
     if obs.time_ms.is_none() {
         obs.time_ms = console_time(c.time);
     }

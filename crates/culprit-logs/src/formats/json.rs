@@ -397,7 +397,9 @@ pub fn caddy<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThi
     if !line.starts_with(b"{") || !(access(b"\"handled request\"") || access(b"\"msg\":\"NOP\"")) {
         return Err(NotThisFormat);
     }
-    caddy_access_fields(line, obs)
+    caddy_access_fields(line, obs)?;
+    caddy_unhandled(obs, access(b"\"msg\":\"NOP\""));
+    Ok(())
 }
 
 /// An access entry's fields (a whole JSON line, or the JSON after the console encoder's prefix,
@@ -442,6 +444,28 @@ pub(crate) fn caddy_access_fields<'a>(json: &'a [u8], obs: &mut Observation<'a>)
     }
     let _ = (c.logger, c.msg);
     Ok(())
+}
+
+/// A request no handler answered: Caddy sends an empty 200 and logs status 0 — with the message
+/// `NOP` since Caddy 2.8 (caddyserver/caddy#5182), before that only the status 0 and next to no
+/// time spent tell it from a client that left (which takes at least a round trip, and usually the
+/// client's own timeout).
+pub(crate) fn caddy_unhandled(obs: &mut Observation<'_>, nop: bool) {
+    if nop {
+        obs.signals.set(Signal::NoRoute);
+        obs.detail = b"NOP: no handler wrote a response, Caddy sent an empty 200";
+    } else if obs.status == Some(0)
+        && !obs.upstream_answered
+        && obs.bytes_sent.unwrap_or(0) == 0
+        && obs.request_time.is_some_and(|d| d < 0.001)
+    {
+        obs.signals.set(Signal::NothingWritten);
+        obs.detail = b"status 0 within a millisecond: no handler wrote a response, Caddy sent an empty 200";
+    } else {
+        return;
+    }
+    obs.proxy_answered = true;
+    obs.detail_source = "Caddy access log";
 }
 
 /// What a Caddy error entry (`http.log.error`) says, in any of its encodings.
@@ -608,6 +632,29 @@ mod caddy_tests {
         }
         // A message culprit does not know is not given an unrelated cause.
         assert_eq!(caddy_signal(b"making dial info: upstream {http.request.host}:8080: invalid dial address"), None);
+    }
+
+    #[test]
+    fn caddy_unhandled_requests_are_a_missing_route_not_a_client_that_left() {
+        use crate::attribute::{Cause, Context, attribute};
+        // Caddy 2.6.2, `handle /api/*` only, `curl /old/x`: an empty 200 on the wire.
+        let nothing = br#"{"level":"info","ts":1795966574.9621153,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"127.0.0.1","remote_port":"43002","proto":"HTTP/1.1","method":"GET","host":"127.0.0.1:18571","uri":"/old/x","headers":{"User-Agent":["curl/7.88.1"],"Accept":["*/*"]}},"user_id":"","duration":0.00000672,"size":0,"status":0,"resp_headers":{"Server":["Caddy"]}}"#;
+        let ctx = Context::default();
+        let mut o = Observation::default();
+        caddy(nothing, &mut o).unwrap();
+        let a = attribute(&o, &ctx).unwrap();
+        assert_eq!((a.cause, a.confidence), (Cause::NoRoute, culprit_kb::Confidence::Medium));
+        // Caddy 2.8 says so itself.
+        let nop = String::from_utf8_lossy(nothing).replace("handled request", "NOP");
+        let mut o = Observation::default();
+        caddy(nop.as_bytes(), &mut o).unwrap();
+        let a = attribute(&o, &ctx).unwrap();
+        assert_eq!((a.cause, a.confidence), (Cause::NoRoute, culprit_kb::Confidence::High));
+        // A client that gave up after 0.3 s also leaves status 0.
+        let left = String::from_utf8_lossy(nothing).replace("0.00000672", "0.3012");
+        let mut o = Observation::default();
+        caddy(left.as_bytes(), &mut o).unwrap();
+        assert_eq!(attribute(&o, &ctx).unwrap().cause, Cause::ClientClosedRequest);
     }
 
     #[test]

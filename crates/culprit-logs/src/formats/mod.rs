@@ -11,14 +11,17 @@ pub mod cloudfront;
 pub mod envoy;
 pub mod envoy_json;
 pub mod errors;
+pub mod generic;
 pub mod haproxy;
 pub mod haproxy_format;
 pub mod hubble;
 pub mod json;
+pub mod json_keys;
 pub mod jsonscan;
 pub mod kong;
 pub mod nginx;
 pub mod nginx_error;
+pub mod npm;
 pub mod traefik;
 pub(crate) mod upstreaminfo;
 pub mod varnish;
@@ -72,6 +75,10 @@ pub struct ProxyTraits {
     /// Its error log is better evidence than its access log's upstream fields: an answer it makes
     /// itself always has an entry, even after it chose a backend (Apache's mod_proxy).
     pub silence_beats_fields: bool,
+    /// Who writes the log is known. The generic fallback reads logs of any writer (a proxy, an
+    /// application server, a CDN export): its attributions stay below high confidence unless the
+    /// line's own upstream fields show who answered.
+    pub writer_known: bool,
 }
 
 /// nginx's and ingress-nginx's defaults (`proxy_connect_timeout` 5 s as ingress-nginx sets it,
@@ -90,6 +97,7 @@ const NGINX: ProxyTraits = ProxyTraits {
     logs_errors_for: &[403, 404, 413, 429, 500, 502, 503, 504],
     responder: Some("nginx"),
     silence_beats_fields: false,
+    writer_known: true,
 };
 const INGRESS_NGINX: ProxyTraits = ProxyTraits { responder: Some("ingress_nginx"), ..NGINX };
 /// Proxies that log an upstream status only when the upstream answered.
@@ -161,6 +169,9 @@ const APPGW: ProxyTraits = ProxyTraits {
     timeouts: ProxyTimeouts { connect: 10.0, read: 20.0 },
     ..PROXY
 };
+/// The generic fallback: whoever wrote the log, with no upstream fields the attribution may rely
+/// on (the readers turn the upstream fields a line has into `upstream_answered`/`proxy_answered`).
+const GENERIC: ProxyTraits = ProxyTraits { upstream_fields: false, writer_known: false, ..PROXY };
 const GCP: ProxyTraits =
     ProxyTraits { writer: GeneratedBy::LoadBalancer, timeouts: ProxyTimeouts { connect: 5.0, read: 30.0 }, ..PROXY };
 
@@ -359,6 +370,24 @@ pub const REGISTRY: &[Spec] = &[
         traits: TRAEFIK,
         checked_against: "public lines",
     },
+    // nginx's JSON lines before Google's load balancer: ingress-nginx users nest an `httpRequest`
+    // object for Cloud Logging, which that reader would take.
+    Spec {
+        name: "ingress-nginx json",
+        flag: Some("ingress-nginx-json"),
+        aliases: &[],
+        reader: Reader::Fn(json_keys::ingress_nginx),
+        traits: INGRESS_NGINX,
+        checked_against: "public log-format-upstream configurations and lines (ingress-nginx issues, blogs)",
+    },
+    Spec {
+        name: "nginx json",
+        flag: Some("nginx-json"),
+        aliases: &[],
+        reader: Reader::Fn(json_keys::nginx),
+        traits: NGINX,
+        checked_against: "public escape=json log_formats and lines",
+    },
     Spec {
         name: "google cloud lb json",
         flag: Some("gcp"),
@@ -434,6 +463,22 @@ pub const REGISTRY: &[Spec] = &[
         checked_against: "real Varnish 7.1 in the lab (in front of nginx); public lines",
     },
     Spec {
+        name: "nginx proxy manager (proxy)",
+        flag: Some("npm-proxy"),
+        aliases: &["nginx-proxy-manager"],
+        reader: Reader::Nginx(npm::PROXY),
+        traits: NGINX,
+        checked_against: "NPM's log-proxy.conf and public lines",
+    },
+    Spec {
+        name: "nginx proxy manager (standard)",
+        flag: Some("npm-standard"),
+        aliases: &[],
+        reader: Reader::Fn(npm::standard),
+        traits: ProxyTraits { upstream_fields: false, ..NGINX },
+        checked_against: "NPM's log-proxy.conf and public lines",
+    },
+    Spec {
         name: "nginx main",
         flag: Some("main"),
         aliases: &["nginx-main"],
@@ -482,6 +527,24 @@ pub const REGISTRY: &[Spec] = &[
         traits: NGINX,
         checked_against: "real nginx 1.22 (tests/lab_everyday.rs)",
     },
+    // The fallbacks, after every real format: chosen for an input only when none of those reads
+    // any of its first lines, and tried for a line no other format reads.
+    Spec {
+        name: generic::TEXT,
+        flag: Some("generic-text"),
+        aliases: &[],
+        reader: Reader::Fn(generic::text),
+        traits: GENERIC,
+        checked_against: "public lines (tests/corpus/generic.jsonl and nginx.jsonl)",
+    },
+    Spec {
+        name: generic::JSON,
+        flag: Some("generic-json"),
+        aliases: &[],
+        reader: Reader::Fn(json_keys::generic),
+        traits: GENERIC,
+        checked_against: "public lines and request-logger formats",
+    },
 ];
 
 /// A locked format for one input.
@@ -490,6 +553,8 @@ pub struct Format {
     pub name: String,
     parser: Parser,
     traits: ProxyTraits,
+    /// Its place in [`REGISTRY`] (`None` for a user's own format and the error-log reader).
+    index: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -517,15 +582,17 @@ pub enum BadLine {
 impl BadLine {
     pub fn describe(self) -> &'static str {
         match self {
-            BadLine::Mismatch => "does not match the format",
-            BadLine::TooLong => "longer than the line-length cap",
-            BadLine::BadStatus => "status is not a number",
+            BadLine::Mismatch => "not in the input's format",
+            BadLine::TooLong => "over the line-length cap",
+            BadLine::BadStatus => "with a status that is not a number",
         }
     }
 }
 
 /// The registry, compiled once.
-static COMPILED: LazyLock<Vec<Format>> = LazyLock::new(|| REGISTRY.iter().map(Format::from_spec).collect());
+static COMPILED: LazyLock<Vec<Format>> = LazyLock::new(|| {
+    REGISTRY.iter().enumerate().map(|(i, spec)| Format { index: Some(i), ..Format::from_spec(spec) }).collect()
+});
 
 impl Format {
     fn from_spec(spec: &Spec) -> Format {
@@ -545,7 +612,7 @@ impl Format {
         if let Parser::Template(t) = &parser {
             traits.upstream_fields = t.has_upstream_status;
         }
-        Format { name, parser, traits }
+        Format { name, parser, traits, index: None }
     }
 
     /// A user-supplied nginx `log_format`.
@@ -636,9 +703,14 @@ impl Format {
     }
 
     /// The registered format with this name (or the traits a custom format has), for what the
-    /// report needs to know about an input's format after the run.
+    /// report needs to know about an input's format after the run. A fallback's name says what
+    /// its lines were read by (`generic JSON (keys status, …)`): its registered name begins it.
     pub fn named(name: &str) -> Option<Format> {
-        Format::candidates().iter().find(|f| f.name == name).cloned().or_else(|| match name {
+        let registered = |f: &&Format| {
+            f.name == name
+                || (f.is_fallback() && name.strip_prefix(f.name.as_str()).is_some_and(|r| r.starts_with(" (")))
+        };
+        Format::candidates().iter().find(registered).cloned().or_else(|| match name {
             "nginx (custom log_format)" => Format::nginx_custom("$status").ok(),
             "envoy (custom format)" => Format::envoy_custom("%RESPONSE_CODE%").ok(),
             _ => None,
@@ -656,6 +728,39 @@ impl Format {
         self.traits.logs_errors_for.contains(&status)
     }
 
+    /// Its place in the registry (`None` for a user's own format).
+    pub fn registry_index(&self) -> Option<usize> {
+        self.index
+    }
+
+    /// A generic fallback (registered last): read when no real format reads a line.
+    pub fn is_fallback(&self) -> bool {
+        self.index.is_some_and(|i| !REGISTRY[i].traits.writer_known)
+    }
+
+    /// Whether a line this format read may stand for the next foreign line in a mixed input
+    /// without asking the formats registered before it: not a fallback, and not a format that
+    /// also reads lines of more specific ones (`combined` with any extra fields).
+    pub fn specific(&self) -> bool {
+        !self.is_fallback() && !matches!(&self.parser, Parser::Template(t) if t.allows_trailing())
+    }
+
+    /// The name an input read by this format gets from its sample: a fallback's says what the
+    /// lines were read by (`generic text (quoted request line + status)`, `generic JSON (keys
+    /// status, upstream_status, request_time)`); every other format keeps its name.
+    #[must_use]
+    pub fn described(mut self, sample: &[&[u8]]) -> Format {
+        let what = match self.name.as_str() {
+            generic::TEXT => generic::describe(sample),
+            generic::JSON => json_keys::describe(sample).map(|keys| format!("{} (keys {keys})", generic::JSON)),
+            _ => None,
+        };
+        if let Some(name) = what {
+            self.name = name;
+        }
+        self
+    }
+
     /// What attribution may rely on for this format, with the user's timeouts over the proxy's
     /// defaults (`--proxy-timeouts`).
     pub fn context(&self, timeouts: Option<TimeoutOverride>) -> Context {
@@ -664,6 +769,7 @@ impl Format {
             has_upstream_fields: self.traits.upstream_fields,
             synthesises_upstream_status: self.traits.synthesises_upstream_status,
             writer: self.traits.writer,
+            writer_known: self.traits.writer_known,
             connect_timeout: t.connect,
             read_timeout: t.read,
         };
@@ -700,20 +806,49 @@ impl Format {
 
     /// The candidate that parses the most of `sample`, if any parses at least one line.
     pub fn sniff(sample: &[&[u8]]) -> Option<Format> {
-        let mut best: Option<(usize, &Format)> = None;
-        for f in Format::candidates() {
-            let ok = sample
-                .iter()
-                .filter(|l| {
-                    let mut o = Observation::default();
-                    f.parse(l, &mut o).is_ok()
-                })
-                .count();
-            if ok > 0 && best.is_none_or(|(n, _)| ok > n) {
-                best = Some((ok, f));
+        Format::sniff_scored(sample).map(|(_, f)| f)
+    }
+
+    /// [`Format::sniff`] with the number of sample lines the chosen format reads.
+    pub fn sniff_scored(sample: &[&[u8]]) -> Option<(usize, Format)> {
+        Format::best_by(|f| f.reads(sample))
+    }
+
+    /// The candidate with the highest score, if one scores above zero (the first of equals). A
+    /// fallback takes an input from the real formats only when it reads more than four times as
+    /// many lines as the best of them: lines of another format in an input are read line by line
+    /// (`pipeline::Core::line`), so a lenient fallback that reads a few more lines of a sample
+    /// must not take an input from the format that reads its own lines best; but an input in a
+    /// layout of its own, where a real format happens to read a line or two, is the fallback's
+    /// (every one of its lines would otherwise ask every format in turn).
+    pub fn best_by(score: impl Fn(&Format) -> usize) -> Option<(usize, Format)> {
+        let pick = |fallback: bool| {
+            let mut best: Option<(usize, &Format)> = None;
+            for f in Format::candidates().iter().filter(|f| f.is_fallback() == fallback) {
+                let ok = score(f);
+                if ok > 0 && best.is_none_or(|(n, _)| ok > n) {
+                    best = Some((ok, f));
+                }
             }
-        }
-        best.map(|(_, f)| f.clone())
+            best
+        };
+        let best = match (pick(false), pick(true)) {
+            (Some(real), Some(fallback)) if fallback.0 > 4 * real.0 => Some(fallback),
+            (Some(real), _) => Some(real),
+            (None, fallback) => fallback,
+        };
+        best.map(|(n, f)| (n, f.clone()))
+    }
+
+    /// How many lines of `sample` this format reads.
+    pub fn reads(&self, sample: &[&[u8]]) -> usize {
+        sample.iter().filter(|l| self.reads_line(l)).count()
+    }
+
+    /// Whether this format reads the line.
+    pub fn reads_line(&self, line: &[u8]) -> bool {
+        let mut o = Observation::default();
+        self.parse(line, &mut o).is_ok()
     }
 }
 
@@ -729,7 +864,24 @@ pub fn is_known_other(line: &[u8]) -> bool {
         || hubble::is_flow(line)
         || haproxy::is_message(line)
         || caddy::is_console_line(line)
-        || (line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some())
+        || is_zap_log(line)
+}
+
+/// A zap JSON log message (Caddy's own, with a logger, or without one: `using provided
+/// configuration`, `autosaved config` at startup) — but not an access entry that failed to read,
+/// which stays a bad line, nor an application's request log written with zap (a status beside a
+/// request's fields), which another format or the generic fallback reads.
+fn is_zap_log(line: &[u8]) -> bool {
+    let with_logger = line.starts_with(b"{") && memchr::memmem::find(line, b"\"logger\":\"").is_some();
+    let zap = with_logger || is_zap_message(line);
+    zap && json_keys::generic(line, &mut Observation::default()).is_err()
+}
+
+/// A zap JSON log message without a logger (Caddy's `using provided configuration`, `autosaved
+/// config` at startup) — but not an access entry that failed to read, which stays a bad line.
+fn is_zap_message(line: &[u8]) -> bool {
+    let has = |m: &[u8]| memchr::memmem::find(line, m).is_some();
+    line.starts_with(b"{\"level\":\"") && has(b"\"msg\":\"") && !has(b"\"handled request\"") && !has(b"\"request\":{")
 }
 
 /// klog: `I0308 16:02:45.123456       7 controller.go:190] "…"`.
@@ -744,6 +896,21 @@ fn is_klog(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Caddy's own zap messages are expected lines; an application's request log written with
+    /// zap is a request (read by another format in a mixed input, or the generic fallback).
+    #[test]
+    fn zap_messages_are_expected_but_zap_request_logs_are_read() {
+        for own in [
+            r#"{"level":"info","ts":1646861401.6,"msg":"using provided configuration","config_file":"/etc/caddy/Caddyfile"}"#,
+            r#"{"level":"info","ts":1646861401.6,"logger":"tls.cache.maintenance","msg":"started background certificate maintenance"}"#,
+        ] {
+            assert!(is_known_other(own.as_bytes()), "{own}");
+        }
+        let request = r#"{"level":"info","ts":"2026-03-08T14:00:06.123Z","logger":"http","msg":"request","method":"GET","path":"/api/orders/42","status":"503","latency":"12.5ms"}"#;
+        assert!(!is_known_other(request.as_bytes()));
+        assert!(Format::by_name("generic-json").unwrap().reads_line(request.as_bytes()));
+    }
 
     #[test]
     fn every_format_name_and_alias_resolves_and_ambiguous_ones_do_not() {

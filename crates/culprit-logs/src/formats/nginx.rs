@@ -383,6 +383,11 @@ impl NginxFormat {
         })
     }
 
+    /// Lines may carry more fields after the format's last one.
+    pub fn allows_trailing(&self) -> bool {
+        self.allow_trailing
+    }
+
     /// Parse one line (without its newline) into `obs`.
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
         if self.upstreaminfo {
@@ -491,6 +496,11 @@ impl NginxFormat {
             envoy.apply(obs);
         } else {
             obs.upstream.single = !several_attempts;
+        }
+        if self.allow_trailing && !self.has_upstream_status && rest.len() > 1 {
+            // `combined` plus fields an admin labelled (`us="-" ua="-"`, `urt=0.004`): what they
+            // say of the upstream, as the generic fallback reads them.
+            super::generic::trailing_fields(rest, obs);
         }
         if let Some(w) = worker {
             apply_worker(w, obs);
