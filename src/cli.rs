@@ -55,6 +55,10 @@ pub enum Command {
     /// (read-only).
     #[command(subcommand, after_help = CLUSTER_EXAMPLES)]
     Cluster(ClusterCommand),
+    /// Serve the web UI: search, a page per code and cause, the decision trees as clickable
+    /// flowcharts, log upload with charts, cluster route traces. Offline; loopback by default.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
     /// Print Prometheus recording and alerting rules for `culprit watch`'s metrics, generated from
     /// the knowledge base (--alertmanager: a routing tree on owner; --operator: a
     /// PrometheusRule; -o DIR: all three files).
@@ -73,6 +77,32 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  culprit serve                                  http://127.0.0.1:8080/
+  culprit serve --listen 127.0.0.1:9000 --max-upload 8GiB
+  culprit serve --listen 0.0.0.0:8080            reachable from other machines (warns: no auth)
+
+Every asset is compiled in: no CDN, no outbound request. Reports live in memory (--max-reports),
+nothing is written to disk. Uploads over --max-upload get a 413 page that says the limit.";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (localhost:9000 and a bare port mean 127.0.0.1). Anything but
+    /// a loopback address makes the UI (and the reports uploaded to it) reachable from the
+    /// network, without authentication.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Largest upload accepted, as sent (a .gz counts compressed): 500MiB, 2GiB, 1G, or bytes.
+    #[arg(long, value_name = "SIZE", default_value = "2GiB")]
+    pub max_upload: String,
+
+    /// Reports kept in memory; the oldest is dropped when a new one comes.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_reports: usize,
 }
 
 const RULES_EXAMPLES: &str = "\
@@ -384,6 +414,12 @@ pub struct LogsArgs {
     /// Write one JSON object per request (NDJSON) instead of the report.
     #[arg(long, conflicts_with_all = ["json", "markdown"])]
     pub per_request: bool,
+
+    /// Also write the report as one self-contained HTML file (charts, inline CSS and script, no
+    /// server needed; aggregates only, so its size does not grow with the logs'). `-` writes it
+    /// to stdout instead of the terminal report.
+    #[arg(long, value_name = "FILE", conflicts_with = "per_request")]
+    pub html: Option<std::path::PathBuf>,
 
     /// Worker threads (default: the number of cores).
     #[arg(long, value_name = "N")]

@@ -17,7 +17,7 @@ fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
 }
 
-const SUBCOMMANDS: [&str; 6] = ["explain", "logs", "probe", "cluster", "completions", "man"];
+const SUBCOMMANDS: [&str; 7] = ["explain", "logs", "probe", "cluster", "serve", "completions", "man"];
 
 #[test]
 fn the_man_page_is_roff_and_names_every_subcommand() {
@@ -69,12 +69,13 @@ fn man_dir_writes_a_page_per_command() {
             "culprit-man.1",
             "culprit-probe.1",
             "culprit-rules.1",
+            "culprit-serve.1",
             "culprit.1",
         ]
     );
     let logs = std::fs::read_to_string(dir.path().join("culprit-logs.1")).unwrap();
     assert!(logs.contains("\\-\\-since") && logs.contains("\\-\\-cluster"), "{logs}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 10 pages"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 11 pages"));
 }
 
 #[test]

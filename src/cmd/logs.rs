@@ -15,6 +15,13 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
 pub fn run(args: &LogsArgs) -> Result<Status> {
+    if args.html.as_ref().is_some_and(|p| p.as_os_str() == "-")
+        && args.output.format() != crate::output::Format::Terminal
+    {
+        return unusable(
+            "--html - writes the page to stdout: it cannot share it with --json or --markdown (give --html a file)",
+        );
+    }
     // No path: read stdin when it is a pipe (`kubectl logs … | culprit logs`).
     let stdin = [std::path::PathBuf::from("-")];
     let paths: &[std::path::PathBuf] = match (args.paths.is_empty(), std::io::stdin().is_terminal()) {
@@ -167,7 +174,24 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         let detection = incidents::detect(&analysis.stats);
         let facts = snapshot.as_deref().map(|s| s as &dyn culprit_kb::context::ClusterFacts);
         let report = report::build_with(&analysis, &detection, facts);
-        emit(args.output.format(), &report, || doc(&report, nothing_read.as_deref()))?;
+        let mut html_on_stdout = false;
+        if let Some(path) = &args.html {
+            // The same page `culprit serve` shows, as one file: the report as built, rendered.
+            let view = culprit_web::report::ReportView::new(&analysis, report.clone());
+            let html = culprit_web::report::standalone(&view);
+            if path.as_os_str() == "-" {
+                // `--html -`: the page is the output (`… --html - > report.html`, or a pipe).
+                std::io::Write::write_all(&mut std::io::stdout().lock(), html.as_bytes())
+                    .context("--html -: writing")?;
+                html_on_stdout = true;
+            } else {
+                std::fs::write(path, &html).with_context(|| format!("--html: writing {}", path.display()))?;
+                eprintln!("culprit: wrote {} ({} KiB)", path.display(), html.len().div_ceil(1024));
+            }
+        }
+        if !html_on_stdout {
+            emit(args.output.format(), &report, || doc(&report, nothing_read.as_deref()))?;
+        }
     }
     if let Some(why) = nothing_read {
         eprintln!("culprit: {why}");
@@ -492,7 +516,7 @@ fn shares_line(label: &str, shares: &[Share]) -> Line {
 }
 
 /// The report as a document; `nothing_counted` says why no request was counted, if none was.
-fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
+pub(crate) fn doc(r: &LogReport, nothing_counted: Option<&str>) -> Doc {
     let mut d = Doc::default();
     let span = match (&r.start, &r.end) {
         (Some(s), Some(e)) => format!("{} → {} UTC", s.replace('T', " ").trim_end_matches('Z'), &e[11..19]),

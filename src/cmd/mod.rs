@@ -5,6 +5,7 @@ mod explain;
 mod logs;
 mod probe;
 mod rules;
+mod serve;
 
 use crate::cli::{Command, OutputArgs};
 use crate::output::Format;
@@ -38,6 +39,7 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Logs(args) => logs::run(&args),
         Command::Probe(args) => probe::run(&args),
         Command::Cluster(command) => cluster::run(&command),
+        Command::Serve(args) => serve::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a write error (a closed pipe).

@@ -2,7 +2,7 @@
 //! from the serializable reports. Commands build a `Doc`; they never format text themselves.
 
 pub mod doc;
-mod markdown;
+pub mod markdown;
 mod shellwrap;
 mod terminal;
 

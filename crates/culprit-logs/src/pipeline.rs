@@ -470,6 +470,12 @@ impl Analyzer {
         self.inputs[input].summary.gzip = true;
     }
 
+    /// A problem with an input that the caller found while reading it (a gzip stream cut short):
+    /// reported in the input's summary, as the batch face reports its own read errors.
+    pub fn note_input_error(&mut self, input: usize, error: impl Into<String>) {
+        self.inputs[input].summary.error = Some(error.into());
+    }
+
     /// Bytes of an input as they arrive: complete lines are read, a partial last line waits for
     /// the rest.
     pub fn push_bytes(&mut self, input: usize, data: &[u8], mut sink: RecordSink<'_, '_>) {
