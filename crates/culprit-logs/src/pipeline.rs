@@ -120,7 +120,13 @@ impl std::fmt::Debug for Core {
 impl Core {
     pub fn new(opts: &Options) -> Core {
         Core {
-            stats: opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution),
+            stats: {
+                let stats = opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution);
+                match &opts.live {
+                    Some(live) => stats.with_live(std::sync::Arc::clone(live)),
+                    None => stats,
+                }
+            },
             filter: opts.filter.clone(),
             service_timeouts: opts.service_timeouts.clone(),
             timeouts_seen: rustc_hash::FxHashMap::default(),
@@ -281,6 +287,8 @@ struct StreamInput {
     partial: Vec<u8>,
     /// No format fits: the rest of the input is counted, not read.
     unreadable: bool,
+    /// Lines not read as a request: malformed, too long, or in an input no format fits.
+    unparsed: u64,
 }
 
 /// The streaming face: lines in as they arrive, an [`Analysis`] out at any moment.
@@ -359,6 +367,7 @@ impl Analyzer {
         let s = &mut self.inputs[input];
         if s.unreadable {
             s.lines += 1;
+            s.unparsed += 1;
             self.core.stats.lines += 1;
             return;
         }
@@ -423,6 +432,7 @@ impl Analyzer {
             s.summary.error = Some(unrecognised(&first));
             s.unreadable = true;
             s.lines += pending.len() as u64;
+            s.unparsed += pending.len() as u64;
             self.core.stats.lines += pending.len() as u64;
         }
     }
@@ -446,6 +456,7 @@ impl Analyzer {
                 self.index.add_line(&payload);
                 self.inputs[input].summary.error_log_lines += 1;
             }
+            Outcome::Bad => self.inputs[input].unparsed += 1,
             _ => {}
         }
     }
@@ -459,6 +470,7 @@ impl Analyzer {
         let s = &mut self.inputs[input];
         let first = s.lines + 1;
         s.lines += n;
+        s.unparsed += n;
         let stats = &mut self.core.stats;
         *stats.bad.entry(crate::formats::BadLine::TooLong).or_default() += n;
         stats.lines += n;
@@ -469,6 +481,60 @@ impl Analyzer {
                 text: String::from_utf8_lossy(&text).into_owned(),
             });
         }
+    }
+
+    /// Read the lines still waiting for an input's format now, if its first lines already tell
+    /// it (a live file that writes a few lines and then pauses must not keep them uncounted).
+    /// Unlike [`Self::end_input`], an input no format fits yet keeps waiting for more lines.
+    /// Returns whether no line of the input is left waiting.
+    pub fn try_lock(&mut self, input: usize, sink: RecordSink<'_, '_>) -> bool {
+        let s = &self.inputs[input];
+        if s.pending.is_empty() {
+            return true;
+        }
+        let sample: Vec<&[u8]> = s.pending.iter().map(Vec::as_slice).collect();
+        if Plan::sniff(&sample, &self.opts).is_none() {
+            return false;
+        }
+        self.lock(input, sink);
+        self.inputs[input].pending.is_empty()
+    }
+
+    /// Lines of an input waiting for its format (not counted yet).
+    pub fn pending_lines(&self, input: usize) -> usize {
+        self.inputs[input].pending.len()
+    }
+
+    /// Lines of an input read so far (waiting ones excepted) and, among them, those not read as
+    /// a request (malformed, too long, or the whole input when no format fits).
+    pub fn input_counts(&self, input: usize) -> (u64, u64) {
+        let s = &self.inputs[input];
+        (s.lines, s.unparsed)
+    }
+
+    /// An input's summary: its name, format, wrapper, and the problem reading it if any.
+    pub fn input_summary(&self, input: usize) -> &InputSummary {
+        &self.inputs[input].summary
+    }
+
+    /// The aggregates so far, without copying them.
+    pub fn stats(&self) -> &Stats {
+        &self.core.stats
+    }
+
+    /// Reserve a service name (see [`Stats::reserve_service`]).
+    pub fn reserve_service(&mut self, name: &str) {
+        self.core.stats.reserve_service(name);
+    }
+
+    /// Run `f` on what has been read so far as an [`Analysis`], without copying the aggregates
+    /// (what [`Self::snapshot`] does, for a caller that only looks).
+    pub fn inspect<R>(&mut self, f: impl FnOnce(&Analysis) -> R) -> R {
+        let stats = std::mem::take(&mut self.core.stats);
+        let analysis = self.analysis(stats);
+        let out = f(&analysis);
+        self.core.stats = analysis.stats;
+        out
     }
 
     /// What has been read so far, as an [`Analysis`] (the stream goes on).
