@@ -294,6 +294,7 @@ impl Stats {
     }
 
     /// Aggregate a never-ending stream: see [`Live`].
+    #[must_use]
     pub fn with_live(mut self, live: Arc<Live>) -> Self {
         self.live = Some(live);
         self
