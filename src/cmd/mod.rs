@@ -4,6 +4,7 @@ mod cluster;
 mod explain;
 mod logs;
 mod probe;
+mod watch;
 
 use crate::cli::{Command, OutputArgs};
 use crate::output::Format;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Explain(args) => explain::run(&args),
         Command::Logs(args) => logs::run(&args),
         Command::Probe(args) => probe::run(&args),
+        Command::Watch(args) => watch::run(&args),
         Command::Cluster(command) => cluster::run(&command),
         Command::Completions { shell } => {
             // Generated into memory: clap_complete panics on a write error (a closed pipe).

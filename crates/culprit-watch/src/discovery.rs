@@ -7,22 +7,31 @@ use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Spec {
-    /// A file or directory path (it may not exist yet: it is looked for at every rescan).
+    /// A file's path (it may not exist yet: it is looked for at every rescan; a directory found
+    /// there later is reported, not walked).
     Path(PathBuf),
+    /// A directory, walked at every rescan.
+    Dir(PathBuf),
     /// A pattern with wildcards.
     Glob(PathBuf),
 }
 
 impl Spec {
     pub fn parse(path: &Path) -> Spec {
-        if path.to_string_lossy().contains(['*', '?', '[']) { Spec::Glob(path.to_owned()) } else { Spec::Path(path.to_owned()) }
+        if path.to_string_lossy().contains(['*', '?', '[']) {
+            Spec::Glob(path.to_owned())
+        } else if path.is_dir() {
+            Spec::Dir(path.to_owned())
+        } else {
+            Spec::Path(path.to_owned())
+        }
     }
 
     /// The directory to watch for changes: the path's own (a directory) or its parent, a glob's
     /// deepest directory without wildcards.
     pub fn watch_root(&self) -> PathBuf {
         match self {
-            Spec::Path(p) if p.is_dir() => p.clone(),
+            Spec::Dir(p) => p.clone(),
             Spec::Path(p) => p.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| ".".into(), Path::to_owned),
             Spec::Glob(p) => {
                 let mut root = PathBuf::new();
@@ -40,10 +49,8 @@ impl Spec {
     /// The paths it names now (files, or anything that is not a directory: a caller reports those).
     pub fn expand(&self, out: &mut Vec<PathBuf>) {
         match self {
-            Spec::Path(p) => match std::fs::metadata(p) {
-                Ok(m) if m.is_dir() => walk(p, out),
-                _ => out.push(p.clone()),
-            },
+            Spec::Path(p) => out.push(p.clone()),
+            Spec::Dir(p) => walk(p, out),
             Spec::Glob(p) => {
                 let mut current = vec![PathBuf::new()];
                 let components: Vec<Component<'_>> = p.components().collect();

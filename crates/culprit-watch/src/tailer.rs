@@ -119,6 +119,8 @@ struct Tracked {
     seen_unparsed: u64,
     seen_offset: u64,
     gzip_done: bool,
+    /// No format fits its lines: said once.
+    format_reported: bool,
 }
 
 impl std::fmt::Debug for Tracked {
@@ -389,6 +391,8 @@ impl Tailer {
         if let Some(t) = self.files.iter_mut().find(|t| (t.dev, t.ino) == (dev, ino)) {
             t.present = true;
             path.clone_into(&mut t.path);
+            // What a truncation before the next read would lose.
+            t.last_size = meta.len();
             return;
         }
         if let Some(k) = self.known.iter().find(|k| (k.state.dev, k.state.ino) == (dev, ino)).cloned() {
@@ -587,6 +591,7 @@ impl Tailer {
             seen_unparsed: 0,
             seen_offset: offset,
             gzip_done: false,
+            format_reported: false,
         });
     }
 
@@ -746,6 +751,16 @@ impl Tailer {
             }
         };
         account(&mut self.counts, &mut self.files[i], an);
+        let t = &mut self.files[i];
+        if !t.format_reported {
+            if let Some(err) = &an.input_summary(t.input).error {
+                t.format_reported = true;
+                problems.report(
+                    ErrorKind::Format,
+                    format!("{}: {err}: its lines are counted as unparsed; {}", t.path.display(), culprit_logs::pipeline::formats_hint()),
+                );
+            }
+        }
         n
     }
 
