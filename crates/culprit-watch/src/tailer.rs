@@ -392,7 +392,7 @@ impl Tailer {
             t.present = true;
             path.clone_into(&mut t.path);
             // What a truncation before the next read would lose.
-            t.last_size = meta.len();
+            t.last_size = t.last_size.max(meta.len());
             return;
         }
         if let Some(k) = self.known.iter().find(|k| (k.state.dev, k.state.ino) == (dev, ino)).cloned() {
