@@ -291,6 +291,9 @@ impl Engine {
         let mut last_checkpoint = Instant::now();
         self.tailer.rescan(&mut self.analyzer, &mut self.problems);
         self.update_watches();
+        // Where each file starts, on disk before anything is read: a crash before the first
+        // periodic checkpoint must not forget files that are renamed away meanwhile.
+        self.checkpoint();
         loop {
             heartbeat.store(u64::try_from(now_ms()).unwrap_or(0), Ordering::Relaxed);
             let mut read = self.tailer.poll(&mut self.analyzer, &mut self.problems, READ_BUDGET);

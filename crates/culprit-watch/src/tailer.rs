@@ -607,6 +607,9 @@ impl Tailer {
             }
             let dir = Path::new(&r.path).parent().map(Path::to_owned).unwrap_or_default();
             let by_inode = siblings(&dir).into_iter().find(|(_, m)| (m.dev(), m.ino()) == (r.dev, r.ino));
+            // Renamed away and truncated (copytruncate) or rewritten too: its old content is in
+            // a copy, its new content is read from its start below.
+            let mut rewritten = None;
             if let Some((path, meta)) = by_inode {
                 if let Ok(file) = File::open(&path) {
                     if fp_of_state(&r).matches_file(&file).unwrap_or(false) && meta.len() >= r.offset {
@@ -616,9 +619,19 @@ impl Tailer {
                         }
                         continue;
                     }
+                    if !r.gzip {
+                        rewritten = Some((path, meta, file));
+                    }
                 }
             }
-            if !self.read_rest_from_copy(&r, None, an, problems) {
+            let found = self.read_rest_from_copy(&r, Some((r.dev, r.ino)), an, problems);
+            if let Some((path, meta, file)) = rewritten {
+                self.follow(&path, &meta, file, false, 0, Some(r.label.clone()), an, problems);
+                if let Some(t) = self.files.last_mut() {
+                    t.present = false;
+                }
+            }
+            if !found {
                 problems.report(
                     ErrorKind::Truncated,
                     format!(

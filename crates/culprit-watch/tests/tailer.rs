@@ -249,6 +249,23 @@ fn rotation_while_stopped_is_followed_from_the_checkpoint() {
     let mut h = h.restart(vec![Spec::Path(log.clone())]);
     h.step();
     assert_eq!(h.requests(), 15, "10 from the archive, 5 from the new file");
+
+    // Copytruncated, written to, then renamed (both while stopped): the old content's rest is in
+    // the copy, the new content in the renamed file, found by its inode.
+    let (d, log) = dir();
+    let n = append(&log, 0, 100);
+    let mut h = H::path(&log);
+    h.step();
+    let n = append(&log, n, 10);
+    fs::copy(&log, d.path().join("access.log.1")).unwrap();
+    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    let n = append(&log, n, 20);
+    fs::rename(&log, d.path().join("access.log.2")).unwrap();
+    append(&log, n, 5);
+    let mut h = h.restart(vec![Spec::Path(log.clone())]);
+    h.step();
+    assert_eq!(h.requests(), 35, "10 from the copy, 20 from the renamed file, 5 from the new one");
+    assert_eq!(h.errors(ErrorKind::Truncated), 0);
 }
 
 #[test]

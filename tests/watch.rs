@@ -1,0 +1,421 @@
+//! `culprit watch` through the binary: /metrics checked by the real `promtool`, totals against
+//! what was written, incident events against `culprit logs`, faults survived, and the lab's real
+//! nginx written to while its log is rotated (rename and copytruncate) and culprit is killed and
+//! restarted: the totals in /metrics equal the requests sent, exactly.
+//!
+//! promtool (Debian package `prometheus`) and nginx are installed by scripts/test; a test fails,
+//! never skips, when one is missing.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A running `culprit watch` with its metrics address.
+struct Watch {
+    child: Child,
+    addr: String,
+    stderr: Arc<std::sync::Mutex<String>>,
+}
+
+impl Watch {
+    fn start(args: &[&str]) -> Watch {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+            .arg("watch")
+            .args(args)
+            .args(["--metrics-listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start culprit watch");
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let banner = lines.next().expect("a banner").unwrap();
+        let addr = banner
+            .split("metrics on http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_else(|| panic!("no metrics address in {banner:?}"))
+            .to_owned();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        // Drain stdout so the process never blocks on it.
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
+        Watch { child, addr, stderr }
+    }
+
+    fn get(&self, path: &str, accept: Option<&str>) -> (String, String) {
+        http_get(&self.addr, path, accept)
+    }
+
+    fn metrics(&self) -> String {
+        self.get("/metrics", None).1
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn kill9(mut self) {
+        eprintln!("--- killed; its stderr:\n{}--- total {}", self.stderr(), total(&self.metrics(), "culprit_http_responses_total"));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn terminate(mut self) {
+        eprintln!("--- terminated; its stderr:\n{}--- total {}", self.stderr(), total(&self.metrics(), "culprit_http_responses_total"));
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "culprit watch exited with {status} on SIGTERM");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("culprit watch did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A GET over a fresh connection: (head, body).
+fn http_get(addr: &str, path: &str, accept: Option<&str>) -> (String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to culprit watch");
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let accept = accept.map(|a| format!("Accept: {a}\r\n")).unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_owned(), body.to_owned())
+}
+
+/// The sum of a counter family's samples (every label set).
+fn total(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+fn sample(metrics: &str, prefix: &str) -> Option<u64> {
+    metrics.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn generated(path: &Path, cfg: &culprit_gen::Config) {
+    let mut f = std::fs::File::create(path).unwrap();
+    culprit_gen::generate(cfg, &mut f).unwrap();
+}
+
+fn promtool_check(text: &str) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus) is needed: scripts/test installs it");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn metrics_are_valid_and_count_every_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let cfg = culprit_gen::Config { lines: 20_000, error_log: false, ..culprit_gen::Config::default() };
+    generated(&log, &cfg);
+    let w = Watch::start(&[log.to_str().unwrap(), "--from", "beginning"]);
+    wait_for("every line counted and detection run", Duration::from_secs(30), || {
+        let m = w.metrics();
+        total(&m, "culprit_http_responses_total") == 20_000 && m.contains("culprit_incident_open{")
+    });
+    let (head, text) = w.get("/metrics", None);
+    assert!(head.to_ascii_lowercase().contains("content-type: text/plain; version=0.0.4; charset=utf-8"), "{head}");
+    promtool_check(&text);
+    assert_eq!(sample(&text, &format!("culprit_watch_lines_total{{file=\"{}\"}}", log.display())), Some(20_000));
+    assert_eq!(sample(&text, "culprit_watch_files "), Some(1));
+    assert!(text.contains(
+        "culprit_http_responses_total{service=\"default-checkout-8080\",status=\"502\",generated_by=\"proxy\",cause=\"upstream_connection_refused\",owner=\"devops\"}"
+    ));
+    assert!(text.contains("culprit_http_request_duration_seconds_bucket{service=\"default-checkout-8080\",le=\"+Inf\"}"));
+    assert!(text.contains("culprit_incident_open{service=\"default-checkout-8080\",status=\"502\",cause=\"upstream_connection_refused\",owner=\"devops\"}"), "{text}");
+    // OpenMetrics when asked for it, as Prometheus does.
+    let (head, om) = w.get("/metrics", Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"));
+    assert!(head.to_ascii_lowercase().contains("content-type: application/openmetrics-text; version=1.0.0"), "{head}");
+    assert!(om.ends_with("# EOF\n"));
+    let (head, landing) = w.get("/", None);
+    assert!(head.contains("200") && landing.contains("href=\"/metrics\""));
+    assert!(w.get("/healthz", None).1.starts_with("ok"));
+    assert!(w.get("/nope", None).0.contains("404"));
+    // More lines arrive: counted within the poll interval.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(std::fs::read_to_string(&log).unwrap().lines().take(100).map(|l| format!("{l}\n")).collect::<String>().as_bytes()).unwrap();
+    wait_for("appended lines counted", Duration::from_secs(5), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 20_100
+    });
+}
+
+#[test]
+fn services_beyond_the_cap_are_folded() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    generated(&log, &culprit_gen::Config { lines: 5_000, error_log: false, ..culprit_gen::Config::default() });
+    let w = Watch::start(&[log.to_str().unwrap(), "--from", "beginning", "--max-services", "2"]);
+    wait_for("every line counted", Duration::from_secs(30), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 5_000
+    });
+    let text = w.metrics();
+    assert_eq!(sample(&text, "culprit_watch_services_folded_total "), Some(4), "six services, two named");
+    assert!(text.contains("service=\"other\""));
+    let services: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("culprit_http_responses_total{"))
+        .filter_map(|l| l.split("service=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(services.len(), 3, "{services:?}");
+}
+
+#[test]
+fn incident_events_carry_the_headline_of_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    generated(&log, &culprit_gen::Config { lines: 20_000, error_log: false, ..culprit_gen::Config::default() });
+    let out = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["watch", "-", "--json", "--metrics-listen", "none"])
+        .stdin(std::fs::File::open(&log).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let opened: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "incident_opened").collect();
+    let refused = opened
+        .iter()
+        .find(|e| e["service"] == "default-checkout-8080" && e["cause"] == "upstream_connection_refused")
+        .unwrap_or_else(|| panic!("no incident_opened for the refused connections: {events:#?}"));
+    assert_eq!(refused["schema"], "culprit.watch.event/1");
+    assert_eq!(refused["status"], 502);
+    assert_eq!(refused["owner"], "devops");
+    assert_eq!(refused["generated_by"], "proxy");
+    // The same sentence as culprit logs.
+    let logs = Command::new(env!("CARGO_BIN_EXE_culprit")).args(["logs", "--json"]).arg(&log).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&logs.stdout).unwrap();
+    assert_eq!(refused["headline"], report["incidents"][0]["headline"]);
+    assert_eq!(refused["incident"]["causes"][0]["cause"], "upstream_connection_refused");
+    // The stream ended long after the window: every incident opened is closed, once.
+    for o in &opened {
+        let closed = events
+            .iter()
+            .filter(|e| e["event"] == "incident_closed" && e["service"] == o["service"] && e["cause"] == o["cause"])
+            .count();
+        assert_eq!(closed, 1, "{o}");
+    }
+    // Human lines within 100 columns.
+    let out = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["watch", "-", "--metrics-listen", "none"])
+        .env("COLUMNS", "100")
+        .stdin(std::fs::File::open(&log).unwrap())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("OPENED  502 upstream_connection_refused on default-checkout-8080 (devops)"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+}
+
+#[test]
+fn a_corrupt_checkpoint_and_a_full_disk_are_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(state.join("checkpoint.json"), b"{\"schema\": \"culprit.watch.state/1\", \"files\": [{").unwrap();
+    generated(&log, &culprit_gen::Config { lines: 1_000, error_log: false, ..culprit_gen::Config::default() });
+    // The disk is full for the checkpoint: its temporary file is /dev/full.
+    std::os::unix::fs::symlink("/dev/full", state.join(".checkpoint.json.tmp")).unwrap();
+    let w = Watch::start(&[log.to_str().unwrap(), "--from", "beginning", "--state", state.to_str().unwrap()]);
+    let text = w.metrics();
+    assert_eq!(sample(&text, "culprit_watch_errors_total{kind=\"checkpoint_corrupt\"}"), Some(1), "{text}");
+    assert_eq!(total(&text, "culprit_http_responses_total"), 0, "policy: a corrupt checkpoint starts files at their end");
+    assert!(sample(&text, "culprit_watch_errors_total{kind=\"checkpoint_write\"}").unwrap() >= 1, "{text}");
+    let err = w.stderr();
+    assert!(err.contains("checkpoint unusable"), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(state.join("checkpoint.json.corrupt").exists());
+    // Still running, and checkpoints again once the disk has room.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let lines: String = std::fs::read_to_string(&log).unwrap().lines().take(10).map(|l| format!("{l}\n")).collect();
+    f.write_all(lines.as_bytes()).unwrap();
+    wait_for("new lines counted and a checkpoint written", Duration::from_secs(15), || {
+        let m = w.metrics();
+        total(&m, "culprit_http_responses_total") == 10 && sample(&m, "culprit_watch_checkpoints_total ").unwrap_or(0) >= 1
+    });
+    assert!(state.join("checkpoint.json").exists());
+    w.terminate();
+}
+
+/// The lab's nginx (configured like ingress-nginx) serves traffic from a few client threads;
+/// its access log is rotated by rename (nginx reopens it on SIGUSR1) and by copytruncate while
+/// it writes, and `culprit watch` is killed (-9 and SIGTERM) and restarted mid-stream. At the end
+/// /metrics counts exactly the requests the clients sent: none lost, none twice.
+#[test]
+fn no_line_lost_through_rotations_and_restarts() {
+    use culprit_lab::lab::Lab;
+    use culprit_lab::proxy::ProxyKind;
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::start(ProxyKind::Nginx, dir.path()).expect("the lab's nginx (scripts/test installs nginx)");
+    let proxy = lab.proxy.addr();
+    let log = lab.proxy.logs().access.clone();
+    let pid: String = std::fs::read_to_string(dir.path().join("nginx.pid")).unwrap().trim().to_owned();
+    let state = dir.path().join("state");
+    let args_owned = [log.to_str().unwrap().to_owned(), "--from".into(), "beginning".into(), "--state".into(), state.to_str().unwrap().into()];
+    let args: Vec<&str> = args_owned.iter().map(String::as_str).collect();
+
+    let sent = Arc::new(AtomicU64::new(0));
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let paused = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|c| {
+            let (sent, in_flight, paused, stop) = (sent.clone(), in_flight.clone(), paused.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::SeqCst) {
+                    if paused.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    if !paused.load(Ordering::SeqCst) {
+                        i += 1;
+                        let path = ["/shop/items/1", "/cart/add", "/search/q", "/nothing-here"][(i % 4) as usize];
+                        if let Ok(mut s) = TcpStream::connect(proxy) {
+                            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                            let req = format!("GET {path}?c={c}&i={i} HTTP/1.1\r\nHost: shop.lab\r\nConnection: close\r\n\r\n");
+                            if s.write_all(req.as_bytes()).is_ok() {
+                                let mut sink = Vec::new();
+                                // nginx logs a request before it closes the connection: at EOF
+                                // its line is in the file.
+                                if s.read_to_end(&mut sink).is_ok() && !sink.is_empty() {
+                                    sent.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                    }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        })
+        .collect();
+    let pause_until_quiet = || {
+        paused.store(true, Ordering::SeqCst);
+        wait_for("requests in flight to finish", Duration::from_secs(15), || in_flight.load(Ordering::SeqCst) == 0);
+    };
+    let sleep = |ms| std::thread::sleep(Duration::from_millis(ms));
+
+    let w = Watch::start(&args);
+    sleep(800);
+    // Rotation by rename: nginx keeps writing to the renamed file until it reopens its log.
+    std::fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+    sleep(300);
+    assert!(Command::new("kill").args(["-USR1", &pid]).status().unwrap().success());
+    sleep(700);
+    // Killed without a word, restarted.
+    w.kill9();
+    sleep(500);
+    let w = Watch::start(&args);
+    sleep(800);
+    // copytruncate: the copy, then the truncation. Lines written between the two would be in
+    // neither file (logrotate's documented window): the clients pause for those milliseconds.
+    pause_until_quiet();
+    std::fs::copy(&log, dir.path().join("access.log.2")).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    paused.store(false, Ordering::SeqCst);
+    sleep(800);
+    w.terminate();
+    sleep(300);
+    let w = Watch::start(&args);
+    sleep(700);
+    // A copytruncate while culprit is down.
+    w.kill9();
+    pause_until_quiet();
+    std::fs::copy(&log, dir.path().join("access.log.3")).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    paused.store(false, Ordering::SeqCst);
+    sleep(500);
+    let w = Watch::start(&args);
+    // A scrape during a rotation.
+    std::fs::rename(&log, dir.path().join("access.log.4")).unwrap();
+    let during = w.metrics();
+    assert!(during.contains("culprit_watch_files"), "{during}");
+    assert!(Command::new("kill").args(["-USR1", &pid]).status().unwrap().success());
+    sleep(800);
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let sent = sent.load(Ordering::SeqCst);
+    assert!(sent > 200, "the clients sent only {sent} requests");
+    let mut last = 0;
+    let caught_up = (0..150).any(|_| {
+        last = total(&w.metrics(), "culprit_http_responses_total");
+        if last == sent {
+            return true;
+        }
+        sleep(100);
+        false
+    });
+    let text = w.metrics();
+    // What nginx wrote, over the rotated files and the live one (each line is in exactly one).
+    let written: usize = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("access.log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap().lines().count())
+        .sum();
+    assert!(
+        caught_up,
+        "/metrics counts {last} responses, the clients sent {sent}, the log files hold {written}\n{}\n{text}",
+        w.stderr()
+    );
+    assert_eq!(sample(&text, &format!("culprit_watch_lines_total{{file=\"{}\"}}", log.display())), Some(sent), "{text}");
+    promtool_check(&text);
+    assert_eq!(sample(&text, "culprit_watch_errors_total{kind=\"truncated\"}"), Some(0), "{}", w.stderr());
+    w.terminate();
+    drop(lab);
+}
