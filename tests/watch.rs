@@ -70,13 +70,11 @@ impl Watch {
     }
 
     fn kill9(mut self) {
-        eprintln!("--- killed; its stderr:\n{}--- total {}", self.stderr(), total(&self.metrics(), "culprit_http_responses_total"));
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
     fn terminate(mut self) {
-        eprintln!("--- terminated; its stderr:\n{}--- total {}", self.stderr(), total(&self.metrics(), "culprit_http_responses_total"));
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -255,6 +253,52 @@ fn incident_events_carry_the_headline_of_logs() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("OPENED  502 upstream_connection_refused on default-checkout-8080 (devops)"), "{text}");
     assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+}
+
+#[test]
+fn human_events_stay_within_the_width_with_a_long_service_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    generated(&log, &culprit_gen::Config { lines: 20_000, error_log: false, ..culprit_gen::Config::default() });
+    let long = "payments-with-a-rather-long-name-for-checkout-billing-and-reconciliation-service-8080";
+    let text = std::fs::read_to_string(&log).unwrap().replace("default-checkout-8080", long);
+    std::fs::write(&log, text).unwrap();
+    for columns in [100, 70] {
+        let out = Command::new(env!("CARGO_BIN_EXE_culprit"))
+            .args(["watch", "-", "--metrics-listen", "none"])
+            .env("COLUMNS", columns.to_string())
+            .stdin(std::fs::File::open(&log).unwrap())
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(" CLOSED  502 upstream_connection_refused on payments-"), "{text}");
+        // Nothing lost to the wrapping (words joined again; a broken word keeps its hyphen).
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ").replace("- ", "-");
+        assert!(words.contains(&format!("on {long} (devops): 149 errors from 13:51:36 to 14:09:36 UTC")), "{words}");
+        assert!(text.lines().all(|l| l.chars().count() <= columns), "{columns} columns:\n{text}");
+        // Every line after an event's first is indented under its kind.
+        assert!(text.lines().all(|l| l.starts_with(char::is_numeric) || l.starts_with(&" ".repeat(17))), "{text}");
+    }
+}
+
+#[test]
+fn input_no_format_fits_is_said_once_with_the_formats_tried() {
+    let junk: String = (0..50).map(|i| format!("not a request, line {i}\n")).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        .args(["watch", "-", "--metrics-listen", "none"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(junk.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("unrecognised log format")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(said[0].starts_with("culprit: stdin: unrecognised log format (first line: not a request, line 0)"), "{err}");
+    assert!(said[0].contains("formats tried: ingress-nginx upstreaminfo"), "{err}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use culprit_watch::discovery::Spec;
 use culprit_watch::engine::{self, Command, Config, Output};
 use culprit_watch::events::{Event, EventKind};
 use culprit_watch::tailer::From;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -121,6 +121,9 @@ impl Lines {
     }
 }
 
+/// Where an event's following lines start: under its cause, after `HH:MM:SS OPENED  `.
+const INDENT: usize = 17;
+
 fn clock(iso: &str) -> &str {
     iso.get(11..19).unwrap_or(iso)
 }
@@ -134,55 +137,52 @@ impl Output for Lines {
             return;
         }
         let what = format!("{} {} on {} ({})", e.status, e.cause, escape_controls(&e.service), e.owner);
-        let text = match e.event {
-            EventKind::IncidentOpened => {
-                let mut s = format!("{} OPENED  {what}\n", clock(&e.time));
-                let indent = " ".repeat(17);
-                let opts = textwrap::Options::new(self.width).initial_indent(&indent).subsequent_indent(&indent);
-                for l in textwrap::wrap(&escape_controls(&e.headline), opts) {
-                    s.push_str(&l);
-                    s.push('\n');
-                }
-                if let Some(step) = e.incident.next_steps.first() {
-                    let cmd = format!("{indent}next: {}", escape_controls(&step.command));
-                    s.push_str(&cmd.chars().take(self.width).collect::<String>());
-                    s.push('\n');
-                }
-                s
+        let mut text = String::new();
+        let indent = " ".repeat(INDENT);
+        let mut put = |first: &str, line: &str| {
+            // Within the width: what goes on is indented under the event's kind, and a word
+            // longer than the width (a long service name) is broken.
+            let opts = textwrap::Options::new(self.width).initial_indent(first).subsequent_indent(&indent);
+            for l in textwrap::wrap(line, opts) {
+                text.push_str(&l);
+                text.push('\n');
             }
-            EventKind::IncidentUpdated => format!(
-                "{} UPDATED {what}: {} errors since {} UTC, peak {}\n",
+        };
+        match e.event {
+            EventKind::IncidentOpened => {
+                put("", &format!("{} OPENED  {what}", clock(&e.time)));
+                put(&indent, &escape_controls(&e.headline));
+                if let Some(step) = e.incident.next_steps.first() {
+                    put(&indent, &format!("next: {}", escape_controls(&step.command)));
+                }
+            }
+            EventKind::IncidentUpdated => put("", &format!(
+                "{} UPDATED {what}: {} errors since {} UTC, peak {}",
                 clock(&e.time),
                 e.errors,
                 clock(&e.start),
                 pct(e.peak_rate)
-            ),
-            EventKind::IncidentClosed => format!(
-                "{} CLOSED  {what}: {} errors from {} to {} UTC\n",
+            )),
+            EventKind::IncidentClosed => put("", &format!(
+                "{} CLOSED  {what}: {} errors from {} to {} UTC",
                 clock(&e.time),
                 e.errors,
                 clock(&e.start),
                 clock(&e.end)
-            ),
-        };
-        // Within the width: a long line goes on, indented, after its first colon.
-        let mut lines = String::new();
-        for line in text.lines() {
-            match line.split_once(": ").filter(|_| line.chars().count() > self.width) {
-                Some((head, tail)) => {
-                    lines.push_str(head);
-                    lines.push_str(":\n");
-                    lines.push_str(&" ".repeat(17));
-                    lines.push_str(tail);
-                }
-                None => lines.push_str(line),
-            }
-            lines.push('\n');
+            )),
         }
-        self.write(&lines);
+        self.write(&text);
     }
 
     fn message(&mut self, text: &str) {
-        eprintln!("culprit: {}", escape_controls(text));
+        let text = escape_controls(text);
+        // One line per message where stderr is collected as a log (a container's, a file): a
+        // reader greps it. Wrapped to the width on a terminal.
+        if std::io::stderr().is_terminal() {
+            let opts = textwrap::Options::new(self.width).initial_indent("culprit: ").subsequent_indent("  ");
+            eprintln!("{}", textwrap::wrap(&text, opts).join("\n"));
+        } else {
+            eprintln!("culprit: {text}");
+        }
     }
 }

@@ -500,6 +500,21 @@ impl Analyzer {
         self.inputs[input].pending.is_empty()
     }
 
+    /// Why the lines waiting for an input's format are still waiting: no format fits them (the
+    /// same words as an unrecognised input's error). `None` when nothing waits or one fits.
+    pub fn waiting_problem(&self, input: usize) -> Option<String> {
+        let s = &self.inputs[input];
+        if s.pending.is_empty() {
+            return None;
+        }
+        let sample: Vec<&[u8]> = s.pending.iter().map(Vec::as_slice).collect();
+        if Plan::sniff(&sample, &self.opts).is_some() {
+            return None;
+        }
+        let first = s.pending.iter().find(|l| !l.trim_ascii().is_empty()).map_or(&[][..], Vec::as_slice);
+        Some(unrecognised(first))
+    }
+
     /// Lines of an input waiting for its format (not counted yet).
     pub fn pending_lines(&self, input: usize) -> usize {
         self.inputs[input].pending.len()

@@ -12,7 +12,7 @@ use crate::discovery::Spec;
 use crate::events::{Event, Tracker};
 use crate::exposition::{Durations, ResponseKey, Snapshot};
 use crate::metrics::{self, ErrorKind};
-use crate::tailer::{FileCounts, From, Problems, TailConfig, Tailer};
+use crate::tailer::{FileCounts, FormatWatch, From, Problems, TailConfig, Tailer};
 use crossbeam_channel::{Receiver, Sender, bounded, select};
 use culprit_logs::Analyzer;
 use culprit_logs::engine::Options;
@@ -46,6 +46,8 @@ pub struct Config {
     pub rescan_every: Duration,
     /// Use file notifications (inotify) besides polling.
     pub notify: bool,
+    /// How long an input's first lines wait for a format that fits before culprit says none does.
+    pub format_wait: Duration,
     pub version: String,
 }
 
@@ -64,6 +66,7 @@ impl Config {
             poll_every: Duration::from_millis(250),
             rescan_every: Duration::from_secs(1),
             notify: true,
+            format_wait: crate::tailer::FORMAT_WAIT,
             version: version.into(),
         }
     }
@@ -111,6 +114,7 @@ struct Engine {
     checkpoint_error: Option<String>,
     dirty: bool,
     stdin: Option<(usize, Receiver<Option<Vec<u8>>>)>,
+    stdin_format: FormatWatch,
     /// The newest request time and when it was first seen.
     newest: Option<(i64, Instant)>,
     watcher: Option<notify::RecommendedWatcher>,
@@ -195,7 +199,7 @@ pub fn run(cfg: Config, commands: &Receiver<Command>, out: &mut dyn Output, hear
     }
     let mut tracker = Tracker::default();
     tracker.restore(restored_incidents);
-    let tail = TailConfig { specs: cfg.specs.clone(), from, max_line: cfg.options.max_line };
+    let tail = TailConfig { specs: cfg.specs.clone(), from, max_line: cfg.options.max_line, format_wait: cfg.format_wait };
     let mut tailer = Tailer::new(tail, resume);
     tailer.restore_counts(restored_files);
 
@@ -216,6 +220,7 @@ pub fn run(cfg: Config, commands: &Receiver<Command>, out: &mut dyn Output, hear
         checkpoint_error: None,
         dirty: true,
         stdin,
+        stdin_format: FormatWatch::default(),
         newest: None,
         watcher,
         watched: Vec::new(),
@@ -315,6 +320,8 @@ impl Engine {
                 if !stdin_ended && self.analyzer.pending_lines(*input) > 0 && rx.is_empty() {
                     self.analyzer.try_lock(*input, None);
                 }
+                let idle = stdin_ended || rx.is_empty();
+                self.stdin_format.check(&self.analyzer, *input, "stdin", idle, self.cfg.format_wait, &mut self.problems);
             }
             if read > 0 {
                 self.dirty = true;
@@ -374,6 +381,8 @@ impl Engine {
                             self.analyzer.push_bytes(*input, &data, None);
                         } else {
                             self.analyzer.end_input(*input, None);
+                            let wait = self.cfg.format_wait;
+                            self.stdin_format.check(&self.analyzer, *input, "stdin", true, wait, &mut self.problems);
                             self.stdin = None;
                             if self.cfg.specs.is_empty() {
                                 self.detect(out);

@@ -40,6 +40,9 @@ pub const GZIP_SETTLE: Duration = Duration::from_secs(2);
 /// How often a followed file's first bytes are compared with its fingerprint (a truncation
 /// followed by fast writes past the old offset does not shrink the file).
 pub const FP_CHECK: Duration = Duration::from_secs(1);
+/// Default of [`TailConfig::format_wait`]: long enough for a writer to finish its first burst,
+/// short enough that a wrong format is said while someone is still looking at the terminal.
+pub const FORMAT_WAIT: Duration = Duration::from_secs(5);
 /// Known files (retired, copies) remembered.
 pub const MAX_KNOWN: usize = 512;
 /// Bytes read per call.
@@ -58,6 +61,9 @@ pub struct TailConfig {
     /// For files present at the first start (no checkpoint), or older than the checkpoint.
     pub from: From,
     pub max_line: usize,
+    /// How long a file's first lines wait, at its end, for a format that fits them before
+    /// culprit says that none does yet ([`FORMAT_WAIT`]).
+    pub format_wait: Duration,
 }
 
 /// A problem met and survived: counted by kind, described for stderr.
@@ -80,6 +86,70 @@ pub struct FileCounts {
     pub lines: u64,
     pub unparsed: u64,
     pub bytes: u64,
+}
+
+/// What has been said about an input's format: whether none fits its first lines (said once,
+/// with the formats tried), and, when one fits after all, that too.
+#[derive(Debug, Default)]
+pub struct FormatWatch {
+    /// Since when its lines have been waiting at its end with no format that fits them.
+    waiting_since: Option<Instant>,
+    /// The problem was said (counted once under `kind="format"`).
+    warned: bool,
+    /// Nothing more to say about it.
+    done: bool,
+}
+
+impl FormatWatch {
+    /// Look at `input` after a read; `idle`: everything there was read (the writer paused).
+    pub fn check(&mut self, an: &Analyzer, input: usize, name: &str, idle: bool, wait: Duration, problems: &mut Problems) {
+        if self.done {
+            return;
+        }
+        let summary = an.input_summary(input);
+        if let Some(err) = &summary.error {
+            // Its first lines (up to the sniff's sample) fit no format: it is read as unparsed.
+            self.done = true;
+            if !self.warned {
+                problems.report(
+                    ErrorKind::Format,
+                    format!("{name}: {err}: its lines are counted as unparsed; {}", culprit_logs::pipeline::formats_hint()),
+                );
+            }
+            return;
+        }
+        if an.pending_lines(input) == 0 {
+            self.waiting_since = None;
+            if summary.format.is_some() {
+                self.done = true;
+                if self.warned {
+                    let format = summary.format.as_deref().unwrap_or_default();
+                    problems.messages.push(format!("{name}: read as {format} after all: its lines are counted"));
+                }
+            }
+            return;
+        }
+        if !idle || self.warned {
+            return;
+        }
+        let since = *self.waiting_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < wait {
+            return;
+        }
+        if let Some(problem) = an.waiting_problem(input) {
+            self.warned = true;
+            problems.report(
+                ErrorKind::Format,
+                format!(
+                    "{name}: {problem}: its {} lines so far wait for a format that fits (up to {}), then \
+                     are counted as unparsed if none does; {}",
+                    an.pending_lines(input),
+                    culprit_logs::pipeline::SNIFF_LINES,
+                    culprit_logs::pipeline::formats_hint()
+                ),
+            );
+        }
+    }
 }
 
 enum Reader {
@@ -119,8 +189,7 @@ struct Tracked {
     seen_unparsed: u64,
     seen_offset: u64,
     gzip_done: bool,
-    /// No format fits its lines: said once.
-    format_reported: bool,
+    format: FormatWatch,
 }
 
 impl std::fmt::Debug for Tracked {
@@ -591,7 +660,7 @@ impl Tailer {
             seen_unparsed: 0,
             seen_offset: offset,
             gzip_done: false,
-            format_reported: false,
+            format: FormatWatch::default(),
         });
     }
 
@@ -765,15 +834,8 @@ impl Tailer {
         };
         account(&mut self.counts, &mut self.files[i], an);
         let t = &mut self.files[i];
-        if !t.format_reported {
-            if let Some(err) = &an.input_summary(t.input).error {
-                t.format_reported = true;
-                problems.report(
-                    ErrorKind::Format,
-                    format!("{}: {err}: its lines are counted as unparsed; {}", t.path.display(), culprit_logs::pipeline::formats_hint()),
-                );
-            }
-        }
+        let name = t.path.display().to_string();
+        t.format.check(an, t.input, &name, n < budget, self.cfg.format_wait, problems);
         n
     }
 

@@ -43,7 +43,7 @@ struct H {
 
 impl H {
     fn new(specs: Vec<Spec>, from: From, resume: Option<(Vec<FileState>, Vec<FileState>)>) -> H {
-        let cfg = TailConfig { specs, from, max_line: 1 << 20 };
+        let cfg = TailConfig { specs, from, max_line: 1 << 20, format_wait: Duration::ZERO };
         // Checkpoints are older than anything the tests write next.
         let at = SystemTime::now() - Duration::from_secs(3600);
         H {
@@ -363,4 +363,39 @@ fn lines_waiting_for_the_format_are_not_behind_the_offset() {
     let (files, _) = h.tailer.states();
     assert_eq!(files[0].offset, fs::metadata(&log).unwrap().len());
     assert_eq!(h.requests(), 5);
+}
+
+#[test]
+fn a_format_that_fits_later_is_said_with_the_first_lines_warning() {
+    let (_d, log) = dir();
+    fs::write(&log, "starting up\n").unwrap();
+    let mut h = H::path(&log);
+    h.step();
+    assert_eq!(h.errors(ErrorKind::Format), 1, "said once its first lines waited (format_wait is 0 here)");
+    assert!(h.problems.messages[0].contains("its 1 lines so far wait"), "{:?}", h.problems.messages);
+    append(&log, 0, 5);
+    h.step();
+    assert_eq!(h.errors(ErrorKind::Format), 1);
+    assert!(h.problems.messages.iter().any(|m| m.contains("read as ingress-nginx upstreaminfo after all")), "{:?}", h.problems.messages);
+}
+
+#[test]
+fn a_file_no_format_fits_is_said_once_with_the_formats_tried_and_its_lines_counted() {
+    let (_d, log) = dir();
+    let junk = |from: u64, n: u64| -> String { (from..from + n).map(|i| format!("not a request, line {i}\n")).collect() };
+    fs::write(&log, junk(0, 50)).unwrap();
+    let mut h = H::path(&log);
+    h.step();
+    assert_eq!(h.errors(ErrorKind::Format), 1);
+    let said = &h.problems.messages[0];
+    assert!(said.contains("unrecognised log format (first line: not a request, line 0)"), "{said}");
+    assert!(said.contains("its 50 lines so far wait") && said.contains("formats tried: ingress-nginx upstreaminfo"), "{said}");
+    // More of the same: the sniff's sample is full, the file is read as unparsed, nothing said again.
+    OpenOptions::new().append(true).open(&log).unwrap().write_all(junk(50, 250).as_bytes()).unwrap();
+    h.step();
+    assert_eq!(h.errors(ErrorKind::Format), 1, "{:?}", h.problems.messages);
+    assert_eq!(h.problems.messages.len(), 1, "{:?}", h.problems.messages);
+    let counts = h.tailer.counts()[&log.display().to_string()];
+    assert_eq!((counts.lines, counts.unparsed), (300, 300));
+    assert_eq!(h.requests(), 0);
 }
