@@ -463,3 +463,98 @@ fn no_line_lost_through_rotations_and_restarts() {
     w.terminate();
     drop(lab);
 }
+
+/// A real Prometheus (Debian package `prometheus`) scrapes `culprit watch` on loopback every
+/// second: the target is up with no scrape error (Prometheus asks for OpenMetrics first, so that
+/// path is the one taken), and its queries see the totals culprit counted. curl checks the
+/// Content-Type the way any client would see it.
+#[test]
+fn a_real_prometheus_scrapes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    generated(&log, &culprit_gen::Config { lines: 20_000, error_log: false, ..culprit_gen::Config::default() });
+    let w = Watch::start(&[log.to_str().unwrap(), "--from", "beginning"]);
+    wait_for("every line counted", Duration::from_secs(30), || total(&w.metrics(), "culprit_http_responses_total") == 20_000);
+
+    let curl = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{content_type}"])
+        .arg(format!("http://{}/metrics", w.addr))
+        .output()
+        .expect("curl is needed: scripts/test installs it");
+    assert_eq!(String::from_utf8_lossy(&curl.stdout), "200 text/plain; version=0.0.4; charset=utf-8");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let prom_addr = format!("127.0.0.1:{port}");
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: culprit\n    static_configs:\n      - targets: ['{}']\n",
+            w.addr
+        ),
+    )
+    .unwrap();
+    let mut prometheus = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!("--web.listen-address={prom_addr}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prometheus (Debian package prometheus) is needed: scripts/test installs it");
+    struct Stop(Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut prom_err = prometheus.stderr.take().unwrap();
+    let prometheus = Stop(prometheus);
+    let query = |q: &str| -> serde_json::Value {
+        let mut encoded = String::new();
+        for b in q.bytes() {
+            if b.is_ascii_alphanumeric() || b"_-.".contains(&b) {
+                encoded.push(char::from(b));
+            } else {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+        let body = http_get(&prom_addr, &format!("/api/v1/query?query={encoded}"), None).1;
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
+    };
+    let value = |v: &serde_json::Value| -> Option<f64> { v["data"]["result"][0]["value"][1].as_str()?.parse().ok() };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = serde_json::Value::Null;
+    while Instant::now() < deadline {
+        if TcpStream::connect(&prom_addr).is_ok() {
+            last = query("sum(culprit_http_responses_total)");
+            if value(&last) == Some(20_000.0) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    if value(&last) != Some(20_000.0) {
+        drop(prometheus);
+        let mut err = String::new();
+        let _ = prom_err.read_to_string(&mut err);
+        panic!("Prometheus never saw the 20000 responses: {last}\nculprit: {}\nprometheus: {err}", w.stderr());
+    }
+    let targets: serde_json::Value =
+        serde_json::from_str(&http_get(&prom_addr, "/api/v1/targets", None).1).unwrap();
+    let target = &targets["data"]["activeTargets"][0];
+    assert_eq!(target["health"], "up", "{target}");
+    assert_eq!(target["lastError"], "", "{target}");
+    assert_eq!(value(&query("up{job=\"culprit\"}")), Some(1.0));
+    let refused = query(
+        "culprit_http_responses_total{service=\"default-checkout-8080\",status=\"502\",cause=\"upstream_connection_refused\",owner=\"devops\"}",
+    );
+    assert!(value(&refused).is_some_and(|v| v > 100.0), "{refused}");
+    assert_eq!(value(&query("culprit_build_info")), Some(1.0));
+    assert!(value(&query("sum(culprit_http_request_duration_seconds_count)")).is_some_and(|v| v > 0.0));
+    assert_eq!(value(&query("sum(culprit_watch_lines_total)")), Some(20_000.0));
+    drop(prometheus);
+    w.terminate();
+}
