@@ -170,10 +170,13 @@ fn metrics_are_valid_and_count_every_response() {
     assert!(text.contains(
         "culprit_http_responses_total{service=\"default-checkout-8080\",status=\"502\",generated_by=\"proxy\",cause=\"upstream_connection_refused\",owner=\"devops\"}"
     ));
-    assert!(text.contains("culprit_http_request_duration_seconds_bucket{service=\"default-checkout-8080\",le=\"+Inf\"}"));
+    assert!(
+        text.contains("culprit_http_request_duration_seconds_bucket{service=\"default-checkout-8080\",le=\"+Inf\"}")
+    );
     assert!(text.contains("culprit_incident_open{service=\"default-checkout-8080\",status=\"502\",cause=\"upstream_connection_refused\",owner=\"devops\"}"), "{text}");
     // OpenMetrics when asked for it, as Prometheus does.
-    let (head, om) = w.get("/metrics", Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"));
+    let (head, om) =
+        w.get("/metrics", Some("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"));
     assert!(head.to_ascii_lowercase().contains("content-type: application/openmetrics-text; version=1.0.0"), "{head}");
     assert!(om.ends_with("# EOF\n"));
     let (head, landing) = w.get("/", None);
@@ -182,7 +185,16 @@ fn metrics_are_valid_and_count_every_response() {
     assert!(w.get("/nope", None).0.contains("404"));
     // More lines arrive: counted within the poll interval.
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    f.write_all(std::fs::read_to_string(&log).unwrap().lines().take(100).map(|l| format!("{l}\n")).collect::<String>().as_bytes()).unwrap();
+    f.write_all(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .take(100)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .as_bytes(),
+    )
+    .unwrap();
     wait_for("appended lines counted", Duration::from_secs(5), || {
         total(&w.metrics(), "culprit_http_responses_total") == 20_100
     });
@@ -297,7 +309,10 @@ fn input_no_format_fits_is_said_once_with_the_formats_tried() {
     let err = String::from_utf8(out.stderr).unwrap();
     let said: Vec<&str> = err.lines().filter(|l| l.contains("unrecognised log format")).collect();
     assert_eq!(said.len(), 1, "{err}");
-    assert!(said[0].starts_with("culprit: stdin: unrecognised log format (first line: not a request, line 0)"), "{err}");
+    assert!(
+        said[0].starts_with("culprit: stdin: unrecognised log format (first line: not a request, line 0)"),
+        "{err}"
+    );
     assert!(said[0].contains("formats tried: ingress-nginx upstreaminfo"), "{err}");
 }
 
@@ -314,7 +329,11 @@ fn a_corrupt_checkpoint_and_a_full_disk_are_survived() {
     let w = Watch::start(&[log.to_str().unwrap(), "--from", "beginning", "--state", state.to_str().unwrap()]);
     let text = w.metrics();
     assert_eq!(sample(&text, "culprit_watch_errors_total{kind=\"checkpoint_corrupt\"}"), Some(1), "{text}");
-    assert_eq!(total(&text, "culprit_http_responses_total"), 0, "policy: a corrupt checkpoint starts files at their end");
+    assert_eq!(
+        total(&text, "culprit_http_responses_total"),
+        0,
+        "policy: a corrupt checkpoint starts files at their end"
+    );
     assert!(sample(&text, "culprit_watch_errors_total{kind=\"checkpoint_write\"}").unwrap() >= 1, "{text}");
     let err = w.stderr();
     assert!(err.contains("checkpoint unusable"), "{err}");
@@ -326,7 +345,8 @@ fn a_corrupt_checkpoint_and_a_full_disk_are_survived() {
     f.write_all(lines.as_bytes()).unwrap();
     wait_for("new lines counted and a checkpoint written", Duration::from_secs(15), || {
         let m = w.metrics();
-        total(&m, "culprit_http_responses_total") == 10 && sample(&m, "culprit_watch_checkpoints_total ").unwrap_or(0) >= 1
+        total(&m, "culprit_http_responses_total") == 10
+            && sample(&m, "culprit_watch_checkpoints_total ").unwrap_or(0) >= 1
     });
     assert!(state.join("checkpoint.json").exists());
     w.terminate();
@@ -346,7 +366,13 @@ fn no_line_lost_through_rotations_and_restarts() {
     let log = lab.proxy.logs().access.clone();
     let pid: String = std::fs::read_to_string(dir.path().join("nginx.pid")).unwrap().trim().to_owned();
     let state = dir.path().join("state");
-    let args_owned = [log.to_str().unwrap().to_owned(), "--from".into(), "beginning".into(), "--state".into(), state.to_str().unwrap().into()];
+    let args_owned = [
+        log.to_str().unwrap().to_owned(),
+        "--from".into(),
+        "beginning".into(),
+        "--state".into(),
+        state.to_str().unwrap().into(),
+    ];
     let args: Vec<&str> = args_owned.iter().map(String::as_str).collect();
 
     let sent = Arc::new(AtomicU64::new(0));
@@ -369,7 +395,9 @@ fn no_line_lost_through_rotations_and_restarts() {
                         let path = ["/shop/items/1", "/cart/add", "/search/q", "/nothing-here"][(i % 4) as usize];
                         if let Ok(mut s) = TcpStream::connect(proxy) {
                             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                            let req = format!("GET {path}?c={c}&i={i} HTTP/1.1\r\nHost: shop.lab\r\nConnection: close\r\n\r\n");
+                            let req = format!(
+                                "GET {path}?c={c}&i={i} HTTP/1.1\r\nHost: shop.lab\r\nConnection: close\r\n\r\n"
+                            );
                             if s.write_all(req.as_bytes()).is_ok() {
                                 let mut sink = Vec::new();
                                 // nginx logs a request before it closes the connection: at EOF
@@ -457,7 +485,11 @@ fn no_line_lost_through_rotations_and_restarts() {
         "/metrics counts {last} responses, the clients sent {sent}, the log files hold {written}\n{}\n{text}",
         w.stderr()
     );
-    assert_eq!(sample(&text, &format!("culprit_watch_lines_total{{file=\"{}\"}}", log.display())), Some(sent), "{text}");
+    assert_eq!(
+        sample(&text, &format!("culprit_watch_lines_total{{file=\"{}\"}}", log.display())),
+        Some(sent),
+        "{text}"
+    );
     promtool_check(&text);
     assert_eq!(sample(&text, "culprit_watch_errors_total{kind=\"truncated\"}"), Some(0), "{}", w.stderr());
     w.terminate();
@@ -474,7 +506,9 @@ fn a_real_prometheus_scrapes_it() {
     let log = dir.path().join("access.log");
     generated(&log, &culprit_gen::Config { lines: 20_000, error_log: false, ..culprit_gen::Config::default() });
     let w = Watch::start(&[log.to_str().unwrap(), "--from", "beginning"]);
-    wait_for("every line counted", Duration::from_secs(30), || total(&w.metrics(), "culprit_http_responses_total") == 20_000);
+    wait_for("every line counted", Duration::from_secs(30), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 20_000
+    });
 
     let curl = Command::new("curl")
         .args(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{content_type}"])
@@ -542,8 +576,7 @@ fn a_real_prometheus_scrapes_it() {
         let _ = prom_err.read_to_string(&mut err);
         panic!("Prometheus never saw the 20000 responses: {last}\nculprit: {}\nprometheus: {err}", w.stderr());
     }
-    let targets: serde_json::Value =
-        serde_json::from_str(&http_get(&prom_addr, "/api/v1/targets", None).1).unwrap();
+    let targets: serde_json::Value = serde_json::from_str(&http_get(&prom_addr, "/api/v1/targets", None).1).unwrap();
     let target = &targets["data"]["activeTargets"][0];
     assert_eq!(target["health"], "up", "{target}");
     assert_eq!(target["lastError"], "", "{target}");

@@ -150,24 +150,18 @@ pub(super) fn format_from(
     apache_format: Option<&str>,
 ) -> Result<Option<Format>, String> {
     Ok(match (format, nginx_format) {
-        (None, None) if haproxy_format.is_some() => {
-            match Format::haproxy_custom(haproxy_format.unwrap_or_default()) {
-                Ok(f) => Some(f),
-                Err(e) => return Err(format!("--haproxy-format: {e}")),
-            }
-        }
-        (None, None) if apache_format.is_some() => {
-            match Format::apache_custom(apache_format.unwrap_or_default()) {
-                Ok(f) => Some(f),
-                Err(e) => return Err(format!("--apache-format: {e}")),
-            }
-        }
-        (None, None) if envoy_format.is_some() => {
-            match Format::envoy_custom(envoy_format.unwrap_or_default()) {
-                Ok(f) => Some(f),
-                Err(e) => return Err(format!("--envoy-format: {e}")),
-            }
-        }
+        (None, None) if haproxy_format.is_some() => match Format::haproxy_custom(haproxy_format.unwrap_or_default()) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--haproxy-format: {e}")),
+        },
+        (None, None) if apache_format.is_some() => match Format::apache_custom(apache_format.unwrap_or_default()) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--apache-format: {e}")),
+        },
+        (None, None) if envoy_format.is_some() => match Format::envoy_custom(envoy_format.unwrap_or_default()) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--envoy-format: {e}")),
+        },
         (Some(name), _) => match Format::by_name(name) {
             Some(f) => Some(f),
             None if name.eq_ignore_ascii_case("nginx") => {

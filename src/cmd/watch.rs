@@ -77,7 +77,8 @@ pub fn run(args: &WatchArgs) -> Result<Status> {
     cfg.max_services = args.max_services;
     cfg.horizon = std::time::Duration::from_secs(horizon);
     cfg.notify = !args.poll_only;
-    cfg.options = culprit_logs::Options { format, timeouts, max_line: args.max_line.max(1), ..culprit_logs::Options::default() };
+    cfg.options =
+        culprit_logs::Options { format, timeouts, max_line: args.max_line.max(1), ..culprit_logs::Options::default() };
 
     let where_ = listener.as_ref().and_then(|l| l.local_addr().ok());
     let (tx, rx) = crossbeam_channel::unbounded::<Command>();
@@ -156,20 +157,26 @@ impl Output for Lines {
                     put(&indent, &format!("next: {}", escape_controls(&step.command)));
                 }
             }
-            EventKind::IncidentUpdated => put("", &format!(
-                "{} UPDATED {what}: {} errors since {} UTC, peak {}",
-                clock(&e.time),
-                e.errors,
-                clock(&e.start),
-                pct(e.peak_rate)
-            )),
-            EventKind::IncidentClosed => put("", &format!(
-                "{} CLOSED  {what}: {} errors from {} to {} UTC",
-                clock(&e.time),
-                e.errors,
-                clock(&e.start),
-                clock(&e.end)
-            )),
+            EventKind::IncidentUpdated => put(
+                "",
+                &format!(
+                    "{} UPDATED {what}: {} errors since {} UTC, peak {}",
+                    clock(&e.time),
+                    e.errors,
+                    clock(&e.start),
+                    pct(e.peak_rate)
+                ),
+            ),
+            EventKind::IncidentClosed => put(
+                "",
+                &format!(
+                    "{} CLOSED  {what}: {} errors from {} to {} UTC",
+                    clock(&e.time),
+                    e.errors,
+                    clock(&e.start),
+                    clock(&e.end)
+                ),
+            ),
         }
         self.write(&text);
     }

@@ -42,8 +42,7 @@ fn every_response_is_tallied_once() {
     for svc in &stats.services {
         let tallied: u64 = svc.tally.responses.values().sum();
         assert_eq!(tallied, svc.requests, "{}", svc.name);
-        let by_status: u64 =
-            svc.tally.responses.iter().filter(|((s, _, _), _)| *s == 502).map(|(_, n)| n).sum();
+        let by_status: u64 = svc.tally.responses.iter().filter(|((s, _, _), _)| *s == 502).map(|(_, n)| n).sum();
         assert_eq!(by_status, svc.by_status.get(&502).copied().unwrap_or(0), "{}", svc.name);
         total += tallied;
         // Every response with a logged duration is in the histogram.
@@ -88,8 +87,7 @@ fn reserved_names_keep_their_series_across_a_restart() {
 #[test]
 fn the_horizon_keeps_resolution_fine_and_buckets_bounded() {
     // Ten hours of traffic through a one-hour horizon.
-    let cfg =
-        culprit_gen::Config { lines: 200_000, span: 36_000, error_log: false, ..culprit_gen::Config::default() };
+    let cfg = culprit_gen::Config { lines: 200_000, span: 36_000, error_log: false, ..culprit_gen::Config::default() };
     let data = generated(&cfg);
     let mut a = Analyzer::new(live(3600, 300));
     feed(&mut a, &data);

@@ -32,7 +32,9 @@ impl Spec {
     pub fn watch_root(&self) -> PathBuf {
         match self {
             Spec::Dir(p) => p.clone(),
-            Spec::Path(p) => p.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| ".".into(), Path::to_owned),
+            Spec::Path(p) => {
+                p.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| ".".into(), Path::to_owned)
+            }
             Spec::Glob(p) => {
                 let mut root = PathBuf::new();
                 for c in p.components() {
@@ -164,7 +166,9 @@ mod tests {
     #[test]
     fn globs_expand_across_directories() {
         let dir = tempfile::tempdir().unwrap();
-        for p in ["pods/a/controller/0.log", "pods/b/controller/0.log", "pods/b/other/0.log", "pods/c/controller/.x.log"] {
+        for p in
+            ["pods/a/controller/0.log", "pods/b/controller/0.log", "pods/b/other/0.log", "pods/c/controller/.x.log"]
+        {
             let path = dir.path().join(p);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, b"x\n").unwrap();

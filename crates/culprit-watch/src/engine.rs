@@ -171,7 +171,8 @@ pub fn run(cfg: Config, commands: &Receiver<Command>, out: &mut dyn Output, hear
             Err(e) => {
                 // Policy: what was counted is unknown, so nothing is counted twice — every file
                 // is read from its end, counters start from zero (Prometheus takes it as a reset).
-                let kept = checkpoint::set_aside(dir).map(|p| format!(" (kept as {})", p.display())).unwrap_or_default();
+                let kept =
+                    checkpoint::set_aside(dir).map(|p| format!(" (kept as {})", p.display())).unwrap_or_default();
                 problems.report(
                     ErrorKind::CheckpointCorrupt,
                     format!(
@@ -199,7 +200,8 @@ pub fn run(cfg: Config, commands: &Receiver<Command>, out: &mut dyn Output, hear
     }
     let mut tracker = Tracker::default();
     tracker.restore(restored_incidents);
-    let tail = TailConfig { specs: cfg.specs.clone(), from, max_line: cfg.options.max_line, format_wait: cfg.format_wait };
+    let tail =
+        TailConfig { specs: cfg.specs.clone(), from, max_line: cfg.options.max_line, format_wait: cfg.format_wait };
     let mut tailer = Tailer::new(tail, resume);
     tailer.restore_counts(restored_files);
 
@@ -236,7 +238,11 @@ fn chrono_free_parse(s: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).ok()?))
 }
 
-fn start_notify(wake: &Sender<()>, rescan: &Arc<AtomicBool>, problems: &mut Problems) -> Option<notify::RecommendedWatcher> {
+fn start_notify(
+    wake: &Sender<()>,
+    rescan: &Arc<AtomicBool>,
+    problems: &mut Problems,
+) -> Option<notify::RecommendedWatcher> {
     let wake = wake.clone();
     let rescan = Arc::clone(rescan);
     let handler = move |event: notify::Result<notify::Event>| {
@@ -290,7 +296,13 @@ fn spawn_stdin() -> Receiver<Option<Vec<u8>>> {
 }
 
 impl Engine {
-    fn main_loop(&mut self, commands: &Receiver<Command>, wake: &Receiver<()>, out: &mut dyn Output, heartbeat: &AtomicU64) {
+    fn main_loop(
+        &mut self,
+        commands: &Receiver<Command>,
+        wake: &Receiver<()>,
+        out: &mut dyn Output,
+        heartbeat: &AtomicU64,
+    ) {
         let mut last_rescan = Instant::now();
         let mut last_detect = Instant::now();
         let mut last_checkpoint = Instant::now();
@@ -321,7 +333,14 @@ impl Engine {
                     self.analyzer.try_lock(*input, None);
                 }
                 let idle = stdin_ended || rx.is_empty();
-                self.stdin_format.check(&self.analyzer, *input, "stdin", idle, self.cfg.format_wait, &mut self.problems);
+                self.stdin_format.check(
+                    &self.analyzer,
+                    *input,
+                    "stdin",
+                    idle,
+                    self.cfg.format_wait,
+                    &mut self.problems,
+                );
             }
             if read > 0 {
                 self.dirty = true;

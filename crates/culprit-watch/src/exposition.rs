@@ -76,7 +76,12 @@ impl Snapshot {
             durations: self
                 .durations
                 .iter()
-                .map(|(service, d)| DurationCount { service: service.clone(), buckets: d.buckets.clone(), sum: d.sum, count: d.count })
+                .map(|(service, d)| DurationCount {
+                    service: service.clone(),
+                    buckets: d.buckets.clone(),
+                    sum: d.sum,
+                    count: d.count,
+                })
                 .collect(),
             incidents: self
                 .incidents
@@ -164,9 +169,8 @@ impl Collector for Snapshot {
                     b.0 = metrics::DURATION_BUCKETS[i];
                 }
                 buckets.push((f64::INFINITY, d.buckets.get(metrics::DURATION_BUCKETS.len()).copied().unwrap_or(0)));
-                me.encode_family(&labels)?.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                    d.sum, d.count, &buckets, None,
-                )?;
+                me.encode_family(&labels)?
+                    .encode_histogram::<prometheus_client::encoding::NoLabelSet>(d.sum, d.count, &buckets, None)?;
             }
         }
         if !self.incidents.is_empty() {
@@ -234,10 +238,8 @@ mod tests {
     #[test]
     fn both_formats_carry_every_family() {
         let mut s = Snapshot { version: "0.1.0".into(), ..Snapshot::default() };
-        s.responses.insert(
-            ("checkout".into(), 502, "proxy".into(), "upstream_connection_refused".into(), "devops".into()),
-            7,
-        );
+        s.responses
+            .insert(("checkout".into(), 502, "proxy".into(), "upstream_connection_refused".into(), "devops".into()), 7);
         s.durations.insert("checkout".into(), Durations { buckets: vec![1; 14], sum: 2.5, count: 14 });
         s.incidents.insert(("checkout".into(), 502, "upstream_connection_refused".into(), "devops".into()), true);
         s.files.insert("/var/log/a \"b\".log".into(), FileCounts { lines: 3, unparsed: 1, bytes: 300 });
@@ -245,8 +247,14 @@ mod tests {
         let (text, ct) = s.clone().render(false);
         assert_eq!(ct, "text/plain; version=0.0.4; charset=utf-8");
         assert!(text.contains(r#"culprit_http_responses_total{service="checkout",status="502",generated_by="proxy",cause="upstream_connection_refused",owner="devops"} 7"#), "{text}");
-        assert!(text.contains(r#"culprit_http_request_duration_seconds_bucket{service="checkout",le="+Inf"} 14"#), "{text}");
-        assert!(text.contains(r#"culprit_http_request_duration_seconds_bucket{service="checkout",le="0.005"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"culprit_http_request_duration_seconds_bucket{service="checkout",le="+Inf"} 14"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"culprit_http_request_duration_seconds_bucket{service="checkout",le="0.005"} 1"#),
+            "{text}"
+        );
         assert!(text.contains(r#"culprit_incident_open{service="checkout",status="502",cause="upstream_connection_refused",owner="devops"} 1"#));
         assert!(text.contains(r#"culprit_watch_lines_total{file="/var/log/a \"b\".log"} 3"#), "{text}");
         assert!(text.contains(r#"culprit_watch_errors_total{kind="gzip"} 0"#));

@@ -68,7 +68,11 @@ async fn handle(
             if age < STALE_MS {
                 text(StatusCode::OK, "text/plain; charset=utf-8", "ok\n")
             } else {
-                text(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", format!("engine stalled for {age} ms\n"))
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain; charset=utf-8",
+                    format!("engine stalled for {age} ms\n"),
+                )
             }
         }
         _ => text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "not found: try /metrics\n"),
@@ -91,7 +95,8 @@ pub fn spawn(
                 let commands = commands.clone();
                 async move {
                     use tokio::signal::unix::{SignalKind, signal};
-                    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+                    let (Ok(mut term), Ok(mut int)) =
+                        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
                     else {
                         return;
                     };

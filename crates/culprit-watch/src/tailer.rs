@@ -102,7 +102,15 @@ pub struct FormatWatch {
 
 impl FormatWatch {
     /// Look at `input` after a read; `idle`: everything there was read (the writer paused).
-    pub fn check(&mut self, an: &Analyzer, input: usize, name: &str, idle: bool, wait: Duration, problems: &mut Problems) {
+    pub fn check(
+        &mut self,
+        an: &Analyzer,
+        input: usize,
+        name: &str,
+        idle: bool,
+        wait: Duration,
+        problems: &mut Problems,
+    ) {
         if self.done {
             return;
         }
@@ -113,7 +121,10 @@ impl FormatWatch {
             if !self.warned {
                 problems.report(
                     ErrorKind::Format,
-                    format!("{name}: {err}: its lines are counted as unparsed; {}", culprit_logs::pipeline::formats_hint()),
+                    format!(
+                        "{name}: {err}: its lines are counted as unparsed; {}",
+                        culprit_logs::pipeline::formats_hint()
+                    ),
                 );
             }
             return;
@@ -268,7 +279,13 @@ impl Tracked {
     }
 
     /// Read what is there, up to `budget` bytes. `Ok(true)` at the end of the file.
-    fn read_some(&mut self, an: &mut Analyzer, buf: &mut [u8], budget: usize, max_line: usize) -> io::Result<(usize, bool)> {
+    fn read_some(
+        &mut self,
+        an: &mut Analyzer,
+        buf: &mut [u8],
+        budget: usize,
+        max_line: usize,
+    ) -> io::Result<(usize, bool)> {
         let mut total = 0;
         while total < budget {
             let n = match &mut self.reader {
@@ -320,11 +337,7 @@ pub struct Tailer {
 /// The label of a new file: its path, or `other` past the cap on distinct labels.
 fn label_for(counts: &BTreeMap<String, FileCounts>, path: &Path) -> String {
     let label = path.display().to_string();
-    if counts.contains_key(&label) || counts.len() < MAX_FILE_SERIES {
-        label
-    } else {
-        "other".into()
-    }
+    if counts.contains_key(&label) || counts.len() < MAX_FILE_SERIES { label } else { "other".into() }
 }
 
 impl Tailer {
@@ -453,7 +466,12 @@ impl Tailer {
                 t.present = false;
             }
             let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
-            self.problem(problems, path, ErrorKind::NotAFile, format!("{}: is {what}, not a log file: skipped", path.display()));
+            self.problem(
+                problems,
+                path,
+                ErrorKind::NotAFile,
+                format!("{}: is {what}, not a log file: skipped", path.display()),
+            );
             return;
         }
         let (dev, ino) = (meta.dev(), meta.ino());
@@ -512,7 +530,8 @@ impl Tailer {
         if fp.len >= MIN_COPY_FP {
             let dir = path.parent();
             let same_dir = |p: &Path| p.parent() == dir;
-            let head = if gzip { gz_head(path, FP_BYTES) } else { fingerprint::head(&file, FP_BYTES).unwrap_or_default() };
+            let head =
+                if gzip { gz_head(path, FP_BYTES) } else { fingerprint::head(&file, FP_BYTES).unwrap_or_default() };
             let starts_like = |other: &Fingerprint| other.len >= MIN_COPY_FP && other.matches_head(&head);
             // A copy of a file being followed (copytruncate's copy, a compressed copy of a file
             // still there): its lines are read from the original.
@@ -542,7 +561,9 @@ impl Tailer {
                 self.follow(path, &meta, file, gzip, k.state.offset, Some(k.state.label), an, problems);
                 return;
             }
-            if let Some(i) = self.resume.iter().position(|r| same_dir(Path::new(&r.path)) && starts_like(&fp_of_state(r))) {
+            if let Some(i) =
+                self.resume.iter().position(|r| same_dir(Path::new(&r.path)) && starts_like(&fp_of_state(r)))
+            {
                 let r = self.resume.remove(i);
                 self.follow(path, &meta, file, gzip, r.offset, Some(r.label), an, problems);
                 return;
@@ -589,7 +610,12 @@ impl Tailer {
         match File::open(path) {
             Ok(f) => Some(f),
             Err(e) => {
-                self.problem(problems, path, ErrorKind::Read, format!("{}: {e}: skipped until it can be read", path.display()));
+                self.problem(
+                    problems,
+                    path,
+                    ErrorKind::Read,
+                    format!("{}: {e}: skipped until it can be read", path.display()),
+                );
                 None
             }
         }
@@ -825,7 +851,10 @@ impl Tailer {
                 let path = t.path.clone();
                 if gzip {
                     t.gzip_done = true;
-                    problems.report(ErrorKind::Gzip, format!("{}: {e}: read up to the damage, the lines before it are counted", path.display()));
+                    problems.report(
+                        ErrorKind::Gzip,
+                        format!("{}: {e}: read up to the damage, the lines before it are counted", path.display()),
+                    );
                 } else {
                     self.problem(problems, &path, ErrorKind::Read, format!("{}: {e}", path.display()));
                 }
@@ -883,7 +912,9 @@ impl Tailer {
                 ),
             );
         } else if found {
-            problems.messages.push(format!("{}: truncated (copytruncate): the rest was read from its copy", path.display()));
+            problems
+                .messages
+                .push(format!("{}: truncated (copytruncate): the rest was read from its copy", path.display()));
         }
         // Its counters were advanced by the copy's reading under the same label; start again.
         if let Reader::Plain(f) = &mut t.reader {

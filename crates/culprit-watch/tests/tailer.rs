@@ -376,20 +376,28 @@ fn a_format_that_fits_later_is_said_with_the_first_lines_warning() {
     append(&log, 0, 5);
     h.step();
     assert_eq!(h.errors(ErrorKind::Format), 1);
-    assert!(h.problems.messages.iter().any(|m| m.contains("read as ingress-nginx upstreaminfo after all")), "{:?}", h.problems.messages);
+    assert!(
+        h.problems.messages.iter().any(|m| m.contains("read as ingress-nginx upstreaminfo after all")),
+        "{:?}",
+        h.problems.messages
+    );
 }
 
 #[test]
 fn a_file_no_format_fits_is_said_once_with_the_formats_tried_and_its_lines_counted() {
     let (_d, log) = dir();
-    let junk = |from: u64, n: u64| -> String { (from..from + n).map(|i| format!("not a request, line {i}\n")).collect() };
+    let junk =
+        |from: u64, n: u64| -> String { (from..from + n).map(|i| format!("not a request, line {i}\n")).collect() };
     fs::write(&log, junk(0, 50)).unwrap();
     let mut h = H::path(&log);
     h.step();
     assert_eq!(h.errors(ErrorKind::Format), 1);
     let said = &h.problems.messages[0];
     assert!(said.contains("unrecognised log format (first line: not a request, line 0)"), "{said}");
-    assert!(said.contains("its 50 lines so far wait") && said.contains("formats tried: ingress-nginx upstreaminfo"), "{said}");
+    assert!(
+        said.contains("its 50 lines so far wait") && said.contains("formats tried: ingress-nginx upstreaminfo"),
+        "{said}"
+    );
     // More of the same: the sniff's sample is full, the file is read as unparsed, nothing said again.
     OpenOptions::new().append(true).open(&log).unwrap().write_all(junk(50, 250).as_bytes()).unwrap();
     h.step();
