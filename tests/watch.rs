@@ -23,7 +23,12 @@ struct Watch {
 
 impl Watch {
     fn start(args: &[&str]) -> Watch {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
+        Watch::spawn(Command::new(env!("CARGO_BIN_EXE_culprit")), args)
+    }
+
+    /// Started by `command` (the binary, or a wrapper that runs it).
+    fn spawn(mut command: Command, args: &[&str]) -> Watch {
+        let mut child = command
             .arg("watch")
             .args(args)
             .args(["--metrics-listen", "127.0.0.1:0"])
@@ -314,6 +319,51 @@ fn input_no_format_fits_is_said_once_with_the_formats_tried() {
         "{err}"
     );
     assert!(said[0].contains("formats tried: ingress-nginx upstreaminfo"), "{err}");
+}
+
+/// A file culprit may not read is said once and counted, the others are read meanwhile, and it is
+/// read once its permissions allow. As root (where permissions do not stop a read) culprit runs as
+/// `nobody` through setpriv (util-linux).
+#[test]
+fn an_unreadable_file_is_said_and_read_once_it_can_be() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = culprit_gen::Config { lines: 500, error_log: false, ..culprit_gen::Config::default() };
+    let (readable, locked) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    generated(&readable, &cfg);
+    // Another seed: a file starting with the same bytes in the same directory is taken for a copy.
+    generated(&locked, &culprit_gen::Config { seed: 8, ..cfg });
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let command = if runs_as_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_culprit")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_culprit"))
+    };
+    let w = Watch::spawn(command, &[dir.path().to_str().unwrap(), "--from", "beginning"]);
+    wait_for("the readable file counted", Duration::from_secs(20), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 500
+    });
+    std::thread::sleep(Duration::from_millis(1500)); // a few rescans: said once, not at each
+    let text = w.metrics();
+    assert_eq!(sample(&text, "culprit_watch_errors_total{kind=\"read\"}"), Some(1), "{text}");
+    let err = w.stderr();
+    assert_eq!(err.matches("Permission denied").count(), 1, "{err}");
+    assert!(err.contains(&format!("{}: Permission denied", locked.display())), "{err}");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+    wait_for("the file counted once it can be read", Duration::from_secs(20), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 1000
+    });
+    w.terminate();
+}
+
+/// Whether this test runs as root (the owner of a file it creates is uid 0).
+fn runs_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid() == 0
 }
 
 #[test]
