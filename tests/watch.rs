@@ -133,6 +133,21 @@ fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// A child process killed when dropped (a failing test leaves nothing running).
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A file's first `n` lines, each with its newline.
+fn first_lines(path: &Path, n: usize) -> String {
+    std::fs::read_to_string(path).unwrap().lines().take(n).flat_map(|l| [l, "\n"]).collect()
+}
+
 fn generated(path: &Path, cfg: &culprit_gen::Config) {
     let mut f = std::fs::File::create(path).unwrap();
     culprit_gen::generate(cfg, &mut f).unwrap();
@@ -190,16 +205,7 @@ fn metrics_are_valid_and_count_every_response() {
     assert!(w.get("/nope", None).0.contains("404"));
     // More lines arrive: counted within the poll interval.
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    f.write_all(
-        std::fs::read_to_string(&log)
-            .unwrap()
-            .lines()
-            .take(100)
-            .map(|l| format!("{l}\n"))
-            .collect::<String>()
-            .as_bytes(),
-    )
-    .unwrap();
+    f.write_all(first_lines(&log, 100).as_bytes()).unwrap();
     wait_for("appended lines counted", Duration::from_secs(5), || {
         total(&w.metrics(), "culprit_http_responses_total") == 20_100
     });
@@ -277,8 +283,8 @@ fn human_events_stay_within_the_width_with_a_long_service_name() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");
     generated(&log, &culprit_gen::Config { lines: 20_000, error_log: false, ..culprit_gen::Config::default() });
-    let long = "payments-with-a-rather-long-name-for-checkout-billing-and-reconciliation-service-8080";
-    let text = std::fs::read_to_string(&log).unwrap().replace("default-checkout-8080", long);
+    let long_name = "payments-with-a-rather-long-name-for-checkout-billing-and-reconciliation-service-8080";
+    let text = std::fs::read_to_string(&log).unwrap().replace("default-checkout-8080", long_name);
     std::fs::write(&log, text).unwrap();
     for columns in [100, 70] {
         let out = Command::new(env!("CARGO_BIN_EXE_culprit"))
@@ -291,7 +297,10 @@ fn human_events_stay_within_the_width_with_a_long_service_name() {
         assert!(text.contains(" CLOSED  502 upstream_connection_refused on payments-"), "{text}");
         // Nothing lost to the wrapping (words joined again; a broken word keeps its hyphen).
         let words = text.split_whitespace().collect::<Vec<_>>().join(" ").replace("- ", "-");
-        assert!(words.contains(&format!("on {long} (devops): 149 errors from 13:51:36 to 14:09:36 UTC")), "{words}");
+        assert!(
+            words.contains(&format!("on {long_name} (devops): 149 errors from 13:51:36 to 14:09:36 UTC")),
+            "{words}"
+        );
         assert!(text.lines().all(|l| l.chars().count() <= columns), "{columns} columns:\n{text}");
         // Every line after an event's first is indented under its kind.
         assert!(text.lines().all(|l| l.starts_with(char::is_numeric) || l.starts_with(&" ".repeat(17))), "{text}");
@@ -300,7 +309,7 @@ fn human_events_stay_within_the_width_with_a_long_service_name() {
 
 #[test]
 fn input_no_format_fits_is_said_once_with_the_formats_tried() {
-    let junk: String = (0..50).map(|i| format!("not a request, line {i}\n")).collect();
+    let junk = (0..50).map(|i| format!("not a request, line {i}\n")).collect::<Vec<_>>().concat();
     let mut child = Command::new(env!("CARGO_BIN_EXE_culprit"))
         .args(["watch", "-", "--metrics-listen", "none"])
         .stdin(Stdio::piped())
@@ -391,7 +400,7 @@ fn a_corrupt_checkpoint_and_a_full_disk_are_survived() {
     assert!(state.join("checkpoint.json.corrupt").exists());
     // Still running, and checkpoints again once the disk has room.
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    let lines: String = std::fs::read_to_string(&log).unwrap().lines().take(10).map(|l| format!("{l}\n")).collect();
+    let lines = first_lines(&log, 10);
     f.write_all(lines.as_bytes()).unwrap();
     wait_for("new lines counted and a checkpoint written", Duration::from_secs(15), || {
         let m = w.metrics();
@@ -587,13 +596,6 @@ fn a_real_prometheus_scrapes_it() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("prometheus (Debian package prometheus) is needed: scripts/test installs it");
-    struct Stop(Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let mut prom_err = prometheus.stderr.take().unwrap();
     let prometheus = Stop(prometheus);
     let query = |q: &str| -> serde_json::Value {
@@ -602,7 +604,7 @@ fn a_real_prometheus_scrapes_it() {
             if b.is_ascii_alphanumeric() || b"_-.".contains(&b) {
                 encoded.push(char::from(b));
             } else {
-                encoded.push_str(&format!("%{b:02X}"));
+                let _ = std::fmt::Write::write_fmt(&mut encoded, format_args!("%{b:02X}"));
             }
         }
         let body = http_get(&prom_addr, &format!("/api/v1/query?query={encoded}"), None).1;

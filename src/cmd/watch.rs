@@ -16,9 +16,9 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-fn unusable(message: &str) -> Result<Status> {
+fn unusable(message: &str) -> Status {
     eprintln!("culprit: {message}");
-    Ok(Status::Unusable)
+    Status::Unusable
 }
 
 /// `30m`, `3h`, `1d`, `90s` → seconds.
@@ -45,17 +45,17 @@ pub fn run(args: &WatchArgs) -> Result<Status> {
         args.apache_format.as_deref(),
     ) {
         Ok(f) => f,
-        Err(msg) => return unusable(&msg),
+        Err(msg) => return Ok(unusable(&msg)),
     };
     let timeouts = match args.proxy_timeouts.as_deref().map(parse_timeouts).transpose() {
         Ok(t) => t,
-        Err(msg) => return unusable(&format!("--proxy-timeouts: {msg}")),
+        Err(msg) => return Ok(unusable(&format!("--proxy-timeouts: {msg}"))),
     };
     let Some(horizon) = parse_span(&args.horizon) else {
-        return unusable("--horizon: use a duration such as 30m, 3h or 1d (at least 1m)");
+        return Ok(unusable("--horizon: use a duration such as 30m, 3h or 1d (at least 1m)"));
     };
     if args.max_services == 0 {
-        return unusable("--max-services: at least 1");
+        return Ok(unusable("--max-services: at least 1"));
     }
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let specs: Vec<Spec> = args.paths.iter().filter(|p| p.as_os_str() != "-").map(|p| Spec::parse(p)).collect();
@@ -64,7 +64,7 @@ pub fn run(args: &WatchArgs) -> Result<Status> {
     } else {
         match std::net::TcpListener::bind(&args.metrics_listen) {
             Ok(l) => Some(l),
-            Err(e) => return unusable(&format!("--metrics-listen {}: {e}", args.metrics_listen)),
+            Err(e) => return Ok(unusable(&format!("--metrics-listen {}: {e}", args.metrics_listen))),
         }
     };
     let mut cfg = Config::new(specs, env!("CARGO_PKG_VERSION"));
