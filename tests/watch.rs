@@ -330,6 +330,67 @@ fn input_no_format_fits_is_said_once_with_the_formats_tried() {
     assert!(said[0].contains("formats tried: ingress-nginx upstreaminfo"), "{err}");
 }
 
+/// The node's layout under /var/log as the kubelet keeps it: `containers/*.log` are symlinks to
+/// `pods/<ns>_<pod>_<uid>/<container>/0.log`, in the CRI format (containerd) or Docker's
+/// json-file; the kubelet rotates by renaming `0.log` to `0.log.<time>` and starting a new `0.log`
+/// (the symlink then names the new file). A glob picks the controller's logs among other pods'.
+#[test]
+fn container_logs_through_symlinks_and_kubelet_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.log");
+    generated(&source, &culprit_gen::Config { lines: 3_000, error_log: false, ..culprit_gen::Config::default() });
+    let lines: Vec<String> = std::fs::read_to_string(&source).unwrap().lines().map(str::to_owned).collect();
+    let cri = |l: &str| format!("2026-03-08T13:30:00.123456789Z stdout F {l}\n");
+    let docker = |l: &str| {
+        format!(
+            "{{\"log\":\"{}\\n\",\"stream\":\"stdout\",\"time\":\"2026-03-08T13:30:00.1Z\"}}\n",
+            l.replace('"', "\\\"")
+        )
+    };
+    let containers = dir.path().join("containers");
+    std::fs::create_dir(&containers).unwrap();
+    let pod_log = |pod: &str| {
+        let d = dir.path().join("pods").join(format!("ingress-nginx_{pod}_0f1e")).join("controller");
+        std::fs::create_dir_all(&d).unwrap();
+        let log = d.join("0.log");
+        std::fs::File::create(&log).unwrap();
+        std::os::unix::fs::symlink(&log, containers.join(format!("{pod}_ingress-nginx_controller-abc.log"))).unwrap();
+        log
+    };
+    let (a, b) = (pod_log("ingress-nginx-controller-7d9f-a"), pod_log("ingress-nginx-controller-7d9f-b"));
+    // Another pod's log in the same directory: not in the glob, never read.
+    std::fs::write(containers.join("checkout-5c7b_shop_app-def.log"), cri("not an access line")).unwrap();
+    let append = |path: &Path, text: String| {
+        std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    };
+    let pattern = containers.join("*ingress-nginx*.log");
+    let w = Watch::start(&[pattern.to_str().unwrap(), "--from", "beginning"]);
+    append(&a, lines[..1000].iter().map(|l| cri(l)).collect::<Vec<_>>().concat());
+    append(&b, lines[1000..1500].iter().map(|l| docker(l)).collect::<Vec<_>>().concat());
+    wait_for("both pods' lines", Duration::from_secs(20), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 1500
+    });
+    // The kubelet rotates a's log, the runtime writes a few more lines to the old file before it
+    // reopens, then into the new one.
+    std::fs::rename(&a, a.with_file_name("0.log.20260308-133000")).unwrap();
+    append(
+        &a.with_file_name("0.log.20260308-133000"),
+        lines[1500..1600].iter().map(|l| cri(l)).collect::<Vec<_>>().concat(),
+    );
+    std::fs::File::create(&a).unwrap();
+    append(&a, lines[1600..3000].iter().map(|l| cri(l)).collect::<Vec<_>>().concat());
+    wait_for("every line once", Duration::from_secs(20), || {
+        total(&w.metrics(), "culprit_http_responses_total") == 3000
+    });
+    let text = w.metrics();
+    assert_eq!(total(&text, "culprit_watch_unparsed_lines_total"), 0, "{text}");
+    assert!(!text.contains("checkout-5c7b"), "{text}");
+    let a_label = containers.join("ingress-nginx-controller-7d9f-a_ingress-nginx_controller-abc.log");
+    assert_eq!(sample(&text, &format!("culprit_watch_lines_total{{file=\"{}\"}}", a_label.display())), Some(2500));
+    assert!(text.contains("status=\"502\",generated_by=\"proxy\",cause=\"upstream_connection_refused\""), "{text}");
+    w.terminate();
+}
+
 /// A file culprit may not read is said once and counted, the others are read meanwhile, and it is
 /// read once its permissions allow. As root (where permissions do not stop a read) culprit runs as
 /// `nobody` through setpriv (util-linux).
