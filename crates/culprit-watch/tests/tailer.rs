@@ -386,8 +386,9 @@ fn a_format_that_fits_later_is_said_with_the_first_lines_warning() {
 #[test]
 fn a_file_no_format_fits_is_said_once_with_the_formats_tried_and_its_lines_counted() {
     let (_d, log) = dir();
-    let junk =
-        |from: u64, n: u64| -> String { (from..from + n).map(|i| format!("not a request, line {i}\n")).collect() };
+    let junk = |from: u64, n: u64| -> String {
+        (from..from + n).map(|i| format!("not a request, line {i}\n")).collect::<Vec<_>>().concat()
+    };
     fs::write(&log, junk(0, 50)).unwrap();
     let mut h = H::path(&log);
     h.step();
