@@ -244,4 +244,25 @@ mod tests {
         }
         assert!(DURATION_BUCKETS.windows(2).all(|w| w[0] < w[1]));
     }
+
+    /// docs/watch.md's table has a row per metric with its type and labels, and names every
+    /// error kind: the documentation cannot drift from what /metrics exposes.
+    #[test]
+    fn the_docs_list_every_metric() {
+        let doc = include_str!("../../../docs/watch.md");
+        for m in ALL {
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", m.name)))
+                .unwrap_or_else(|| panic!("docs/watch.md has no row for {}", m.name));
+            let kind = if m.kind == MetricType::Info { "gauge (info)" } else { m.kind.name() };
+            assert!(row.contains(&format!("| {kind} |")), "{row}");
+            for label in m.labels {
+                assert!(row.contains(&format!("`{label}`")), "{row} lacks {label}");
+            }
+        }
+        for k in ErrorKind::ALL {
+            assert!(doc.contains(&format!("`{}`", k.id())), "docs/watch.md does not name the error kind {}", k.id());
+        }
+    }
 }
