@@ -68,12 +68,13 @@ fn man_dir_writes_a_page_per_command() {
             "culprit-logs.1",
             "culprit-man.1",
             "culprit-probe.1",
+            "culprit-watch.1",
             "culprit.1",
         ]
     );
     let logs = std::fs::read_to_string(dir.path().join("culprit-logs.1")).unwrap();
     assert!(logs.contains("\\-\\-since") && logs.contains("\\-\\-cluster"), "{logs}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 9 pages"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 10 pages"));
 }
 
 #[test]
