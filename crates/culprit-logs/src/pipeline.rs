@@ -420,6 +420,8 @@ impl Analyzer {
         }
         if let Some(plan) = plan {
             let s = &mut self.inputs[input];
+            // A live input whose first lines fit no format may fit one later (below).
+            s.summary.error = None;
             s.summary.format = Some(plan.format.name.clone());
             s.summary.wrapper = plan.wrapper.name().map(str::to_owned);
             s.plan = Some(plan);
@@ -428,9 +430,16 @@ impl Analyzer {
             }
         } else {
             let first = pending.iter().find(|l| !l.trim_ascii().is_empty()).cloned().unwrap_or_default();
+            let live = self.opts.live.is_some();
             let s = &mut self.inputs[input];
-            s.summary.error = Some(unrecognised(&first));
-            s.unreadable = true;
+            if s.summary.error.is_none() {
+                s.summary.error = Some(unrecognised(&first));
+            }
+            // A file read to its end is judged on its first lines. A live stream is not: an
+            // ingress controller's container log can run for hundreds of lines of its own (start-up,
+            // reloads) before its first request, so the next lines are sniffed again; these are
+            // counted as unparsed.
+            s.unreadable = !live;
             s.lines += pending.len() as u64;
             s.unparsed += pending.len() as u64;
             self.core.stats.lines += pending.len() as u64;

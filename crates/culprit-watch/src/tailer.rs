@@ -116,13 +116,14 @@ impl FormatWatch {
         }
         let summary = an.input_summary(input);
         if let Some(err) = &summary.error {
-            // Its first lines (up to the sniff's sample) fit no format: it is read as unparsed.
-            self.done = true;
+            // Its first lines (the sniff's sample) fit no format: counted as unparsed, and the
+            // next lines are tried again (a live stream).
             if !self.warned {
+                self.warned = true;
                 problems.report(
                     ErrorKind::Format,
                     format!(
-                        "{name}: {err}: its lines are counted as unparsed; {}",
+                        "{name}: {err}: the lines so far are counted as unparsed, the next ones are tried again; {}",
                         culprit_logs::pipeline::formats_hint()
                     ),
                 );

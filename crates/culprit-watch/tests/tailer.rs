@@ -48,7 +48,8 @@ impl H {
         let at = SystemTime::now() - Duration::from_secs(3600);
         H {
             tailer: Tailer::new(cfg, resume.map(|(f, k)| (f, k, at))),
-            an: Analyzer::new(Options::default()),
+            // As the engine runs it: a live stream's aggregates.
+            an: Analyzer::new(Options { live: Some(std::sync::Arc::new(live())), ..Options::default() }),
             problems: Problems::default(),
         }
     }
@@ -75,6 +76,14 @@ impl H {
     fn restart(self, specs: Vec<Spec>) -> H {
         let (files, known) = self.tailer.states();
         H::new(specs, From::End, Some((files, known)))
+    }
+}
+
+fn live() -> culprit_logs::stats::Live {
+    culprit_logs::stats::Live {
+        horizon_ms: 3 * 3_600_000,
+        max_services: culprit_watch::metrics::DEFAULT_MAX_SERVICES,
+        duration_buckets: culprit_watch::metrics::DURATION_BUCKETS.to_vec(),
     }
 }
 
@@ -399,12 +408,42 @@ fn a_file_no_format_fits_is_said_once_with_the_formats_tried_and_its_lines_count
         said.contains("its 50 lines so far wait") && said.contains("formats tried: ingress-nginx upstreaminfo"),
         "{said}"
     );
-    // More of the same: the sniff's sample is full, the file is read as unparsed, nothing said again.
-    OpenOptions::new().append(true).open(&log).unwrap().write_all(junk(50, 250).as_bytes()).unwrap();
+    // More of the same: the sniff's sample is full, its lines are counted as unparsed, nothing is
+    // said again.
+    OpenOptions::new().append(true).open(&log).unwrap().write_all(junk(50, 350).as_bytes()).unwrap();
     h.step();
     assert_eq!(h.errors(ErrorKind::Format), 1, "{:?}", h.problems.messages);
     assert_eq!(h.problems.messages.len(), 1, "{:?}", h.problems.messages);
     let counts = h.tailer.counts()[&log.display().to_string()];
-    assert_eq!((counts.lines, counts.unparsed), (300, 300));
+    assert_eq!((counts.lines, counts.unparsed), (400, 400));
     assert_eq!(h.requests(), 0);
+}
+
+/// An ingress controller's container log: hundreds of lines of its own (start-up, reloads) before
+/// its first request. They are counted as unparsed, said once, and the requests that follow are
+/// read.
+#[test]
+fn a_controller_log_with_a_long_start_is_read_once_requests_come() {
+    let (_d, log) = dir();
+    let klog: String = (0..450)
+        .map(|i| format!("I0308 13:29:{:02}.123456       7 controller.go:{i}] \"Configuration changes detected, backend reload required\"\n", i % 60))
+        .collect::<Vec<_>>()
+        .concat();
+    fs::write(&log, klog).unwrap();
+    let mut h = H::path(&log);
+    h.step();
+    assert_eq!(h.errors(ErrorKind::Format), 1, "{:?}", h.problems.messages);
+    assert!(h.problems.messages[0].contains("the next ones are tried again"), "{:?}", h.problems.messages);
+    append(&log, 0, 300);
+    h.step();
+    assert_eq!(h.requests(), 300);
+    assert_eq!(h.errors(ErrorKind::Format), 1);
+    assert!(
+        h.problems.messages.iter().any(|m| m.contains("read as ingress-nginx upstreaminfo after all")),
+        "{:?}",
+        h.problems.messages
+    );
+    let counts = h.tailer.counts()[&log.display().to_string()];
+    assert_eq!(counts.lines, 750);
+    assert!(counts.unparsed >= 400 && counts.unparsed <= 450, "{counts:?}");
 }
