@@ -46,6 +46,10 @@ pub enum Command {
     /// incidents.
     #[command(after_help = LOGS_EXAMPLES)]
     Logs(Box<LogsArgs>),
+    /// Follow proxy logs live: attribute every response as it is written, report incidents as they
+    /// open and close, expose Prometheus metrics labelled by layer, cause and owner.
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(Box<WatchArgs>),
     /// Send one request like `curl -v` and say what the answer means: phase timings, the redirect
     /// chain, which layer answered, rate limits, API hygiene; bisect along the path with --via.
     #[command(after_help = PROBE_EXAMPLES)]
@@ -431,6 +435,97 @@ pub struct LogsArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  culprit watch /var/log/nginx/access.log --state /var/lib/culprit
+  culprit watch '/var/log/containers/*ingress-nginx*.log' --state /var/lib/culprit \\
+      --metrics-listen 0.0.0.0:9464                 one per node (DaemonSet), scraped by Prometheus
+  kubectl logs -f -n ingress-nginx deploy/ingress-nginx-controller | culprit watch -
+  culprit watch access.log --json | jq .headline    NDJSON events (schema in docs/json.md)
+
+Metrics on http://127.0.0.1:9464/metrics (culprit_http_responses_total{service, status,
+generated_by, cause, owner}, culprit_incident_open, culprit_watch_* health); docs/watch.md lists
+them. SIGTERM or Ctrl-C writes the checkpoint and stops.
+
+Exit status: 0 stopped by a signal (or stdin ended); 2 unusable arguments.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WatchFrom {
+    /// Read files already there from their start.
+    Beginning,
+    /// Only what is written from now on.
+    End,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Log files, directories (followed recursively), glob patterns (quoted:
+    /// '/var/log/containers/*ingress-nginx*.log'; wildcards in any component), or - for stdin.
+    /// Paths that do not exist yet are looked for again every second.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Serve /metrics, /healthz and a landing page here (loopback by default; "none" serves
+    /// nothing).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub metrics_listen: String,
+
+    /// Keep checkpoints (offsets and counters) in this directory, so a restart resumes exactly
+    /// where it stopped: no line lost, none counted twice.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<std::path::PathBuf>,
+
+    /// Where to start files that have no checkpoint yet. Files created while culprit runs (or
+    /// while it was stopped, with --state) are always read from their start.
+    #[arg(long, value_enum, default_value_t = WatchFrom::End)]
+    pub from: WatchFrom,
+
+    /// Services counted under their own name; later ones are counted as service="other"
+    /// (culprit_watch_services_folded_total says how many).
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub max_services: usize,
+
+    /// How far back incident detection looks (older aggregates are dropped): 30m, 3h, 1d.
+    #[arg(long, value_name = "DURATION", default_value = "3h")]
+    pub horizon: String,
+
+    /// No file notifications (inotify): poll every 250 ms (network filesystems, watch limits).
+    #[arg(long)]
+    pub poll_only: bool,
+
+    /// Write incident events as NDJSON (schema culprit.watch.event/1 in docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Force a format instead of sniffing each file (the names `culprit logs --format` takes).
+    #[arg(long, value_name = "NAME", conflicts_with = "nginx_format")]
+    pub format: Option<String>,
+
+    /// Parse with this nginx log_format string.
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with = "envoy_format")]
+    pub nginx_format: Option<String>,
+
+    /// Parse with this Envoy access-log format.
+    #[arg(long, value_name = "FORMAT", conflicts_with = "format")]
+    pub envoy_format: Option<String>,
+
+    /// Parse with this HAProxy log-format string.
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "nginx_format", "envoy_format", "apache_format"])]
+    pub haproxy_format: Option<String>,
+
+    /// Parse with this Apache httpd LogFormat (or varnishncsa -F) string.
+    #[arg(long, value_name = "LOG_FORMAT", conflicts_with_all = ["format", "nginx_format", "envoy_format"])]
+    pub apache_format: Option<String>,
+
+    /// The proxy's timeouts, when they are not its defaults: connect=3s,read=120s.
+    #[arg(long, value_name = "LIST")]
+    pub proxy_timeouts: Option<String>,
+
+    /// Longest line read, in bytes; longer lines are counted as unparsed and skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_line: usize,
 }
 
 #[derive(Debug, Args)]

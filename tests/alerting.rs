@@ -733,11 +733,9 @@ fn a_crash_behind_the_ingress_pages_the_platform_team_and_resolves_after_recover
     a_crash_pages_the_platform_team_then_resolves(&checkout, &history);
 }
 
-/// The same incident with the lab's real nginx and `culprit watch` reading its log. Run it with
-/// `cargo test --test alerting -- --ignored`, or against a binary built elsewhere with
-/// `CULPRIT_BIN=path/to/culprit`.
+/// The same incident with the lab's real nginx and `culprit watch` reading its log (against a binary
+/// built elsewhere with `CULPRIT_BIN=path/to/culprit`).
 #[test]
-#[ignore = "needs `culprit watch` (branch wt-watch): remove this line when it is merged"]
 fn the_labs_checkout_crash_through_nginx_and_culprit_watch_pages_the_platform_team_and_resolves() {
     let (checkout, history) = Checkout::lab();
     a_crash_pages_the_platform_team_then_resolves(&checkout, &history);

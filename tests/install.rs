@@ -70,12 +70,13 @@ fn man_dir_writes_a_page_per_command() {
             "culprit-probe.1",
             "culprit-rules.1",
             "culprit-serve.1",
+            "culprit-watch.1",
             "culprit.1",
         ]
     );
     let logs = std::fs::read_to_string(dir.path().join("culprit-logs.1")).unwrap();
     assert!(logs.contains("\\-\\-since") && logs.contains("\\-\\-cluster"), "{logs}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 11 pages"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 12 pages"));
 }
 
 #[test]

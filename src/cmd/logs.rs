@@ -37,46 +37,15 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         Ok(s) => s,
         Err(e) => return unusable(&e.to_string()),
     };
-    let format = match (&args.format, &args.nginx_format) {
-        (None, None) if args.haproxy_format.is_some() => {
-            match Format::haproxy_custom(args.haproxy_format.as_deref().unwrap_or_default()) {
-                Ok(f) => Some(f),
-                Err(e) => return unusable(&format!("--haproxy-format: {e}")),
-            }
-        }
-        (None, None) if args.apache_format.is_some() => {
-            match Format::apache_custom(args.apache_format.as_deref().unwrap_or_default()) {
-                Ok(f) => Some(f),
-                Err(e) => return unusable(&format!("--apache-format: {e}")),
-            }
-        }
-        (None, None) if args.envoy_format.is_some() => {
-            match Format::envoy_custom(args.envoy_format.as_deref().unwrap_or_default()) {
-                Ok(f) => Some(f),
-                Err(e) => return unusable(&format!("--envoy-format: {e}")),
-            }
-        }
-        (Some(name), _) => match Format::by_name(name) {
-            Some(f) => Some(f),
-            None if name.eq_ignore_ascii_case("nginx") => {
-                return unusable(
-                    "--format nginx: which one? combined (nginx's default log_format), upstreaminfo \
-                     (ingress-nginx's default), or --nginx-format '…' for your own log_format; without \
-                     --format culprit recognises them itself",
-                );
-            }
-            None => {
-                return unusable(&format!(
-                    "unknown --format '{name}'; known (aliases in brackets): {}",
-                    Format::names_and_aliases()
-                ));
-            }
-        },
-        (None, Some(f)) => match Format::nginx_custom(f) {
-            Ok(f) => Some(f),
-            Err(e) => return unusable(&format!("--nginx-format: {e}")),
-        },
-        (None, None) => None,
+    let format = match format_from(
+        args.format.as_deref(),
+        args.nginx_format.as_deref(),
+        args.envoy_format.as_deref(),
+        args.haproxy_format.as_deref(),
+        args.apache_format.as_deref(),
+    ) {
+        Ok(f) => f,
+        Err(msg) => return unusable(&msg),
     };
     let filter = match filter(args) {
         Ok(f) => f,
@@ -198,6 +167,51 @@ pub fn run(args: &LogsArgs) -> Result<Status> {
         return Ok(Status::Failure);
     }
     Ok(Status::Success)
+}
+
+/// The format forced by `--format`, `--nginx-format`, `--envoy-format`, `--haproxy-format` or
+/// `--apache-format` (`logs` and `watch` take the same flags); `None`: sniff each input.
+pub(super) fn format_from(
+    format: Option<&str>,
+    nginx_format: Option<&str>,
+    envoy_format: Option<&str>,
+    haproxy_format: Option<&str>,
+    apache_format: Option<&str>,
+) -> Result<Option<Format>, String> {
+    Ok(match (format, nginx_format) {
+        (None, None) if haproxy_format.is_some() => match Format::haproxy_custom(haproxy_format.unwrap_or_default()) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--haproxy-format: {e}")),
+        },
+        (None, None) if apache_format.is_some() => match Format::apache_custom(apache_format.unwrap_or_default()) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--apache-format: {e}")),
+        },
+        (None, None) if envoy_format.is_some() => match Format::envoy_custom(envoy_format.unwrap_or_default()) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--envoy-format: {e}")),
+        },
+        (Some(name), _) => match Format::by_name(name) {
+            Some(f) => Some(f),
+            None if name.eq_ignore_ascii_case("nginx") => {
+                return Err("--format nginx: which one? combined (nginx's default log_format), upstreaminfo \
+                     (ingress-nginx's default), or --nginx-format '…' for your own log_format; without \
+                     --format culprit recognises them itself"
+                    .into());
+            }
+            None => {
+                return Err(format!(
+                    "unknown --format '{name}'; known (aliases in brackets): {}",
+                    Format::names_and_aliases()
+                ));
+            }
+        },
+        (None, Some(f)) => match Format::nginx_custom(f) {
+            Ok(f) => Some(f),
+            Err(e) => return Err(format!("--nginx-format: {e}")),
+        },
+        (None, None) => None,
+    })
 }
 
 /// Why no request was counted, in words: the input was empty, the filters matched none of the
@@ -337,7 +351,7 @@ fn now_ms() -> i64 {
 /// `30s`, `1m`, `5m`, `1h`, `1d` → milliseconds (at least 10 s, the base resolution).
 /// `connect=3s,read=120s` (either or both; `ms`, `s`, `m`): the proxy's timeouts over the
 /// format's defaults.
-fn parse_timeouts(list: &str) -> Result<culprit_logs::attribute::TimeoutOverride, String> {
+pub(super) fn parse_timeouts(list: &str) -> Result<culprit_logs::attribute::TimeoutOverride, String> {
     let mut t = culprit_logs::attribute::TimeoutOverride::default();
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = part.split_once('=').ok_or_else(|| format!("'{part}': use connect=5s,read=60s"))?;

@@ -6,6 +6,7 @@ mod logs;
 mod probe;
 mod rules;
 mod serve;
+mod watch;
 
 use crate::cli::{Command, OutputArgs};
 use crate::output::Format;
@@ -38,6 +39,7 @@ pub fn run(command: Command) -> Result<Status> {
         Command::Explain(args) => explain::run(&args),
         Command::Logs(args) => logs::run(&args),
         Command::Probe(args) => probe::run(&args),
+        Command::Watch(args) => watch::run(&args),
         Command::Cluster(command) => cluster::run(&command),
         Command::Serve(args) => serve::run(&args),
         Command::Rules(args) => rules::run(&args),

@@ -46,6 +46,9 @@ pub struct Options {
     /// entries instead of being read as requests (set when one of several inputs has access
     /// entries: each error entry then has its request there).
     pub join_error_entries: bool,
+    /// A never-ending stream (`culprit watch`): horizon, service cap and tallies (see
+    /// [`crate::stats::Live`]).
+    pub live: Option<Arc<crate::stats::Live>>,
     /// Set by the caller to stop reading early (its output was closed: `--per-request | head`);
     /// what was read so far is returned.
     pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
@@ -70,6 +73,7 @@ impl std::fmt::Debug for Options {
             .field("service_timeouts", &self.service_timeouts.is_some())
             .field("cancel", &self.cancelled())
             .field("join_error_entries", &self.join_error_entries)
+            .field("live", &self.live)
             .finish()
     }
 }
@@ -87,6 +91,7 @@ impl Default for Options {
             service_timeouts: None,
             cancel: None,
             join_error_entries: false,
+            live: None,
         }
     }
 }

@@ -97,7 +97,9 @@ pub fn detect(stats: &Stats) -> Detection {
     let mut incidents = Vec::new();
     let mut chronic = Vec::new();
     for (si, svc) in stats.services.iter().enumerate() {
-        let factor = detection_factor(svc);
+        // A live stream keeps only its horizon's buckets: count what is in them.
+        let requests = stats.requests_kept(svc);
+        let factor = detection_factor(svc, requests);
         let mut merged: std::collections::BTreeMap<i64, crate::stats::Bucket> = std::collections::BTreeMap::new();
         for (i, b) in &svc.buckets {
             merged.entry(i.div_euclid(factor)).or_default().merge(b);
@@ -110,9 +112,19 @@ pub fn detect(stats: &Stats) -> Detection {
         };
         let short = span_ms < SHORT_CAPTURE_MS;
         let mut rises = Vec::new();
-        let mut kinds: Vec<(&Kind, u64)> = svc.kinds.iter().map(|(k, s)| (k, s.count)).collect();
+        let mut kinds: Vec<(Kind, u64)> = if stats.live.is_some() {
+            let mut kept: rustc_hash::FxHashMap<Kind, u64> = rustc_hash::FxHashMap::default();
+            for b in svc.buckets.values() {
+                for &(k, n) in &b.errors {
+                    *kept.entry(k).or_default() += n;
+                }
+            }
+            kept.into_iter().collect()
+        } else {
+            svc.kinds.iter().map(|(k, s)| (*k, s.count)).collect()
+        };
         kinds.sort();
-        for (&kind, count) in kinds {
+        for (kind, count) in kinds {
             if count < MIN_WINDOW_ERRORS {
                 continue;
             }
@@ -128,7 +140,7 @@ pub fn detect(stats: &Stats) -> Detection {
             let in_rises: u64 = found.iter().map(|r| r.errors).sum();
             let presence = series.iter().filter(|(_, e, _)| *e > 0).count() as f64 / with_traffic.max(1) as f64;
             if presence >= CHRONIC_PRESENCE && in_rises * 2 < count {
-                chronic.push(ChronicKind { service: si, kind, errors: count, requests: svc.requests, presence });
+                chronic.push(ChronicKind { service: si, kind, errors: count, requests, presence });
             }
             // Back to aggregate-resolution bucket indices.
             rises.extend(found.into_iter().map(|mut r| {
@@ -164,10 +176,10 @@ pub fn detect(stats: &Stats) -> Detection {
 }
 
 /// How many aggregate buckets one detection bucket spans for this service.
-fn detection_factor(svc: &crate::stats::ServiceStats) -> i64 {
+fn detection_factor(svc: &crate::stats::ServiceStats, requests: u64) -> i64 {
     let (Some(first), Some(last)) = (svc.buckets.keys().min(), svc.buckets.keys().max()) else { return 1 };
     let span = last - first + 1;
-    let per_bucket = svc.requests as f64 / span as f64;
+    let per_bucket = requests as f64 / span as f64;
     #[allow(clippy::cast_possible_truncation)]
     let want = (TARGET_REQUESTS_PER_BUCKET as f64 / per_bucket.max(1e-9)).ceil() as i64;
     want.clamp(1, (span / MIN_DETECTION_BUCKETS).max(1))

@@ -210,7 +210,13 @@ impl std::fmt::Debug for Core {
 impl Core {
     pub fn new(opts: &Options) -> Core {
         Core {
-            stats: opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution),
+            stats: {
+                let stats = opts.bucket_ms.map_or_else(Stats::new, Stats::with_resolution);
+                match &opts.live {
+                    Some(live) => stats.with_live(std::sync::Arc::clone(live)),
+                    None => stats,
+                }
+            },
             filter: opts.filter.clone(),
             service_timeouts: opts.service_timeouts.clone(),
             timeouts_seen: rustc_hash::FxHashMap::default(),
@@ -415,6 +421,8 @@ struct StreamInput {
     partial: Vec<u8>,
     /// No format fits: the rest of the input is counted, not read.
     unreadable: bool,
+    /// Lines not read as a request: malformed, too long, or in an input no format fits.
+    unparsed: u64,
 }
 
 /// The streaming face: lines in as they arrive, an [`Analysis`] out at any moment.
@@ -499,6 +507,7 @@ impl Analyzer {
         let s = &mut self.inputs[input];
         if s.unreadable {
             s.lines += 1;
+            s.unparsed += 1;
             self.core.stats.lines += 1;
             return;
         }
@@ -551,6 +560,8 @@ impl Analyzer {
         }
         if let Some(plan) = plan {
             let s = &mut self.inputs[input];
+            // A live input whose first lines fit no format may fit one later (below).
+            s.summary.error = None;
             s.summary.format = Some(plan.format.name.clone());
             s.summary.wrapper = plan.wrapper_name();
             s.plan = Some(plan);
@@ -559,10 +570,18 @@ impl Analyzer {
             }
         } else {
             let first = pending.iter().find(|l| !l.trim_ascii().is_empty()).cloned().unwrap_or_default();
+            let live = self.opts.live.is_some();
             let s = &mut self.inputs[input];
-            s.summary.error = Some(unrecognised(&first));
-            s.unreadable = true;
+            if s.summary.error.is_none() {
+                s.summary.error = Some(unrecognised(&first));
+            }
+            // A file read to its end is judged on its first lines. A live stream is not: an
+            // ingress controller's container log can run for hundreds of lines of its own (start-up,
+            // reloads) before its first request, so the next lines are sniffed again; these are
+            // counted as unparsed.
+            s.unreadable = !live;
             s.lines += pending.len() as u64;
+            s.unparsed += pending.len() as u64;
             self.core.stats.lines += pending.len() as u64;
         }
     }
@@ -586,6 +605,7 @@ impl Analyzer {
                 self.index.add_line(&payload);
                 self.inputs[input].summary.error_log_lines += 1;
             }
+            Outcome::Bad => self.inputs[input].unparsed += 1,
             _ => {}
         }
     }
@@ -599,6 +619,7 @@ impl Analyzer {
         let s = &mut self.inputs[input];
         let first = s.lines + 1;
         s.lines += n;
+        s.unparsed += n;
         let stats = &mut self.core.stats;
         *stats.bad.entry(crate::formats::BadLine::TooLong).or_default() += n;
         stats.lines += n;
@@ -609,6 +630,75 @@ impl Analyzer {
                 text: String::from_utf8_lossy(&text).into_owned(),
             });
         }
+    }
+
+    /// Read the lines still waiting for an input's format now, if its first lines already tell
+    /// it (a live file that writes a few lines and then pauses must not keep them uncounted).
+    /// Unlike [`Self::end_input`], an input no format fits yet keeps waiting for more lines.
+    /// Returns whether no line of the input is left waiting.
+    pub fn try_lock(&mut self, input: usize, sink: RecordSink<'_, '_>) -> bool {
+        let s = &self.inputs[input];
+        if s.pending.is_empty() {
+            return true;
+        }
+        let sample: Vec<&[u8]> = s.pending.iter().map(Vec::as_slice).collect();
+        if Plan::sniff(&sample, &self.opts).is_none() {
+            return false;
+        }
+        self.lock(input, sink);
+        self.inputs[input].pending.is_empty()
+    }
+
+    /// Why the lines waiting for an input's format are still waiting: no format fits them (the
+    /// same words as an unrecognised input's error). `None` when nothing waits or one fits.
+    pub fn waiting_problem(&self, input: usize) -> Option<String> {
+        let s = &self.inputs[input];
+        if s.pending.is_empty() {
+            return None;
+        }
+        let sample: Vec<&[u8]> = s.pending.iter().map(Vec::as_slice).collect();
+        if Plan::sniff(&sample, &self.opts).is_some() {
+            return None;
+        }
+        let first = s.pending.iter().find(|l| !l.trim_ascii().is_empty()).map_or(&[][..], Vec::as_slice);
+        Some(unrecognised(first))
+    }
+
+    /// Lines of an input waiting for its format (not counted yet).
+    pub fn pending_lines(&self, input: usize) -> usize {
+        self.inputs[input].pending.len()
+    }
+
+    /// Lines of an input read so far (waiting ones excepted) and, among them, those not read as
+    /// a request (malformed, too long, or the whole input when no format fits).
+    pub fn input_counts(&self, input: usize) -> (u64, u64) {
+        let s = &self.inputs[input];
+        (s.lines, s.unparsed)
+    }
+
+    /// An input's summary: its name, format, wrapper, and the problem reading it if any.
+    pub fn input_summary(&self, input: usize) -> &InputSummary {
+        &self.inputs[input].summary
+    }
+
+    /// The aggregates so far, without copying them.
+    pub fn stats(&self) -> &Stats {
+        &self.core.stats
+    }
+
+    /// Reserve a service name (see [`Stats::reserve_service`]).
+    pub fn reserve_service(&mut self, name: &str) {
+        self.core.stats.reserve_service(name);
+    }
+
+    /// Run `f` on what has been read so far as an [`Analysis`], without copying the aggregates
+    /// (what [`Self::snapshot`] does, for a caller that only looks).
+    pub fn inspect<R>(&mut self, f: impl FnOnce(&Analysis) -> R) -> R {
+        let stats = std::mem::take(&mut self.core.stats);
+        let analysis = self.analysis(stats);
+        let out = f(&analysis);
+        self.core.stats = analysis.stats;
+        out
     }
 
     /// What has been read so far, as an [`Analysis`] (the stream goes on).

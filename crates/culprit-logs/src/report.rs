@@ -546,6 +546,14 @@ pub fn build_with(analysis: &Analysis, detection: &Detection, cluster: Option<&d
     report
 }
 
+/// One incident as the report shows it (headline, causes, evidence, next steps), without building
+/// the whole report: `culprit watch` prints each as it opens. The group's first rise is the one
+/// the headline speaks of.
+pub fn incident_report(analysis: &Analysis, g: &Group, cluster: Option<&dyn ClusterFacts>) -> Incident {
+    let env = environment(analysis);
+    incident(analysis, g, 1, &env, cluster)
+}
+
 fn redirect_loops(stats: &Stats, filter: &crate::engine::Filter) -> Vec<RedirectLoop> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     stats

@@ -4,13 +4,19 @@
 //!
 //! Memory is bounded whatever the input size: time buckets coarsen (1 s, 2 s, 4 s…) to keep at
 //! most `MAX_BUCKETS` over the span seen, and per-kind upstream and path tables are capped.
+//!
+//! A never-ending stream (`culprit watch`) sets [`Live`]: buckets older than a time horizon are
+//! dropped (so the resolution stays fine and memory flat however long it runs), services beyond a
+//! cap fold into one, and every response is tallied by `(status, cause, generated_by)` with a
+//! duration histogram — the cumulative counts its metrics expose.
 
 use crate::attribute::{Attribution, Cause};
 use crate::formats::BadLine;
 use crate::observation::Observation;
 use culprit_kb::{Confidence, EvidenceItem, GeneratedBy};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The finest bucket: one second, so a 20-second excerpt still has a baseline to compare with.
 pub const BASE_RESOLUTION_MS: i64 = 1_000;
@@ -23,6 +29,63 @@ pub const MAX_BAD_SAMPLES: usize = 10;
 
 /// An error kind: the status the client got and the attributed cause.
 pub type Kind = (u16, Cause);
+
+/// What a response is counted under in a [`Tally`]: status, cause, and who generated the status
+/// (the owner follows from the cause).
+pub type ResponseKey = (u16, Cause, GeneratedBy);
+
+/// How a never-ending stream is aggregated (`culprit watch`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    /// Buckets are kept for this long back from the newest time seen: detection works on this
+    /// window at the resolution it allows (`MAX_BUCKETS` over it), memory does not grow with time.
+    pub horizon_ms: i64,
+    /// Services counted under their own name; later ones are counted under [`OTHER_SERVICE`].
+    pub max_services: usize,
+    /// Upper bounds (seconds) of the request duration histogram kept per service.
+    pub duration_buckets: Vec<f64>,
+}
+
+/// The service name responses of folded services are counted under.
+pub const OTHER_SERVICE: &str = "other";
+/// Distinct folded names remembered to count them (beyond, the count stops growing).
+pub const MAX_FOLDED_REMEMBERED: usize = 100_000;
+
+/// Cumulative counts of one service for a live stream's metrics: never pruned by the horizon.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub responses: FxHashMap<ResponseKey, u64>,
+    /// Per bucket of `Live::duration_buckets` (not cumulative), then one for +Inf.
+    pub duration_counts: Vec<u64>,
+    pub duration_sum: f64,
+    pub duration_count: u64,
+}
+
+impl Tally {
+    fn observe(&mut self, bounds: &[f64], seconds: f64) {
+        if self.duration_counts.len() != bounds.len() + 1 {
+            self.duration_counts.resize(bounds.len() + 1, 0);
+        }
+        let i = bounds.iter().position(|b| seconds <= *b).unwrap_or(bounds.len());
+        self.duration_counts[i] += 1;
+        self.duration_sum += seconds;
+        self.duration_count += 1;
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        for (k, v) in &other.responses {
+            *self.responses.entry(*k).or_default() += v;
+        }
+        if self.duration_counts.len() < other.duration_counts.len() {
+            self.duration_counts.resize(other.duration_counts.len(), 0);
+        }
+        for (m, o) in self.duration_counts.iter_mut().zip(&other.duration_counts) {
+            *m += o;
+        }
+        self.duration_sum += other.duration_sum;
+        self.duration_count += other.duration_count;
+    }
+}
 
 /// Where a line is: input index, chunk sequence number in that input, line number in the chunk
 /// (1-based). Absolute line numbers are resolved once all chunks' line counts are known.
@@ -87,6 +150,13 @@ pub struct Stats {
     /// The last time seen and its bucket: consecutive lines mostly share a timestamp, and this
     /// saves two 64-bit divisions a line.
     last_time: Option<(i64, i64)>,
+    /// Set for a never-ending stream: horizon, service cap, tallies.
+    pub live: Option<Arc<Live>>,
+    /// Distinct services folded into [`OTHER_SERVICE`] (live only).
+    pub folded_services: u64,
+    folded: FxHashSet<u64>,
+    /// Buckets before this index have been dropped (live only): the horizon's start.
+    pruned_below: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,6 +170,8 @@ pub struct ServiceStats {
     pub buckets: FxHashMap<i64, Bucket>,
     /// Upstream address → requests and errors.
     pub upstreams: FxHashMap<Box<[u8]>, (u64, u64)>,
+    /// Live streams only: every response by (status, cause, generated_by), and durations.
+    pub tally: Tally,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -224,6 +296,25 @@ impl Stats {
         Stats { resolution_ms: r, ..Stats::default() }
     }
 
+    /// Aggregate a never-ending stream: see [`Live`].
+    #[must_use]
+    pub fn with_live(mut self, live: Arc<Live>) -> Self {
+        self.live = Some(live);
+        self
+    }
+
+    /// Requests of a service within the buckets kept (for a live stream, within the horizon;
+    /// otherwise every request).
+    pub fn requests_kept(&self, svc: &ServiceStats) -> u64 {
+        if self.live.is_some() { svc.buckets.values().map(|b| b.total).sum() } else { svc.requests }
+    }
+
+    /// Give a service its own name before any request of it is read (a restarted `watch` keeps the
+    /// names it counted under before, so folding does not move between them).
+    pub fn reserve_service(&mut self, name: &str) {
+        self.service(name.as_bytes());
+    }
+
     pub fn bad_line(&mut self, at: LineRef, reason: BadLine, line: &[u8]) {
         *self.bad.entry(reason).or_default() += 1;
         if self.bad_samples.len() < MAX_BAD_SAMPLES {
@@ -248,6 +339,19 @@ impl Stats {
         if let Some(&i) = self.index.get(name) {
             return i as usize;
         }
+        if let Some(live) = &self.live {
+            if self.services.len() >= live.max_services && name != OTHER_SERVICE.as_bytes() {
+                // A new name past the cap: counted once as folded, its requests under "other".
+                let h = {
+                    use std::hash::{BuildHasher, BuildHasherDefault};
+                    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(name)
+                };
+                if self.folded.len() < MAX_FOLDED_REMEMBERED && self.folded.insert(h) {
+                    self.folded_services += 1;
+                }
+                return self.service(OTHER_SERVICE.as_bytes());
+            }
+        }
         let i = self.services.len();
         self.services
             .push(ServiceStats { name: String::from_utf8_lossy(name).into_owned(), ..ServiceStats::default() });
@@ -270,6 +374,12 @@ impl Stats {
         let bucket = obs.time_ms.map(|t| self.bucket_of(t));
         let s = self.service(obs.service);
         let svc = &mut self.services[s];
+        if let Some(live) = &self.live {
+            *svc.tally.responses.entry((status, att.cause, att.generated_by)).or_default() += 1;
+            if let Some(d) = obs.request_time.filter(|d| d.is_finite() && *d >= 0.0) {
+                svc.tally.observe(&live.duration_buckets, d);
+            }
+        }
         svc.requests += 1;
         *svc.by_status.entry(status).or_default() += 1;
         let error = is_error(att.cause);
@@ -339,6 +449,14 @@ impl Stats {
     /// Keep the bucket count over the span seen under `MAX_BUCKETS` by doubling the resolution.
     fn fit_resolution(&mut self) {
         if let (Some(f), Some(l)) = (self.first_ms, self.last_ms) {
+            let f = match &self.live {
+                Some(live) => {
+                    let horizon = live.horizon_ms;
+                    self.prune(l - horizon);
+                    f.max(l - horizon)
+                }
+                None => f,
+            };
             let mut res = self.resolution_ms;
             while (l - f) / res > MAX_BUCKETS {
                 res *= 2;
@@ -346,6 +464,21 @@ impl Stats {
             if res != self.resolution_ms {
                 self.coarsen(res);
             }
+        }
+    }
+
+    /// Drop the buckets that end before `before_ms` — in steps of an eighth of the horizon, so the
+    /// cost is paid rarely and memory stays within 9/8 of the horizon.
+    fn prune(&mut self, before_ms: i64) {
+        let step = self.live.as_ref().map_or(0, |l| l.horizon_ms / 8).max(self.resolution_ms);
+        let below = before_ms.div_euclid(step) * step;
+        if below <= self.pruned_below {
+            return;
+        }
+        self.pruned_below = below;
+        let first_kept = below.div_euclid(self.resolution_ms);
+        for svc in &mut self.services {
+            svc.buckets.retain(|i, _| *i >= first_kept);
         }
     }
 
@@ -405,6 +538,7 @@ impl Stats {
                 m.0 += r;
                 m.1 += e;
             }
+            mine.tally.merge(&svc.tally);
             for (kind, mut ks) in svc.kinds {
                 let m = mine.kinds.entry(kind).or_default();
                 m.count += ks.count;
