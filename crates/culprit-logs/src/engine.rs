@@ -698,7 +698,8 @@ fn process_chunk(
         rel += 1;
         let at = LineRef { input: chunk.input, chunk: chunk.seq, line: rel };
         let mut unwrapped = None;
-        if let Outcome::Request { obs, att, shown: true } = core.line(plan, raw, at, index, &mut unwrapped) {
+        let mut obs = crate::Observation::default();
+        if let Outcome::Request { att, shown: true } = core.line(plan, raw, at, index, &mut unwrapped, &mut obs) {
             if let Some((out, name)) = records.as_mut() {
                 out.push((rel, record(&obs, att, name, 0)));
             }

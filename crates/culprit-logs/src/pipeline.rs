@@ -174,9 +174,10 @@ pub fn formats_hint() -> String {
 // allocation per line on the hot path.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Outcome<'a> {
-    /// A request, attributed and counted; `shown` when the filter admits it.
-    Request { obs: Observation<'a>, att: Attribution, shown: bool },
+pub enum Outcome {
+    /// A request, attributed and counted (its fields are in the caller's `obs`); `shown` when the
+    /// filter admits it.
+    Request { att: Attribution, shown: bool },
     /// An error-log line of a registered format (joined, not counted as a request).
     ErrorLine,
     /// Blank, or another line expected in the stream (a controller's own log).
@@ -254,7 +255,9 @@ impl Core {
         at: LineRef,
         index: Option<&'a ErrorIndex>,
         unwrapped: &'a mut Option<Cow<'a, [u8]>>,
-    ) -> Outcome<'a> {
+        // The caller's slot: returning the observation by value would copy it once per line.
+        obs: &mut Observation<'a>,
+    ) -> Outcome {
         let stats = &mut self.stats;
         stats.lines += 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -268,9 +271,8 @@ impl Core {
             Wrapper::Cri => wrapper::cri(raw).unwrap_or(raw),
             Wrapper::Docker => unwrapped.insert(Wrapper::Docker.unwrap(raw)),
         };
-        let mut obs = Observation::default();
         // The input's format, or (a mixed input) the one that read a line it did not.
-        let (format, base) = match plan.format.parse(line, &mut obs) {
+        let (format, base) = match plan.format.parse(line, obs) {
             Ok(()) => (&plan.format, plan.context),
             Err(reason) => {
                 if errors::is_error_line(line) {
@@ -281,8 +283,8 @@ impl Core {
                     stats.other += 1;
                     return Outcome::Other;
                 }
-                obs = Observation::default();
-                let Some(f) = self.other_format(plan, line, &mut obs) else {
+                *obs = Observation::default();
+                let Some(f) = self.other_format(plan, line, obs) else {
                     self.stats.bad_line(at, reason, line);
                     return Outcome::Bad;
                 };
@@ -292,7 +294,7 @@ impl Core {
         };
         let stats = &mut self.stats;
         if let Some(idx) = index {
-            if idx.annotate(&mut obs, format.join_scope()) {
+            if idx.annotate(obs, format.join_scope()) {
                 stats.joined += 1;
             } else if obs.error_log_silent
                 && (!base.has_upstream_fields || format.silence_beats_fields())
@@ -310,30 +312,30 @@ impl Core {
             }
         }
         let last = last_attempt(&obs.upstream);
-        let ctx = self.context_for(base, &obs);
+        let ctx = self.context_for(base, &*obs);
         let stats = &mut self.stats;
-        let Some(att) = attribute::attribute_with(&obs, last, &ctx) else {
+        let Some(att) = attribute::attribute_with(&*obs, last, &ctx) else {
             stats.no_status += 1;
             return Outcome::NoStatus;
         };
-        let shown = self.filter.admits(&obs);
+        let shown = self.filter.admits(&*obs);
         if shown {
             stats.matched += 1;
             stats.matched_errors += u64::from(is_error(att.cause));
         }
         stats.record(
-            &obs,
+            &*obs,
             last.map(|a| a.addr),
             &att,
             at,
-            || sample(&obs, att, at),
+            || sample(&*obs, att, at),
             || {
                 let mut t = Vec::with_capacity(obs.target.len());
                 paths::template_into(obs.target, &mut t);
                 t
             },
         );
-        Outcome::Request { obs, att, shown }
+        Outcome::Request { att, shown }
     }
 }
 
@@ -593,9 +595,10 @@ impl Analyzer {
         let at = LineRef::absolute(u32::try_from(input).unwrap_or(u32::MAX), n);
         let plan = s.plan.as_ref().expect("read after the plan is locked");
         let mut unwrapped = None;
-        let outcome = self.core.line(plan, line, at, Some(&self.index), &mut unwrapped);
+        let mut obs = Observation::default();
+        let outcome = self.core.line(plan, line, at, Some(&self.index), &mut unwrapped, &mut obs);
         match outcome {
-            Outcome::Request { obs, att, shown: true } => {
+            Outcome::Request { att, shown: true } => {
                 if let Some(sink) = sink {
                     sink(record(&obs, att, &self.inputs[input].summary.path, n));
                 }
