@@ -488,10 +488,7 @@ mod prefix_tests {
                 "ingress-nginx ingress-nginx-controller-7d9f8b-x2x9q controller 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 502",
                 "10.0.0.1 - - [x] \"GET / HTTP/1.1\" 502",
             ),
-            (
-                "traefik-secure-687cf57f46-dx6v7 traefik-secure {\"DownstreamStatus\":0}",
-                "{\"DownstreamStatus\":0}",
-            ),
+            ("traefik-secure-687cf57f46-dx6v7 traefik-secure {\"DownstreamStatus\":0}", "{\"DownstreamStatus\":0}"),
             // Process managers: supervisord's stdout listener, foreman.
             (r#"editor stderr | {"level":"debug","status":502}"#, r#"{"level":"debug","status":502}"#),
             ("14:21:45 web.1  | 10.0.0.1 - - [x]", "10.0.0.1 - - [x]"),
