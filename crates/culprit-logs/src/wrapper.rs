@@ -407,28 +407,28 @@ fn file_prefix(line: &[u8]) -> Option<&[u8]> {
 }
 
 /// stern (`stern <pod-query>`): `pod container message`, or `namespace pod container message` with
-/// `--all-namespaces`. Names are Kubernetes ones (lowercase, the pod's with a `-`); the message must
-/// start as a proxy line does (`{`, `[`, a client address) so a line's own first words stay put.
+/// `--all-namespaces`. Names are Kubernetes ones (lowercase, the pod's with a `-`; no dots, so a
+/// host name opening a line is not one); the message must start as a proxy line does (`{`, `[`, a
+/// client address) so a line's own first words stay put.
 fn stern(line: &[u8]) -> Option<&[u8]> {
-    let dns = |w: &[u8], dots: bool| {
+    let dns = |w: &[u8]| {
         !w.is_empty()
             && w[0].is_ascii_alphanumeric()
-            && w.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (dots && b == b'.'))
+            && w.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     let mut words = line.splitn(4, |&b| b == b' ');
     let (a, b) = (words.next()?, words.next()?);
     let (c, d) = (words.next()?, words.next());
     // Two names then the message, or three names (namespace first) then the message.
     let (pod, container, message) = match d {
-        Some(m) if dns(a, true) && dns(b, true) && dns(c, false) && b.contains(&b'-') => (b, c, m),
+        Some(m) if dns(a) && dns(b) && dns(c) && b.contains(&b'-') => (b, c, m),
         _ => {
             let message = &line[a.len() + b.len() + 2..];
             (a, b, message)
         }
     };
     let starts_like_a_line = message.first().is_some_and(|&f| f == b'{' || f == b'[' || f.is_ascii_digit());
-    (pod.len() >= 3 && pod.contains(&b'-') && dns(pod, true) && dns(container, false) && starts_like_a_line)
-        .then_some(message)
+    (pod.len() >= 3 && pod.contains(&b'-') && dns(pod) && dns(container) && starts_like_a_line).then_some(message)
 }
 
 /// A logger's tag in front of the line: `ACCESS [2019-02-12T18:37:42.921Z] …`.
@@ -513,6 +513,11 @@ mod prefix_tests {
         ] {
             assert_eq!(&*strip_prefixes(line.as_bytes()), line.as_bytes(), "{line}");
         }
+        // A line opened by a host name and a word (`$host $server_name $remote_addr …`) is not stern's.
+        assert_eq!(
+            stern(b"shop-eu.example.com web 10.0.0.1 - - [08/Jun/2020:08:04:43 +0000] \"GET / HTTP/1.1\" 200"),
+            None
+        );
         // An ELB line once its leading time is off: a load balancer's name is not a pod's.
         assert_eq!(stern(b"my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200"), None);
     }
