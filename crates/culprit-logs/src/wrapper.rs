@@ -200,7 +200,7 @@ fn strip_named<'l>(line: &'l [u8], mut seen: impl FnMut(&'static str)) -> Cow<'l
 type PrefixFn = fn(&[u8]) -> Option<&[u8]>;
 
 /// The prefixes, named as an input's summary shows them.
-const PREFIXES: [(&str, PrefixFn); 9] = [
+const PREFIXES: [(&str, PrefixFn); 10] = [
     ("docker compose logs", compose),
     ("syslog", syslog_bsd),
     ("syslog", syslog_5424),
@@ -210,6 +210,7 @@ const PREFIXES: [(&str, PrefixFn); 9] = [
     ("Cloud Logging console", console_severity),
     ("grep file name", file_prefix),
     ("logger tag", logger_tag),
+    ("stern", stern),
 ];
 
 /// One prefix taken off, if the line starts with one.
@@ -248,11 +249,33 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
-/// `docker compose logs`: `web-1  | …` (the name padded with spaces).
+/// `docker compose logs`: `web-1  | …` (the name padded with spaces). Process managers write the
+/// same shape with a word or two more: supervisord's stdout listener `editor stderr | …`,
+/// foreman/honcho `14:21:45 web.1  | …`, shoreman `2014-08-29T03:39:35+0000 web | …`; `docker
+/// service logs` names the task and node: `app_traefik.1.of166iz3i553@swarm    | …`.
 fn compose(line: &[u8]) -> Option<&[u8]> {
-    let name = line.iter().take_while(|&&b| is_name_byte(b)).count();
-    let spaces = line[name..].iter().take_while(|&&b| b == b' ').count();
-    (name > 0 && spaces > 0 && line[name + spaces..].starts_with(b"| ")).then(|| &line[name + spaces + 2..])
+    let token = |b: u8| is_name_byte(b) || matches!(b, b':' | b'+' | b'@');
+    let mut at = 0;
+    for words in 1..=3 {
+        let len = line[at..].iter().take_while(|&&b| token(b)).count();
+        if len == 0 {
+            return None;
+        }
+        at += len;
+        let spaces = line[at..].iter().take_while(|&&b| b == b' ').count();
+        if spaces == 0 {
+            return None;
+        }
+        if line[at + spaces..].starts_with(b"| ") {
+            return Some(&line[at + spaces + 2..]);
+        }
+        // Words are separated by one space; the name before the bar is padded with more.
+        if spaces > 1 || words == 3 {
+            return None;
+        }
+        at += spaces;
+    }
+    None
 }
 
 /// BSD syslog / journald's short format: `Mar  8 13:50:01 host tag[pid]: `.
@@ -383,6 +406,31 @@ fn file_prefix(line: &[u8]) -> Option<&[u8]> {
     Some(if digits > 0 && rest.get(digits) == Some(&b':') { &rest[digits + 1..] } else { rest })
 }
 
+/// stern (`stern <pod-query>`): `pod container message`, or `namespace pod container message` with
+/// `--all-namespaces`. Names are Kubernetes ones (lowercase, the pod's with a `-`; no dots, so a
+/// host name opening a line is not one); the message must start as a proxy line does (`{`, `[`, a
+/// client address) so a line's own first words stay put.
+fn stern(line: &[u8]) -> Option<&[u8]> {
+    let dns = |w: &[u8]| {
+        !w.is_empty()
+            && w[0].is_ascii_alphanumeric()
+            && w.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let mut words = line.splitn(4, |&b| b == b' ');
+    let (a, b) = (words.next()?, words.next()?);
+    let (c, d) = (words.next()?, words.next());
+    // Two names then the message, or three names (namespace first) then the message.
+    let (pod, container, message) = match d {
+        Some(m) if dns(a) && dns(b) && dns(c) && b.contains(&b'-') => (b, c, m),
+        _ => {
+            let message = &line[a.len() + b.len() + 2..];
+            (a, b, message)
+        }
+    };
+    let starts_like_a_line = message.first().is_some_and(|&f| f == b'{' || f == b'[' || f.is_ascii_digit());
+    (pod.len() >= 3 && pod.contains(&b'-') && dns(pod) && dns(container) && starts_like_a_line).then_some(message)
+}
+
 /// A logger's tag in front of the line: `ACCESS [2019-02-12T18:37:42.921Z] …`.
 fn logger_tag(line: &[u8]) -> Option<&[u8]> {
     let word = line.iter().take_while(|b| b.is_ascii_uppercase()).count();
@@ -431,6 +479,20 @@ mod prefix_tests {
                 r#"{"@timestamp":"2026-03-08T14:00:06.2Z","message":"{\"method\":\"GET\",\"path\":\"/x\",\"status\":503}"}"#,
                 r#"{"method":"GET","path":"/x","status":503}"#,
             ),
+            // stern: pod and container (and the namespace with --all-namespaces).
+            (
+                r#"envoy-private-gateway-0260282e-68656f54c-8xf8q envoy {":authority":"kan-test.kube.pinax.io","response_code":200}"#,
+                r#"{":authority":"kan-test.kube.pinax.io","response_code":200}"#,
+            ),
+            (
+                "ingress-nginx ingress-nginx-controller-7d9f8b-x2x9q controller 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 502",
+                "10.0.0.1 - - [x] \"GET / HTTP/1.1\" 502",
+            ),
+            ("traefik-secure-687cf57f46-dx6v7 traefik-secure {\"DownstreamStatus\":0}", "{\"DownstreamStatus\":0}"),
+            // Process managers: supervisord's stdout listener, foreman.
+            (r#"editor stderr | {"level":"debug","status":502}"#, r#"{"level":"debug","status":502}"#),
+            ("14:21:45 web.1  | 10.0.0.1 - - [x]", "10.0.0.1 - - [x]"),
+            ("myswarm_traefik.1.of166iz3i553@swarm    | 10.0.0.2 - - [x]", "10.0.0.2 - - [x]"),
         ];
         for (line, want) in cases {
             assert_eq!(String::from_utf8_lossy(&strip_prefixes(line.as_bytes())), *want, "{line}");
@@ -444,8 +506,19 @@ mod prefix_tests {
             "[2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504 UT",
             "{\"level\":\"info\",\"ts\":1.5,\"logger\":\"http.log.access\",\"msg\":\"handled request\"}",
             "http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817",
+            // Lines whose first words look like names are not stern's.
+            "www.example-site.com 1.2.3.4 - - [08/Jun/2020:08:04:43 +0000] \"GET / HTTP/1.1\" 500 803",
+            "h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.1.252:48160",
+            "[2024-07-20T07:05:54.173Z] \"GET / HTTP/1.1\" 504 UT response_timeout - \"-\" 0 24 60000 -",
         ] {
             assert_eq!(&*strip_prefixes(line.as_bytes()), line.as_bytes(), "{line}");
         }
+        // A line opened by a host name and a word (`$host $server_name $remote_addr …`) is not stern's.
+        assert_eq!(
+            stern(b"shop-eu.example.com web 10.0.0.1 - - [08/Jun/2020:08:04:43 +0000] \"GET / HTTP/1.1\" 200"),
+            None
+        );
+        // An ELB line once its leading time is off: a load balancer's name is not a pod's.
+        assert_eq!(stern(b"my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200"), None);
     }
 }

@@ -5,7 +5,8 @@
 //! reader, the JSON one (`envoy_json.rs`) and `--envoy-format` templates alike.
 //!
 //! Every text layout starts the same way, `[%START_TIME%] "%REQ(:METHOD)% %PATH% %PROTOCOL%"
-//! %RESPONSE_CODE% %RESPONSE_FLAGS%`, and then differs by era:
+//! %RESPONSE_CODE% %RESPONSE_FLAGS%` (the time is sometimes trimmed off a pasted line), and then
+//! differs by era:
 //!
 //! | layout | after the flags |
 //! |---|---|
@@ -548,7 +549,12 @@ pub struct Shape {
 pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape, BadLine> {
     // Emissary-ingress (Ambassador) writes its default format behind `ACCESS `.
     let mut p = usize::from(line.starts_with(b"ACCESS [")) * 7;
-    if line.get(p) == Some(&b'[') {
+    // No time at all: people trim `[%START_TIME%] ` off the lines they paste, and some docs print
+    // them so. The request quote then opens the line, and the fields after it must still read.
+    let timeless = line.first() == Some(&b'"');
+    if timeless {
+        p = 0;
+    } else if line.get(p) == Some(&b'[') {
         let close = find_byte(b']', &line[p..]).ok_or(BadLine::Mismatch)? + p;
         let when = &line[p + 1..close];
         obs.time_raw = when;
@@ -565,7 +571,7 @@ pub fn parse_text<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<Shape
         }
         p = sp;
     }
-    if line.get(p) != Some(&b' ') {
+    if !timeless && line.get(p) != Some(&b' ') {
         return Err(BadLine::Mismatch);
     }
     let mut fields = Fields::default();
@@ -1035,6 +1041,18 @@ mod tests {
         for (line, status, cause, by) in cases {
             assert_eq!(read(line), (Some(*status), *cause, *by), "{line}");
         }
+    }
+
+    /// Lines pasted without their `[%START_TIME%] ` (istio/istio#45802; an Istio workshop's
+    /// ingress-gateway page prints them so): the flags and details still decide.
+    #[test]
+    fn lines_without_their_time() {
+        let uc = r#""GET /v1/status HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 0 - "10.90.16.220" "Apache-HttpClient/4.5.1 (Java/1.8.0_372)" "3a7cbcc1-af72-47fb-bbac-a7672951f50f" "health.abc.com" "10.80.47.192:8181" outbound|80||health-api.production.svc.cluster.local 10.80.45.233:37132 10.80.45.233:80 10.80.46.220:59375 - -"#;
+        assert_eq!(read(uc), (Some(503), Cause::UpstreamClosedPrematurely, GeneratedBy::Proxy));
+        let uh = r#""GET /productpage HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "10.42.0.1" "curl/8.7.1" "c4c58af1-2066-4c45-affb-d1345d32fc66" "localhost" "-" outbound|9080||productpage.default.svc.cluster.local - 10.42.0.7:8080 10.42.0.1:60667 - -"#;
+        assert_eq!(read(uh), (Some(503), Cause::NoLiveUpstreams, GeneratedBy::Proxy));
+        // A quoted first field that is not followed by a status and flags is not Envoy's.
+        assert!(envoy(br#""GET / HTTP/1.1" hello world"#, &mut Observation::default()).is_err());
     }
 
     /// Layouts built from each proxy's documented default format string (no public line found).

@@ -182,6 +182,8 @@ struct GcpPayload<'a> {
 struct GcpResource<'a> {
     #[serde(borrow)]
     labels: Option<GcpLabels<'a>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +200,19 @@ pub fn gcp<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), NotThisF
     }
     let g: GcpLine<'a> = serde_json::from_slice(line).map_err(|_| NotThisFormat)?;
     let http = g.httpRequest.ok_or(NotThisFormat)?;
+    // `httpRequest` is Cloud Logging's shape for any request log: applications on Cloud Run, GKE
+    // or App Engine write it to stdout too. Only the load balancer's own entry (its resource type,
+    // or its `statusDetails`, or Cloud CDN's `cacheHit`) is the load balancer's word; anything else
+    // is left to the generic reader, which does not blame the load balancer for the status.
+    let lb_resource = g
+        .resource
+        .as_ref()
+        .and_then(|r| r.kind)
+        .is_some_and(|k| memchr::memmem::find(raw(Some(k)), b"load_balancer").is_some());
+    let lb_payload = g.jsonPayload.as_ref().is_some_and(|p| p.statusDetails.is_some());
+    if !(lb_resource || lb_payload || http.cache_hit.is_some()) {
+        return Err(NotThisFormat);
+    }
     obs.status = Some(http.status.unwrap_or(0));
     obs.time_ms = time::parse_iso(raw(g.timestamp));
     obs.method = raw(http.requestMethod);
@@ -291,6 +306,14 @@ mod tests {
         assert_eq!(attr(traefik, p, v1), (Cause::Ok, GeneratedBy::Upstream));
         let v1_404 = r#"{"BackendAddr":"","BackendName":"Traefik","BackendURL":{"Scheme":"","Host":"","Path":"/"},"DownstreamStatus":404,"FrontendName":"backend not found","OriginContentSize":19,"OriginStatus":404,"RequestMethod":"GET","RequestPath":"/"}"#;
         assert_eq!(attr(traefik, p, v1_404), (Cause::NoRoute, GeneratedBy::Proxy));
+    }
+
+    /// An application's own request log in Cloud Logging's `httpRequest` shape (a public line from
+    /// a blog on Rust structured logs for Cloud Run) is not the load balancer's entry.
+    #[test]
+    fn gcp_reader_leaves_application_request_logs_alone() {
+        let app = br#"{"severity":"INFO","httpRequest":{"requestMethod":"GET","requestUrl":"/health","status":200,"userAgent":"curl/7.81.0","latency":"0.000081s","responseSize":"0"},"time":"2023-11-20T03:40:46.831461102+00:00"}"#;
+        assert!(gcp(app, &mut Observation::default()).is_err());
     }
 
     #[test]
