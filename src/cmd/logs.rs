@@ -10,6 +10,7 @@ use culprit_logs::engine::{self, Filter, Options, RequestRecord};
 use culprit_logs::formats::Format;
 use culprit_logs::incidents;
 use culprit_logs::input;
+use culprit_logs::report::thousands as num;
 use culprit_logs::report::{self, Incident, LogReport, Share, pct};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -500,18 +501,6 @@ fn lines_word(n: u64) -> String {
 /// `1 request`, `2,048 requests`: a count with its noun.
 fn counted(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", num(n), if n == 1 { "" } else { "s" })
-}
-
-fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn shares_line(label: &str, shares: &[Share]) -> Line {

@@ -414,6 +414,19 @@ fn clock(ms: i64, seconds: bool) -> String {
 }
 
 /// A rate as a person reads it: `0.01%`, `4.5%`, `15%`.
+/// A count with thousands separators, as reports print it: `12,000`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn pct(r: f64) -> String {
     let p = r * 100.0;
     if p == 0.0 {

@@ -10,6 +10,7 @@ use crate::layout::{command, owner_badge};
 use culprit_kb::{Layer, Owner, kb};
 use culprit_logs::attribute::Cause;
 use culprit_logs::engine::Analysis;
+use culprit_logs::report::thousands as num;
 use culprit_logs::report::{Incident, LogReport, Share, pct};
 use culprit_logs::stats::{Kind, is_error};
 use culprit_logs::time::{format_utc, parse_iso};
@@ -239,18 +240,6 @@ impl Context {
             @else { code title=(title) { (id) } }
         }
     }
-}
-
-fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `1 error`, `12,000 requests`.
