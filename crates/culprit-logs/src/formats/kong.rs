@@ -57,11 +57,7 @@ mod tests {
     use culprit_kb::GeneratedBy;
 
     fn judge(line: &str) -> (Cause, GeneratedBy) {
-        let mut obs = Observation::default();
-        parse(line.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{line}"));
-        let ctx = crate::formats::Format::by_name("kong").unwrap().context(None);
-        let a = attribute(&obs, &ctx).unwrap();
-        (a.cause, a.generated_by)
+        crate::formats::judged("kong", line)
     }
 
     /// Kong's docs (kubernetes-ingress-controller verify-upstream-tls guide): the access line and

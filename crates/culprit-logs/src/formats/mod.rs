@@ -893,6 +893,17 @@ fn is_klog(line: &[u8]) -> bool {
         && line[8] == b':'
 }
 
+/// For the readers' unit tests: `line` read by the registered format `name` (it must read it) and
+/// attributed with that format's context.
+#[cfg(test)]
+pub(crate) fn judged(name: &str, line: &str) -> (crate::attribute::Cause, culprit_kb::GeneratedBy) {
+    let format = Format::by_name(name).unwrap_or_else(|| panic!("no format {name}"));
+    let mut obs = Observation::default();
+    format.parse(line.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{name} does not read {line}"));
+    let a = crate::attribute::attribute(&obs, &format.context(None)).unwrap_or_else(|| panic!("no status: {line}"));
+    (a.cause, a.generated_by)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

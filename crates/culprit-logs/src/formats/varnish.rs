@@ -80,15 +80,11 @@ pub fn parse<'a>(line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), super:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::{Cause, attribute};
+    use crate::attribute::Cause;
     use culprit_kb::GeneratedBy;
 
     fn judge(line: &str) -> (Cause, GeneratedBy) {
-        let mut obs = Observation::default();
-        parse(line.as_bytes(), &mut obs).unwrap_or_else(|_| panic!("{line}"));
-        let ctx = crate::formats::Format::by_name("varnishncsa").unwrap().context(None);
-        let a = attribute(&obs, &ctx).unwrap();
-        (a.cause, a.generated_by)
+        crate::formats::judged("varnishncsa", line)
     }
 
     #[test]
