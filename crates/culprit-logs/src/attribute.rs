@@ -257,6 +257,7 @@ pub fn attribute(obs: &Observation<'_>, ctx: &Context) -> Option<Attribution> {
 }
 
 /// [`attribute`] with the last upstream attempt already computed (the engine needs it too).
+#[inline]
 pub fn attribute_with(obs: &Observation<'_>, last: Option<Attempt<'_>>, ctx: &Context) -> Option<Attribution> {
     let mut att = decide(obs, last, ctx)?;
     if !ctx.writer_known

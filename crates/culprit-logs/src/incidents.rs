@@ -393,19 +393,22 @@ pub fn poisson_tail(k: u64, lambda: f64) -> f64 {
         let z = (k_f - 0.5 - lambda) / lambda.sqrt();
         return 0.5 * erfc(z / std::f64::consts::SQRT_2);
     }
-    // Sum the pmf upward from k, in log space: ln p(j) = -λ + j ln λ - ln j!.
-    let ln_fact_k = ln_factorial(k);
-    let mut ln_p = -lambda + k_f * lambda.ln() - ln_fact_k;
+    // The first term in log space (ln p(k) = -λ + k ln λ - ln k!, no overflow for large k), then
+    // each next one from the last: p(j+1) = p(j)·λ/(j+1).
+    let mut term = (-lambda + k_f * lambda.ln() - ln_factorial(k)).exp();
+    if term == 0.0 {
+        // Below the smallest double: k is far above λ ≤ 200, where the terms only shrink.
+        return 0.0;
+    }
     let mut total = 0.0;
     let mut j = k_f;
     for _ in 0..2000 {
-        let term = ln_p.exp();
         total += term;
+        j += 1.0;
+        term *= lambda / j;
         if term < total * 1e-15 {
             break;
         }
-        j += 1.0;
-        ln_p += lambda.ln() - j.ln();
     }
     total.min(1.0)
 }
@@ -508,6 +511,24 @@ mod tests {
         for k in [0u64, 1, 2, 19, 20, 21, 50, 170, 1000, 5000] {
             let exact: f64 = (1..=k).map(|j| (j as f64).ln()).sum();
             assert!((ln_factorial(k) - exact).abs() <= 1e-9 * exact.max(1.0), "{k}: {} vs {exact}", ln_factorial(k));
+        }
+    }
+
+    #[test]
+    fn poisson_tail_matches_the_sum_in_log_space() {
+        // The reference: every term from its own logarithm, summed until they vanish.
+        let reference = |k: u64, lambda: f64| -> f64 {
+            (k..k + 20_000)
+                .map(|j| (-lambda + j as f64 * lambda.ln() - ln_factorial(j)).exp())
+                .take_while(|t| *t > 0.0 || k as f64 > lambda)
+                .sum::<f64>()
+                .min(1.0)
+        };
+        for lambda in [0.01, 0.5, 3.0, 40.0, 150.0, 199.0] {
+            for k in [1u64, 2, 5, 20, 100, 180, 300, 3000] {
+                let (got, want) = (poisson_tail(k, lambda), reference(k, lambda));
+                assert!((got - want).abs() <= 1e-9 * want + 1e-300, "k={k} λ={lambda}: {got} vs {want}");
+            }
         }
     }
 

@@ -138,16 +138,14 @@ pub fn attempts<'a>(u: &UpstreamLists<'a>) -> impl Iterator<Item = Attempt<'a>> 
 /// The last attempt (what the client saw), if any upstream was contacted. Runs on every line, so
 /// it reads each list's last item directly instead of iterating over all of them.
 pub fn last_attempt<'a>(u: &UpstreamLists<'a>) -> Option<Attempt<'a>> {
-    if u.is_empty() {
-        return None;
-    }
     // One attempt (the parser saw no separator): each field is its own item.
     let item = |f| if u.single { trim(f) } else { last_item(f) };
     let addr = item(u.addr);
     let status = item(u.status);
-    let blank = |f: &[u8]| f.is_empty() || f == b"-";
-    if blank(addr) && blank(status) && blank(item(u.response_time)) && blank(item(u.length)) {
-        return None; // only separators: no attempt
+    // Every item blank (every field `-` or empty, or only separators): no upstream was contacted.
+    // The address first: most lines have one, and then nothing else needs a look.
+    if is_dash(addr) && is_dash(status) && is_dash(item(u.response_time)) && is_dash(item(u.length)) {
+        return None;
     }
     Some(Attempt {
         addr: if addr.is_empty() { b"-" } else { addr },

@@ -430,6 +430,7 @@ impl Stats {
     }
 
     /// The bucket of time `t`, widening the span seen (and coarsening the buckets) when needed.
+    #[inline]
     fn bucket_of(&mut self, t: i64) -> i64 {
         if let Some((last, bucket)) = self.last_time {
             if last == t {

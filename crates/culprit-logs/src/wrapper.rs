@@ -357,14 +357,19 @@ fn timestamp_prefix(line: &[u8]) -> Option<&[u8]> {
 
 /// kail: `namespace/pod[container]: `.
 fn kail(line: &[u8]) -> Option<&[u8]> {
-    let slash = line.iter().take(120).position(|&b| b == b'/')?;
+    // Each name is checked as soon as its end is found: most lines fail on the first one, before
+    // any longer search (this runs on every sniffed line of every input).
+    let slash = line.iter().take(120).position(|&b| !is_name_byte(b))?;
+    if line[slash] != b'/' || slash == 0 {
+        return None;
+    }
     let rest = &line[slash + 1..];
-    let open = rest.iter().take(160).position(|&b| b == b'[')?;
-    let close = memchr::memmem::find(&rest[open..], b"]: ")? + open;
-    let names_ok = line[..slash].iter().all(|&b| is_name_byte(b))
-        && rest[..open].iter().all(|&b| is_name_byte(b))
-        && rest[open + 1..close].iter().all(|&b| is_name_byte(b));
-    names_ok.then(|| &rest[close + 3..])
+    let open = rest.iter().take(160).position(|&b| !is_name_byte(b))?;
+    if rest[open] != b'[' {
+        return None;
+    }
+    let close = rest[open + 1..].iter().position(|&b| !is_name_byte(b))? + open + 1;
+    rest[close..].starts_with(b"]: ").then(|| &rest[close + 3..])
 }
 
 /// `kubectl logs --prefix`: `[pod/name/container] `.
@@ -496,6 +501,26 @@ mod prefix_tests {
         ];
         for (line, want) in cases {
             assert_eq!(String::from_utf8_lossy(&strip_prefixes(line.as_bytes())), *want, "{line}");
+        }
+    }
+
+    proptest::proptest! {
+        /// kail's prefix is `namespace/pod[container]: `, each name of name bytes (checked as soon
+        /// as each ends, for speed): the same as finding the separators first, then the names.
+        #[test]
+        fn kail_reads_namespace_pod_container(
+            line in proptest::collection::vec(proptest::sample::select(b"a-./[]: x".to_vec()), 0..40)
+        ) {
+            let slow = (|| {
+                let slash = line.iter().take(120).position(|&b| b == b'/')?;
+                let rest = &line[slash + 1..];
+                let open = rest.iter().take(160).position(|&b| b == b'[')?;
+                let close = rest[open..].windows(3).position(|w| w == b"]: ")? + open;
+                let names = |s: &[u8]| s.iter().all(|&b| is_name_byte(b));
+                (slash > 0 && names(&line[..slash]) && names(&rest[..open]) && names(&rest[open + 1..close]))
+                    .then(|| &rest[close + 3..])
+            })();
+            proptest::prop_assert_eq!(kail(&line), slow);
         }
     }
 

@@ -389,6 +389,7 @@ impl NginxFormat {
     }
 
     /// Parse one line (without its newline) into `obs`.
+    #[inline]
     pub fn parse<'a>(&self, line: &'a [u8], obs: &mut Observation<'a>) -> Result<(), LineError> {
         if self.upstreaminfo {
             if super::upstreaminfo::parse(line, obs) {
@@ -627,6 +628,30 @@ pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
     memchr::memchr(needle, &hay[i..]).map(|p| p + i)
 }
 
+/// [`find_byte`] for either of two bytes: the first `a` or `b`.
+#[inline]
+pub(crate) fn find_either(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const SWAR_BYTES: usize = 32;
+    let (pa, pb) = (ONES * u64::from(a), ONES * u64::from(b));
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = 0;
+    while i + 8 <= hay.len() && i < SWAR_BYTES {
+        let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+        // Each mask's lowest mark is exact (see find_byte), so the lower of the two is the first.
+        let (za, zb) = (zeros(word ^ pa), zeros(word ^ pb));
+        if za | zb != 0 {
+            return Some(i + (za.trailing_zeros().min(zb.trailing_zeros()) / 8) as usize);
+        }
+        i += 8;
+    }
+    if i < SWAR_BYTES {
+        return hay[i..].iter().position(|&c| c == a || c == b).map(|p| p + i);
+    }
+    memchr::memchr2(a, b, &hay[i..]).map(|p| p + i)
+}
+
 /// `starts_with` for the short literals of a format, without a call into memcmp.
 #[inline]
 pub(super) fn starts_with(hay: &[u8], lit: &[u8]) -> bool {
@@ -685,6 +710,11 @@ mod tests {
         #[test]
         fn find_byte_agrees_with_a_plain_search(hay in proptest::collection::vec(proptest::sample::select(b" \"]x\x80\xff\x00a".to_vec()), 0..80), needle in proptest::sample::select(b" \"]\x80\xff\x00".to_vec())) {
             proptest::prop_assert_eq!(find_byte(needle, &hay), hay.iter().position(|&b| b == needle));
+        }
+
+        #[test]
+        fn find_either_agrees_with_a_plain_search(hay in proptest::collection::vec(proptest::sample::select(b" ,\"]x\x80\xff\x00a".to_vec()), 0..80), a in proptest::sample::select(b" ,\"]\x80\xff\x00".to_vec()), b in proptest::sample::select(b" ,\"]\x80\xff\x00".to_vec())) {
+            proptest::prop_assert_eq!(find_either(a, b, &hay), hay.iter().position(|&c| c == a || c == b));
         }
     }
 
