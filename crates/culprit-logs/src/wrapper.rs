@@ -88,7 +88,7 @@ struct DockerLine<'a> {
 
 /// The payload of a Docker json-file line (unescaped, trailing newline removed).
 pub fn docker(line: &[u8]) -> Option<Cow<'_, [u8]>> {
-    let parsed: DockerLine<'_> = serde_json::from_slice(line).ok()?;
+    let parsed: DockerLine<'_> = crate::formats::json::from_line(line).ok()?;
     Some(match parsed.log {
         Cow::Borrowed(s) => Cow::Borrowed(s.trim_end_matches(['\n', '\r']).as_bytes()),
         Cow::Owned(s) => Cow::Owned(s.trim_end_matches(['\n', '\r']).as_bytes().to_vec()),
@@ -231,7 +231,7 @@ fn envelope(line: &[u8]) -> Option<Cow<'_, [u8]>> {
         #[serde(borrow, alias = "message", alias = "line", alias = "textPayload", alias = "MESSAGE")]
         log: Option<Cow<'a, str>>,
     }
-    let e: Envelope<'_> = serde_json::from_slice(line).ok()?;
+    let e: Envelope<'_> = crate::formats::json::from_line(line).ok()?;
     let text = e.log?;
     // A line, not a word: collectors also put short messages there. A compact JSON object (an
     // application's request log) has no space and is a line all the same.
