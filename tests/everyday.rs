@@ -416,3 +416,29 @@ fn caddys_own_messages_are_skipped_an_unhandled_request_is_a_missing_route() {
         ("upstream_connection_refused", culprit_kb::Confidence::High)
     );
 }
+
+#[test]
+fn lines_without_a_status_are_said_not_dropped_silently() {
+    // Express's morgan logs `-` for a request whose response headers were never written (a public
+    // `docker logs` excerpt); nginx's combined layout otherwise.
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        &dir,
+        "morgan.log",
+        "::ffff:172.17.0.1 - - [07/Mar/2017:04:31:04 +0000] \"GET /public/cstrike HTTP/1.1\" - - \"-\" \"Mozilla/5.0\"\n\
+         ::ffff:172.17.0.1 - - [07/Mar/2017:04:31:05 +0000] \"GET /favicon.ico HTTP/1.1\" 200 12 \"-\" \"Mozilla/5.0\"\n",
+    );
+    let out = culprit(&["logs", &log]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 line without a status"), "{text}");
+    assert_eq!(report(&[&log]).unparsed.lines_without_status, 1);
+    // Pasted alone, the line is named for what it is, not "not recognised".
+    let out = culprit(&[
+        "explain",
+        "::ffff:127.0.0.1 - - [19/May/2022:14:57:24 +0000] \"GET /delayed HTTP/1.1\" - - \"-\" \"-\"",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("access line (nginx combined) with no status"), "{err}");
+}

@@ -869,6 +869,17 @@ fn inputs(d: &mut Doc, r: &LogReport) {
             ]);
         }
     }
+    if u.lines_without_status > 0 {
+        // Requests that got no response (Express/morgan and common-log writers log `-` when the
+        // connection closed before the headers were sent): not counted, but never silently.
+        bullets.push(vec![
+            styled(format!("{} without a status", lines_word(u.lines_without_status)), Tone::Warn),
+            plain(
+                " (`-`: no response was sent, usually because the client left first): read, not counted as requests"
+                    .to_owned(),
+            ),
+        ]);
+    }
     if u.other_lines > 0 {
         bullets.push(vec![styled(
             format!("{} other lines skipped (error log, controller log, blank)", num(u.other_lines)),

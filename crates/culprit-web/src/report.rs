@@ -527,6 +527,9 @@ pub fn body(view: &ReportView, ctx: &Context) -> Markup {
                 td.num { (num(i.lines)) } td.small { @if let Some(e) = &i.error { (e) } @if i.error_log_lines > 0 { (num(i.error_log_lines)) " error-log lines joined" } }
             } } }
         }
+        @if r.unparsed.lines_without_status > 0 {
+            p.small { (num(r.unparsed.lines_without_status)) " lines without a status (" code { "-" } ": no response was sent, usually because the client left first): read, not counted as requests" }
+        }
         @if r.unparsed.count > 0 {
             p.small { (num(r.unparsed.count)) " lines could not be read: " @for s in &r.unparsed.by_reason { (s.key) " ×" (num(s.count)) " " } }
             @if !r.unparsed.samples.is_empty() {

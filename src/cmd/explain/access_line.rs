@@ -48,18 +48,37 @@ pub struct AccessLineReport {
 
 /// The report for `text` when the log engine reads it as one request; `None` when it is not an
 /// access-log line culprit reads (an error-log message, a header, free text).
-pub fn read(text: &str) -> Option<AccessLineReport> {
-    let line = text.trim();
-    // One line only: a pasted excerpt of several lines is for `culprit logs`.
-    if line.is_empty() || line.contains('\n') {
-        return None;
-    }
+/// The log engine on one line: its request record (if it was a request with a status) and the
+/// analysis (the format it was read in, what was counted).
+fn analyse(line: &str) -> (Option<RequestRecord>, culprit_logs::engine::Analysis) {
     let mut analyzer = Analyzer::new(Options::default());
     let input = analyzer.add_input("pasted");
     let mut record: Option<RequestRecord> = None;
     let mut sink = |r| record = Some(r);
     analyzer.push_line(input, line.as_bytes(), Some(&mut sink));
     let analysis = analyzer.finish(Some(&mut sink));
+    (record, analysis)
+}
+
+/// The format of a pasted access line that records no status (`-`: Express's morgan, a common-log
+/// writer whose response never started), so the answer can say that rather than "not recognised".
+pub fn format_without_status(text: &str) -> Option<String> {
+    let line = text.trim();
+    if line.is_empty() || line.contains('\n') {
+        return None;
+    }
+    let (record, analysis) = analyse(line);
+    (record.is_none() && analysis.stats.no_status > 0)
+        .then(|| analysis.inputs.first().and_then(|i| i.format.clone()).unwrap_or_else(|| "access log".into()))
+}
+
+pub fn read(text: &str) -> Option<AccessLineReport> {
+    let line = text.trim();
+    // One line only: a pasted excerpt of several lines is for `culprit logs`.
+    if line.is_empty() || line.contains('\n') {
+        return None;
+    }
+    let (record, analysis) = analyse(line);
     let r = record?;
     let format = analysis.inputs.first().and_then(|i| i.format.clone()).unwrap_or_else(|| "access log".into());
     let card = match kb().explain_id(&r.cause) {

@@ -99,6 +99,13 @@ pub fn run(args: &ExplainArgs) -> Result<Status> {
                 emit(format, &report, || search_doc(&report))?;
             }
             if !found {
+                if let Some(read_as) = access_line::format_without_status(&text) {
+                    return unusable(&format!(
+                        "'{text}' is an access line ({read_as}) with no status (`-`): no response was sent \
+                         for this request, usually because the client left before it started; the line \
+                         cannot tell which layer was waiting (culprit logs counts such lines apart)"
+                    ));
+                }
                 return unusable(&format!(
                     "'{text}' is not a status code or status line, a class (like 5xx), an id culprit \
                      prints, an Envoy flag or HAProxy termination state, an access-log line culprit \
