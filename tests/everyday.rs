@@ -442,3 +442,26 @@ fn lines_without_a_status_are_said_not_dropped_silently() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("access line (nginx combined) with no status"), "{err}");
 }
+
+#[test]
+fn a_pretty_printed_json_entry_pasted_to_explain_is_read_as_one_line() {
+    // jq, Kibana and Cloud Logging show an entry over several lines; it is still one request.
+    let entry = r#"{
+  "ClientHost": "10.0.0.9",
+  "DownstreamStatus": 502,
+  "OriginStatus": 0,
+  "RequestMethod": "GET",
+  "RequestPath": "/api/orders",
+  "ServiceName": "shop-orders-8080@kubernetes",
+  "ServiceAddr": "10.244.1.7:8080",
+  "StartUTC": "2026-11-29T20:01:02.123Z"
+}"#;
+    let out = culprit(&["explain", entry]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("read as traefik json"), "{text}");
+    assert!(text.contains("502 Bad Gateway"), "{text}");
+    // Several lines of anything else are an excerpt for `culprit logs`, not one line.
+    let out = culprit(&["explain", "502 Bad Gateway\n504 Gateway Timeout"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Access-log line"));
+}

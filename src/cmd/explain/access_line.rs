@@ -63,22 +63,33 @@ fn analyse(line: &str) -> (Option<RequestRecord>, culprit_logs::engine::Analysis
 /// The format of a pasted access line that records no status (`-`: Express's morgan, a common-log
 /// writer whose response never started), so the answer can say that rather than "not recognised".
 pub fn format_without_status(text: &str) -> Option<String> {
-    let line = text.trim();
-    if line.is_empty() || line.contains('\n') {
-        return None;
-    }
-    let (record, analysis) = analyse(line);
+    let line = one_line(text)?;
+    let (record, analysis) = analyse(&line);
     (record.is_none() && analysis.stats.no_status > 0)
         .then(|| analysis.inputs.first().and_then(|i| i.format.clone()).unwrap_or_else(|| "access log".into()))
 }
 
-pub fn read(text: &str) -> Option<AccessLineReport> {
+/// The pasted text as one log line: itself, or a JSON entry pretty-printed over several lines (as
+/// `jq`, Kibana and Cloud Logging show them) written back compact. Several lines of anything else
+/// are an excerpt, which is for `culprit logs`.
+fn one_line(text: &str) -> Option<String> {
     let line = text.trim();
-    // One line only: a pasted excerpt of several lines is for `culprit logs`.
-    if line.is_empty() || line.contains('\n') {
+    if line.is_empty() {
         return None;
     }
-    let (record, analysis) = analyse(line);
+    if !line.contains('\n') {
+        return Some(line.to_owned());
+    }
+    if !(line.starts_with('{') && line.ends_with('}')) {
+        return None;
+    }
+    let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+    entry.is_object().then(|| entry.to_string())
+}
+
+pub fn read(text: &str) -> Option<AccessLineReport> {
+    let line = one_line(text)?;
+    let (record, analysis) = analyse(&line);
     let r = record?;
     let format = analysis.inputs.first().and_then(|i| i.format.clone()).unwrap_or_else(|| "access log".into());
     let card = match kb().explain_id(&r.cause) {
@@ -130,7 +141,7 @@ pub fn read(text: &str) -> Option<AccessLineReport> {
         });
     Some(AccessLineReport {
         schema: SCHEMA,
-        line: line.to_owned(),
+        line,
         format,
         time: r.time,
         request_id: r.request_id,
