@@ -433,6 +433,10 @@ fn lines_without_a_status_are_said_not_dropped_silently() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("1 line without a status"), "{text}");
     assert_eq!(report(&[&log]).unparsed.lines_without_status, 1);
+    let html = dir.path().join("report.html");
+    let out = culprit(&["logs", &log, "--html", html.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("1 line without a status"));
     // Pasted alone, the line is named for what it is, not "not recognised".
     let out = culprit(&[
         "explain",

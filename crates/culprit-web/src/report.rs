@@ -528,7 +528,7 @@ pub fn body(view: &ReportView, ctx: &Context) -> Markup {
             } } }
         }
         @if r.unparsed.lines_without_status > 0 {
-            p.small { (num(r.unparsed.lines_without_status)) " lines without a status (" code { "-" } ": no response was sent, usually because the client left first): read, not counted as requests" }
+            p.small { (counted(r.unparsed.lines_without_status, "line")) " without a status (" code { "-" } ": no response was sent, usually because the client left first): read, not counted as requests" }
         }
         @if r.unparsed.count > 0 {
             p.small { (num(r.unparsed.count)) " lines could not be read: " @for s in &r.unparsed.by_reason { (s.key) " ×" (num(s.count)) " " } }
